@@ -1,0 +1,104 @@
+// bench_update.cpp: `sac bench update --env ID --batch B --device D [--threads T]
+// [--seconds S] [--hidden 256,256]`: fills a replay buffer with random transitions, warms up,
+// then times back-to-back updates and prints {"updates_per_second", ...} as one JSON line.
+#include "bench_update.h"
+
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <thread>
+
+#include "sac/agent.h"
+#include "sac/env.h"
+#include "sac/replay_buffer.h"
+
+namespace sac {
+namespace {
+
+double layer_flops(int batch, const MlpSpec& spec) {
+  double f = 0;
+  for (int l = 0; l < spec.num_layers(); ++l) f += 2.0 * batch * spec.layer_in(l) * spec.layer_out(l);
+  return f;
+}
+
+}  // namespace
+
+double update_gemm_flops(int obs_dim, int act_dim, const std::vector<int>& hidden, int batch,
+                         int num_critics) {
+  double actor = layer_flops(batch, {obs_dim, hidden, 2 * act_dim});
+  double critic = layer_flops(batch, {obs_dim + act_dim, hidden, 1});
+  // actor: forward on s' and s, backward with weight grads
+  // critics: target forward, forward + full backward for the critic loss,
+  //          forward + input-only backward for the actor loss
+  return 4.0 * actor + num_critics * critic * (1.0 + 1.0 + 2.0 + 1.0 + 1.0);
+}
+
+int bench_update_main(const std::vector<std::string>& args) {
+  Config c;
+  double seconds = 10.0;
+  for (size_t i = 0; i < args.size(); ++i) {
+    auto value = [&]() -> std::string {
+      if (i + 1 >= args.size()) throw ConfigError("option " + args[i] + " needs a value");
+      return args[++i];
+    };
+    const std::string& a = args[i];
+    if (a == "--env") apply_override(c, "env.id=" + value());
+    else if (a == "--batch") apply_override(c, "sac.batch_size=" + value());
+    else if (a == "--device") apply_override(c, "device=" + value());
+    else if (a == "--threads") apply_override(c, "train.threads=" + value());
+    else if (a == "--hidden") apply_override(c, "sac.hidden=[" + value() + "]");
+    else if (a == "--seed") apply_override(c, "train.seed=" + value());
+    else if (a == "--seconds") {
+      std::string v = value();
+      try { seconds = std::stod(v); } catch (...) { seconds = -1; }
+      if (!(seconds > 0 && seconds < 3600)) throw ConfigError("--seconds must be in (0, 3600), got " + v);
+    } else throw ConfigError("unknown option '" + a + "' for 'sac bench update'");
+  }
+  c.buffer_size = 100000;
+  validate(c);
+
+  std::unique_ptr<Env> env = make_env(c.env_id);
+  const int O = env->spec().obs_dim, A = env->spec().act_dim, B = c.batch_size;
+  std::unique_ptr<Backend> backend = make_backend(resolve_device(c.device), c.threads);
+  Agent agent(*backend, AgentSpec::from_config(c, O, A, 1));
+  ReplayBuffer replay(*backend, c.buffer_size, O, A);
+
+  // random transitions: the update's cost does not depend on their values
+  HostRng rng(c.seed, 99);
+  const int chunk = 1000;
+  std::vector<float> obs((size_t)chunk * O), act((size_t)chunk * A), rew(chunk), next((size_t)chunk * O), term(chunk);
+  for (int64_t filled = 0; filled < c.buffer_size; filled += chunk) {
+    for (float& x : obs) x = (float)rng.normal();
+    for (float& x : next) x = (float)rng.normal();
+    for (float& x : act) x = (float)rng.uniform(-1, 1);
+    for (float& x : rew) x = (float)rng.normal();
+    for (float& x : term) x = rng.uniform(0, 1) < 0.01 ? 1.0f : 0.0f;
+    replay.insert_host(chunk, obs.data(), act.data(), rew.data(), next.data(), term.data());
+  }
+
+  using Clock = std::chrono::steady_clock;
+  for (int i = 0; i < 20; ++i) agent.update(replay);  // warm-up
+  backend->synchronize();
+  int64_t updates = 0;
+  auto t0 = Clock::now();
+  double elapsed = 0;
+  while (elapsed < seconds) {
+    for (int i = 0; i < 10; ++i) agent.update(replay);
+    updates += 10;
+    backend->synchronize();
+    elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+  UpdateMetrics m = agent.read_metrics();
+  double ups = updates / elapsed;
+  double flops = update_gemm_flops(O, A, c.hidden, B, c.num_critics);
+  nlohmann::json out = {{"impl", "sac-engine"}, {"env", c.env_id}, {"device", backend->name()},
+                        {"threads", backend->name() == "cpu" ? (c.threads > 0 ? c.threads : (int)std::thread::hardware_concurrency()) : 0}, {"batch", B}, {"hidden", c.hidden},
+                        {"updates", updates}, {"seconds", elapsed}, {"updates_per_second", ups},
+                        {"ms_per_update", 1000.0 / ups}, {"gflops", flops * ups / 1e9},
+                        {"final_critic_loss", m.critic_loss}};
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
+}
+
+}  // namespace sac

@@ -1,0 +1,17 @@
+// bench_update.h: `sac bench update`, timing the SAC update on a filled replay buffer.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace sac {
+
+/// FLOPs of the GEMMs of one update: forward 2 B in out per layer and member; a backward that
+/// produces weight and input gradients counts 2x its forward, an input-only backward 1x.
+double update_gemm_flops(int obs_dim, int act_dim, const std::vector<int>& hidden, int batch,
+                         int num_critics);
+
+/// Runs the benchmark described by command-line `args` (after "bench update") and prints one
+/// JSON line. Returns the process exit code.
+int bench_update_main(const std::vector<std::string>& args);
+
+}  // namespace sac

@@ -1,0 +1,240 @@
+// config.cpp: one table of settings (dotted key, member, range) drives parsing, type checks,
+// range checks and the resolved JSON, so a setting is declared exactly once.
+#include "sac/config.h"
+
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "sac/env.h"
+
+namespace sac {
+namespace {
+
+using nlohmann::json;
+
+struct Field {
+  std::string key;                                   // dotted path, e.g. "train.seed"
+  std::function<json(const Config&)> get;            // value as JSON
+  std::function<void(Config&, const json&)> set;     // throws ConfigError on a bad type/range
+};
+
+[[noreturn]] void fail(const std::string& key, const std::string& what) {
+  throw ConfigError("config key '" + key + "': " + what);
+}
+
+std::string type_name(const json& v) {
+  if (v.is_boolean()) return "a boolean";
+  if (v.is_number_integer() || v.is_number_unsigned()) return "an integer";
+  if (v.is_number()) return "a number";
+  if (v.is_string()) return "a string";
+  if (v.is_array()) return "an array";
+  if (v.is_object()) return "an object";
+  return "null";
+}
+
+template <typename T>
+Field integer(const std::string& key, T Config::*member, double lo, double hi) {
+  return {key, [member](const Config& c) { return json(c.*member); },
+          [key, member, lo, hi](Config& c, const json& v) {
+            bool integral = v.is_number_integer() || v.is_number_unsigned() ||
+                            (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>());
+            if (!integral) fail(key, "expected an integer, got " + type_name(v) + " " + v.dump());
+            double x = v.get<double>();
+            if (x < lo || x > hi)
+              fail(key, "value " + v.dump() + " is out of range [" + json(lo).dump() + ", " +
+                            json(hi).dump() + "]");
+            c.*member = v.is_number_unsigned() ? (T)v.get<uint64_t>() : (T)v.get<int64_t>();
+          }};
+}
+
+Field real(const std::string& key, double Config::*member, double lo, double hi,
+           bool open_low = false) {
+  return {key, [member](const Config& c) { return json(c.*member); },
+          [=](Config& c, const json& v) {
+            if (!v.is_number()) fail(key, "expected a number, got " + type_name(v) + " " + v.dump());
+            double x = v.get<double>();
+            if (!std::isfinite(x) || x < lo || x > hi || (open_low && x == lo))
+              fail(key, "value " + v.dump() + " is out of range " + (open_low ? "(" : "[") +
+                            json(lo).dump() + ", " + json(hi).dump() + "]");
+            c.*member = x;
+          }};
+}
+
+Field boolean(const std::string& key, bool Config::*member) {
+  return {key, [member](const Config& c) { return json(c.*member); },
+          [=](Config& c, const json& v) {
+            if (!v.is_boolean()) fail(key, "expected true or false, got " + v.dump());
+            c.*member = v.get<bool>();
+          }};
+}
+
+Field choice(const std::string& key, std::string Config::*member,
+             std::vector<std::string> allowed) {
+  return {key, [member](const Config& c) { return json(c.*member); },
+          [=](Config& c, const json& v) {
+            if (!v.is_string()) fail(key, "expected a string, got " + type_name(v) + " " + v.dump());
+            std::string s = v.get<std::string>();
+            if (!allowed.empty()) {
+              bool ok = false;
+              std::string list;
+              for (const auto& a : allowed) ok |= a == s, list += (list.empty() ? "" : ", ") + a;
+              if (!ok) fail(key, "value '" + s + "' is not one of " + list);
+            }
+            c.*member = s;
+          }};
+}
+
+const std::vector<Field>& fields() {
+  constexpr double kBig = 9.0e15;
+  static const std::vector<Field> table = {
+      choice("device", &Config::device, {"auto", "cpu", "cuda"}),
+      choice("env.id", &Config::env_id, {}),
+      integer("env.num_envs", &Config::num_envs, 1, 65536),
+      {"sac.hidden", [](const Config& c) { return json(c.hidden); },
+       [](Config& c, const json& v) {
+         if (!v.is_array() || v.empty())
+           fail("sac.hidden", "expected a non-empty array of widths, got " + v.dump());
+         std::vector<int> widths;
+         for (const json& w : v) {
+           if (!w.is_number_integer() || w.get<int64_t>() < 1 || w.get<int64_t>() > 65536)
+             fail("sac.hidden", "each width must be an integer in [1, 65536], got " + w.dump());
+           widths.push_back(w.get<int>());
+         }
+         c.hidden = widths;
+       }},
+      real("sac.actor_lr", &Config::actor_lr, 0, 1, true),
+      real("sac.critic_lr", &Config::critic_lr, 0, 1, true),
+      real("sac.alpha_lr", &Config::alpha_lr, 0, 1, true),
+      real("sac.adam_beta1", &Config::adam_beta1, 0, 0.999999),
+      real("sac.adam_beta2", &Config::adam_beta2, 0, 0.999999999),
+      real("sac.adam_eps", &Config::adam_eps, 0, 1, true),
+      integer("sac.batch_size", &Config::batch_size, 1, 1 << 20),
+      integer("sac.buffer_size", &Config::buffer_size, 1, kBig),
+      real("sac.gamma", &Config::gamma, 0, 1),
+      real("sac.tau", &Config::tau, 0, 1),
+      integer("sac.num_critics", &Config::num_critics, 1, 64),
+      real("sac.init_log_alpha", &Config::init_log_alpha, -20, 20),
+      boolean("sac.learn_alpha", &Config::learn_alpha),
+      {"sac.target_entropy",
+       [](const Config& c) { return c.target_entropy_auto ? json("auto") : json(c.target_entropy); },
+       [](Config& c, const json& v) {
+         if (v.is_string() && v.get<std::string>() == "auto") {
+           c.target_entropy_auto = true;
+         } else if (v.is_number() && std::isfinite(v.get<double>())) {
+           c.target_entropy_auto = false;
+           c.target_entropy = v.get<double>();
+         } else {
+           fail("sac.target_entropy", "expected \"auto\" or a number, got " + v.dump());
+         }
+       }},
+      real("sac.log_std_min", &Config::log_std_min, -50, 50),
+      real("sac.log_std_max", &Config::log_std_max, -50, 50),
+      integer("train.total_steps", &Config::total_steps, 1, kBig),
+      integer("train.seed", &Config::seed, 0, kBig),
+      integer("train.warmup_steps", &Config::warmup_steps, 0, kBig),
+      real("train.updates_per_step", &Config::updates_per_step, 0, 1024),
+      integer("train.eval_every", &Config::eval_every, 0, kBig),
+      integer("train.eval_episodes", &Config::eval_episodes, 0, 100000),
+      integer("train.log_every", &Config::log_every, 1, kBig),
+      integer("train.checkpoint_every", &Config::checkpoint_every, 0, kBig),
+      integer("train.threads", &Config::threads, 0, 1024),
+  };
+  return table;
+}
+
+const Field* find_field(const std::string& key) {
+  for (const Field& f : fields())
+    if (f.key == key) return &f;
+  return nullptr;
+}
+
+// walks a (possibly nested) JSON object, setting each leaf by its dotted key
+void apply_object(Config& c, const json& obj, const std::string& prefix) {
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
+    if (const Field* f = find_field(key)) {
+      f->set(c, it.value());
+    } else if (it.value().is_object()) {
+      bool is_section = false;
+      for (const Field& f : fields()) is_section |= f.key.rfind(key + ".", 0) == 0;
+      if (!is_section) throw ConfigError("unknown config key '" + key + "'");
+      apply_object(c, it.value(), key);
+    } else {
+      bool is_section = false;
+      for (const Field& f : fields()) is_section |= f.key.rfind(key + ".", 0) == 0;
+      if (is_section) fail(key, "expected an object, got " + type_name(it.value()));
+      throw ConfigError("unknown config key '" + key + "'");
+    }
+  }
+}
+
+}  // namespace
+
+json Config::to_json() const {
+  json out = json::object();
+  for (const Field& f : fields()) out[json::json_pointer("/" + [&] {
+                                   std::string p = f.key;
+                                   for (char& ch : p) if (ch == '.') ch = '/';
+                                   return p;
+                                 }())] = f.get(*this);
+  return out;
+}
+
+Config config_from_json_text(const std::string& text, const std::string& source) {
+  json parsed;
+  try {
+    parsed = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw ConfigError(source + ": malformed JSON: " + e.what());
+  }
+  if (!parsed.is_object()) throw ConfigError(source + ": expected a JSON object at the top level");
+  Config c;
+  apply_object(c, parsed, "");
+  return c;
+}
+
+void apply_override(Config& c, const std::string& assignment) {
+  size_t eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError("override '" + assignment + "' is not of the form key.path=value");
+  std::string key = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+  const Field* f = find_field(key);
+  if (!f) throw ConfigError("unknown config key '" + key + "'");
+  json value = json::parse(text, nullptr, false);
+  if (value.is_discarded()) value = text;  // bare words are strings: env.id=Hopper-v5
+  f->set(c, value);
+}
+
+void validate(const Config& c) {
+  bool known = false;
+  for (const auto& id : env_ids()) known |= id == c.env_id;
+  if (!known) {
+    std::string list;
+    for (const auto& id : env_ids()) list += (list.empty() ? "" : ", ") + id;
+    fail("env.id", "unknown task '" + c.env_id + "' (known: " + list + ")");
+  }
+  if (c.log_std_min >= c.log_std_max)
+    fail("sac.log_std_min", "must be below sac.log_std_max");
+  if (c.buffer_size < c.batch_size)
+    fail("sac.buffer_size", "must hold at least one batch (" + std::to_string(c.batch_size) + ")");
+}
+
+Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  Config c;
+  if (!path.empty()) {
+    std::ifstream in(path);
+    if (!in) throw ConfigError("cannot read config file '" + path + "'");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    c = config_from_json_text(ss.str(), path);
+  }
+  for (const auto& o : overrides) apply_override(c, o);
+  validate(c);
+  return c;
+}
+
+}  // namespace sac

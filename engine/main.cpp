@@ -1,0 +1,146 @@
+// main.cpp: the `sac` command line. Every subcommand prints its figures as one JSON line on
+// stdout; errors print one line naming the problem and exit non-zero before any work starts.
+//   sac train [CONFIG] [--set key.path=value ...] [--run-dir DIR] [--quiet]
+//   sac eval POLICY [--episodes N] [--device D] [--seed S]
+//   sac envs
+//   sac bench update --env ID --batch B --device cpu|cuda [--threads T] [--seconds S]
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "bench_update.h"
+#include "sac/config.h"
+#include "sac/env.h"
+#include "sac/env_pool.h"
+#include "sac/trainer.h"
+
+namespace {
+
+using sac::ConfigError;
+
+constexpr const char* kUsage =
+    "usage:\n"
+    "  sac train [CONFIG] [--set key.path=value ...] [--run-dir DIR] [--quiet]\n"
+    "  sac eval POLICY [--episodes N] [--device auto|cpu|cuda] [--seed S]\n"
+    "  sac envs\n"
+    "  sac bench update --env ID --batch B --device cpu|cuda [--threads T] [--seconds S]\n";
+
+// takes the value of option args[i], advancing i
+std::string option_value(const std::vector<std::string>& args, size_t& i) {
+  if (i + 1 >= args.size()) throw ConfigError("option " + args[i] + " needs a value");
+  return args[++i];
+}
+
+int64_t parse_int(const std::string& what, const std::string& text, int64_t lo, int64_t hi) {
+  size_t used = 0;
+  long long v = 0;
+  try {
+    v = std::stoll(text, &used);
+  } catch (...) {
+    used = 0;
+  }
+  if (used != text.size() || text.empty() || v < lo || v > hi)
+    throw ConfigError(what + " must be an integer in [" + std::to_string(lo) + ", " +
+                      std::to_string(hi) + "], got '" + text + "'");
+  return v;
+}
+
+int cmd_train(const std::vector<std::string>& args) {
+  std::string config_path, run_dir;
+  std::vector<std::string> overrides;
+  bool quiet = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--set") overrides.push_back(option_value(args, i));
+    else if (args[i] == "--run-dir") run_dir = option_value(args, i);
+    else if (args[i] == "--quiet") quiet = true;
+    else if (args[i].rfind("--", 0) == 0) throw ConfigError("unknown option '" + args[i] + "' for 'sac train'");
+    else if (config_path.empty()) config_path = args[i];
+    else throw ConfigError("more than one config file given ('" + config_path + "', '" + args[i] + "')");
+  }
+  sac::Config config = sac::load_config(config_path, overrides);
+  sac::TrainSummary s = sac::train(config, run_dir, !quiet);
+  nlohmann::json out = {{"task", config.env_id}, {"steps", s.steps}, {"updates", s.updates},
+                        {"wall_seconds", s.wall_seconds}, {"final_eval_return", s.final_eval_return},
+                        {"best_eval_return", s.best_eval_return},
+                        {"env_steps_per_second", s.env_steps_per_second},
+                        {"updates_per_second", s.updates_per_second}, {"run_dir", s.run_dir}};
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
+}
+
+int cmd_eval(const std::vector<std::string>& args) {
+  std::string path, device = "auto";
+  int episodes = 10;
+  int64_t seed = -1;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--episodes") episodes = (int)parse_int("--episodes", option_value(args, i), 1, 100000);
+    else if (args[i] == "--device") device = option_value(args, i);
+    else if (args[i] == "--seed") seed = parse_int("--seed", option_value(args, i), 0, (int64_t)1 << 53);
+    else if (args[i].rfind("--", 0) == 0) throw ConfigError("unknown option '" + args[i] + "' for 'sac eval'");
+    else if (path.empty()) path = args[i];
+    else throw ConfigError("more than one policy file given");
+  }
+  if (path.empty()) throw ConfigError("sac eval needs a policy file (policy.safetensors of a run)");
+  if (device != "auto" && device != "cpu" && device != "cuda")
+    throw ConfigError("--device must be auto, cpu or cuda, got '" + device + "'");
+  sac::LoadedPolicy p = sac::load_policy(path, device, episodes);
+  uint64_t eval_seed = seed >= 0 ? (uint64_t)seed : p.config.seed + 2000003;
+  sac::EnvPool pool(p.config.env_id, episodes, eval_seed);
+  const int O = pool.spec().obs_dim, A = pool.spec().act_dim;
+  sac::DeviceArray<float> d_obs(*p.backend, (size_t)episodes * O), d_act(*p.backend, (size_t)episodes * A);
+  sac::EvalResult r = sac::evaluate(*p.agent, *p.backend, pool, d_obs.data(), d_act.data());
+  nlohmann::json out = {{"policy", path}, {"task", p.config.env_id}, {"episodes", r.episodes},
+                        {"mean_return", r.mean}, {"min_return", r.min}, {"max_return", r.max}};
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
+}
+
+int cmd_envs(const std::vector<std::string>& args) {
+  if (!args.empty()) throw ConfigError("'sac envs' takes no arguments");
+  for (const std::string& id : sac::env_ids()) {
+    std::unique_ptr<sac::Env> env = sac::make_env(id);
+    const sac::EnvSpec& s = env->spec();
+    nlohmann::json out = {{"id", s.id}, {"obs_dim", s.obs_dim}, {"act_dim", s.act_dim},
+                          {"action_low", s.action_low}, {"action_high", s.action_high},
+                          {"max_episode_steps", s.max_episode_steps}};
+    std::printf("%s\n", out.dump().c_str());
+  }
+  return 0;
+}
+
+int dispatch(const std::vector<std::string>& argv) {
+  if (argv.empty() || argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help") {
+    std::fputs(kUsage, argv.empty() ? stderr : stdout);
+    return argv.empty() ? 2 : 0;
+  }
+  std::vector<std::string> rest(argv.begin() + 1, argv.end());
+  if (argv[0] == "train") return cmd_train(rest);
+  if (argv[0] == "eval") return cmd_eval(rest);
+  if (argv[0] == "envs") return cmd_envs(rest);
+  if (argv[0] == "bench") {
+    if (!rest.empty() && rest[0] == "update")
+      return sac::bench_update_main(std::vector<std::string>(rest.begin() + 1, rest.end()));
+    throw ConfigError("unknown benchmark (known: update)");
+  }
+  throw ConfigError("unknown command '" + argv[0] + "'");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    return dispatch(args);
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "sac: error: %s\n", e.what());
+    return 2;
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "sac: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sac: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,154 @@
+// safetensors.cpp: the safetensors layout and atomic file writes.
+#include "sac/safetensors.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+namespace sac {
+namespace {
+
+size_t dtype_size(const std::string& dtype) {
+  if (dtype == "F32") return 4;
+  if (dtype == "I64" || dtype == "F64") return 8;
+  throw std::runtime_error("unsupported dtype '" + dtype + "'");
+}
+
+void fsync_dir_of(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+}  // namespace
+
+Tensor Tensor::from_floats(const std::vector<float>& values, std::vector<int64_t> shape) {
+  Tensor t;
+  t.shape = std::move(shape);
+  t.bytes.resize(values.size() * sizeof(float));
+  std::memcpy(t.bytes.data(), values.data(), t.bytes.size());
+  return t;
+}
+
+std::vector<float> Tensor::floats() const {
+  if (dtype != "F32") throw std::runtime_error("tensor is " + dtype + ", expected F32");
+  std::vector<float> out(bytes.size() / sizeof(float));
+  std::memcpy(out.data(), bytes.data(), bytes.size());
+  return out;
+}
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot write '" + tmp + "': " + std::strerror(errno));
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      throw std::runtime_error("cannot write '" + tmp + "': " + std::strerror(err));
+    }
+    done += (size_t)n;
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0)
+    throw std::runtime_error("cannot flush '" + tmp + "': " + std::strerror(errno));
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    throw std::runtime_error("cannot rename '" + tmp + "' to '" + path + "': " + std::strerror(errno));
+  fsync_dir_of(path);
+}
+
+void SafetensorsFile::save(const std::string& path) const {
+  nlohmann::json header = nlohmann::json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  size_t offset = 0;
+  for (const auto& [name, t] : tensors) {
+    header[name] = {{"dtype", t.dtype}, {"shape", t.shape},
+                    {"data_offsets", {offset, offset + t.bytes.size()}}};
+    offset += t.bytes.size();
+  }
+  std::string head = header.dump();
+  head.append((8 - head.size() % 8) % 8, ' ');  // align the data block to 8 bytes
+  std::string out(8, '\0');
+  uint64_t n = head.size();
+  for (int i = 0; i < 8; ++i) out[i] = (char)((n >> (8 * i)) & 0xff);
+  out += head;
+  out.reserve(out.size() + offset);
+  for (const auto& [name, t] : tensors) out.append((const char*)t.bytes.data(), t.bytes.size());
+  write_file_atomic(path, out);
+}
+
+SafetensorsFile SafetensorsFile::load(const std::string& path) {
+  auto bad = [&](const std::string& what) {
+    return std::runtime_error("'" + path + "' is not a valid safetensors file: " + what);
+  };
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read '" + path + "'");
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (data.size() < 8) throw bad("shorter than the 8-byte header length");
+  uint64_t n = 0;
+  for (int i = 0; i < 8; ++i) n |= (uint64_t)(uint8_t)data[i] << (8 * i);
+  if (n > data.size() - 8) throw bad("header length " + std::to_string(n) + " exceeds the file");
+  nlohmann::json header = nlohmann::json::parse(data.begin() + 8, data.begin() + 8 + n, nullptr, false);
+  if (header.is_discarded() || !header.is_object()) throw bad("header is not a JSON object");
+  SafetensorsFile f;
+  size_t body = 8 + n, body_size = data.size() - body;
+  for (auto it = header.begin(); it != header.end(); ++it) {
+    if (it.key() == "__metadata__") {
+      if (!it.value().is_object()) throw bad("__metadata__ is not an object");
+      for (auto m = it.value().begin(); m != it.value().end(); ++m) {
+        if (!m.value().is_string()) throw bad("metadata value '" + m.key() + "' is not a string");
+        f.metadata[m.key()] = m.value().get<std::string>();
+      }
+      continue;
+    }
+    const auto& e = it.value();
+    if (!e.is_object() || !e.contains("dtype") || !e.contains("shape") ||
+        !e.contains("data_offsets") || !e["dtype"].is_string() || !e["shape"].is_array() ||
+        !e["data_offsets"].is_array() || e["data_offsets"].size() != 2)
+      throw bad("entry '" + it.key() + "' lacks dtype, shape or data_offsets");
+    Tensor t;
+    t.dtype = e["dtype"].get<std::string>();
+    size_t elem;
+    try {
+      elem = dtype_size(t.dtype);
+    } catch (const std::exception& ex) {
+      throw bad("entry '" + it.key() + "': " + ex.what());
+    }
+    uint64_t count = 1;
+    for (const auto& d : e["shape"]) {
+      if (!d.is_number_unsigned()) throw bad("entry '" + it.key() + "' has a bad shape");
+      uint64_t dim = d.get<uint64_t>();
+      if (dim && count > (1ull << 40) / dim) throw bad("entry '" + it.key() + "' is too large");
+      count *= dim;
+      t.shape.push_back((int64_t)dim);
+    }
+    const auto& off = e["data_offsets"];
+    if (!off[0].is_number_unsigned() || !off[1].is_number_unsigned())
+      throw bad("entry '" + it.key() + "' has bad data_offsets");
+    uint64_t begin = off[0].get<uint64_t>(), end = off[1].get<uint64_t>();
+    if (begin > end || end > body_size || end - begin != count * elem)
+      throw bad("entry '" + it.key() + "' data_offsets do not match its shape or the file size");
+    t.bytes.assign(data.begin() + body + begin, data.begin() + body + end);
+    f.tensors[it.key()] = std::move(t);
+  }
+  return f;
+}
+
+const Tensor& SafetensorsFile::at(const std::string& name) const {
+  auto it = tensors.find(name);
+  if (it == tensors.end()) throw std::runtime_error("tensor '" + name + "' is missing");
+  return it->second;
+}
+
+}  // namespace sac

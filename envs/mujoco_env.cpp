@@ -1,0 +1,136 @@
+// mujoco_env.cpp: MujocoEnv (see mujoco_env.h): the per-process model cache, MuJoCo's error and
+// warning handlers, frame-skipped stepping with instability detection, and noisy reset.
+#include "mujoco_env.h"
+
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+namespace sac {
+namespace {
+
+// mujoco errors become exceptions, so the library never calls exit().
+void throw_mujoco_error(const char* msg) {
+  throw std::runtime_error(std::string("MuJoCo error: ") + (msg ? msg : "(no message)"));
+}
+
+// warnings are printed, but only the first few per process (an unstable task can raise many).
+void print_mujoco_warning(const char* msg) {
+  static std::atomic<int> printed{0};
+  constexpr int max_printed = 20;
+  int n = printed.fetch_add(1);
+  if (n < max_printed)
+    std::fprintf(stderr, "MuJoCo warning: %s\n", msg ? msg : "(no message)");
+  if (n == max_printed - 1) std::fprintf(stderr, "MuJoCo warning: further warnings not printed\n");
+}
+
+}  // namespace
+
+void install_mujoco_handlers() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    mju_user_error = throw_mujoco_error;
+    mju_user_warning = print_mujoco_warning;
+  });
+}
+
+std::shared_ptr<const mjModel> load_mujoco_model(const std::string& file) {
+  install_mujoco_handlers();
+  // one model per file for the whole process, loaded under a lock
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<const mjModel>> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache.find(file);
+  if (it != cache.end()) return it->second;
+
+  char error[1000] = "";
+  mjModel* m = mj_loadXML(file.c_str(), nullptr, error, sizeof(error));
+  if (!m) throw std::runtime_error("cannot load MuJoCo model '" + file + "': " + error);
+  std::shared_ptr<const mjModel> model(m, [](const mjModel* p) { mj_deleteModel(const_cast<mjModel*>(p)); });
+  cache.emplace(file, model);
+  return model;
+}
+
+MujocoEnv::MujocoEnv(const std::string& model_file, int frame_skip, bool contact_forces)
+    : m_frame_skip(frame_skip), m_contact_forces(contact_forces) {
+  if (frame_skip < 1) throw std::invalid_argument("MujocoEnv: frame_skip must be >= 1");
+  m_model = load_mujoco_model(model_dir() + "/" + model_file);
+  m_data = mj_makeData(m_model.get());
+  if (!m_data) throw std::runtime_error("MujocoEnv: mj_makeData failed for '" + model_file + "'");
+  mj_forward(m_model.get(), m_data);
+}
+
+MujocoEnv::~MujocoEnv() {
+  if (m_data) mj_deleteData(m_data);
+}
+
+void MujocoEnv::init_spec(const std::string& id, int obs_dim, int max_episode_steps) {
+  const mjModel* m = m_model.get();
+  m_spec.id = id;
+  m_spec.obs_dim = obs_dim;
+  m_spec.act_dim = m->nu;
+  m_spec.action_low.resize(m->nu);
+  m_spec.action_high.resize(m->nu);
+  // the Box bounds are the actuators' ctrlrange
+  for (int i = 0; i < m->nu; ++i) {
+    m_spec.action_low[i] = m->actuator_ctrlrange[2 * i];
+    m_spec.action_high[i] = m->actuator_ctrlrange[2 * i + 1];
+  }
+  m_spec.max_episode_steps = max_episode_steps;
+}
+
+void MujocoEnv::get_state(double* qpos, double* qvel) const {
+  for (int i = 0; i < m_model->nq; ++i) qpos[i] = m_data->qpos[i];
+  for (int i = 0; i < m_model->nv; ++i) qvel[i] = m_data->qvel[i];
+}
+
+void MujocoEnv::set_state(const double* qpos, const double* qvel) {
+  for (int i = 0; i < m_model->nq; ++i) m_data->qpos[i] = qpos[i];
+  for (int i = 0; i < m_model->nv; ++i) m_data->qvel[i] = qvel[i];
+  mj_forward(m_model.get(), m_data);
+}
+
+int MujocoEnv::warning_total() const {
+  int total = 0;
+  for (int i = 0; i < mjNWARNING; ++i) total += m_data->warning[i].number;
+  return total;
+}
+
+bool MujocoEnv::do_simulation(const double* action) {
+  const mjModel* m = m_model.get();
+  // the action goes in unclipped: MuJoCo clamps ctrl to ctrlrange when computing forces
+  for (int i = 0; i < m->nu; ++i) m_data->ctrl[i] = action[i];
+  int warnings_before = warning_total();
+  for (int k = 0; k < m_frame_skip; ++k) mj_step(m, m_data);
+  if (m_contact_forces) mj_rnePostConstraint(m, m_data);
+
+  // a rising warning counter (bad qacc auto-resets the data) or a non-finite state is a blow-up
+  bool unstable = warning_total() > warnings_before;
+  for (int i = 0; i < m->nq; ++i) unstable = unstable || !std::isfinite(m_data->qpos[i]);
+  for (int i = 0; i < m->nv; ++i) unstable = unstable || !std::isfinite(m_data->qvel[i]);
+  return unstable;
+}
+
+void MujocoEnv::reset_state(HostRng& rng, ResetNoise qpos_noise, ResetNoise qvel_noise) {
+  const mjModel* m = m_model.get();
+  auto draw = [&rng](const ResetNoise& noise) {
+    if (noise.kind == ResetNoise::Kind::uniform) return rng.uniform(-noise.scale, noise.scale);
+    return noise.scale * rng.normal();
+  };
+  // mj_resetData sets qpos = qpos0, qvel = 0 and clears the warning counters
+  mj_resetData(m, m_data);
+  for (int i = 0; i < m->nq; ++i) m_data->qpos[i] = m->qpos0[i] + draw(qpos_noise);
+  for (int i = 0; i < m->nv; ++i) m_data->qvel[i] = draw(qvel_noise);
+  mj_forward(m, m_data);
+}
+
+double MujocoEnv::action_sq_norm(const double* action) const {
+  double sum = 0.0;
+  for (int i = 0; i < m_model->nu; ++i) sum += action[i] * action[i];
+  return sum;
+}
+
+}  // namespace sac

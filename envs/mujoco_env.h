@@ -1,0 +1,86 @@
+// mujoco_env.h: MujocoEnv, the shared base of the MuJoCo tasks (InvertedPendulum, HalfCheetah,
+// Hopper). It holds one read-only mjModel per model file, shared by every env of that task, and
+// one mjData per env; it steps the physics with frame skip, applies reset noise and flags
+// physics blow-ups. Tasks derive from it and add observation, reward and termination.
+// Tested by tests/test_mujoco_envs.cpp (`sac_tests --gtest_filter='Mujoco*'`).
+#pragma once
+#include <memory>
+#include <string>
+
+#include <mujoco/mujoco.h>
+
+#include "sac/env.h"
+
+namespace sac {
+
+/// Loads `file` (a path) once per process and returns the shared read-only model; later calls
+/// with the same path return the same model. Thread-safe. Throws std::runtime_error naming the
+/// path and MuJoCo's error text when the file does not load.
+std::shared_ptr<const mjModel> load_mujoco_model(const std::string& file);
+
+/// Installs the process-wide MuJoCo error and warning handlers (once; later calls do nothing).
+/// Errors then throw std::runtime_error instead of exiting the process; warnings are printed to
+/// stderr (the first few only).
+void install_mujoco_handlers();
+
+/// Reset noise of one state vector: U(-scale, scale) or scale * N(0, 1) per element.
+struct ResetNoise {
+  enum class Kind { uniform, normal };
+  Kind kind = Kind::uniform;
+  double scale = 0.0;
+};
+
+/// Base of the MuJoCo tasks: model sharing, frame-skipped stepping, noisy reset, state access.
+class MujocoEnv : public Env {
+ public:
+  /// Loads `model_file` from model_dir() (shared with other envs of the task) and allocates
+  /// this env's mjData. `frame_skip` is the number of mj_step calls per env step;
+  /// `contact_forces` asks for mj_rnePostConstraint after them (fills cfrc_ext).
+  MujocoEnv(const std::string& model_file, int frame_skip, bool contact_forces);
+  ~MujocoEnv() override;
+  MujocoEnv(const MujocoEnv&) = delete;
+  MujocoEnv& operator=(const MujocoEnv&) = delete;
+
+  const EnvSpec& spec() const override { return m_spec; }
+  int nq() const override { return m_model->nq; }
+  int nv() const override { return m_model->nv; }
+  void get_state(double* qpos, double* qvel) const override;
+
+  /// Overwrites qpos (nq doubles) and qvel (nv doubles) and recomputes derived quantities with
+  /// mj_forward, as Gymnasium's set_state does. Used by tests to put the env in a known state.
+  void set_state(const double* qpos, const double* qvel);
+
+  /// Seconds of simulated time per env step: timestep * frame_skip.
+  double dt() const { return m_model->opt.timestep * m_frame_skip; }
+  int frame_skip() const { return m_frame_skip; }
+  const mjModel* model() const { return m_model.get(); }
+  const mjData* data() const { return m_data; }
+
+ protected:
+  /// Fills the spec's id, dimensions and bounds (act_dim and bounds from the model's actuators).
+  void init_spec(const std::string& id, int obs_dim, int max_episode_steps = 1000);
+
+  /// Writes `action` (nu doubles, unclipped) to ctrl, calls mj_step frame_skip times, then
+  /// mj_rnePostConstraint when the task observes contact forces. Returns true when the physics
+  /// became unstable: a MuJoCo warning counter rose or qpos/qvel holds a non-finite value.
+  bool do_simulation(const double* action);
+
+  /// mj_resetData, then qpos = qpos0 + noise (nq draws from `rng` first), qvel = noise (nv draws
+  /// next), then mj_forward.
+  void reset_state(HostRng& rng, ResetNoise qpos_noise, ResetNoise qvel_noise);
+
+  /// Sum of the squared action entries (the control cost before its weight).
+  double action_sq_norm(const double* action) const;
+
+  EnvSpec m_spec;
+  std::shared_ptr<const mjModel> m_model;
+  mjData* m_data = nullptr;
+
+ private:
+  int warning_total() const;
+
+  int m_frame_skip;
+  bool m_contact_forces;
+};
+
+}  // namespace sac

@@ -1,0 +1,87 @@
+// agent.h: the SAC agent (Haarnoja et al. 2018b): a tanh-Gaussian actor, a group of critics
+// (E = num_critics, clipped double-Q), their Polyak-averaged targets and a learned log alpha.
+// update() is the paper's Algorithm 1 step, written out in agent.cpp in one function.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "sac/backend.h"
+#include "sac/config.h"
+#include "sac/mlp.h"
+#include "sac/replay_buffer.h"
+
+namespace sac {
+
+/// Settings the agent needs, taken from Config plus the task's sizes.
+struct AgentSpec {
+  int obs_dim = 0;
+  int act_dim = 0;
+  std::vector<int> hidden = {256, 256};
+  int num_critics = 2;
+  int batch_size = 256;
+  int max_act_batch = 1;  // largest batch act() is called with
+  float gamma = 0.99f, tau = 0.005f;
+  float actor_lr = 3e-4f, critic_lr = 3e-4f, alpha_lr = 3e-4f;
+  float beta1 = 0.9f, beta2 = 0.999f, adam_eps = 1e-8f;
+  float init_log_alpha = 0.0f;
+  bool learn_alpha = true;
+  float target_entropy = 0.0f;
+  float log_std_min = -5.0f, log_std_max = 2.0f;
+  uint64_t seed = 1;
+
+  static AgentSpec from_config(const Config& config, int obs_dim, int act_dim, int act_batch);
+};
+
+/// Scalars of the latest update, read back on demand (a host sync on CUDA).
+struct UpdateMetrics {
+  float critic_loss = 0, actor_loss = 0, alpha_loss = 0, alpha = 0, entropy = 0;
+  int64_t updates = 0;
+};
+
+class Agent {
+ public:
+  Agent(Backend& backend, const AgentSpec& spec);
+
+  const AgentSpec& spec() const { return m_spec; }
+  Backend& backend() { return m_backend; }
+
+  /// One SAC update on a minibatch drawn from `replay` (sampling and noise on the backend).
+  void update(const ReplayBuffer& replay);
+
+  /// One SAC update on a given minibatch and given policy noise (batch_size x act_dim each,
+  /// backend memory): eps_next for the target actions, eps_cur for the actor loss.
+  void update_on(const TransitionBatch& batch, const float* eps_next, const float* eps_cur);
+
+  /// Actions in [-1, 1] for n observations (backend memory, n <= max_act_batch): a tanh-Gaussian
+  /// sample with fresh Philox noise, or tanh(mean) when `deterministic`.
+  void act(int n, const float* d_obs, bool deterministic, float* d_actions);
+
+  UpdateMetrics read_metrics() const;
+
+  MlpGroup& actor() { return m_actor; }
+  MlpGroup& critic() { return m_critic; }
+  MlpGroup& target() { return m_target; }
+  float* log_alpha() { return m_log_alpha.data(); }
+  float* log_alpha_grad() { return m_log_alpha_grad.data(); }
+
+ private:
+  void adam_group(MlpGroup& group, float lr);
+
+  Backend& m_backend;
+  AgentSpec m_spec;
+  MlpGroup m_actor, m_critic, m_target;
+  DeviceArray<float> m_log_alpha, m_log_alpha_grad, m_log_alpha_m, m_log_alpha_v;
+  DeviceArray<int64_t> m_updates, m_act_draws, m_indices;
+
+  // workspace, sized at start: the update allocates nothing
+  TransitionBatch m_batch;
+  DeviceArray<float> m_batch_storage;
+  DeviceArray<float> m_eps_next, m_eps_cur, m_action_next, m_logp_next, m_y, m_dq;
+  DeviceArray<float> m_action_pi, m_logp, m_grad_action, m_critic_in;
+  DeviceArray<float> m_losses;  // critic, actor, alpha
+  MlpActivations m_actor_acts, m_critic_acts, m_target_acts, m_act_acts;
+  DeviceArray<float> m_act_eps, m_act_logp;
+};
+
+}  // namespace sac

@@ -1,0 +1,152 @@
+// backend.h: the SAC op set, as one interface with a CPU reference implementation and a CUDA
+// implementation behind it. Every op takes a leading members dimension E (E independent
+// networks of the same shape, stacked), works on memory the backend allocated, and never
+// allocates itself. Matrices are row-major; a weight W of a layer is out x in (y = x W^T + b).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace sac {
+
+enum class Activation { kNone, kRelu };
+
+/// Which backend to build: "cpu", "cuda", or "auto" (cuda when a device is present).
+std::string resolve_device(const std::string& device);
+
+/// True when a CUDA device is usable (false on machines without a driver or GPU).
+bool cuda_device_available();
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  virtual std::string name() const = 0;
+
+  // ---- memory: zero-initialised, owned by the caller, freed with release()
+  virtual void* allocate(size_t bytes) = 0;
+  virtual void release(void* ptr) = 0;
+  virtual void upload(void* dst, const void* host_src, size_t bytes) = 0;
+  virtual void download(void* host_dst, const void* src, size_t bytes) = 0;
+  virtual void copy(void* dst, const void* src, size_t bytes) = 0;
+  /// Waits until every queued op has finished (a no-op on the CPU).
+  virtual void synchronize() = 0;
+
+  // ---- networks
+  /// Y[e] = act(X[e] W[e]^T + b[e]) for e < E; X[e] starts at X + e * x_member_stride
+  /// (stride 0 feeds the same input to every member). X: B x in, W: out x in, Y: B x out.
+  virtual void linear_forward(int E, int B, int in, int out, const float* X, size_t x_member_stride,
+                              const float* W, const float* b, float* Y, Activation act) = 0;
+
+  /// Backward of linear_forward given its output Y and dY (overwritten with the gradient
+  /// before the activation). Writes dW = dZ^T X, db = sum_b dZ and dX = dZ W; each of dW, db,
+  /// dX may be null to skip it. dX is E x B x in (one per member, even when X was shared).
+  virtual void linear_backward(int E, int B, int in, int out, const float* X,
+                               size_t x_member_stride, const float* W, const float* Y, float* dY,
+                               float* dX, float* dW, float* db, Activation act) = 0;
+
+  /// out[r] = [a[r], b[r]] for r < rows; a is rows x na, b is rows x nb.
+  virtual void concat_columns(int rows, int na, const float* a, int nb, const float* b,
+                              float* out) = 0;
+
+  // ---- tanh-Gaussian policy head; head holds B x 2A rows [mean, raw log-std]
+  /// Reparameterised sample a = tanh(mean + exp(log_std) eps) and its log-density.
+  virtual void tanh_gaussian_sample(int B, int A, const float* head, const float* eps,
+                                    float log_std_min, float log_std_max, float* action,
+                                    float* logp) = 0;
+  /// Deterministic action tanh(mean).
+  virtual void tanh_gaussian_mean(int B, int A, const float* head, float* action) = 0;
+  /// Gradient with respect to head, given dL/daction (B x A, nullable: zero) and
+  /// dL/dlogp = logp_scale * exp(*d_log_alpha) per sample.
+  virtual void tanh_gaussian_backward(int B, int A, const float* head, const float* eps,
+                                      const float* action, const float* grad_action,
+                                      const float* d_log_alpha, float logp_scale,
+                                      float log_std_min, float log_std_max,
+                                      float* grad_head) = 0;
+
+  // ---- losses (reductions in a fixed order: same inputs, same bits)
+  /// y = r + gamma (1 - terminated) (min_e q_target[e] - alpha logp_next).
+  virtual void soft_targets(int E, int B, const float* q_target, const float* logp_next,
+                            const float* reward, const float* terminated, float gamma,
+                            const float* d_log_alpha, float* y) = 0;
+  /// loss = sum_e mean_b (q[e] - y)^2, dq = d loss / dq.
+  virtual void critic_loss(int E, int B, const float* q, const float* y, float* dq,
+                           float* loss) = 0;
+  /// loss = mean_b (alpha logp - min_e q[e]); dq is -1/B on each row's minimising member.
+  virtual void actor_loss(int E, int B, const float* q, const float* logp,
+                          const float* d_log_alpha, float* dq, float* loss) = 0;
+  /// grad_action[b] = sum_e dX[e][b][skip:skip+A], where dX rows are `width` wide.
+  virtual void sum_member_columns(int E, int B, int width, int skip, int A, const float* dX,
+                                  float* grad_action) = 0;
+  /// loss = mean_b -log_alpha (logp + target_entropy); grad is d loss / d log_alpha.
+  virtual void alpha_loss(int B, const float* logp, const float* d_log_alpha,
+                          float target_entropy, float* grad, float* loss) = 0;
+
+  // ---- optimiser and targets, one launch over a flat buffer
+  /// Adam (PyTorch's operation order). The step count t >= 1 is read from device memory, so a
+  /// captured CUDA graph replays correctly at every step; the bias corrections 1 - beta^t are
+  /// computed once per launch from it.
+  virtual void adam(size_t n, float* params, const float* grads, float* m, float* v, float lr,
+                    float beta1, float beta2, float eps, const int64_t* d_step) = 0;
+  /// target = tau * online + (1 - tau) * target.
+  virtual void polyak(size_t n, float* target, const float* online, float tau) = 0;
+  /// *d_counter += 1 (step counters that live on the device).
+  virtual void increment(int64_t* d_counter) = 0;
+
+  // ---- random numbers (Philox, counter-based: identical on every backend). Draw offsets come
+  // from a device counter so graph replays draw fresh numbers.
+  /// out[i] = standard normal number (*d_counter * n + i) of stream (key, stream).
+  virtual void fill_normal(size_t n, uint64_t key, uint64_t stream, const int64_t* d_counter,
+                           float* out) = 0;
+  /// idx[i] = uniform integer in [0, *d_bound) number (*d_counter * n + i) of (key, stream).
+  virtual void sample_indices(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
+                              const int64_t* d_bound, int64_t* idx) = 0;
+
+  // ---- replay
+  /// dst[i] = src[idx[i]] for i < n; rows are `dim` floats.
+  virtual void gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) = 0;
+};
+
+/// Creates the backend for `device` ("cpu" or "cuda"; resolve "auto" first). `threads` is the
+/// CPU backend's worker count (0 = one per core). Throws when CUDA is asked for but absent.
+std::unique_ptr<Backend> make_backend(const std::string& device, int threads = 0);
+
+/// RAII buffer of T on a backend; move-only, so device memory is never silently copied.
+template <typename T>
+class DeviceArray {
+ public:
+  DeviceArray() = default;
+  DeviceArray(Backend& backend, size_t n)
+      : m_backend(&backend), m_size(n),
+        m_ptr(n ? static_cast<T*>(backend.allocate(n * sizeof(T))) : nullptr) {}
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
+  DeviceArray(DeviceArray&& o) noexcept { *this = std::move(o); }
+  DeviceArray& operator=(DeviceArray&& o) noexcept {
+    if (this != &o) {
+      reset();
+      m_backend = o.m_backend; m_size = o.m_size; m_ptr = o.m_ptr;
+      o.m_ptr = nullptr; o.m_size = 0;
+    }
+    return *this;
+  }
+  ~DeviceArray() { reset(); }
+
+  T* data() { return m_ptr; }
+  const T* data() const { return m_ptr; }
+  size_t size() const { return m_size; }
+  void upload(const T* host, size_t n) { m_backend->upload(m_ptr, host, n * sizeof(T)); }
+  void download(T* host, size_t n) const { m_backend->download(host, m_ptr, n * sizeof(T)); }
+
+ private:
+  void reset() {
+    if (m_ptr) m_backend->release(m_ptr);
+    m_ptr = nullptr;
+  }
+  Backend* m_backend = nullptr;
+  size_t m_size = 0;
+  T* m_ptr = nullptr;
+};
+
+}  // namespace sac

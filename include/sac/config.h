@@ -1,0 +1,74 @@
+// config.h: every setting of a run in one struct, with the 2018b paper's defaults, and the
+// JSON layer that fills it. Unknown keys, wrong types and out-of-range values are refused with
+// the key's dotted name, before any work starts.
+#pragma once
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace sac {
+
+struct Config {
+  // ---- top level
+  std::string device = "auto";  // auto | cpu | cuda
+
+  // ---- env
+  std::string env_id = "HalfCheetah-v5";  // Gymnasium task id
+  int num_envs = 1;                       // envs stepped per batch step
+
+  // ---- sac (Haarnoja et al. 2018b, table of hyperparameters)
+  std::vector<int> hidden = {256, 256};  // hidden widths of actor and each critic (ReLU)
+  double actor_lr = 3e-4;                // Adam learning rate of the actor
+  double critic_lr = 3e-4;               // Adam learning rate of the critics
+  double alpha_lr = 3e-4;                // Adam learning rate of log alpha
+  double adam_beta1 = 0.9;
+  double adam_beta2 = 0.999;
+  double adam_eps = 1e-8;
+  int batch_size = 256;                  // minibatch size of one update
+  int64_t buffer_size = 1000000;         // replay capacity in transitions
+  double gamma = 0.99;                   // discount
+  double tau = 0.005;                    // Polyak rate of the target critics
+  int num_critics = 2;                   // critics per seed (clipped double-Q takes the min)
+  double init_log_alpha = 0.0;           // log alpha at start (alpha = 1)
+  bool learn_alpha = true;               // learn the temperature
+  double target_entropy = 0.0;           // used when target_entropy_auto is false
+  bool target_entropy_auto = true;       // target entropy = -dim(A)
+  double log_std_min = -5.0;             // log-std squash range
+  double log_std_max = 2.0;
+
+  // ---- train
+  int64_t total_steps = 1000000;   // env steps (all envs together)
+  uint64_t seed = 1;               // master seed; env i uses seed + i
+  int64_t warmup_steps = 5000;     // uniform random actions before the first update
+  double updates_per_step = 1.0;   // updates per env step (update-to-data ratio)
+  int64_t eval_every = 10000;      // env steps between evaluations (0 = only at the end)
+  int eval_episodes = 10;          // deterministic episodes per evaluation
+  int64_t log_every = 1000;        // env steps between metrics lines
+  int64_t checkpoint_every = 0;    // env steps between checkpoints (0 = only at the end)
+  int threads = 0;                 // CPU worker threads (0 = one per core)
+
+  /// The resolved configuration as JSON (the layout config files use).
+  nlohmann::json to_json() const;
+};
+
+/// Parses `text` (a config file's contents; `source` names it in messages) over the defaults.
+/// Throws ConfigError naming the offending key.
+Config config_from_json_text(const std::string& text, const std::string& source);
+
+/// Applies one `key.path=value` override; value is parsed as JSON, or taken as a string.
+void apply_override(Config& config, const std::string& assignment);
+
+/// Checks ranges and cross-field rules (e.g. a known task id); throws ConfigError.
+void validate(const Config& config);
+
+/// Reads a config file, applies the overrides, validates. Throws ConfigError.
+Config load_config(const std::string& path, const std::vector<std::string>& overrides);
+
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace sac

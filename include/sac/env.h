@@ -1,0 +1,62 @@
+// env.h: one control task with Gymnasium v5 semantics (minus the time limit, which the env
+// pool applies), and the registry of task ids. Implementations live in envs/.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sac/philox.h"
+
+namespace sac {
+
+/// Shape and bounds of a task, fixed for its lifetime.
+struct EnvSpec {
+  std::string id;                   // Gymnasium id, e.g. "HalfCheetah-v5"
+  int obs_dim = 0;                  // observation size
+  int act_dim = 0;                  // action size
+  std::vector<double> action_low;   // per-dimension lower bound (model ctrlrange)
+  std::vector<double> action_high;  // per-dimension upper bound
+  int max_episode_steps = 1000;     // TimeLimit of the Gymnasium registration
+};
+
+/// What one env step reports besides the observation.
+struct StepResult {
+  double reward = 0.0;
+  bool terminated = false;  // the task's own termination (stops bootstrapping)
+  bool unstable = false;    // physics blew up (MuJoCo warning or non-finite state)
+};
+
+/// A single task instance. Not thread-safe; the pool gives each thread its own envs.
+class Env {
+ public:
+  virtual ~Env() = default;
+
+  /// The task's shape and bounds.
+  virtual const EnvSpec& spec() const = 0;
+
+  /// Resets the state with reset noise drawn from `rng` and writes the first observation
+  /// (spec().obs_dim doubles) to `obs`.
+  virtual void reset(HostRng& rng, double* obs) = 0;
+
+  /// Applies `action` (spec().act_dim values in the task's bounds; never clipped here),
+  /// advances the physics by one env step and writes the next observation to `obs`.
+  virtual StepResult step(const double* action, double* obs) = 0;
+
+  /// Generalised position/velocity sizes (0 for tasks without MuJoCo state).
+  virtual int nq() const { return 0; }
+  virtual int nv() const { return 0; }
+
+  /// Copies the physics state; `qpos` holds nq() and `qvel` nv() doubles.
+  virtual void get_state(double* qpos, double* qvel) const { (void)qpos; (void)qvel; }
+};
+
+/// Creates the task `id`; throws std::invalid_argument naming the id and the known ids.
+std::unique_ptr<Env> make_env(const std::string& id);
+
+/// All registered task ids, in a stable order.
+std::vector<std::string> env_ids();
+
+/// Folder holding the MJCF model files: $SAC_MODEL_DIR if set, else the build's envs/models.
+std::string model_dir();
+
+}  // namespace sac

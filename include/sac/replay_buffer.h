@@ -1,0 +1,58 @@
+// replay_buffer.h: the ring buffer of transitions, structure of arrays in backend memory
+// (device memory on CUDA), capacity fixed at start. Sampling is uniform with Philox indices
+// drawn on the backend, so a seed reproduces the same minibatches.
+#pragma once
+#include <cstdint>
+
+#include "sac/backend.h"
+
+namespace sac {
+
+/// One minibatch (or any block of transitions) in backend memory; rows are contiguous.
+struct TransitionBatch {
+  float* obs = nullptr;         // n x obs_dim
+  float* action = nullptr;      // n x act_dim, in [-1, 1]
+  float* reward = nullptr;      // n
+  float* next_obs = nullptr;    // n x obs_dim (the real final observation on episode end)
+  float* terminated = nullptr;  // n, 1 where the episode terminated (no bootstrap)
+};
+
+class ReplayBuffer {
+ public:
+  /// Allocates `capacity` transitions. Throws with the figure when it does not fit.
+  ReplayBuffer(Backend& backend, int64_t capacity, int obs_dim, int act_dim);
+
+  /// Bytes a buffer of this shape takes.
+  static uint64_t bytes_needed(int64_t capacity, int obs_dim, int act_dim);
+
+  int64_t capacity() const { return m_capacity; }
+  int64_t size() const { return m_size; }
+  int64_t head() const { return m_head; }
+  int obs_dim() const { return m_obs_dim; }
+  int act_dim() const { return m_act_dim; }
+
+  /// Appends n transitions from host memory at the ring head, wrapping around.
+  void insert_host(int n, const float* obs, const float* action, const float* reward,
+                   const float* next_obs, const float* terminated);
+
+  /// Draws n uniform indices in [0, size) (Philox stream (key, stream), draw block *d_counter)
+  /// and gathers those rows into `out`. Runs entirely on the backend.
+  void sample(int n, uint64_t key, uint64_t stream, const int64_t* d_counter, int64_t* d_indices,
+              TransitionBatch& out) const;
+
+  /// The storage arrays, for checkpoints and tests.
+  const TransitionBatch& storage() const { return m_storage; }
+  /// Device copy of size(), the bound sampling reads.
+  const int64_t* device_size() const { return m_d_size.data(); }
+
+ private:
+  Backend& m_backend;
+  int64_t m_capacity;
+  int m_obs_dim, m_act_dim;
+  int64_t m_size = 0, m_head = 0;
+  DeviceArray<float> m_obs, m_action, m_reward, m_next_obs, m_terminated;
+  DeviceArray<int64_t> m_d_size;
+  TransitionBatch m_storage;
+};
+
+}  // namespace sac

@@ -1,0 +1,39 @@
+// backend_factory.cpp: picks the backend named by the `device` setting.
+#include <stdexcept>
+
+#include "cpu_backend.h"
+#include "sac/backend.h"
+#ifdef SAC_HAVE_CUDA
+#include "cuda_backend.h"
+#endif
+
+namespace sac {
+
+bool cuda_device_available() {
+#ifdef SAC_HAVE_CUDA
+  return cuda_runtime_device_available();
+#else
+  return false;
+#endif
+}
+
+std::string resolve_device(const std::string& device) {
+  if (device == "auto") return cuda_device_available() ? "cuda" : "cpu";
+  return device;
+}
+
+std::unique_ptr<Backend> make_backend(const std::string& device, int threads) {
+  if (device == "cpu") return std::make_unique<CpuBackend>(threads);
+  if (device == "cuda") {
+#ifdef SAC_HAVE_CUDA
+    if (!cuda_device_available())
+      throw std::runtime_error("device=cuda but no CUDA device is usable on this machine");
+    return make_cuda_backend();
+#else
+    throw std::runtime_error("device=cuda but this build has no CUDA backend (SAC_ENABLE_CUDA=OFF)");
+#endif
+  }
+  throw std::invalid_argument("unknown device '" + device + "' (expected auto, cpu or cuda)");
+}
+
+}  // namespace sac

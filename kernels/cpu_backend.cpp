@@ -1,0 +1,256 @@
+// cpu_backend.cpp: the reference implementation of the op set (see backend.h).
+#include "cpu_backend.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "sac/philox.h"
+#include "sac_math.h"
+
+extern "C" void openblas_set_num_threads(int);
+
+namespace sac {
+namespace {
+
+int resolve_threads(int threads) {
+  if (threads > 0) return threads;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// splits [0, n) into `parts` nearly equal blocks; returns block k as [begin, end).
+std::pair<int, int> block(int n, int parts, int k) {
+  int base = n / parts, extra = n % parts;
+  int begin = k * base + std::min(k, extra);
+  return {begin, begin + base + (k < extra ? 1 : 0)};
+}
+
+}  // namespace
+
+CpuBackend::CpuBackend(int threads) : m_pool(resolve_threads(threads)) {
+  // parallelism comes from the pool; OpenBLAS's own threads would fight it
+  openblas_set_num_threads(1);
+}
+
+void* CpuBackend::allocate(size_t bytes) {
+  size_t rounded = (bytes + 63) / 64 * 64;
+  void* p = std::aligned_alloc(64, rounded ? rounded : 64);
+  if (!p) throw std::bad_alloc();
+  std::memset(p, 0, rounded);
+  return p;
+}
+void CpuBackend::release(void* ptr) { std::free(ptr); }
+void CpuBackend::upload(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
+void CpuBackend::download(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
+void CpuBackend::copy(void* dst, const void* src, size_t bytes) { std::memmove(dst, src, bytes); }
+
+void CpuBackend::linear_forward(int E, int B, int in, int out, const float* X,
+                                size_t x_member_stride, const float* W, const float* b, float* Y,
+                                Activation act) {
+  // one task per (member, row block): members first, rows split only to fill the cores
+  int row_blocks = std::max(1, m_pool.threads() / E);
+  m_pool.run(E * row_blocks, [&](int task) {
+    int e = task / row_blocks;
+    auto [r0, r1] = block(B, row_blocks, task % row_blocks);
+    if (r1 <= r0) return;
+    const float* x = X + e * x_member_stride + (size_t)r0 * in;
+    const float* w = W + (size_t)e * out * in;
+    const float* bias = b + (size_t)e * out;
+    float* y = Y + ((size_t)e * B + r0) * out;
+    // y = x w^T, then bias and activation in one pass over the block
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, out, in, 1.0f, x, in, w, in,
+                0.0f, y, out);
+    for (int r = 0; r < r1 - r0; ++r) {
+      float* row = y + (size_t)r * out;
+      for (int o = 0; o < out; ++o) {
+        float z = row[o] + bias[o];
+        row[o] = (act == Activation::kRelu && z < 0.0f) ? 0.0f : z;
+      }
+    }
+  });
+}
+
+void CpuBackend::linear_backward(int E, int B, int in, int out, const float* X,
+                                 size_t x_member_stride, const float* W, const float* Y, float* dY,
+                                 float* dX, float* dW, float* db, Activation act) {
+  // gradient through the activation, in place
+  if (act == Activation::kRelu) {
+    size_t n = (size_t)E * B * out;
+    for (size_t i = 0; i < n; ++i)
+      if (Y[i] <= 0.0f) dY[i] = 0.0f;
+  }
+  // dX row blocks and dW output-row blocks are independent: one task list for both
+  int parts = std::max(1, m_pool.threads() / E);
+  int dx_tasks = dX ? parts : 0;
+  int dw_tasks = (dW || db) ? parts : 0;
+  int per_member = dx_tasks + dw_tasks;
+  m_pool.run(E * per_member, [&](int task) {
+    int e = task / per_member, k = task % per_member;
+    const float* dz = dY + (size_t)e * B * out;
+    const float* x = X + e * x_member_stride;
+    if (k < dx_tasks) {
+      auto [r0, r1] = block(B, parts, k);
+      if (r1 <= r0) return;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, in, out, 1.0f,
+                  dz + (size_t)r0 * out, out, W + (size_t)e * out * in, in, 0.0f,
+                  dX + ((size_t)e * B + r0) * in, in);
+      return;
+    }
+    auto [o0, o1] = block(out, parts, k - dx_tasks);
+    if (o1 <= o0) return;
+    if (dW)
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, o1 - o0, in, B, 1.0f, dz + o0, out, x,
+                  in, 0.0f, dW + (size_t)e * out * in + (size_t)o0 * in, in);
+    if (db) {
+      // fixed summation order over the batch
+      float* bias_grad = db + (size_t)e * out;
+      for (int o = o0; o < o1; ++o) bias_grad[o] = 0.0f;
+      for (int r = 0; r < B; ++r)
+        for (int o = o0; o < o1; ++o) bias_grad[o] += dz[(size_t)r * out + o];
+    }
+  });
+}
+
+void CpuBackend::concat_columns(int rows, int na, const float* a, int nb, const float* b,
+                                float* out) {
+  for (int r = 0; r < rows; ++r) {
+    std::memcpy(out + (size_t)r * (na + nb), a + (size_t)r * na, na * sizeof(float));
+    std::memcpy(out + (size_t)r * (na + nb) + na, b + (size_t)r * nb, nb * sizeof(float));
+  }
+}
+
+void CpuBackend::tanh_gaussian_sample(int B, int A, const float* head, const float* eps,
+                                      float log_std_min, float log_std_max, float* action,
+                                      float* logp) {
+  for (int r = 0; r < B; ++r) {
+    const float* h = head + (size_t)r * 2 * A;
+    float lp = 0.0f;
+    for (int j = 0; j < A; ++j) {
+      float log_std = squash_log_std(h[A + j], log_std_min, log_std_max);
+      action[(size_t)r * A + j] = sac::tanh_gaussian_sample(h[j], log_std, eps[(size_t)r * A + j], &lp);
+    }
+    logp[r] = lp;
+  }
+}
+
+void CpuBackend::tanh_gaussian_mean(int B, int A, const float* head, float* action) {
+  for (int r = 0; r < B; ++r)
+    for (int j = 0; j < A; ++j) action[(size_t)r * A + j] = tanhf(head[(size_t)r * 2 * A + j]);
+}
+
+void CpuBackend::tanh_gaussian_backward(int B, int A, const float* head, const float* eps,
+                                        const float* action, const float* grad_action,
+                                        const float* d_log_alpha, float logp_scale,
+                                        float log_std_min, float log_std_max, float* grad_head) {
+  float grad_logp = logp_scale * expf(*d_log_alpha);
+  for (int r = 0; r < B; ++r) {
+    const float* h = head + (size_t)r * 2 * A;
+    float* g = grad_head + (size_t)r * 2 * A;
+    for (int j = 0; j < A; ++j) {
+      size_t i = (size_t)r * A + j;
+      float raw = h[A + j];
+      float log_std = squash_log_std(raw, log_std_min, log_std_max);
+      float grad_log_std;
+      g[j] = sac::tanh_gaussian_backward(action[i], log_std, eps[i], grad_action ? grad_action[i] : 0.0f,
+                                    grad_logp, &grad_log_std);
+      g[A + j] = grad_log_std * squash_log_std_grad(raw, log_std_min, log_std_max);
+    }
+  }
+}
+
+void CpuBackend::soft_targets(int E, int B, const float* q_target, const float* logp_next,
+                              const float* reward, const float* terminated, float gamma,
+                              const float* d_log_alpha, float* y) {
+  float alpha = expf(*d_log_alpha);
+  for (int r = 0; r < B; ++r) {
+    float q_min = q_target[r];
+    for (int e = 1; e < E; ++e) q_min = fminf(q_min, q_target[(size_t)e * B + r]);
+    y[r] = soft_target(reward[r], gamma, terminated[r], q_min, alpha, logp_next[r]);
+  }
+}
+
+void CpuBackend::critic_loss(int E, int B, const float* q, const float* y, float* dq,
+                             float* loss) {
+  float total = 0.0f;
+  for (int e = 0; e < E; ++e) {
+    float sum = 0.0f;
+    for (int r = 0; r < B; ++r) {
+      float diff = q[(size_t)e * B + r] - y[r];
+      sum += diff * diff;
+      dq[(size_t)e * B + r] = 2.0f * diff / B;
+    }
+    total += sum / B;
+  }
+  *loss = total;
+}
+
+void CpuBackend::actor_loss(int E, int B, const float* q, const float* logp,
+                            const float* d_log_alpha, float* dq, float* loss) {
+  float alpha = expf(*d_log_alpha);
+  float sum = 0.0f;
+  for (int r = 0; r < B; ++r) {
+    int arg = 0;
+    for (int e = 1; e < E; ++e)
+      if (q[(size_t)e * B + r] < q[(size_t)arg * B + r]) arg = e;
+    for (int e = 0; e < E; ++e) dq[(size_t)e * B + r] = e == arg ? -1.0f / B : 0.0f;
+    sum += alpha * logp[r] - q[(size_t)arg * B + r];
+  }
+  *loss = sum / B;
+}
+
+void CpuBackend::sum_member_columns(int E, int B, int width, int skip, int A, const float* dX,
+                                    float* grad_action) {
+  for (int r = 0; r < B; ++r)
+    for (int j = 0; j < A; ++j) {
+      float g = 0.0f;
+      for (int e = 0; e < E; ++e) g += dX[((size_t)e * B + r) * width + skip + j];
+      grad_action[(size_t)r * A + j] = g;
+    }
+}
+
+void CpuBackend::alpha_loss(int B, const float* logp, const float* d_log_alpha,
+                            float target_entropy, float* grad, float* loss) {
+  float sum = 0.0f;
+  for (int r = 0; r < B; ++r) sum += logp[r] + target_entropy;
+  float mean = sum / B;
+  *grad = -mean;
+  *loss = -*d_log_alpha * mean;
+}
+
+void CpuBackend::adam(size_t n, float* params, const float* grads, float* m, float* v, float lr,
+                      float beta1, float beta2, float eps, const int64_t* d_step) {
+  AdamScalars s = adam_scalars(lr, beta1, beta2, *d_step);
+  for (size_t i = 0; i < n; ++i)
+    adam_step(params + i, m + i, v + i, grads[i], beta1, beta2, eps, s.step_size,
+              s.sqrt_bias_correction2);
+}
+
+void CpuBackend::polyak(size_t n, float* target, const float* online, float tau) {
+  for (size_t i = 0; i < n; ++i) target[i] = sac::polyak(target[i], online[i], tau);
+}
+
+void CpuBackend::fill_normal(size_t n, uint64_t key, uint64_t stream, const int64_t* d_counter,
+                             float* out) {
+  uint64_t offset = (uint64_t)*d_counter * n;
+  for (size_t i = 0; i < n; ++i) out[i] = philox_normal(key, stream, offset + i);
+}
+
+void CpuBackend::sample_indices(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
+                                const int64_t* d_bound, int64_t* idx) {
+  uint64_t offset = (uint64_t)*d_counter * n;
+  for (int i = 0; i < n; ++i)
+    idx[i] = (int64_t)philox_below(key, stream, offset + i, (uint64_t)*d_bound);
+}
+
+void CpuBackend::gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) {
+  for (int i = 0; i < n; ++i)
+    std::memcpy(dst + (size_t)i * dim, src + (size_t)idx[i] * dim, dim * sizeof(float));
+}
+
+}  // namespace sac

@@ -1,0 +1,69 @@
+// cpu_backend.h: the reference backend. GEMMs through OpenBLAS (one thread per call), spread
+// over a ThreadPool by member and row block; every element-wise op is a plain loop over the
+// SAC_HD bodies of sac_math.h.
+#pragma once
+#include <memory>
+
+#include "sac/backend.h"
+#include "thread_pool.h"
+
+namespace sac {
+
+class CpuBackend final : public Backend {
+ public:
+  /// `threads` workers including the caller (0 = one per core).
+  explicit CpuBackend(int threads = 0);
+
+  std::string name() const override { return "cpu"; }
+  int threads() const { return m_pool.threads(); }
+
+  void* allocate(size_t bytes) override;
+  void release(void* ptr) override;
+  void upload(void* dst, const void* host_src, size_t bytes) override;
+  void download(void* host_dst, const void* src, size_t bytes) override;
+  void copy(void* dst, const void* src, size_t bytes) override;
+  void synchronize() override {}
+
+  void linear_forward(int E, int B, int in, int out, const float* X, size_t x_member_stride,
+                      const float* W, const float* b, float* Y, Activation act) override;
+  void linear_backward(int E, int B, int in, int out, const float* X, size_t x_member_stride,
+                       const float* W, const float* Y, float* dY, float* dX, float* dW, float* db,
+                       Activation act) override;
+  void concat_columns(int rows, int na, const float* a, int nb, const float* b,
+                      float* out) override;
+
+  void tanh_gaussian_sample(int B, int A, const float* head, const float* eps,
+                            float log_std_min, float log_std_max, float* action,
+                            float* logp) override;
+  void tanh_gaussian_mean(int B, int A, const float* head, float* action) override;
+  void tanh_gaussian_backward(int B, int A, const float* head, const float* eps,
+                              const float* action, const float* grad_action,
+                              const float* d_log_alpha, float logp_scale, float log_std_min,
+                              float log_std_max, float* grad_head) override;
+
+  void soft_targets(int E, int B, const float* q_target, const float* logp_next,
+                    const float* reward, const float* terminated, float gamma,
+                    const float* d_log_alpha, float* y) override;
+  void critic_loss(int E, int B, const float* q, const float* y, float* dq, float* loss) override;
+  void actor_loss(int E, int B, const float* q, const float* logp, const float* d_log_alpha,
+                  float* dq, float* loss) override;
+  void sum_member_columns(int E, int B, int width, int skip, int A, const float* dX,
+                          float* grad_action) override;
+  void alpha_loss(int B, const float* logp, const float* d_log_alpha, float target_entropy,
+                  float* grad, float* loss) override;
+
+  void adam(size_t n, float* params, const float* grads, float* m, float* v, float lr,
+            float beta1, float beta2, float eps, const int64_t* d_step) override;
+  void polyak(size_t n, float* target, const float* online, float tau) override;
+  void increment(int64_t* d_counter) override { ++*d_counter; }
+  void fill_normal(size_t n, uint64_t key, uint64_t stream, const int64_t* d_counter,
+                   float* out) override;
+  void sample_indices(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
+                      const int64_t* d_bound, int64_t* idx) override;
+  void gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) override;
+
+ private:
+  ThreadPool m_pool;
+};
+
+}  // namespace sac

@@ -1,0 +1,724 @@
+// cuda_backend.cu: the CUDA implementation of the op set in sac/backend.h. GEMMs go through
+// cuBLAS (one strided-batched call covers all E members); every other op is a kernel that calls
+// the SAC_HD bodies of sac_math.h / philox.h, the same bodies the CPU reference runs, so the two
+// backends compute the same things (tests/test_cuda_backend.cpp compares them op by op).
+//
+// Everything runs on the backend's own non-blocking stream. Ops never allocate, never
+// synchronise and never read device scalars (log-alpha, step and RNG counters, replay bound)
+// on the host, so a whole update can be captured into a CUDA graph and replayed; only
+// allocate/upload/download/synchronize wait for the stream.
+//
+// Determinism: no float atomics anywhere. Bias gradients and losses are reduced along a fixed
+// tree; cuBLAS SGEMM is run-to-run deterministic on one GPU model and toolkit (atomics mode is
+// left off, and the handle has its own workspace). So the same inputs give the same bits.
+//
+// Build: part of the sac_cuda target (cmake ... && ninja sac_cuda); tests: sac_tests
+// --gtest_filter='CudaBackend*' (they skip on machines without a GPU).
+#include "cuda_backend.h"
+
+#include <climits>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "cuda_check.h"
+#include "sac/philox.h"
+#include "sac_math.h"
+
+namespace sac {
+namespace {
+
+// threads of the single-block loss reductions (a power of two: the tree below halves it)
+constexpr int kLossThreads = 256;
+// tile of the bias-gradient reduction: 32 columns (one warp, coalesced) x 8 row phases
+constexpr int kBiasCols = 32;
+constexpr int kBiasRows = 8;
+// cuBLAS workspace given to the handle up front, so captured GEMMs never allocate
+// (NVIDIA's recommended size on Hopper; more than enough elsewhere)
+constexpr size_t kCublasWorkspaceBytes = size_t(32) << 20;
+
+// throws std::invalid_argument naming the op when a precondition fails
+void require(bool ok, const char* op, const std::string& message) {
+  if (!ok) throw std::invalid_argument(std::string("CudaBackend::") + op + ": " + message);
+}
+
+// ---------------------------------------------------------------------------------------------
+// kernels: count first, then scalars, then pointers (inputs const), then the bounds guard
+
+// z = y + b[e], then the activation, in place on the GEMM output (rows of `out` columns)
+template <bool RELU>
+__global__ void bias_activation_kernel(size_t n, int out, size_t member_size,
+                                       const float* __restrict__ b, float* __restrict__ Y) {
+  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  size_t e = i / member_size;
+  int o = (int)(i % (size_t)out);
+  float z = Y[i] + b[e * out + o];
+  Y[i] = (RELU && z < 0.0f) ? 0.0f : z;
+}
+
+// ReLU gradient mask, in place: dY = 0 where the forward output was clamped (Y <= 0)
+__global__ void relu_grad_kernel(size_t n, const float* __restrict__ Y, float* __restrict__ dY) {
+  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  if (Y[i] <= 0.0f) dY[i] = 0.0f;
+}
+
+// db[e][o] = sum_r dZ[e][r][o]. One block per (32-column tile, member): thread (x, y) sums rows
+// y, y + 8, ... of column x in order, then the 8 partial sums meet in a fixed tree.
+__global__ void bias_grad_kernel(int B, int out, const float* __restrict__ dZ,
+                                 float* __restrict__ db) {
+  __shared__ float partial[kBiasRows][kBiasCols + 1];
+  int tx = threadIdx.x, ty = threadIdx.y;
+  int o = blockIdx.x * kBiasCols + tx;
+  size_t e = blockIdx.y;
+  const float* dz = dZ + e * (size_t)B * out;
+  float sum = 0.0f;
+  if (o < out)
+    for (int r = ty; r < B; r += kBiasRows) sum += dz[(size_t)r * out + o];
+  partial[ty][tx] = sum;
+  __syncthreads();
+  for (int stride = kBiasRows / 2; stride > 0; stride >>= 1) {
+    if (ty < stride) partial[ty][tx] += partial[ty + stride][tx];
+    __syncthreads();
+  }
+  if (ty == 0 && o < out) db[e * out + o] = partial[0][tx];
+}
+
+// out[r] = [a[r], b[r]]
+__global__ void concat_columns_kernel(size_t n, int na, int nb, const float* __restrict__ a,
+                                      const float* __restrict__ b, float* __restrict__ out) {
+  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  size_t width = (size_t)na + nb;
+  size_t r = i / width;
+  int c = (int)(i % width);
+  out[i] = c < na ? a[r * na + c] : b[r * nb + (c - na)];
+}
+
+// one thread per row: the log-density sums the action dimensions in order, as the CPU does
+__global__ void tanh_gaussian_sample_kernel(size_t n, int A, float log_std_min,
+                                            float log_std_max, const float* __restrict__ head,
+                                            const float* __restrict__ eps,
+                                            float* __restrict__ action, float* __restrict__ logp) {
+  size_t r = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (r >= n) return;
+  const float* h = head + r * 2 * A;
+  float lp = 0.0f;
+  for (int j = 0; j < A; ++j) {
+    float log_std = squash_log_std(h[A + j], log_std_min, log_std_max);
+    action[r * A + j] = tanh_gaussian_sample(h[j], log_std, eps[r * A + j], &lp);
+  }
+  logp[r] = lp;
+}
+
+// action = tanh(mean), one thread per (row, dimension)
+__global__ void tanh_gaussian_mean_kernel(size_t n, int A, const float* __restrict__ head,
+                                          float* __restrict__ action) {
+  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  size_t r = i / A;
+  int j = (int)(i % A);
+  action[i] = tanhf(head[r * 2 * A + j]);
+}
+
+// gradient into the head row [mean, raw log-std], one thread per (row, dimension);
+// dL/dlogp = logp_scale * alpha with alpha read on the device. grad_action may be null (zero).
+// head and grad_head may alias: a thread reads only its raw log-std before writing its outputs.
+__global__ void tanh_gaussian_backward_kernel(size_t n, int A, float logp_scale,
+                                              float log_std_min, float log_std_max,
+                                              const float* __restrict__ d_log_alpha,
+                                              const float* head, const float* __restrict__ eps,
+                                              const float* __restrict__ action,
+                                              const float* __restrict__ grad_action,
+                                              float* grad_head) {
+  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  size_t r = i / A;
+  int j = (int)(i % A);
+  float grad_logp = logp_scale * expf(*d_log_alpha);
+  float raw = head[r * 2 * A + A + j];
+  float log_std = squash_log_std(raw, log_std_min, log_std_max);
+  float grad_log_std;
+  float grad_mean = tanh_gaussian_backward(action[i], log_std, eps[i],
+                                           grad_action ? grad_action[i] : 0.0f, grad_logp,
+                                           &grad_log_std);
+  grad_head[r * 2 * A + j] = grad_mean;
+  grad_head[r * 2 * A + A + j] =
+      grad_log_std * squash_log_std_grad(raw, log_std_min, log_std_max);
+}
+
+// clipped double-Q soft target per row; alpha = exp(log_alpha) read on the device
+__global__ void soft_targets_kernel(size_t n, int E, float gamma,
+                                    const float* __restrict__ d_log_alpha,
+                                    const float* __restrict__ q_target,
+                                    const float* __restrict__ logp_next,
+                                    const float* __restrict__ reward,
+                                    const float* __restrict__ terminated, float* __restrict__ y) {
+  size_t r = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (r >= n) return;
+  float alpha = expf(*d_log_alpha);
+  float q_min = q_target[r];
+  for (int e = 1; e < E; ++e) q_min = fminf(q_min, q_target[(size_t)e * n + r]);
+  y[r] = soft_target(reward[r], gamma, terminated[r], q_min, alpha, logp_next[r]);
+}
+
+// sum of v over the block in a fixed tree (same inputs, same bits); every thread gets the sum
+template <int THREADS>
+__device__ float block_sum(float v, float* shared) {
+  static_assert(THREADS > 0 && (THREADS & (THREADS - 1)) == 0, "THREADS must be a power of two");
+  int t = threadIdx.x;
+  shared[t] = v;
+  __syncthreads();
+  for (int stride = THREADS / 2; stride > 0; stride >>= 1) {
+    if (t < stride) shared[t] += shared[t + stride];
+    __syncthreads();
+  }
+  float total = shared[0];
+  __syncthreads();  // shared is reused by the next call
+  return total;
+}
+
+// loss = sum_e mean_b (q[e] - y)^2 and dq; one block, members in order
+__global__ void critic_loss_kernel(int E, int B, const float* __restrict__ q,
+                                   const float* __restrict__ y, float* __restrict__ dq,
+                                   float* __restrict__ loss) {
+  __shared__ float shared[kLossThreads];
+  float total = 0.0f;
+  for (int e = 0; e < E; ++e) {
+    float partial = 0.0f;
+    for (int r = threadIdx.x; r < B; r += kLossThreads) {
+      size_t i = (size_t)e * B + r;
+      float diff = q[i] - y[r];
+      partial += diff * diff;
+      dq[i] = 2.0f * diff / B;
+    }
+    total += block_sum<kLossThreads>(partial, shared) / B;
+  }
+  if (threadIdx.x == 0) *loss = total;
+}
+
+// loss = mean_b (alpha logp - min_e q[e]); dq = -1/B on the first minimising member; one block
+__global__ void actor_loss_kernel(int E, int B, const float* __restrict__ q,
+                                  const float* __restrict__ logp,
+                                  const float* __restrict__ d_log_alpha, float* __restrict__ dq,
+                                  float* __restrict__ loss) {
+  __shared__ float shared[kLossThreads];
+  float alpha = expf(*d_log_alpha);
+  float partial = 0.0f;
+  for (int r = threadIdx.x; r < B; r += kLossThreads) {
+    int arg = 0;
+    for (int e = 1; e < E; ++e)
+      if (q[(size_t)e * B + r] < q[(size_t)arg * B + r]) arg = e;
+    for (int e = 0; e < E; ++e) dq[(size_t)e * B + r] = e == arg ? -1.0f / B : 0.0f;
+    partial += alpha * logp[r] - q[(size_t)arg * B + r];
+  }
+  float sum = block_sum<kLossThreads>(partial, shared);
+  if (threadIdx.x == 0) *loss = sum / B;
+}
+
+// grad_action[b] = sum_e dX[e][b][skip:skip+A], members in order
+__global__ void sum_member_columns_kernel(size_t n, int E, int B, int width, int skip, int A,
+                                          const float* __restrict__ dX,
+                                          float* __restrict__ grad_action) {
+  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  size_t r = i / A;
+  int j = (int)(i % A);
+  float g = 0.0f;
+  for (int e = 0; e < E; ++e) g += dX[((size_t)e * B + r) * width + skip + j];
+  grad_action[i] = g;
+}
+
+// loss = mean_b -log_alpha (logp + target_entropy), grad = d loss / d log_alpha; one block
+__global__ void alpha_loss_kernel(int B, float target_entropy, const float* __restrict__ logp,
+                                  const float* __restrict__ d_log_alpha,
+                                  float* __restrict__ grad, float* __restrict__ loss) {
+  __shared__ float shared[kLossThreads];
+  float partial = 0.0f;
+  for (int r = threadIdx.x; r < B; r += kLossThreads) partial += logp[r] + target_entropy;
+  float mean = block_sum<kLossThreads>(partial, shared) / B;
+  if (threadIdx.x == 0) {
+    *grad = -mean;
+    *loss = -*d_log_alpha * mean;
+  }
+}
+
+// Adam over a flat buffer; the bias corrections come from the device step count, computed
+// once per block
+__global__ void adam_kernel(size_t n, float lr, float beta1, float beta2, float eps,
+                            const int64_t* __restrict__ d_step, float* __restrict__ params,
+                            const float* __restrict__ grads, float* __restrict__ m,
+                            float* __restrict__ v) {
+  __shared__ AdamScalars scalars;
+  if (threadIdx.x == 0) scalars = adam_scalars(lr, beta1, beta2, (long long)*d_step);
+  __syncthreads();
+  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  adam_step(params + i, m + i, v + i, grads[i], beta1, beta2, eps, scalars.step_size,
+            scalars.sqrt_bias_correction2);
+}
+
+// target = tau * online + (1 - tau) * target
+__global__ void polyak_kernel(size_t n, float tau, float* __restrict__ target,
+                              const float* __restrict__ online) {
+  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  target[i] = polyak(target[i], online[i], tau);
+}
+
+// *d_counter += 1
+__global__ void increment_kernel(int64_t* d_counter) { ++*d_counter; }
+
+// out[i] = normal number (*d_counter * n + i) of (key, stream)
+__global__ void fill_normal_kernel(size_t n, uint64_t key, uint64_t stream,
+                                   const int64_t* __restrict__ d_counter,
+                                   float* __restrict__ out) {
+  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  uint64_t offset = (uint64_t)*d_counter * n;
+  out[i] = philox_normal(key, stream, offset + i);
+}
+
+// idx[i] = uniform integer in [0, *d_bound) number (*d_counter * n + i) of (key, stream);
+// an empty range (bound <= 0, which the CPU would divide by) gives index 0
+__global__ void sample_indices_kernel(size_t n, uint64_t key, uint64_t stream,
+                                      const int64_t* __restrict__ d_counter,
+                                      const int64_t* __restrict__ d_bound,
+                                      int64_t* __restrict__ idx) {
+  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  int64_t bound = *d_bound;
+  uint64_t offset = (uint64_t)*d_counter * n;
+  idx[i] = bound > 0 ? (int64_t)philox_below(key, stream, offset + i, (uint64_t)bound) : 0;
+}
+
+// dst[r] = src[idx[r]], one thread per float
+__global__ void gather_rows_kernel(size_t n, int dim, const float* __restrict__ src,
+                                   const int64_t* __restrict__ idx, float* __restrict__ dst) {
+  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  size_t r = i / dim;
+  int c = (int)(i % dim);
+  dst[i] = src[(size_t)idx[r] * dim + c];
+}
+
+// ---------------------------------------------------------------------------------------------
+
+class CudaBackend final : public Backend {
+ public:
+  CudaBackend();
+  ~CudaBackend() override;
+  CudaBackend(const CudaBackend&) = delete;
+  CudaBackend& operator=(const CudaBackend&) = delete;
+
+  std::string name() const override { return "cuda"; }
+  cudaStream_t stream() const { return m_stream; }
+
+  void* allocate(size_t bytes) override;
+  void release(void* ptr) override;
+  void upload(void* dst, const void* host_src, size_t bytes) override;
+  void download(void* host_dst, const void* src, size_t bytes) override;
+  void copy(void* dst, const void* src, size_t bytes) override;
+  void synchronize() override;
+
+  void linear_forward(int E, int B, int in, int out, const float* X, size_t x_member_stride,
+                      const float* W, const float* b, float* Y, Activation act) override;
+  void linear_backward(int E, int B, int in, int out, const float* X, size_t x_member_stride,
+                       const float* W, const float* Y, float* dY, float* dX, float* dW, float* db,
+                       Activation act) override;
+  void concat_columns(int rows, int na, const float* a, int nb, const float* b,
+                      float* out) override;
+
+  void tanh_gaussian_sample(int B, int A, const float* head, const float* eps,
+                            float log_std_min, float log_std_max, float* action,
+                            float* logp) override;
+  void tanh_gaussian_mean(int B, int A, const float* head, float* action) override;
+  void tanh_gaussian_backward(int B, int A, const float* head, const float* eps,
+                              const float* action, const float* grad_action,
+                              const float* d_log_alpha, float logp_scale, float log_std_min,
+                              float log_std_max, float* grad_head) override;
+
+  void soft_targets(int E, int B, const float* q_target, const float* logp_next,
+                    const float* reward, const float* terminated, float gamma,
+                    const float* d_log_alpha, float* y) override;
+  void critic_loss(int E, int B, const float* q, const float* y, float* dq, float* loss) override;
+  void actor_loss(int E, int B, const float* q, const float* logp, const float* d_log_alpha,
+                  float* dq, float* loss) override;
+  void sum_member_columns(int E, int B, int width, int skip, int A, const float* dX,
+                          float* grad_action) override;
+  void alpha_loss(int B, const float* logp, const float* d_log_alpha, float target_entropy,
+                  float* grad, float* loss) override;
+
+  void adam(size_t n, float* params, const float* grads, float* m, float* v, float lr,
+            float beta1, float beta2, float eps, const int64_t* d_step) override;
+  void polyak(size_t n, float* target, const float* online, float tau) override;
+  void increment(int64_t* d_counter) override;
+  void fill_normal(size_t n, uint64_t key, uint64_t stream, const int64_t* d_counter,
+                   float* out) override;
+  void sample_indices(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
+                      const int64_t* d_bound, int64_t* idx) override;
+  void gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) override;
+
+ private:
+  // C = op(A) op(B) for `batch` column-major problems (alpha 1, beta 0)
+  void gemm_batched(cublasOperation_t op_a, cublasOperation_t op_b, int m, int n, int k,
+                    const float* A, int lda, long long stride_a, const float* Bm, int ldb,
+                    long long stride_b, float* C, int ldc, long long stride_c, int batch);
+  // frees whatever the constructor got (also on a failed construction)
+  void destroy() noexcept;
+
+  cudaStream_t m_stream = nullptr;
+  cublasHandle_t m_cublas = nullptr;
+  void* m_cublas_workspace = nullptr;
+};
+
+CudaBackend::CudaBackend() {
+  require(cuda_runtime_device_available(), "CudaBackend",
+          "no usable CUDA device (no GPU, or no driver); use device=cpu");
+  try {
+    // the kernels must have been built for this device's architecture
+    cudaFuncAttributes attributes;
+    cudaError_t err = cudaFuncGetAttributes(&attributes, increment_kernel);
+    if (err != cudaSuccess) {
+      cudaGetLastError();
+      int device = 0, major = 0, minor = 0;
+      CUDA_CHECK(cudaGetDevice(&device));
+      CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
+      CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device));
+      throw std::runtime_error(
+          std::string("CudaBackend: the kernels cannot run on this GPU (compute capability ") +
+          std::to_string(major) + "." + std::to_string(minor) + ": " + cudaGetErrorString(err) +
+          "); reconfigure with -DCMAKE_CUDA_ARCHITECTURES=" + std::to_string(major * 10 + minor) +
+          " (or native) and rebuild");
+    }
+    CUDA_CHECK(cudaStreamCreateWithFlags(&m_stream, cudaStreamNonBlocking));
+    CUBLAS_CHECK(cublasCreate(&m_cublas));
+    // the stream first: cublasSetStream resets the workspace to cuBLAS's own pool
+    CUBLAS_CHECK(cublasSetStream(m_cublas, m_stream));
+    CUDA_CHECK(cudaMalloc(&m_cublas_workspace, kCublasWorkspaceBytes));
+    CUBLAS_CHECK(cublasSetWorkspace(m_cublas, m_cublas_workspace, kCublasWorkspaceBytes));
+    CUBLAS_CHECK(cublasSetPointerMode(m_cublas, CUBLAS_POINTER_MODE_HOST));
+    // full FP32 (no TF32), and no atomics: the GEMMs are run-to-run deterministic
+    CUBLAS_CHECK(cublasSetMathMode(m_cublas, CUBLAS_DEFAULT_MATH));
+    CUBLAS_CHECK(cublasSetAtomicsMode(m_cublas, CUBLAS_ATOMICS_NOT_ALLOWED));
+  } catch (...) {
+    destroy();
+    throw;
+  }
+}
+
+CudaBackend::~CudaBackend() {
+  if (m_stream) CUDA_CHECK_PRINT(cudaStreamSynchronize(m_stream));
+  destroy();
+}
+
+void CudaBackend::destroy() noexcept {
+  if (m_cublas) CUBLAS_CHECK_PRINT(cublasDestroy(m_cublas));
+  if (m_cublas_workspace) CUDA_CHECK_PRINT(cudaFree(m_cublas_workspace));
+  if (m_stream) CUDA_CHECK_PRINT(cudaStreamDestroy(m_stream));
+  m_cublas = nullptr;
+  m_cublas_workspace = nullptr;
+  m_stream = nullptr;
+}
+
+// ---- memory
+
+void* CudaBackend::allocate(size_t bytes) {
+  if (bytes == 0) return nullptr;
+  void* ptr = nullptr;
+  CUDA_CHECK(cudaMalloc(&ptr, bytes));
+  try {
+    // zero-initialised, as the interface promises; allocation happens at start-up only,
+    // so waiting here costs nothing on the hot path
+    CUDA_CHECK(cudaMemsetAsync(ptr, 0, bytes, m_stream));
+    CUDA_CHECK(cudaStreamSynchronize(m_stream));
+  } catch (...) {
+    CUDA_CHECK_PRINT(cudaFree(ptr));
+    throw;
+  }
+  return ptr;
+}
+
+void CudaBackend::release(void* ptr) {
+  if (ptr) CUDA_CHECK(cudaFree(ptr));
+}
+
+void CudaBackend::upload(void* dst, const void* host_src, size_t bytes) {
+  if (bytes == 0) return;
+  require(dst && host_src, "upload", "null pointer");
+  // the source may be pageable and reused by the caller right after: wait for the copy
+  CUDA_CHECK(cudaMemcpyAsync(dst, host_src, bytes, cudaMemcpyHostToDevice, m_stream));
+  CUDA_CHECK(cudaStreamSynchronize(m_stream));
+}
+
+void CudaBackend::download(void* host_dst, const void* src, size_t bytes) {
+  if (bytes == 0) return;
+  require(host_dst && src, "download", "null pointer");
+  // ordered after every op queued so far; the host data is ready on return
+  CUDA_CHECK(cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDeviceToHost, m_stream));
+  CUDA_CHECK(cudaStreamSynchronize(m_stream));
+}
+
+void CudaBackend::copy(void* dst, const void* src, size_t bytes) {
+  if (bytes == 0 || dst == src) return;
+  require(dst && src, "copy", "null pointer");
+  // cudaMemcpy is undefined for overlapping ranges (the CPU backend's memmove is not)
+  auto d = reinterpret_cast<uintptr_t>(dst), s = reinterpret_cast<uintptr_t>(src);
+  require(d + bytes <= s || s + bytes <= d, "copy",
+          "source and destination overlap; copy through a separate buffer");
+  CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, m_stream));
+}
+
+void CudaBackend::synchronize() { CUDA_CHECK(cudaStreamSynchronize(m_stream)); }
+
+// ---- networks
+
+void CudaBackend::gemm_batched(cublasOperation_t op_a, cublasOperation_t op_b, int m, int n,
+                               int k, const float* A, int lda, long long stride_a,
+                               const float* Bm, int ldb, long long stride_b, float* C, int ldc,
+                               long long stride_c, int batch) {
+  // host pointer mode: the scalars are read at call time (and baked into a captured graph)
+  const float one = 1.0f, zero = 0.0f;
+  CUBLAS_CHECK(cublasSgemmStridedBatched(m_cublas, op_a, op_b, m, n, k, &one, A, lda, stride_a,
+                                         Bm, ldb, stride_b, &zero, C, ldc, stride_c, batch));
+  if (cuda_debug_sync()) check_launch("cublasSgemmStridedBatched", m_stream);
+}
+
+// Row-major and cuBLAS's column-major meet through one fact: a row-major r x c matrix with
+// leading dimension c is, read column-major, its c x r transpose. So every row-major product
+// P = Q R is computed as the column-major product P^T = R^T Q^T, and each operand's op is N when
+// the needed transpose is just the buffer read column-major, T otherwise:
+//   forward  Y = X W^T    ->  Y^T (out x B)  = W (T of the in x out buffer W^T) * X^T (N)
+//   backward dX = dZ W    ->  dX^T (in x B)  = W^T (N) * dZ^T (N)
+//            dW = dZ^T X  ->  dW^T (in x out) = X^T (N) * dZ (T of the out x B buffer dZ^T)
+// Member e uses X + e * x_member_stride (stride 0: one input shared by all members),
+// W + e * out * in, and its own B x out slice of Y / dZ.
+
+void CudaBackend::linear_forward(int E, int B, int in, int out, const float* X,
+                                 size_t x_member_stride, const float* W, const float* b, float* Y,
+                                 Activation act) {
+  require(E >= 1 && E <= 65535 && B >= 0 && in >= 1 && out >= 1, "linear_forward",
+          "need 1 <= E <= 65535, B >= 0, in >= 1, out >= 1 (got E=" + std::to_string(E) +
+              " B=" + std::to_string(B) + " in=" + std::to_string(in) +
+              " out=" + std::to_string(out) + ")");
+  if (B == 0) return;
+  require(X && W && b && Y, "linear_forward", "null pointer");
+  require(x_member_stride <= (size_t)LLONG_MAX, "linear_forward", "x_member_stride too large");
+  gemm_batched(CUBLAS_OP_T, CUBLAS_OP_N, out, B, in, W, in, (long long)out * in, X, in,
+               (long long)x_member_stride, Y, out, (long long)B * out, E);
+  // bias and activation in one pass over the GEMM output
+  size_t n = (size_t)E * B * out;
+  switch (act) {
+    case Activation::kNone:
+      linear_kernel(bias_activation_kernel<false>, m_stream, n, out, (size_t)B * out, b, Y);
+      break;
+    case Activation::kRelu:
+      linear_kernel(bias_activation_kernel<true>, m_stream, n, out, (size_t)B * out, b, Y);
+      break;
+    default:
+      require(false, "linear_forward", "unknown activation");
+  }
+}
+
+void CudaBackend::linear_backward(int E, int B, int in, int out, const float* X,
+                                  size_t x_member_stride, const float* W, const float* Y,
+                                  float* dY, float* dX, float* dW, float* db, Activation act) {
+  require(E >= 1 && E <= 65535 && B >= 0 && in >= 1 && out >= 1, "linear_backward",
+          "need 1 <= E <= 65535, B >= 0, in >= 1, out >= 1 (got E=" + std::to_string(E) +
+              " B=" + std::to_string(B) + " in=" + std::to_string(in) +
+              " out=" + std::to_string(out) + ")");
+  require(act == Activation::kNone || act == Activation::kRelu, "linear_backward",
+          "unknown activation");
+  require(x_member_stride <= (size_t)LLONG_MAX, "linear_backward", "x_member_stride too large");
+  if (B == 0) {
+    // an empty batch contributes nothing: zero gradients, as the CPU's GEMM with k = 0 gives
+    if (dW) CUDA_CHECK(cudaMemsetAsync(dW, 0, (size_t)E * out * in * sizeof(float), m_stream));
+    if (db) CUDA_CHECK(cudaMemsetAsync(db, 0, (size_t)E * out * sizeof(float), m_stream));
+    return;
+  }
+  require(dY, "linear_backward", "null dY");
+  require(!dX || W, "linear_backward", "dX needs W");
+  require(!dW || X, "linear_backward", "dW needs X");
+
+  // gradient through the activation, in place
+  if (act == Activation::kRelu) {
+    require(Y, "linear_backward", "ReLU needs the forward output Y");
+    linear_kernel(relu_grad_kernel, m_stream, (size_t)E * B * out, Y, dY);
+  }
+  // dX = dZ W (see the layout note above linear_forward)
+  if (dX)
+    gemm_batched(CUBLAS_OP_N, CUBLAS_OP_N, in, B, out, W, in, (long long)out * in, dY, out,
+                 (long long)B * out, dX, in, (long long)B * in, E);
+  // dW = dZ^T X
+  if (dW)
+    gemm_batched(CUBLAS_OP_N, CUBLAS_OP_T, in, out, B, X, in, (long long)x_member_stride, dY,
+                 out, (long long)B * out, dW, in, (long long)out * in, E);
+  // db = column sums of dZ, fixed reduction tree
+  if (db) {
+    dim3 grid((unsigned)((out + kBiasCols - 1) / kBiasCols), (unsigned)E);
+    dim3 block(kBiasCols, kBiasRows);
+    bias_grad_kernel<<<grid, block, 0, m_stream>>>(B, out, dY, db);
+    check_launch("bias_grad_kernel", m_stream);
+  }
+}
+
+void CudaBackend::concat_columns(int rows, int na, const float* a, int nb, const float* b,
+                                 float* out) {
+  require(rows >= 0 && na >= 0 && nb >= 0, "concat_columns", "negative size");
+  size_t n = (size_t)rows * ((size_t)na + nb);
+  if (n == 0) return;
+  require(out && (na == 0 || a) && (nb == 0 || b), "concat_columns", "null pointer");
+  linear_kernel(concat_columns_kernel, m_stream, n, na, nb, a, b, out);
+}
+
+// ---- tanh-Gaussian head
+
+void CudaBackend::tanh_gaussian_sample(int B, int A, const float* head, const float* eps,
+                                       float log_std_min, float log_std_max, float* action,
+                                       float* logp) {
+  require(B >= 0 && A >= 1, "tanh_gaussian_sample", "need B >= 0, A >= 1");
+  if (B == 0) return;
+  require(head && eps && action && logp, "tanh_gaussian_sample", "null pointer");
+  linear_kernel(tanh_gaussian_sample_kernel, m_stream, (size_t)B, A, log_std_min, log_std_max,
+                head, eps, action, logp);
+}
+
+void CudaBackend::tanh_gaussian_mean(int B, int A, const float* head, float* action) {
+  require(B >= 0 && A >= 1, "tanh_gaussian_mean", "need B >= 0, A >= 1");
+  if (B == 0) return;
+  require(head && action, "tanh_gaussian_mean", "null pointer");
+  linear_kernel(tanh_gaussian_mean_kernel, m_stream, (size_t)B * A, A, head, action);
+}
+
+void CudaBackend::tanh_gaussian_backward(int B, int A, const float* head, const float* eps,
+                                         const float* action, const float* grad_action,
+                                         const float* d_log_alpha, float logp_scale,
+                                         float log_std_min, float log_std_max,
+                                         float* grad_head) {
+  require(B >= 0 && A >= 1, "tanh_gaussian_backward", "need B >= 0, A >= 1");
+  if (B == 0) return;
+  require(head && eps && action && d_log_alpha && grad_head, "tanh_gaussian_backward",
+          "null pointer (only grad_action may be null)");
+  linear_kernel(tanh_gaussian_backward_kernel, m_stream, (size_t)B * A, A, logp_scale,
+                log_std_min, log_std_max, d_log_alpha, head, eps, action, grad_action,
+                grad_head);
+}
+
+// ---- losses
+
+void CudaBackend::soft_targets(int E, int B, const float* q_target, const float* logp_next,
+                               const float* reward, const float* terminated, float gamma,
+                               const float* d_log_alpha, float* y) {
+  require(E >= 1 && B >= 0, "soft_targets", "need E >= 1, B >= 0");
+  if (B == 0) return;
+  require(q_target && logp_next && reward && terminated && d_log_alpha && y, "soft_targets",
+          "null pointer");
+  linear_kernel(soft_targets_kernel, m_stream, (size_t)B, E, gamma, d_log_alpha, q_target,
+                logp_next, reward, terminated, y);
+}
+
+void CudaBackend::critic_loss(int E, int B, const float* q, const float* y, float* dq,
+                              float* loss) {
+  require(E >= 1 && B >= 0, "critic_loss", "need E >= 1, B >= 0");
+  require(loss && (B == 0 || (q && y && dq)), "critic_loss", "null pointer");
+  critic_loss_kernel<<<1, kLossThreads, 0, m_stream>>>(E, B, q, y, dq, loss);
+  check_launch("critic_loss_kernel", m_stream);
+}
+
+void CudaBackend::actor_loss(int E, int B, const float* q, const float* logp,
+                             const float* d_log_alpha, float* dq, float* loss) {
+  require(E >= 1 && B >= 0, "actor_loss", "need E >= 1, B >= 0");
+  require(loss && d_log_alpha && (B == 0 || (q && logp && dq)), "actor_loss", "null pointer");
+  actor_loss_kernel<<<1, kLossThreads, 0, m_stream>>>(E, B, q, logp, d_log_alpha, dq, loss);
+  check_launch("actor_loss_kernel", m_stream);
+}
+
+void CudaBackend::sum_member_columns(int E, int B, int width, int skip, int A, const float* dX,
+                                     float* grad_action) {
+  require(E >= 1 && B >= 0 && A >= 0 && skip >= 0 && skip + A <= width, "sum_member_columns",
+          "need E >= 1, B >= 0, 0 <= skip, skip + A <= width");
+  size_t n = (size_t)B * A;
+  if (n == 0) return;
+  require(dX && grad_action, "sum_member_columns", "null pointer");
+  linear_kernel(sum_member_columns_kernel, m_stream, n, E, B, width, skip, A, dX, grad_action);
+}
+
+void CudaBackend::alpha_loss(int B, const float* logp, const float* d_log_alpha,
+                             float target_entropy, float* grad, float* loss) {
+  require(B >= 0, "alpha_loss", "need B >= 0");
+  require(d_log_alpha && grad && loss && (B == 0 || logp), "alpha_loss", "null pointer");
+  alpha_loss_kernel<<<1, kLossThreads, 0, m_stream>>>(B, target_entropy, logp, d_log_alpha, grad,
+                                                      loss);
+  check_launch("alpha_loss_kernel", m_stream);
+}
+
+// ---- optimiser and targets
+
+void CudaBackend::adam(size_t n, float* params, const float* grads, float* m, float* v, float lr,
+                       float beta1, float beta2, float eps, const int64_t* d_step) {
+  if (n == 0) return;
+  require(params && grads && m && v && d_step, "adam", "null pointer");
+  linear_kernel(adam_kernel, m_stream, n, lr, beta1, beta2, eps, d_step, params, grads, m, v);
+}
+
+void CudaBackend::polyak(size_t n, float* target, const float* online, float tau) {
+  if (n == 0) return;
+  require(target && online, "polyak", "null pointer");
+  linear_kernel(polyak_kernel, m_stream, n, tau, target, online);
+}
+
+void CudaBackend::increment(int64_t* d_counter) {
+  require(d_counter, "increment", "null pointer");
+  increment_kernel<<<1, 1, 0, m_stream>>>(d_counter);
+  check_launch("increment_kernel", m_stream);
+}
+
+// ---- random numbers and replay
+
+void CudaBackend::fill_normal(size_t n, uint64_t key, uint64_t stream, const int64_t* d_counter,
+                              float* out) {
+  if (n == 0) return;
+  require(d_counter && out, "fill_normal", "null pointer");
+  linear_kernel(fill_normal_kernel, m_stream, n, key, stream, d_counter, out);
+}
+
+void CudaBackend::sample_indices(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
+                                 const int64_t* d_bound, int64_t* idx) {
+  require(n >= 0, "sample_indices", "need n >= 0");
+  if (n == 0) return;
+  require(d_counter && d_bound && idx, "sample_indices", "null pointer");
+  linear_kernel(sample_indices_kernel, m_stream, (size_t)n, key, stream, d_counter, d_bound, idx);
+}
+
+void CudaBackend::gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) {
+  require(n >= 0 && dim >= 0, "gather_rows", "need n >= 0, dim >= 0");
+  size_t count = (size_t)n * dim;
+  if (count == 0) return;
+  require(src && idx && dst, "gather_rows", "null pointer");
+  linear_kernel(gather_rows_kernel, m_stream, count, dim, src, idx, dst);
+}
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cuda_backend() { return std::make_unique<CudaBackend>(); }
+
+bool cuda_runtime_device_available() {
+  int count = 0;
+  cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    cudaGetLastError();  // clear it, so it does not surface at an unrelated later check
+    return false;
+  }
+  return count > 0;
+}
+
+void* cuda_backend_stream(Backend& backend) {
+  auto* cuda = dynamic_cast<CudaBackend*>(&backend);
+  if (!cuda)
+    throw std::invalid_argument("cuda_backend_stream: backend '" + backend.name() +
+                                "' is not the CUDA backend");
+  return static_cast<void*>(cuda->stream());
+}
+
+}  // namespace sac

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# sac.sh: one entry point for people and CI.
+#   ./sac.sh setup                 install missing Debian packages, configure and build (build/)
+#   ./sac.sh train CONFIG [ARGS]   setup, then `sac train CONFIG ARGS` (e.g. configs/halfcheetah.json)
+#   ./sac.sh test                  setup, then run the whole test suite with ctest
+#   ./sac.sh sanitize              the same tests in an ASan/UBSan build (build-sanitize/)
+# Environment: BUILD_DIR (default build), JOBS (default: cores), SAC_ENABLE_CUDA (ON/OFF, default
+# ON when nvcc is found), CMAKE_CUDA_ARCHITECTURES (default 90).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+BUILD_DIR=${BUILD_DIR:-build}
+JOBS=${JOBS:-$(nproc)}
+PACKAGES=(cmake ninja-build g++ pkg-config libmujoco-dev libqhull-dev nlohmann-json3-dev
+          libgtest-dev libopenblas-dev)
+
+install_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "sac.sh: installing ${missing[*]}" >&2
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+configure_and_build() {
+  local dir=$1; shift
+  [ -d /usr/local/cuda/bin ] && export PATH="/usr/local/cuda/bin:$PATH"
+  local cuda_flags=()
+  [ -n "${SAC_ENABLE_CUDA:-}" ] && cuda_flags+=("-DSAC_ENABLE_CUDA=$SAC_ENABLE_CUDA")
+  [ -n "${CMAKE_CUDA_ARCHITECTURES:-}" ] && cuda_flags+=("-DCMAKE_CUDA_ARCHITECTURES=$CMAKE_CUDA_ARCHITECTURES")
+  cmake -S . -B "$dir" -G Ninja "${cuda_flags[@]}" "$@" >/dev/null
+  cmake --build "$dir" -j "$JOBS"
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  setup)
+    install_packages
+    configure_and_build "$BUILD_DIR"
+    ;;
+  train)
+    [ $# -ge 1 ] || { echo "usage: ./sac.sh train CONFIG [--set key=value ...]" >&2; exit 2; }
+    install_packages
+    configure_and_build "$BUILD_DIR"
+    exec "$BUILD_DIR/sac" train "$@"
+    ;;
+  test)
+    install_packages
+    configure_and_build "$BUILD_DIR"
+    ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS"
+    ;;
+  sanitize)
+    install_packages
+    configure_and_build "${BUILD_DIR}-sanitize" -DSAC_SANITIZE=ON -DSAC_ENABLE_CUDA=OFF \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    ctest --test-dir "${BUILD_DIR}-sanitize" --output-on-failure -j "$JOBS" -LE slow
+    ;;
+  *)
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac
