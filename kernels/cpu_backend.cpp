@@ -79,14 +79,16 @@ void CpuBackend::linear_forward(int E, int B, int in, int out, const float* X,
 void CpuBackend::linear_backward(int E, int B, int in, int out, const float* X,
                                  size_t x_member_stride, const float* W, const float* Y, float* dY,
                                  float* dX, float* dW, float* db, Activation act) {
-  // gradient through the activation, in place
+  // gradient through the activation, in place; branch-free so it vectorises
+  int parts = std::max(1, m_pool.threads() / E);
   if (act == Activation::kRelu) {
-    size_t n = (size_t)E * B * out;
-    for (size_t i = 0; i < n; ++i)
-      if (Y[i] <= 0.0f) dY[i] = 0.0f;
+    m_pool.run(E * parts, [&](int task) {
+      auto [r0, r1] = block(B, parts, task % parts);
+      size_t begin = ((size_t)(task / parts) * B + r0) * out, end = begin + (size_t)(r1 - r0) * out;
+      for (size_t i = begin; i < end; ++i) dY[i] = Y[i] > 0.0f ? dY[i] : 0.0f;
+    });
   }
   // dX row blocks and dW output-row blocks are independent: one task list for both
-  int parts = std::max(1, m_pool.threads() / E);
   int dx_tasks = dX ? parts : 0;
   int dw_tasks = (dW || db) ? parts : 0;
   int per_member = dx_tasks + dw_tasks;
@@ -226,13 +228,21 @@ void CpuBackend::alpha_loss(int B, const float* logp, const float* d_log_alpha,
 void CpuBackend::adam(size_t n, float* params, const float* grads, float* m, float* v, float lr,
                       float beta1, float beta2, float eps, const int64_t* d_step) {
   AdamScalars s = adam_scalars(lr, beta1, beta2, *d_step);
-  for (size_t i = 0; i < n; ++i)
-    adam_step(params + i, m + i, v + i, grads[i], beta1, beta2, eps, s.step_size,
-              s.sqrt_bias_correction2);
+  int parts = n < 4096 ? 1 : m_pool.threads();
+  m_pool.run(parts, [&](int k) {
+    auto [i0, i1] = block((int)n, parts, k);
+    for (int i = i0; i < i1; ++i)
+      adam_step(params + i, m + i, v + i, grads[i], beta1, beta2, eps, s.step_size,
+                s.sqrt_bias_correction2);
+  });
 }
 
 void CpuBackend::polyak(size_t n, float* target, const float* online, float tau) {
-  for (size_t i = 0; i < n; ++i) target[i] = sac::polyak(target[i], online[i], tau);
+  int parts = n < 4096 ? 1 : m_pool.threads();
+  m_pool.run(parts, [&](int k) {
+    auto [i0, i1] = block((int)n, parts, k);
+    for (int i = i0; i < i1; ++i) target[i] = sac::polyak(target[i], online[i], tau);
+  });
 }
 
 void CpuBackend::fill_normal(size_t n, uint64_t key, uint64_t stream, const int64_t* d_counter,

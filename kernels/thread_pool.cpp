@@ -3,8 +3,22 @@
 #include "thread_pool.h"
 
 #include <chrono>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace sac {
+namespace {
+
+constexpr int kSpinIterations = 20000;  // about 100-200 microseconds of pause instructions
+
+inline void cpu_relax() {
+#if defined(__x86_64__)
+  _mm_pause();
+#endif
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(int threads) {
   for (int i = 1; i < threads; ++i) m_workers.emplace_back([this] { worker_loop(); });
@@ -50,10 +64,9 @@ void ThreadPool::worker_loop() {
   uint64_t seen = m_generation.load();
   for (;;) {
     // spin for a short while before sleeping: back-to-back ops arrive microseconds apart
-    auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
-    while (m_generation.load(std::memory_order_acquire) == seen &&
-           std::chrono::steady_clock::now() < spin_until) {
-    }
+    for (int spin = 0; spin < kSpinIterations && m_generation.load(std::memory_order_acquire) == seen;
+         ++spin)
+      cpu_relax();
     {
       std::unique_lock<std::mutex> lock(m_mutex);
       m_wake.wait(lock, [&] { return m_generation.load() != seen; });

@@ -47,7 +47,7 @@ def nets(m):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__)
+    p = argparse.ArgumentParser(description="write the SAC update golden file")
     p.add_argument("--out", default=os.path.join(HERE, "sac_update_golden.json"))
     p.add_argument("--all-weights", action="store_true", help="nets after every step (~1.6 MB)")
     args = p.parse_args()
