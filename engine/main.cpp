@@ -3,6 +3,8 @@
 //   sac train [CONFIG] [--set key.path=value ...] [--run-dir DIR] [--quiet]
 //   sac eval POLICY [--episodes N] [--device D] [--seed S]
 //   sac envs
+//   sac rollout --env ID [--policy random|POLICY] [--steps N] [--seed S] --record FILE.jsonl
+//   sac bench env --env ID --num-envs N --threads T --steps K
 //   sac bench update --env ID --batch B --device cpu|cuda [--threads T] [--seconds S]
 #include <cstdio>
 #include <cstring>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "bench_update.h"
+#include "commands.h"
 #include "sac/config.h"
 #include "sac/env.h"
 #include "sac/env_pool.h"
@@ -25,6 +28,8 @@ constexpr const char* kUsage =
     "  sac train [CONFIG] [--set key.path=value ...] [--run-dir DIR] [--quiet]\n"
     "  sac eval POLICY [--episodes N] [--device auto|cpu|cuda] [--seed S]\n"
     "  sac envs\n"
+    "  sac rollout --env ID [--policy random|POLICY] [--steps N] [--seed S] --record FILE.jsonl\n"
+    "  sac bench env --env ID --num-envs N --threads T --steps K\n"
     "  sac bench update --env ID --batch B --device cpu|cuda [--threads T] [--seconds S]\n";
 
 // takes the value of option args[i], advancing i
@@ -119,10 +124,12 @@ int dispatch(const std::vector<std::string>& argv) {
   if (argv[0] == "train") return cmd_train(rest);
   if (argv[0] == "eval") return cmd_eval(rest);
   if (argv[0] == "envs") return cmd_envs(rest);
+  if (argv[0] == "rollout") return sac::rollout_main(rest);
   if (argv[0] == "bench") {
-    if (!rest.empty() && rest[0] == "update")
-      return sac::bench_update_main(std::vector<std::string>(rest.begin() + 1, rest.end()));
-    throw ConfigError("unknown benchmark (known: update)");
+    std::vector<std::string> bench_args(rest.empty() ? rest.end() : rest.begin() + 1, rest.end());
+    if (!rest.empty() && rest[0] == "update") return sac::bench_update_main(bench_args);
+    if (!rest.empty() && rest[0] == "env") return sac::bench_env_main(bench_args);
+    throw ConfigError("unknown benchmark (known: update, env)");
   }
   throw ConfigError("unknown command '" + argv[0] + "'");
 }

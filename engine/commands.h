@@ -1,0 +1,16 @@
+// commands.h: subcommands of `sac` implemented outside main.cpp. Each takes the arguments after
+// its name, prints its result as JSON lines on stdout and returns the exit code; bad input
+// throws ConfigError (exit 2) before any work.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace sac {
+
+/// `sac rollout --env ID [--policy random|POLICY] [--steps N] [--seed S] --record FILE.jsonl`
+int rollout_main(const std::vector<std::string>& args);
+
+/// `sac bench env --env ID --num-envs N --threads T --steps K`
+int bench_env_main(const std::vector<std::string>& args);
+
+}  // namespace sac
