@@ -94,6 +94,7 @@ const std::vector<Field>& fields() {
       choice("device", &Config::device, {"auto", "cpu", "cuda"}),
       choice("env.id", &Config::env_id, {}),
       integer("env.num_envs", &Config::num_envs, 1, 65536),
+      integer("env.threads", &Config::env_threads, 0, 1024),
       {"sac.hidden", [](const Config& c) { return json(c.hidden); },
        [](Config& c, const json& v) {
          if (!v.is_array() || v.empty())

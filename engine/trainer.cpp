@@ -167,7 +167,7 @@ TrainSummary train(const Config& c, const std::string& run_dir_arg, bool progres
 
   // ---- components, all memory sized here
   std::unique_ptr<Backend> backend = make_backend(resolve_device(c.device), c.threads);
-  EnvPool pool(c.env_id, c.num_envs, c.seed);
+  EnvPool pool(c.env_id, c.num_envs, c.seed, c.env_threads);
   const int N = pool.size(), O = pool.spec().obs_dim, A = pool.spec().act_dim;
   std::unique_ptr<EnvPool> eval_pool;
   if (c.eval_episodes > 0)
@@ -178,7 +178,7 @@ TrainSummary train(const Config& c, const std::string& run_dir_arg, bool progres
   int act_rows = std::max(N, c.eval_episodes);
   DeviceArray<float> d_obs(*backend, (size_t)act_rows * O), d_actions(*backend, (size_t)act_rows * A);
   std::vector<float> actions((size_t)N * A), prev_obs((size_t)N * O), next_obs((size_t)N * O);
-  std::vector<float> terminated(N);
+  std::vector<float> terminated(N), rewards(N);
   HostRng warmup_rng(c.seed, kStreamWarmup);
 
   std::ofstream metrics(run_dir + "/metrics.jsonl");
@@ -228,8 +228,21 @@ TrainSummary train(const Config& c, const std::string& run_dir_arg, bool progres
       std::copy(src, src + O, next_obs.begin() + (size_t)i * O);
       terminated[i] = pool.terminated()[i] ? 1.0f : 0.0f;
     }
-    replay.insert_host(N, prev_obs.data(), actions.data(), pool.reward(), next_obs.data(),
-                       terminated.data());
+    // transitions whose physics blew up are dropped (ring rows stay contiguous per step)
+    int keep = 0;
+    for (int i = 0; i < N; ++i) {
+      if (pool.unstable()[i]) continue;
+      if (keep != i) {
+        std::copy_n(prev_obs.begin() + (size_t)i * O, O, prev_obs.begin() + (size_t)keep * O);
+        std::copy_n(next_obs.begin() + (size_t)i * O, O, next_obs.begin() + (size_t)keep * O);
+        std::copy_n(actions.begin() + (size_t)i * A, A, actions.begin() + (size_t)keep * A);
+        terminated[keep] = terminated[i];
+      }
+      rewards[keep++] = pool.reward()[i];
+    }
+    if (keep > 0)
+      replay.insert_host(keep, prev_obs.data(), actions.data(), rewards.data(), next_obs.data(),
+                         terminated.data());
     for (const FinishedEpisode& ep : pool.finished()) recent_return_sum += ep.ret, ++recent_episodes;
     steps += N;
 

@@ -8,7 +8,9 @@
 
 namespace sac {
 
-EnvPool::EnvPool(const std::string& id, int num_envs, uint64_t seed) : m_num_envs(num_envs) {
+EnvPool::EnvPool(const std::string& id, int num_envs, uint64_t seed, int num_threads)
+    : m_num_envs(num_envs) {
+  (void)num_threads;
   if (num_envs < 1) throw std::invalid_argument("env pool needs at least one env");
   for (int i = 0; i < num_envs; ++i) {
     m_envs.push_back(make_env(id));
@@ -25,6 +27,7 @@ EnvPool::EnvPool(const std::string& id, int num_envs, uint64_t seed) : m_num_env
   m_reward.assign(num_envs, 0.0f);
   m_terminated.assign(num_envs, 0);
   m_truncated.assign(num_envs, 0);
+  m_unstable_flags.assign(num_envs, 0);
   m_finished.reserve(num_envs);
 }
 
@@ -58,6 +61,7 @@ void EnvPool::step(const float* actions) {
     m_ep_return[i] += r.reward;
     bool truncated = m_steps[i] >= m_spec.max_episode_steps || r.unstable;
     m_unstable += r.unstable;
+    m_unstable_flags[i] = r.unstable;
     m_reward[i] = (float)r.reward;
     m_terminated[i] = r.terminated && !r.unstable;
     m_truncated[i] = truncated && !m_terminated[i];

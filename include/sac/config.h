@@ -18,6 +18,7 @@ struct Config {
   // ---- env
   std::string env_id = "HalfCheetah-v5";  // Gymnasium task id
   int num_envs = 1;                       // envs stepped per batch step
+  int env_threads = 1;                    // CPU threads stepping the envs (0 = one per core)
 
   // ---- sac (Haarnoja et al. 2018b, table of hyperparameters)
   std::vector<int> hidden = {256, 256};  // hidden widths of actor and each critic (ReLU)

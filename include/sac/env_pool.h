@@ -19,7 +19,8 @@ struct FinishedEpisode {
 class EnvPool {
  public:
   /// Creates `num_envs` instances of task `id`; throws on an unknown id or num_envs < 1.
-  EnvPool(const std::string& id, int num_envs, uint64_t seed);
+  /// `num_threads` is accepted for the threaded pool's interface; this pool steps in order.
+  EnvPool(const std::string& id, int num_envs, uint64_t seed, int num_threads = 1);
   ~EnvPool();
 
   const EnvSpec& spec() const { return m_spec; }
@@ -39,6 +40,9 @@ class EnvPool {
   const float* reward() const { return m_reward.data(); }
   const uint8_t* terminated() const { return m_terminated.data(); }
   const uint8_t* truncated() const { return m_truncated.data(); }
+  /// 1 where the last step's physics blew up (that env is also truncated and reset); such a
+  /// transition's data is not meaningful and must not be learned from.
+  const uint8_t* unstable() const { return m_unstable_flags.data(); }
   /// Episodes that ended in the last step().
   const std::vector<FinishedEpisode>& finished() const { return m_finished; }
   /// Episodes ended because the physics became unstable, since construction.
@@ -55,7 +59,7 @@ class EnvPool {
   std::vector<double> m_ep_return;
   std::vector<double> m_obs64, m_act64;
   std::vector<float> m_obs, m_final_obs, m_reward;
-  std::vector<uint8_t> m_terminated, m_truncated;
+  std::vector<uint8_t> m_terminated, m_truncated, m_unstable_flags;
   std::vector<FinishedEpisode> m_finished;
   int64_t m_unstable = 0;
 };
