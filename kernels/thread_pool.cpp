@@ -1,8 +1,9 @@
 // thread_pool.cpp: workers spin briefly on a generation counter (dispatch latency matters for
-// ops of a few microseconds), then sleep on a condition variable.
+// ops of a few microseconds), then sleep on a condition variable. A worker takes a job's task
+// and count under the mutex and registers as active; run() does not start the next job until
+// every active worker has left, so no worker can ever run a stale task or index.
 #include "thread_pool.h"
 
-#include <chrono>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -21,7 +22,8 @@ inline void cpu_relax() {
 }  // namespace
 
 ThreadPool::ThreadPool(int threads) {
-  for (int i = 1; i < threads; ++i) m_workers.emplace_back([this] { worker_loop(); });
+  // workers start from generation 0, read here before any job or stop can bump it
+  for (int i = 1; i < threads; ++i) m_workers.emplace_back([this] { worker_loop(0); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -34,9 +36,9 @@ ThreadPool::~ThreadPool() {
   for (auto& w : m_workers) w.join();
 }
 
-void ThreadPool::drain() {
-  for (int i = m_next.fetch_add(1); i < m_count; i = m_next.fetch_add(1)) {
-    (*m_task)(i);
+void ThreadPool::drain(const std::function<void(int)>& task, int count) {
+  for (int i = m_next.fetch_add(1); i < count; i = m_next.fetch_add(1)) {
+    task(i);
     m_done.fetch_add(1, std::memory_order_release);
   }
 }
@@ -49,6 +51,9 @@ void ThreadPool::run(int n, const std::function<void(int)>& task) {
   }
   {
     std::lock_guard<std::mutex> lock(m_mutex);
+    // workers still leaving an earlier job must be gone before its counters are reset; they
+    // finish without the lock, and no worker can join a job while it is held
+    while (m_active.load(std::memory_order_acquire) > 0) cpu_relax();
     m_task = &task;
     m_count = n;
     m_next.store(0);
@@ -56,24 +61,29 @@ void ThreadPool::run(int n, const std::function<void(int)>& task) {
     m_generation.fetch_add(1, std::memory_order_release);
   }
   m_wake.notify_all();
-  drain();
-  while (m_done.load(std::memory_order_acquire) < n) std::this_thread::yield();
+  drain(task, n);
+  while (m_done.load(std::memory_order_acquire) < n) cpu_relax();
 }
 
-void ThreadPool::worker_loop() {
-  uint64_t seen = m_generation.load();
+void ThreadPool::worker_loop(uint64_t seen) {
   for (;;) {
     // spin for a short while before sleeping: back-to-back ops arrive microseconds apart
     for (int spin = 0; spin < kSpinIterations && m_generation.load(std::memory_order_acquire) == seen;
          ++spin)
       cpu_relax();
+    const std::function<void(int)>* task;
+    int count;
     {
       std::unique_lock<std::mutex> lock(m_mutex);
-      m_wake.wait(lock, [&] { return m_generation.load() != seen; });
-      seen = m_generation.load();
+      m_wake.wait(lock, [&] { return m_stop || m_generation.load() != seen; });
       if (m_stop) return;
+      seen = m_generation.load();
+      task = m_task;
+      count = m_count;
+      m_active.fetch_add(1);
     }
-    drain();
+    drain(*task, count);
+    m_active.fetch_sub(1, std::memory_order_release);
   }
 }
 

@@ -22,21 +22,24 @@ class ThreadPool {
   int threads() const { return (int)m_workers.size() + 1; }
 
   /// Runs task(i) for i < n and returns when all are done. Tasks must not throw.
+  /// Not reentrant: one run() at a time.
   void run(int n, const std::function<void(int)>& task);
 
  private:
-  void worker_loop();
-  void drain();
+  void worker_loop(uint64_t seen);
+  void drain(const std::function<void(int)>& task, int count);
 
   std::vector<std::thread> m_workers;
   std::mutex m_mutex;
   std::condition_variable m_wake;
+  // the current job, read by workers under m_mutex
   const std::function<void(int)>* m_task = nullptr;
   int m_count = 0;
-  std::atomic<int> m_next{0};
-  std::atomic<int> m_done{0};
-  std::atomic<uint64_t> m_generation{0};
   bool m_stop = false;
+  std::atomic<uint64_t> m_generation{0};
+  std::atomic<int> m_next{0};    // next task index of the current job
+  std::atomic<int> m_done{0};    // finished tasks of the current job
+  std::atomic<int> m_active{0};  // workers inside drain(): a new job waits for them to leave
 };
 
 }  // namespace sac
