@@ -99,7 +99,18 @@ void Agent::adam_group(MlpGroup& group, float lr) {
                  m_updates.data());
 }
 
-void Agent::update(const ReplayBuffer& replay) {
+void Agent::update(const ReplayBuffer& replay, int count) {
+  if (!m_recorded || m_recorded_replay != &replay || m_recorded_count != count) {
+    m_recorded = m_backend.record([this, &replay, count] {
+      for (int i = 0; i < count; ++i) sample_and_update(replay);
+    });
+    m_recorded_replay = &replay;
+    m_recorded_count = count;
+  }
+  m_recorded->replay();
+}
+
+void Agent::sample_and_update(const ReplayBuffer& replay) {
   const int B = m_spec.batch_size;
   const size_t noise = (size_t)B * m_spec.act_dim;
   // draws are indexed by the update count (before this update's increment)

@@ -9,6 +9,23 @@
 
 namespace sac {
 
+namespace {
+
+class CallAgain final : public RecordedOps {
+ public:
+  explicit CallAgain(std::function<void()> work) : m_work(std::move(work)) {}
+  void replay() override { m_work(); }
+
+ private:
+  std::function<void()> m_work;
+};
+
+}  // namespace
+
+std::unique_ptr<RecordedOps> Backend::record(std::function<void()> work) {
+  return std::make_unique<CallAgain>(std::move(work));
+}
+
 bool cuda_device_available() {
 #ifdef SAC_HAVE_CUDA
   return cuda_runtime_device_available();

@@ -314,6 +314,7 @@ class CudaBackend final : public Backend {
 
   std::string name() const override { return "cuda"; }
   cudaStream_t stream() const { return m_stream; }
+  std::unique_ptr<RecordedOps> record(std::function<void()> work) override;
 
   void* allocate(size_t bytes) override;
   void release(void* ptr) override;
@@ -406,6 +407,44 @@ CudaBackend::CudaBackend() {
     destroy();
     throw;
   }
+}
+
+// a CUDA graph captured from the backend's stream, replayed on that stream
+class CudaGraph final : public RecordedOps {
+ public:
+  CudaGraph(cudaStream_t stream, const std::function<void()>& work) : m_stream(stream) {
+    CUDA_CHECK(cudaStreamBeginCapture(m_stream, cudaStreamCaptureModeThreadLocal));
+    try {
+      work();
+    } catch (...) {
+      cudaGraph_t broken = nullptr;
+      cudaStreamEndCapture(m_stream, &broken);
+      if (broken) cudaGraphDestroy(broken);
+      throw;
+    }
+    CUDA_CHECK(cudaStreamEndCapture(m_stream, &m_graph));
+    CUDA_CHECK(cudaGraphInstantiate(&m_exec, m_graph, 0));
+  }
+  ~CudaGraph() override {
+    if (m_exec) CUDA_CHECK_PRINT(cudaGraphExecDestroy(m_exec));
+    if (m_graph) CUDA_CHECK_PRINT(cudaGraphDestroy(m_graph));
+  }
+  CudaGraph(const CudaGraph&) = delete;
+  CudaGraph& operator=(const CudaGraph&) = delete;
+
+  void replay() override {
+    CUDA_CHECK(cudaGraphLaunch(m_exec, m_stream));
+    check_launch("cudaGraphLaunch", m_stream);
+  }
+
+ private:
+  cudaStream_t m_stream;
+  cudaGraph_t m_graph = nullptr;
+  cudaGraphExec_t m_exec = nullptr;
+};
+
+std::unique_ptr<RecordedOps> CudaBackend::record(std::function<void()> work) {
+  return std::make_unique<CudaGraph>(m_stream, work);
 }
 
 CudaBackend::~CudaBackend() {

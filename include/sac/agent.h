@@ -46,8 +46,10 @@ class Agent {
   const AgentSpec& spec() const { return m_spec; }
   Backend& backend() { return m_backend; }
 
-  /// One SAC update on a minibatch drawn from `replay` (sampling and noise on the backend).
-  void update(const ReplayBuffer& replay);
+  /// `count` SAC updates, each on a minibatch drawn from `replay` (sampling and noise on the
+  /// backend). The sequence is recorded once per (replay, count) and replayed: one CUDA graph
+  /// launch on the CUDA backend, no allocation and no host synchronisation.
+  void update(const ReplayBuffer& replay, int count = 1);
 
   /// One SAC update on a given minibatch and given policy noise (batch_size x act_dim each,
   /// backend memory): eps_next for the target actions, eps_cur for the actor loss.
@@ -65,8 +67,19 @@ class Agent {
   float* log_alpha() { return m_log_alpha.data(); }
   float* log_alpha_grad() { return m_log_alpha_grad.data(); }
 
+  // ---- optimiser state and counters, for checkpoints (backend memory, 1 value each unless noted)
+  float* log_alpha_adam_m() { return m_log_alpha_m.data(); }
+  float* log_alpha_adam_v() { return m_log_alpha_v.data(); }
+  /// Updates done so far (the Adam step and the draw block of the update noise).
+  int64_t* update_counter() { return m_updates.data(); }
+  /// Stochastic act() calls so far (the draw block of the action noise).
+  int64_t* act_draw_counter() { return m_act_draws.data(); }
+  /// Losses of the latest update: critic, actor, alpha (3 values).
+  float* losses() { return m_losses.data(); }
+
  private:
   void adam_group(MlpGroup& group, float lr);
+  void sample_and_update(const ReplayBuffer& replay);
 
   Backend& m_backend;
   AgentSpec m_spec;
@@ -82,6 +95,11 @@ class Agent {
   DeviceArray<float> m_losses;  // critic, actor, alpha
   MlpActivations m_actor_acts, m_critic_acts, m_target_acts, m_act_acts;
   DeviceArray<float> m_act_eps, m_act_logp;
+
+  // the recorded update sequence and what it was recorded for
+  std::unique_ptr<RecordedOps> m_recorded;
+  const ReplayBuffer* m_recorded_replay = nullptr;
+  int m_recorded_count = 0;
 };
 
 }  // namespace sac

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -18,11 +19,24 @@ std::string resolve_device(const std::string& device);
 /// True when a CUDA device is usable (false on machines without a driver or GPU).
 bool cuda_device_available();
 
+/// A recorded, fixed sequence of ops that can be rerun cheaply.
+class RecordedOps {
+ public:
+  virtual ~RecordedOps() = default;
+  /// Runs the recorded ops again (asynchronously on CUDA).
+  virtual void replay() = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
 
   virtual std::string name() const = 0;
+
+  /// Records the ops that `work` issues without running them; replay() runs them. The CUDA
+  /// backend captures them once as a CUDA graph (so `work` must not allocate or synchronise);
+  /// this default keeps `work` and calls it on each replay.
+  virtual std::unique_ptr<RecordedOps> record(std::function<void()> work);
 
   // ---- memory: zero-initialised, owned by the caller, freed with release()
   virtual void* allocate(size_t bytes) = 0;
