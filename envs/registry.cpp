@@ -14,8 +14,15 @@ const std::vector<std::pair<std::string, Factory>>& registry() {
   static const std::vector<std::pair<std::string, Factory>> tasks = {
       {"Pendulum-v1", make_pendulum},
       {"InvertedPendulum-v5", make_inverted_pendulum},
+      {"InvertedDoublePendulum-v5", make_inverted_double_pendulum},
       {"HalfCheetah-v5", make_half_cheetah},
       {"Hopper-v5", make_hopper},
+      {"Walker2d-v5", make_walker2d},
+      {"Ant-v5", make_ant},
+      {"Humanoid-v5", make_humanoid},
+      {"Swimmer-v5", make_swimmer},
+      {"Reacher-v5", make_reacher},
+      {"Pusher-v5", make_pusher},
   };
   return tasks;
 }

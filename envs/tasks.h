@@ -10,5 +10,12 @@ std::unique_ptr<Env> make_pendulum();
 std::unique_ptr<Env> make_inverted_pendulum();
 std::unique_ptr<Env> make_half_cheetah();
 std::unique_ptr<Env> make_hopper();
+std::unique_ptr<Env> make_walker2d();
+std::unique_ptr<Env> make_ant();
+std::unique_ptr<Env> make_humanoid();
+std::unique_ptr<Env> make_inverted_double_pendulum();
+std::unique_ptr<Env> make_swimmer();
+std::unique_ptr<Env> make_reacher();
+std::unique_ptr<Env> make_pusher();
 
 }  // namespace sac
