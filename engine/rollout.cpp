@@ -1,11 +1,262 @@
-// rollout.cpp: `sac rollout` (placeholder until the env-pool work lands).
+// rollout.cpp: `sac rollout --env ID [--policy random|POLICY] [--steps N] [--seed S]
+// --record FILE.jsonl`. Drives one env (no pool) with uniform random actions or a loaded
+// policy's deterministic actions and records every reset and every step as one JSON line, so
+// that an independent simulation can replay the trajectory (tests/test_rollout.cpp does):
+//   reset: {"t":0,"qpos":[..],"qvel":[..],"obs":[..]}
+//   step:  {"t":k,"action":[..],"obs":[..],"reward":r,"terminated":b,"truncated":b,
+//           "qpos":[..],"qvel":[..]}            (+ "unstable":true when the physics blew up)
+// t counts the steps of the running episode. Doubles are printed round-trip exact ("%.17g";
+// a non-finite value as null); actions are the doubles actually applied. Randomness: reset
+// noise from HostRng(seed, 0) as env 0 of a pool with that seed; random actions
+// U(low, high) per dimension from HostRng(seed, 1). The TimeLimit truncates at the task's
+// max_episode_steps and the env is reset (a reset line follows) unless the run is over; a
+// blow-up ends the episode as truncated, as in the pool. The file is streamed to FILE.tmp, then
+// fsynced and renamed. Summary on stdout: {"env","steps","episodes" (episodes that ended),
+// "record"}. Bad input throws ConfigError before anything is written.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
 #include "commands.h"
+#include "sac/backend.h"
 #include "sac/config.h"
+#include "sac/env.h"
+#include "sac/philox.h"
+#include "sac/trainer.h"
 
 namespace sac {
+namespace {
 
-int rollout_main(const std::vector<std::string>&) {
-  throw ConfigError("'sac rollout' is not available in this build yet");
+constexpr uint64_t kResetStream = 0;   // reset noise, as env 0 of a pool seeded `seed`
+constexpr uint64_t kActionStream = 1;  // random-policy actions
+
+std::string option_value(const std::vector<std::string>& args, size_t& i) {
+  if (i + 1 >= args.size()) throw ConfigError("option " + args[i] + " needs a value");
+  return args[++i];
+}
+
+int64_t parse_int(const std::string& what, const std::string& text, int64_t lo, int64_t hi) {
+  size_t used = 0;
+  long long v = 0;
+  try {
+    v = std::stoll(text, &used);
+  } catch (...) {
+    used = 0;
+  }
+  if (text.empty() || used != text.size() || v < lo || v > hi)
+    throw ConfigError(what + " must be an integer in [" + std::to_string(lo) + ", " +
+                      std::to_string(hi) + "], got '" + text + "'");
+  return v;
+}
+
+// one JSON line built in a reused string
+class JsonLine {
+ public:
+  void begin() { m_s.clear(); m_s += '{'; m_first = true; }
+  void end() { m_s += "}\n"; }
+  void key(const char* k) {
+    if (!m_first) m_s += ',';
+    m_first = false;
+    m_s += '"';
+    m_s += k;
+    m_s += "\":";
+  }
+  void integer(const char* k, int64_t v) { key(k); m_s += std::to_string(v); }
+  void boolean(const char* k, bool v) { key(k); m_s += v ? "true" : "false"; }
+  void number(const char* k, double v) { key(k); append(v); }
+  void array(const char* k, const double* v, int n) {
+    key(k);
+    m_s += '[';
+    for (int i = 0; i < n; ++i) {
+      if (i) m_s += ',';
+      append(v[i]);
+    }
+    m_s += ']';
+  }
+  const std::string& str() const { return m_s; }
+
+ private:
+  void append(double v) {
+    if (!std::isfinite(v)) { m_s += "null"; return; }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    m_s += buf;
+  }
+  std::string m_s;
+  bool m_first = true;
+};
+
+// streams lines to PATH.tmp; commit() fsyncs and renames it to PATH. The temp file is removed
+// when the rollout fails.
+class RecordFile {
+ public:
+  explicit RecordFile(const std::string& path) : m_path(path), m_tmp(path + ".tmp") {
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+      throw ConfigError("--record '" + path + "' is a directory");
+    m_file = std::fopen(m_tmp.c_str(), "wb");
+    if (!m_file)
+      throw ConfigError("cannot write --record file '" + path + "' (" + m_tmp +
+                        "): " + std::strerror(errno));
+  }
+  ~RecordFile() {
+    if (m_file) {
+      std::fclose(m_file);
+      std::remove(m_tmp.c_str());
+    }
+  }
+  RecordFile(const RecordFile&) = delete;
+  RecordFile& operator=(const RecordFile&) = delete;
+
+  void write(const std::string& line) {
+    if (std::fwrite(line.data(), 1, line.size(), m_file) != line.size())
+      throw std::runtime_error("cannot write '" + m_tmp + "': " + std::strerror(errno));
+  }
+
+  void commit() {
+    bool ok = std::fflush(m_file) == 0 && fsync(fileno(m_file)) == 0;
+    int err = errno;
+    ok = std::fclose(m_file) == 0 && ok;
+    m_file = nullptr;
+    if (!ok) {
+      std::remove(m_tmp.c_str());
+      throw std::runtime_error("cannot write '" + m_tmp + "': " + std::strerror(err));
+    }
+    if (std::rename(m_tmp.c_str(), m_path.c_str()) != 0) {
+      err = errno;
+      std::remove(m_tmp.c_str());
+      throw std::runtime_error("cannot rename '" + m_tmp + "' to '" + m_path + "': " +
+                               std::strerror(err));
+    }
+  }
+
+ private:
+  std::string m_path, m_tmp;
+  std::FILE* m_file = nullptr;
+};
+
+}  // namespace
+
+int rollout_main(const std::vector<std::string>& args) {
+  // ---- arguments, all checked before any work
+  std::string env_id, policy = "random", record;
+  int64_t steps = 1000;
+  uint64_t seed = 0;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--env") env_id = option_value(args, i);
+    else if (args[i] == "--policy") policy = option_value(args, i);
+    else if (args[i] == "--steps") steps = parse_int("--steps", option_value(args, i), 1, (int64_t)1 << 40);
+    else if (args[i] == "--seed") seed = (uint64_t)parse_int("--seed", option_value(args, i), 0, (int64_t)1 << 53);
+    else if (args[i] == "--record") record = option_value(args, i);
+    else throw ConfigError("unknown argument '" + args[i] + "' for 'sac rollout'");
+  }
+  if (env_id.empty()) throw ConfigError("sac rollout needs --env ID (see 'sac envs')");
+  if (record.empty()) throw ConfigError("sac rollout needs --record FILE.jsonl");
+  if (policy.empty()) throw ConfigError("--policy must be 'random' or a policy file");
+
+  std::unique_ptr<Env> env;
+  try {
+    env = make_env(env_id);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(e.what());
+  }
+  const EnvSpec& spec = env->spec();
+  const int O = spec.obs_dim, A = spec.act_dim, nq = env->nq(), nv = env->nv();
+
+  LoadedPolicy loaded;
+  std::unique_ptr<DeviceArray<float>> d_obs, d_act;
+  const bool random_policy = policy == "random";
+  if (!random_policy) {
+    try {
+      loaded = load_policy(policy, "cpu", 1);
+    } catch (const std::exception& e) {
+      throw ConfigError("cannot load policy '" + policy + "': " + e.what());
+    }
+    if (loaded.config.env_id != env_id)
+      throw ConfigError("policy '" + policy + "' was trained on " + loaded.config.env_id +
+                        ", not " + env_id);
+    d_obs = std::make_unique<DeviceArray<float>>(*loaded.backend, (size_t)O);
+    d_act = std::make_unique<DeviceArray<float>>(*loaded.backend, (size_t)A);
+  }
+
+  RecordFile file(record);
+
+  // ---- the rollout
+  HostRng reset_rng(seed, kResetStream), action_rng(seed, kActionStream);
+  std::vector<double> obs(O), action(A), qpos(nq), qvel(nv);
+  std::vector<float> obs_f(O), act_f(A);
+  JsonLine line;
+
+  auto reset = [&] {
+    env->reset(reset_rng, obs.data());
+    env->get_state(qpos.data(), qvel.data());
+    line.begin();
+    line.integer("t", 0);
+    line.array("qpos", qpos.data(), nq);
+    line.array("qvel", qvel.data(), nv);
+    line.array("obs", obs.data(), O);
+    line.end();
+    file.write(line.str());
+  };
+
+  int64_t episodes = 0;
+  int t = 0;
+  reset();
+  for (int64_t k = 0; k < steps; ++k) {
+    if (random_policy) {
+      for (int j = 0; j < A; ++j) action[j] = action_rng.uniform(spec.action_low[j], spec.action_high[j]);
+    } else {
+      for (int j = 0; j < O; ++j) obs_f[j] = (float)obs[j];
+      d_obs->upload(obs_f.data(), O);
+      loaded.agent->act(1, d_obs->data(), true, d_act->data());
+      d_act->download(act_f.data(), A);
+      // [-1, 1] -> [low, high], as the env pool scales
+      for (int j = 0; j < A; ++j) {
+        if (!std::isfinite(act_f[j]))
+          throw std::runtime_error("policy produced a non-finite action at step " + std::to_string(k));
+        double lo = spec.action_low[j], hi = spec.action_high[j];
+        action[j] = lo + 0.5 * ((double)act_f[j] + 1.0) * (hi - lo);
+      }
+    }
+    StepResult r = env->step(action.data(), obs.data());
+    ++t;
+    bool terminated = r.terminated && !r.unstable;
+    bool truncated = !terminated && (r.unstable || t >= spec.max_episode_steps);
+    env->get_state(qpos.data(), qvel.data());
+    line.begin();
+    line.integer("t", t);
+    line.array("action", action.data(), A);
+    line.array("obs", obs.data(), O);
+    line.number("reward", r.reward);
+    line.boolean("terminated", terminated);
+    line.boolean("truncated", truncated);
+    line.array("qpos", qpos.data(), nq);
+    line.array("qvel", qvel.data(), nv);
+    if (r.unstable) line.boolean("unstable", true);
+    line.end();
+    file.write(line.str());
+    if (terminated || truncated) {
+      ++episodes;
+      if (k + 1 < steps) {
+        reset();
+        t = 0;
+      }
+    }
+  }
+  file.commit();
+
+  nlohmann::json out = {{"env", env_id}, {"steps", steps}, {"episodes", episodes}, {"record", record}};
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
 }
 
 }  // namespace sac

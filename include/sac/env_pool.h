@@ -1,9 +1,17 @@
-// env_pool.h: N envs of one task stepped as a batch, with the TimeLimit, auto-reset and the
-// [-1, 1] -> task-bounds action scaling applied here. Every output lives in a preallocated
-// batch array; env i is seeded `seed + i`.
+// env_pool.h: N envs of one task stepped as a batch on T persistent CPU threads, with the
+// TimeLimit, auto-reset and the [-1, 1] -> task-bounds action scaling applied here. Every output
+// lives in a preallocated batch array; env i is seeded `seed + i`. Envs are split into T
+// contiguous blocks, one per thread (the calling thread steps block 0); each env writes only its
+// own slice, so the results do not depend on T. Tested by tests/test_env_pool.cpp
+// (`sac_tests --gtest_filter='*EnvPool*'`); measured by `sac bench env`.
 #pragma once
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "sac/env.h"
@@ -18,13 +26,19 @@ struct FinishedEpisode {
 
 class EnvPool {
  public:
-  /// Creates `num_envs` instances of task `id`; throws on an unknown id or num_envs < 1.
-  /// `num_threads` is accepted for the threaded pool's interface; this pool steps in order.
+  /// Creates `num_envs` instances of task `id` stepped by `num_threads` threads (the caller
+  /// counts as one; 0 = one per core; never more than num_envs). Throws std::invalid_argument on
+  /// an unknown id, num_envs < 1 or num_threads < 0. With SAC_PIN_THREADS=1 in the environment
+  /// worker thread t is pinned to the t-th CPU the process may run on (the caller is left alone).
   EnvPool(const std::string& id, int num_envs, uint64_t seed, int num_threads = 1);
   ~EnvPool();
+  EnvPool(const EnvPool&) = delete;
+  EnvPool& operator=(const EnvPool&) = delete;
 
   const EnvSpec& spec() const { return m_spec; }
   int size() const { return m_num_envs; }
+  /// Threads stepping the envs, the caller included.
+  int threads() const { return m_num_threads; }
 
   /// Resets every env; obs() then holds the first observations.
   void reset();
@@ -32,7 +46,7 @@ class EnvPool {
   /// Steps every env with `actions` (size() x act_dim, each in [-1, 1]; scaled to the task's
   /// bounds here). Envs whose episode ended are reset automatically: obs() holds the new first
   /// observation and final_obs() the real last observation of the finished episode.
-  /// Throws std::invalid_argument on a non-finite action.
+  /// Throws std::invalid_argument on a non-finite action, before any env is stepped.
   void step(const float* actions);
 
   const float* obs() const { return m_obs.data(); }              // size() x obs_dim
@@ -43,25 +57,62 @@ class EnvPool {
   /// 1 where the last step's physics blew up (that env is also truncated and reset); such a
   /// transition's data is not meaningful and must not be learned from.
   const uint8_t* unstable() const { return m_unstable_flags.data(); }
-  /// Episodes that ended in the last step().
+  /// Episodes that ended in the last step(), in env order.
   const std::vector<FinishedEpisode>& finished() const { return m_finished; }
   /// Episodes ended because the physics became unstable, since construction.
   int64_t unstable_episodes() const { return m_unstable; }
   /// The env used by slot i (for state inspection).
   const Env& env(int i) const { return *m_envs[i]; }
 
+  // ---- state access for checkpoints (engine/pool_state.h); call only between steps
+  /// The env of slot i, writable (to restore its state).
+  Env& mutable_env(int i) { return *m_envs[i]; }
+  /// The noise generator of env i (its counter is the whole mutable state).
+  HostRng& rng(int i) { return m_rngs[i]; }
+  const HostRng& rng(int i) const { return m_rngs[i]; }
+  /// Steps and return so far of env i's running episode.
+  int episode_steps(int i) const { return m_steps[i]; }
+  double episode_return(int i) const { return m_ep_return[i]; }
+  void set_episode(int i, int steps, double ret) { m_steps[i] = steps; m_ep_return[i] = ret; }
+  /// The current observations, writable (to restore them).
+  float* mutable_obs() { return m_obs.data(); }
+  void set_unstable_episodes(int64_t n) { m_unstable = n; }
+
  private:
+  enum class Job { reset, step };
+
+  void dispatch(Job job);     // runs `job` on every env (workers + caller); rethrows a failure
+  void run_block(int t);      // runs the current job on thread t's envs, catching its failure
+  void reset_env(int i);
+  void step_env(int i);
+  void worker_loop(int t, int cpu);
+  void stop_workers();
+
   EnvSpec m_spec;
   int m_num_envs;
+  int m_num_threads = 1;
   std::vector<std::unique_ptr<Env>> m_envs;
   std::vector<HostRng> m_rngs;
-  std::vector<int> m_steps;
-  std::vector<double> m_ep_return;
-  std::vector<double> m_obs64, m_act64;
+  // per env: steps and return of the running episode, totals of the one that just ended
+  std::vector<int> m_steps, m_last_length;
+  std::vector<double> m_ep_return, m_last_return;
+  std::vector<double> m_obs64, m_act64;  // per-env double scratch (size() x obs_dim / act_dim)
   std::vector<float> m_obs, m_final_obs, m_reward;
   std::vector<uint8_t> m_terminated, m_truncated, m_unstable_flags;
-  std::vector<FinishedEpisode> m_finished;
+  std::vector<FinishedEpisode> m_finished;  // reserved for size() entries: never reallocates
   int64_t m_unstable = 0;
+
+  // ---- threads: block t is envs [m_block[t], m_block[t + 1]); thread 0 is the caller
+  std::vector<int> m_block;
+  std::vector<std::thread> m_workers;
+  std::vector<std::exception_ptr> m_errors;  // one slot per thread
+  std::mutex m_mutex;
+  std::condition_variable m_wake;
+  std::atomic<uint64_t> m_generation{0};  // bumped once per job; workers wait for a change
+  std::atomic<int> m_pending{0};          // workers still running the current job
+  Job m_job = Job::step;                  // written before the generation bump
+  const float* m_actions = nullptr;       // the step's actions, idem
+  bool m_stop = false;                    // idem
 };
 
 }  // namespace sac
