@@ -1,0 +1,460 @@
+// test_cuda_graph.cpp: the whole SAC update on the CUDA backend, recorded as a CUDA graph and
+// replayed. Checks that
+//   - replaying a recorded update gives the same bits as issuing the same ops eagerly, and as
+//     recording the ten updates as one graph instead of one update ten times;
+//   - ten GPU updates match ten CPU-reference updates (both backends draw the same Philox
+//     indices and noise), within abs + rel tolerances;
+//   - two GPU runs with the same seed give the same bits;
+//   - the golden update (tests/golden/sac_update_golden.json, PyTorch) is reproduced on the GPU,
+//     eagerly and from a recorded graph, to the CPU golden test's tolerances.
+// Compiled only with the CUDA backend (SAC_HAVE_CUDA); every test skips on a machine without a
+// usable CUDA device.
+// Run: ./build/sac_tests --gtest_filter='*Graph*'
+#ifdef SAC_HAVE_CUDA
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cpu_backend.h"
+#include "cuda_backend.h"
+#include "sac/agent.h"
+#include "sac/backend.h"
+#include "sac/replay_buffer.h"
+#include "test_util.h"
+
+namespace {
+
+using sac::Agent;
+using sac::AgentSpec;
+using sac::Backend;
+using sac::DeviceArray;
+using sac::ReplayBuffer;
+using sac::test::expect_close;
+using sac::test::expect_identical;
+
+// ---- tolerances of the GPU-vs-CPU comparison after ten updates. Weights and losses use the
+// golden ten-update test's atol + rtol (GEMM sums differ by ~1e-6 relative between cuBLAS and
+// OpenBLAS; an indexing error gives O(1) differences). Gradients and Adam moments span many
+// orders of magnitude inside one buffer, so their atol is relative to the buffer's largest
+// magnitude.
+constexpr double kWeightAtol = 1e-5;
+constexpr double kWeightRtol = 1e-4;
+constexpr double kMomentScaledAtol = 1e-4;  // times max |ref| of the buffer
+constexpr double kMomentRtol = 1e-3;
+
+constexpr int kUpdates = 10;
+
+std::vector<float> download(Backend& be, const float* d_src, size_t n) {
+  std::vector<float> h(n);
+  if (n) be.download(h.data(), d_src, n * sizeof(float));
+  return h;
+}
+
+// HalfCheetah's sizes and the paper's network (the shapes the engine runs on the GPU)
+AgentSpec half_cheetah_spec(uint64_t seed) {
+  AgentSpec s;
+  s.obs_dim = 17;
+  s.act_dim = 6;
+  s.hidden = {256, 256};
+  s.num_critics = 2;
+  s.batch_size = 256;
+  s.target_entropy = -6.0f;
+  s.seed = seed;
+  return s;
+}
+
+// Everything an update writes, downloaded from the backend.
+struct AgentState {
+  std::vector<float> actor, actor_grad, actor_m, actor_v;
+  std::vector<float> critic, critic_grad, critic_m, critic_v;
+  std::vector<float> target;
+  // log_alpha, its gradient, Adam m, Adam v
+  std::vector<float> alpha;
+  // critic, actor, alpha losses of the latest update
+  std::vector<float> losses;
+  std::vector<int64_t> updates;
+
+  // the float buffers with their names
+  std::vector<std::pair<std::string, const std::vector<float>*>> named() const {
+    return {{"actor", &actor},       {"actor grad", &actor_grad}, {"actor adam m", &actor_m},
+            {"actor adam v", &actor_v}, {"critic", &critic},     {"critic grad", &critic_grad},
+            {"critic adam m", &critic_m}, {"critic adam v", &critic_v}, {"target", &target},
+            {"log_alpha, grad, adam m, adam v", &alpha},        {"losses", &losses}};
+  }
+};
+
+AgentState read_state(Agent& agent) {
+  Backend& be = agent.backend();
+  AgentState s;
+  sac::MlpGroup &a = agent.actor(), &c = agent.critic(), &t = agent.target();
+  s.actor = download(be, a.params(), a.num_params());
+  s.actor_grad = download(be, a.grads(), a.num_params());
+  s.actor_m = download(be, a.adam_m(), a.num_params());
+  s.actor_v = download(be, a.adam_v(), a.num_params());
+  s.critic = download(be, c.params(), c.num_params());
+  s.critic_grad = download(be, c.grads(), c.num_params());
+  s.critic_m = download(be, c.adam_m(), c.num_params());
+  s.critic_v = download(be, c.adam_v(), c.num_params());
+  s.target = download(be, t.params(), t.num_params());
+  for (const float* p : {agent.log_alpha(), agent.log_alpha_grad(), agent.log_alpha_adam_m(),
+                         agent.log_alpha_adam_v()})
+    s.alpha.push_back(download(be, p, 1)[0]);
+  s.losses = download(be, agent.losses(), 3);
+  s.updates.resize(1);
+  be.download(s.updates.data(), agent.update_counter(), sizeof(int64_t));
+  return s;
+}
+
+void expect_identical_states(const AgentState& ref, const AgentState& got,
+                             const std::string& what) {
+  auto r = ref.named(), g = got.named();
+  for (size_t i = 0; i < r.size(); ++i)
+    expect_identical(*r[i].second, *g[i].second, what + ": " + r[i].first);
+  expect_identical(ref.updates, got.updates, what + ": update counter");
+}
+
+// the largest magnitude in v (0 for an empty v)
+double max_abs(const std::vector<float>& v) {
+  double m = 0.0;
+  for (float x : v) m = std::max(m, (double)std::fabs(x));
+  return m;
+}
+
+// GPU (got) against the CPU reference (ref), with the tolerances above
+void expect_close_states(const AgentState& ref, const AgentState& got) {
+  expect_close(ref.actor, got.actor, kWeightAtol, kWeightRtol, "actor weights");
+  expect_close(ref.critic, got.critic, kWeightAtol, kWeightRtol, "critic weights");
+  expect_close(ref.target, got.target, kWeightAtol, kWeightRtol, "target weights");
+  expect_close(ref.losses, got.losses, kWeightAtol, kWeightRtol, "losses");
+  expect_close(ref.alpha[0], got.alpha[0], 1e-6, kWeightRtol, "log_alpha");
+  const std::pair<const char*, std::pair<const std::vector<float>*, const std::vector<float>*>>
+      scaled[] = {{"actor grad", {&ref.actor_grad, &got.actor_grad}},
+                  {"actor adam m", {&ref.actor_m, &got.actor_m}},
+                  {"actor adam v", {&ref.actor_v, &got.actor_v}},
+                  {"critic grad", {&ref.critic_grad, &got.critic_grad}},
+                  {"critic adam m", {&ref.critic_m, &got.critic_m}},
+                  {"critic adam v", {&ref.critic_v, &got.critic_v}}};
+  for (const auto& [name, pair] : scaled)
+    expect_close(*pair.first, *pair.second, kMomentScaledAtol * max_abs(*pair.first),
+                 kMomentRtol, name);
+  for (int i = 1; i < 4; ++i)  // log_alpha's gradient, Adam m, Adam v
+    expect_close(ref.alpha[i], got.alpha[i], kMomentScaledAtol * std::fabs(ref.alpha[i]),
+                 kMomentRtol, "log_alpha grad/m/v [" + std::to_string(i) + "]");
+  expect_identical(ref.updates, got.updates, "update counter");
+}
+
+// A replay buffer holding `n` seeded random transitions (the same values on every backend).
+std::unique_ptr<ReplayBuffer> filled_replay(Backend& be, const AgentSpec& spec, int n,
+                                            uint64_t seed) {
+  const int O = spec.obs_dim, A = spec.act_dim;
+  auto replay = std::make_unique<ReplayBuffer>(be, 2 * (int64_t)n, O, A);
+  std::vector<float> obs = sac::test::random_normal((size_t)n * O, seed + 1);
+  std::vector<float> action = sac::test::random_uniform((size_t)n * A, seed + 2, -1.0, 1.0);
+  std::vector<float> reward = sac::test::random_normal(n, seed + 3);
+  std::vector<float> next_obs = sac::test::random_normal((size_t)n * O, seed + 4);
+  std::vector<float> terminated = sac::test::random_uniform(n, seed + 5, 0.0, 1.0);
+  for (float& t : terminated) t = t < 0.05f ? 1.0f : 0.0f;
+  replay->insert_host(n, obs.data(), action.data(), reward.data(), next_obs.data(),
+                      terminated.data());
+  return replay;
+}
+
+// Skips every test when this machine has no usable CUDA device.
+class CudaGraphTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!sac::cuda_device_available()) GTEST_SKIP() << "no usable CUDA device";
+    m_gpu = sac::make_backend("cuda");
+  }
+
+  std::unique_ptr<Backend> m_gpu;
+};
+
+// A recorded update replayed ten times (count 1) against one recording of ten updates
+// (count 10): two different graphs of the same ops, so the same bits.
+TEST_F(CudaGraphTest, CountOneTenTimesMatchesCountTenBitForBit) {
+  const AgentSpec spec = half_cheetah_spec(7);
+  auto replay = filled_replay(*m_gpu, spec, 3000, 100);
+  Agent one(*m_gpu, spec), ten(*m_gpu, spec);
+  AgentState before = read_state(one);
+  for (int i = 0; i < kUpdates; ++i) one.update(*replay, 1);
+  ten.update(*replay, kUpdates);
+  AgentState a = read_state(one), b = read_state(ten);
+  EXPECT_EQ(a.updates[0], kUpdates);
+  // the updates did change the weights (so the comparison below is not of two idle agents)
+  EXPECT_TRUE(before.critic != a.critic) << "critic weights unchanged by " << kUpdates << " updates";
+  EXPECT_TRUE(before.actor != a.actor) << "actor weights unchanged by " << kUpdates << " updates";
+  EXPECT_TRUE(before.target != a.target) << "target weights unchanged by " << kUpdates << " updates";
+  for (float l : a.losses) EXPECT_TRUE(std::isfinite(l)) << "loss " << l;
+  expect_identical_states(a, b, "count 1 x10 vs count 10");
+}
+
+// The same per-update sequence (replay sample, two noise fills, update_on) issued op by op and
+// replayed from a recording: capture must not change a single bit.
+TEST_F(CudaGraphTest, RecordedMatchesEagerBitForBit) {
+  const AgentSpec spec = half_cheetah_spec(11);
+  const int B = spec.batch_size, O = spec.obs_dim, A = spec.act_dim;
+  auto replay = filled_replay(*m_gpu, spec, 3000, 200);
+  Agent eager(*m_gpu, spec), recorded(*m_gpu, spec);
+
+  // per-agent minibatch and noise buffers; draws are indexed by the agent's update counter
+  struct Inputs {
+    Inputs(Backend& be, int B, int O, int A)
+        : idx(be, B), storage(be, (size_t)B * (2 * O + A + 2)), eps_next(be, (size_t)B * A),
+          eps_cur(be, (size_t)B * A) {
+      batch.obs = storage.data();
+      batch.action = batch.obs + (size_t)B * O;
+      batch.reward = batch.action + (size_t)B * A;
+      batch.next_obs = batch.reward + B;
+      batch.terminated = batch.next_obs + (size_t)B * O;
+    }
+    DeviceArray<int64_t> idx;
+    DeviceArray<float> storage, eps_next, eps_cur;
+    sac::TransitionBatch batch;
+  };
+  Inputs in_eager(*m_gpu, B, O, A), in_recorded(*m_gpu, B, O, A);
+  auto step = [&](Agent& agent, Inputs& in) {
+    const uint64_t key = agent.spec().seed;
+    replay->sample(B, key, 21, agent.update_counter(), in.idx.data(), in.batch);
+    m_gpu->fill_normal((size_t)B * A, key, 22, agent.update_counter(), in.eps_next.data());
+    m_gpu->fill_normal((size_t)B * A, key, 23, agent.update_counter(), in.eps_cur.data());
+    agent.update_on(in.batch, in.eps_next.data(), in.eps_cur.data());
+  };
+
+  std::unique_ptr<sac::RecordedOps> graph =
+      m_gpu->record([&] { step(recorded, in_recorded); });
+  // recording runs nothing
+  EXPECT_EQ(read_state(recorded).updates[0], 0);
+  for (int i = 0; i < kUpdates; ++i) {
+    step(eager, in_eager);
+    graph->replay();
+  }
+  AgentState e = read_state(eager), r = read_state(recorded);
+  EXPECT_EQ(e.updates[0], kUpdates);
+  expect_identical_states(e, r, "eager vs recorded");
+  // the minibatch of the last update, too
+  expect_identical(download(*m_gpu, in_eager.storage.data(), in_eager.storage.size()),
+                   download(*m_gpu, in_recorded.storage.data(), in_recorded.storage.size()),
+                   "last minibatch");
+}
+
+// Ten recorded GPU updates against ten CPU-reference updates from the same seed and replay
+// contents: the same minibatches and noise (Philox on both), so only float rounding differs.
+// A smaller network keeps the CPU side quick and the chance of an Adam step flipping sign on a
+// gradient that is zero up to rounding (an lr-sized difference) negligible.
+TEST_F(CudaGraphTest, GpuMatchesCpuReference) {
+  AgentSpec spec = half_cheetah_spec(3);
+  spec.hidden = {64, 64};
+  spec.batch_size = 64;
+  sac::CpuBackend cpu(1);
+  auto gpu_replay = filled_replay(*m_gpu, spec, 1000, 300);
+  auto cpu_replay = filled_replay(cpu, spec, 1000, 300);
+  Agent gpu_agent(*m_gpu, spec), cpu_agent(cpu, spec);
+  // identical starting points (host-side init, uploaded)
+  expect_identical_states(read_state(cpu_agent), read_state(gpu_agent), "initial state");
+  for (int i = 0; i < kUpdates; ++i) {
+    gpu_agent.update(*gpu_replay, 1);
+    cpu_agent.update(*cpu_replay, 1);
+  }
+  expect_close_states(read_state(cpu_agent), read_state(gpu_agent));
+}
+
+// Two runs from scratch (own backend, replay and agent each) with the same seed: same bits.
+TEST_F(CudaGraphTest, SameSeedRunsAreBitIdentical) {
+  auto run = [](const AgentSpec& spec) {
+    std::unique_ptr<Backend> be = sac::make_backend("cuda");
+    auto replay = filled_replay(*be, spec, 3000, 400);
+    Agent agent(*be, spec);
+    for (int i = 0; i < kUpdates / 2; ++i) agent.update(*replay, 1);
+    agent.update(*replay, kUpdates / 2);
+    return read_state(agent);
+  };
+  const AgentSpec spec = half_cheetah_spec(5);
+  AgentState first = run(spec), second = run(spec);
+  EXPECT_EQ(first.updates[0], kUpdates);
+  expect_identical_states(first, second, "run 1 vs run 2");
+}
+
+// ---- the golden update (see test_golden_update.cpp) on the CUDA backend
+
+using nlohmann::json;
+
+json load_golden() {
+  std::ifstream f(std::string(SAC_SOURCE_DIR) + "/tests/golden/sac_update_golden.json");
+  if (!f.good()) throw std::runtime_error("golden file tests/golden/sac_update_golden.json missing");
+  return json::parse(f);
+}
+
+std::vector<float> floats(const json& j) { return j.get<std::vector<float>>(); }
+
+// the reference's nets (one net: a list of {"W", "b"}; E nets: a list of those) as a flat host
+// copy of group g's buffer
+std::vector<float> flat_of(const json& nets, const sac::MlpGroup& g) {
+  std::vector<float> flat(g.num_params());
+  for (int e = 0; e < g.members(); ++e) {
+    const json& net = nets[0].is_array() ? nets[e] : nets;
+    for (int l = 0; l < g.spec().num_layers(); ++l) {
+      const sac::LayerOffsets& lo = g.layer(l);
+      std::vector<float> w = floats(net[l]["W"]), b = floats(net[l]["b"]);
+      EXPECT_EQ(w.size(), (size_t)lo.out * lo.in);
+      EXPECT_EQ(b.size(), (size_t)lo.out);
+      if (w.size() != (size_t)lo.out * lo.in || b.size() != (size_t)lo.out) return {};
+      std::copy(w.begin(), w.end(), flat.begin() + lo.weight + (size_t)e * lo.out * lo.in);
+      std::copy(b.begin(), b.end(), flat.begin() + lo.bias + (size_t)e * lo.out);
+    }
+  }
+  return flat;
+}
+
+// Param: false = update_on issued eagerly, true = update_on recorded once and replayed.
+class CudaGraphGolden : public testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    if (!sac::cuda_device_available()) GTEST_SKIP() << "no usable CUDA device";
+    golden = load_golden();
+    const json& c = golden["config"];
+    spec.obs_dim = c["obs_dim"];
+    spec.act_dim = c["act_dim"];
+    spec.hidden = c["hidden"].get<std::vector<int>>();
+    spec.batch_size = c["batch"];
+    spec.gamma = c["gamma"];
+    spec.tau = c["tau"];
+    spec.actor_lr = spec.critic_lr = spec.alpha_lr = c["lr"];
+    spec.beta1 = c["beta1"];
+    spec.beta2 = c["beta2"];
+    spec.adam_eps = c["adam_eps"];
+    spec.log_std_min = c["log_std_min"];
+    spec.log_std_max = c["log_std_max"];
+    spec.target_entropy = c["target_entropy"];
+    spec.num_critics = 2;
+    backend = sac::make_backend("cuda");
+    agent = std::make_unique<Agent>(*backend, spec);
+
+    // start from the reference's initial weights
+    const json& init = golden["init"];
+    upload(agent->actor().params(), flat_of(init["actor"], agent->actor()));
+    upload(agent->critic().params(), flat_of(init["critic"], agent->critic()));
+    upload(agent->target().params(), flat_of(init["target"], agent->target()));
+    upload(agent->log_alpha(), {init["log_alpha"].get<float>()});
+
+    // the fixed minibatch and this update's noise, in device memory
+    const json& b = golden["batch"];
+    const char* keys[] = {"obs", "action", "reward", "next_obs", "terminated"};
+    float** slots[] = {&batch.obs, &batch.action, &batch.reward, &batch.next_obs,
+                       &batch.terminated};
+    batch_storage.reserve(5);
+    for (int i = 0; i < 5; ++i) {
+      std::vector<float> v = floats(b[keys[i]]);
+      batch_storage.emplace_back(*backend, v.size());
+      batch_storage.back().upload(v.data(), v.size());
+      *slots[i] = batch_storage.back().data();
+    }
+    const size_t noise = (size_t)spec.batch_size * spec.act_dim;
+    eps_next = DeviceArray<float>(*backend, noise);
+    eps_cur = DeviceArray<float>(*backend, noise);
+    if (GetParam())
+      recorded = backend->record(
+          [this] { agent->update_on(batch, eps_next.data(), eps_cur.data()); });
+  }
+
+  void upload(float* d_dst, const std::vector<float>& v) {
+    ASSERT_FALSE(v.empty());
+    backend->upload(d_dst, v.data(), v.size() * sizeof(float));
+  }
+
+  // update k + 1 with the reference's noise of step k
+  void run_step(int k) {
+    std::vector<float> next = floats(golden["noise"][k]["next"]);
+    std::vector<float> cur = floats(golden["noise"][k]["cur"]);
+    ASSERT_EQ(next.size(), eps_next.size());
+    ASSERT_EQ(cur.size(), eps_cur.size());
+    eps_next.upload(next.data(), next.size());
+    eps_cur.upload(cur.data(), cur.size());
+    if (recorded)
+      recorded->replay();
+    else
+      agent->update_on(batch, eps_next.data(), eps_cur.data());
+  }
+
+  std::vector<float> params(sac::MlpGroup& g) { return download(*backend, g.params(), g.num_params()); }
+  std::vector<float> grads(sac::MlpGroup& g) { return download(*backend, g.grads(), g.num_params()); }
+
+  json golden;
+  AgentSpec spec;
+  std::unique_ptr<Backend> backend;
+  std::unique_ptr<Agent> agent;
+  std::vector<DeviceArray<float>> batch_storage;
+  sac::TransitionBatch batch;
+  DeviceArray<float> eps_next, eps_cur;
+  std::unique_ptr<sac::RecordedOps> recorded;
+};
+
+TEST_P(CudaGraphGolden, OneUpdateMatchesLossesGradientsAndWeights) {
+  run_step(0);
+  const json& ref = golden["steps"][0];
+  sac::UpdateMetrics m = agent->read_metrics();
+  EXPECT_EQ(m.updates, 1);
+  expect_close(ref["critic_loss"].get<double>(), m.critic_loss, 1e-6, 1e-5, "critic_loss");
+  expect_close(ref["actor_loss"].get<double>(), m.actor_loss, 1e-6, 1e-5, "actor_loss");
+  expect_close(ref["alpha_loss"].get<double>(), m.alpha_loss, 1e-6, 1e-5, "alpha_loss");
+  expect_close(ref["log_alpha"].get<double>(), std::log(m.alpha), 1e-7, 1e-5, "log_alpha");
+
+  // gradients of the first update
+  const json& g = golden["grads_step1"];
+  expect_close(flat_of(g["actor"], agent->actor()), grads(agent->actor()), 1e-6, 1e-4,
+               "actor grad");
+  expect_close(flat_of(g["critic"], agent->critic()), grads(agent->critic()), 1e-6, 1e-4,
+               "critic grad");
+  expect_close(g["log_alpha"].get<double>(), download(*backend, agent->log_alpha_grad(), 1)[0],
+               1e-6, 1e-5, "log_alpha grad");
+
+  // new weights after one Adam step (lr 3e-4: tolerance well below one step)
+  expect_close(flat_of(ref["actor"], agent->actor()), params(agent->actor()), 1e-6, 1e-5, "actor");
+  expect_close(flat_of(ref["critic"], agent->critic()), params(agent->critic()), 1e-6, 1e-5,
+               "critic");
+  expect_close(flat_of(ref["target"], agent->target()), params(agent->target()), 1e-6, 1e-5,
+               "target");
+}
+
+TEST_P(CudaGraphGolden, TenUpdatesInARowMatch) {
+  ASSERT_EQ(golden["steps"].size(), (size_t)kUpdates);
+  for (int k = 0; k < (int)golden["steps"].size(); ++k) {
+    run_step(k);
+    const json& ref = golden["steps"][k];
+    sac::UpdateMetrics m = agent->read_metrics();
+    std::string at = " at update " + std::to_string(k + 1);
+    EXPECT_EQ(m.updates, k + 1);
+    expect_close(ref["critic_loss"].get<double>(), m.critic_loss, 1e-5, 1e-4, "critic_loss" + at);
+    expect_close(ref["actor_loss"].get<double>(), m.actor_loss, 1e-5, 1e-4, "actor_loss" + at);
+    expect_close(ref["alpha_loss"].get<double>(), m.alpha_loss, 1e-6, 1e-4, "alpha_loss" + at);
+    expect_close(ref["log_alpha"].get<double>(), std::log(m.alpha), 1e-7, 1e-4, "log_alpha" + at);
+    if (ref.contains("actor")) {
+      expect_close(flat_of(ref["actor"], agent->actor()), params(agent->actor()), 1e-5, 1e-4,
+                   "actor" + at);
+      expect_close(flat_of(ref["critic"], agent->critic()), params(agent->critic()), 1e-5, 1e-4,
+                   "critic" + at);
+      expect_close(flat_of(ref["target"], agent->target()), params(agent->target()), 1e-5, 1e-4,
+                   "target" + at);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, CudaGraphGolden, testing::Values(false, true),
+                         [](const testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Recorded" : "Eager";
+                         });
+
+}  // namespace
+
+#endif  // SAC_HAVE_CUDA
