@@ -26,6 +26,9 @@ struct Field {
   throw ConfigError("config key '" + key + "': " + what);
 }
 
+// a value for an error message; invalid UTF-8 is replaced rather than thrown on
+std::string show(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 std::string type_name(const json& v) {
   if (v.is_boolean()) return "a boolean";
   if (v.is_number_integer() || v.is_number_unsigned()) return "an integer";
@@ -42,10 +45,10 @@ Field integer(const std::string& key, T Config::*member, double lo, double hi) {
           [key, member, lo, hi](Config& c, const json& v) {
             bool integral = v.is_number_integer() || v.is_number_unsigned() ||
                             (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>());
-            if (!integral) fail(key, "expected an integer, got " + type_name(v) + " " + v.dump());
+            if (!integral) fail(key, "expected an integer, got " + type_name(v) + " " + show(v));
             double x = v.get<double>();
             if (x < lo || x > hi)
-              fail(key, "value " + v.dump() + " is out of range [" + json(lo).dump() + ", " +
+              fail(key, "value " + show(v) + " is out of range [" + json(lo).dump() + ", " +
                             json(hi).dump() + "]");
             c.*member = v.is_number_unsigned() ? (T)v.get<uint64_t>() : (T)v.get<int64_t>();
           }};
@@ -55,10 +58,10 @@ Field real(const std::string& key, double Config::*member, double lo, double hi,
            bool open_low = false) {
   return {key, [member](const Config& c) { return json(c.*member); },
           [=](Config& c, const json& v) {
-            if (!v.is_number()) fail(key, "expected a number, got " + type_name(v) + " " + v.dump());
+            if (!v.is_number()) fail(key, "expected a number, got " + type_name(v) + " " + show(v));
             double x = v.get<double>();
             if (!std::isfinite(x) || x < lo || x > hi || (open_low && x == lo))
-              fail(key, "value " + v.dump() + " is out of range " + (open_low ? "(" : "[") +
+              fail(key, "value " + show(v) + " is out of range " + (open_low ? "(" : "[") +
                             json(lo).dump() + ", " + json(hi).dump() + "]");
             c.*member = x;
           }};
@@ -67,7 +70,7 @@ Field real(const std::string& key, double Config::*member, double lo, double hi,
 Field boolean(const std::string& key, bool Config::*member) {
   return {key, [member](const Config& c) { return json(c.*member); },
           [=](Config& c, const json& v) {
-            if (!v.is_boolean()) fail(key, "expected true or false, got " + v.dump());
+            if (!v.is_boolean()) fail(key, "expected true or false, got " + show(v));
             c.*member = v.get<bool>();
           }};
 }
@@ -76,7 +79,7 @@ Field choice(const std::string& key, std::string Config::*member,
              std::vector<std::string> allowed) {
   return {key, [member](const Config& c) { return json(c.*member); },
           [=](Config& c, const json& v) {
-            if (!v.is_string()) fail(key, "expected a string, got " + type_name(v) + " " + v.dump());
+            if (!v.is_string()) fail(key, "expected a string, got " + type_name(v) + " " + show(v));
             std::string s = v.get<std::string>();
             if (!allowed.empty()) {
               bool ok = false;
@@ -98,11 +101,11 @@ const std::vector<Field>& fields() {
       {"sac.hidden", [](const Config& c) { return json(c.hidden); },
        [](Config& c, const json& v) {
          if (!v.is_array() || v.empty())
-           fail("sac.hidden", "expected a non-empty array of widths, got " + v.dump());
+           fail("sac.hidden", "expected a non-empty array of widths, got " + show(v));
          std::vector<int> widths;
          for (const json& w : v) {
            if (!w.is_number_integer() || w.get<int64_t>() < 1 || w.get<int64_t>() > 65536)
-             fail("sac.hidden", "each width must be an integer in [1, 65536], got " + w.dump());
+             fail("sac.hidden", "each width must be an integer in [1, 65536], got " + show(w));
            widths.push_back(w.get<int>());
          }
          c.hidden = widths;
@@ -129,7 +132,7 @@ const std::vector<Field>& fields() {
            c.target_entropy_auto = false;
            c.target_entropy = v.get<double>();
          } else {
-           fail("sac.target_entropy", "expected \"auto\" or a number, got " + v.dump());
+           fail("sac.target_entropy", "expected \"auto\" or a number, got " + show(v));
          }
        }},
       real("sac.log_std_min", &Config::log_std_min, -50, 50),
@@ -189,7 +192,8 @@ Config config_from_json_text(const std::string& text, const std::string& source)
   json parsed;
   try {
     parsed = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse errors, and numbers too large for a double
     throw ConfigError(source + ": malformed JSON: " + e.what());
   }
   if (!parsed.is_object()) throw ConfigError(source + ": expected a JSON object at the top level");
