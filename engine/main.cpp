@@ -1,10 +1,12 @@
 // main.cpp: the `sac` command line. Every subcommand prints its figures as one JSON line on
 // stdout; errors print one line naming the problem and exit non-zero before any work starts.
 //   sac train [CONFIG] [--set key.path=value ...] [--run-dir DIR] [--quiet]
+//   sac train --resume RUN_DIR [--set train.total_steps=N ...] [--quiet]
 //   sac eval POLICY [--episodes N] [--device D] [--seed S]
 //   sac envs
 //   sac rollout --env ID [--policy random|POLICY] [--steps N] [--seed S] --record FILE.jsonl
 //   sac bench env --env ID --num-envs N --threads T --steps K
+//   sac plot RUN_DIR... -o curves.svg [--title T]
 //   sac bench update --env ID --batch B --device cpu|cuda [--threads T] [--seconds S]
 #include <cstdio>
 #include <cstring>
@@ -26,10 +28,12 @@ using sac::ConfigError;
 constexpr const char* kUsage =
     "usage:\n"
     "  sac train [CONFIG] [--set key.path=value ...] [--run-dir DIR] [--quiet]\n"
+    "  sac train --resume RUN_DIR [--set train.total_steps=N ...] [--quiet]\n"
     "  sac eval POLICY [--episodes N] [--device auto|cpu|cuda] [--seed S]\n"
     "  sac envs\n"
     "  sac rollout --env ID [--policy random|POLICY] [--steps N] [--seed S] --record FILE.jsonl\n"
     "  sac bench env --env ID --num-envs N --threads T --steps K\n"
+    "  sac plot RUN_DIR... -o curves.svg [--title T]\n"
     "  sac bench update --env ID --batch B --device cpu|cuda [--threads T] [--seconds S]\n";
 
 // takes the value of option args[i], advancing i
@@ -53,24 +57,41 @@ int64_t parse_int(const std::string& what, const std::string& text, int64_t lo, 
 }
 
 int cmd_train(const std::vector<std::string>& args) {
-  std::string config_path, run_dir;
+  std::string config_path, run_dir, resume_dir;
   std::vector<std::string> overrides;
   bool quiet = false;
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--set") overrides.push_back(option_value(args, i));
     else if (args[i] == "--run-dir") run_dir = option_value(args, i);
+    else if (args[i] == "--resume") resume_dir = option_value(args, i);
     else if (args[i] == "--quiet") quiet = true;
     else if (args[i].rfind("--", 0) == 0) throw ConfigError("unknown option '" + args[i] + "' for 'sac train'");
     else if (config_path.empty()) config_path = args[i];
     else throw ConfigError("more than one config file given ('" + config_path + "', '" + args[i] + "')");
   }
-  sac::Config config = sac::load_config(config_path, overrides);
-  sac::TrainSummary s = sac::train(config, run_dir, !quiet);
+  sac::TrainOptions options;
+  options.progress = !quiet;
+  options.handle_signals = true;  // SIGINT/SIGTERM: checkpoint, then exit 0
+  sac::Config config;
+  sac::TrainSummary s;
+  if (!resume_dir.empty()) {
+    // the run's own config.json; only --set of settings that keep the run the same
+    if (!config_path.empty())
+      throw ConfigError("--resume takes the run's own config.json; drop '" + config_path + "'");
+    if (!run_dir.empty()) throw ConfigError("--resume and --run-dir cannot be combined");
+    config = sac::resume_config(resume_dir, overrides);
+    s = sac::resume(config, resume_dir, options);
+  } else {
+    config = sac::load_config(config_path, overrides);
+    s = sac::train(config, run_dir, options);
+  }
   nlohmann::json out = {{"task", config.env_id}, {"steps", s.steps}, {"updates", s.updates},
                         {"wall_seconds", s.wall_seconds}, {"final_eval_return", s.final_eval_return},
                         {"best_eval_return", s.best_eval_return},
                         {"env_steps_per_second", s.env_steps_per_second},
-                        {"updates_per_second", s.updates_per_second}, {"run_dir", s.run_dir}};
+                        {"updates_per_second", s.updates_per_second}, {"run_dir", s.run_dir},
+                        {"interrupted", s.interrupted}, {"checkpoint", s.checkpoint}};
+  if (s.resumed_from >= 0) out["resumed_from_step"] = s.resumed_from;
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }
@@ -125,6 +146,7 @@ int dispatch(const std::vector<std::string>& argv) {
   if (argv[0] == "eval") return cmd_eval(rest);
   if (argv[0] == "envs") return cmd_envs(rest);
   if (argv[0] == "rollout") return sac::rollout_main(rest);
+  if (argv[0] == "plot") return sac::plot_main(rest);
   if (argv[0] == "bench") {
     std::vector<std::string> bench_args(rest.empty() ? rest.end() : rest.begin() + 1, rest.end());
     if (!rest.empty() && rest[0] == "update") return sac::bench_update_main(bench_args);

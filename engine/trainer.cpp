@@ -1,4 +1,5 @@
-// trainer.cpp: the loop of DESIGN.md section 7 on any backend, and the run directory.
+// trainer.cpp: the loop of DESIGN.md section 7 on any backend, the run directory, checkpoints on
+// their cadence, resume, stop signals and the divergence guard.
 #include "sac/trainer.h"
 
 #include <sys/stat.h>
@@ -8,15 +9,19 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
 
+#include "checkpoint.h"
 #include "sac/replay_buffer.h"
 #include "sac/safetensors.h"
+#include "signals.h"
 
 namespace sac {
 namespace {
@@ -156,63 +161,173 @@ LoadedPolicy load_policy(const std::string& path, const std::string& device, int
   return p;
 }
 
-TrainSummary train(const Config& c, const std::string& run_dir_arg, bool progress) {
-  // ---- run directory: refuse to overwrite an existing run
-  std::string run_dir = run_dir_arg.empty() ? default_run_dir(c) : run_dir_arg;
-  if (file_exists(run_dir + "/config.json"))
-    throw std::runtime_error("run directory '" + run_dir +
-                             "' already holds a run; choose another --run-dir");
-  make_dirs(run_dir);
-  write_file_atomic(run_dir + "/config.json", c.to_json().dump(2) + "\n");
+namespace {
 
-  // ---- components, all memory sized here
-  std::unique_ptr<Backend> backend = make_backend(resolve_device(c.device), c.threads);
+// MemAvailable of /proc/meminfo in bytes; 0 when unknown
+uint64_t available_memory() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  uint64_t kib = 0;
+  while (in >> key) {
+    if (key == "MemAvailable:" && in >> kib) return kib * 1024;
+    in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return 0;
+}
+
+// a run never holds more than total_steps transitions: the ring is sized accordingly
+int64_t replay_capacity(const Config& c) {
+  return std::min<int64_t>(c.buffer_size, c.total_steps + c.num_envs);
+}
+
+// refuses a replay buffer that cannot fit in host memory (CPU backend), with the figures; the
+// CUDA backend reports a failed allocation with the figure itself
+void check_replay_fits(const Config& c, const std::string& device) {
+  if (device != "cpu") return;
+  EnvSpec spec = make_env(c.env_id)->spec();
+  int64_t capacity = replay_capacity(c);
+  uint64_t need = ReplayBuffer::bytes_needed(capacity, spec.obs_dim, spec.act_dim);
+  uint64_t avail = available_memory();
+  if (avail > 0 && need > avail)
+    throw ConfigError("sac.buffer_size: a replay buffer of " + std::to_string(capacity) +
+                      " transitions of " + c.env_id + " needs " + std::to_string(need >> 20) +
+                      " MiB, but only " + std::to_string(avail >> 20) +
+                      " MiB of memory are available (MemAvailable); lower sac.buffer_size");
+}
+
+// keeps the lines of a log written up to `step`: a run that crashed after its checkpoint left
+// lines the resumed run writes again. `csv`: a header line, then the step in the first field.
+void truncate_log(const std::string& path, int64_t step, bool csv) {
+  std::ifstream in(path);
+  if (!in) return;
+  std::string out, line;
+  bool first = true;
+  while (std::getline(in, line)) {
+    if (csv && first) {
+      out += line + "\n";
+      first = false;
+      continue;
+    }
+    int64_t s = -1;
+    if (csv) {
+      char* end = nullptr;
+      long long v = std::strtoll(line.c_str(), &end, 10);
+      if (end != line.c_str() && *end == ',') s = v;
+    } else {
+      nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_object() && j.contains("step") && j["step"].is_number_integer())
+        s = j["step"].get<int64_t>();
+    }
+    if (s >= 0 && s <= step) out += line + "\n";
+  }
+  in.close();
+  write_file_atomic(path, out);
+}
+
+// trains from scratch (`from` null) or from a verified checkpoint, whose tensors are released
+// once restored (the replay copy can be large)
+TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedCheckpoint* from,
+                          const TrainOptions& o) {
+  const bool progress = o.progress;
+  std::unique_ptr<StopSignals> signals;
+  if (o.handle_signals) signals = std::make_unique<StopSignals>();
+
+  // ---- components, all memory sized here; nothing is written before they all exist
+  const std::string device = resolve_device(c.device);
+  check_replay_fits(c, device);
+  std::unique_ptr<Backend> backend = make_backend(device, c.threads);
   EnvPool pool(c.env_id, c.num_envs, c.seed, c.env_threads);
   const int N = pool.size(), O = pool.spec().obs_dim, A = pool.spec().act_dim;
   std::unique_ptr<EnvPool> eval_pool;
   if (c.eval_episodes > 0)
     eval_pool = std::make_unique<EnvPool>(c.env_id, c.eval_episodes, c.seed + kEvalSeedOffset);
   Agent agent(*backend, AgentSpec::from_config(c, O, A, std::max(N, c.eval_episodes)));
-  // a run never holds more than total_steps transitions: size the ring accordingly
-  ReplayBuffer replay(*backend, std::min<int64_t>(c.buffer_size, c.total_steps + N), O, A);
+  ReplayBuffer replay(*backend, replay_capacity(c), O, A);
   int act_rows = std::max(N, c.eval_episodes);
   DeviceArray<float> d_obs(*backend, (size_t)act_rows * O), d_actions(*backend, (size_t)act_rows * A);
   std::vector<float> actions((size_t)N * A), prev_obs((size_t)N * O), next_obs((size_t)N * O);
   std::vector<float> terminated(N), rewards(N);
   HostRng warmup_rng(c.seed, kStreamWarmup);
 
-  std::ofstream metrics(run_dir + "/metrics.jsonl");
-  std::ofstream eval_csv(run_dir + "/eval.csv");
-  eval_csv << "step,wall_seconds,mean_return,min_return,max_return,episodes\n";
+  // ---- loop state: fresh, or the checkpoint's
+  TrainerState st;
+  st.next_log = c.log_every;
+  st.next_eval = c.eval_every > 0 ? c.eval_every : c.total_steps;
+  if (from) {
+    restore_checkpoint(*from, agent, replay, pool, eval_pool.get(), st);
+    from->main = SafetensorsFile();
+    from->replay = SafetensorsFile();
+    warmup_rng.set_counter(st.warmup_rng_counter);
+    // schedules follow the settings a resumed run may change
+    if (c.log_every != from->config.log_every)
+      st.next_log = (st.steps / c.log_every + 1) * c.log_every;
+    if (c.eval_every == 0) st.next_eval = c.total_steps;
+    else if (c.eval_every != from->config.eval_every)
+      st.next_eval = (st.steps / c.eval_every + 1) * c.eval_every;
+  } else {
+    pool.reset();
+  }
+  const int64_t start_steps = st.steps, start_updates = st.updates;
+  const double prior_seconds = st.wall_seconds;
+
+  // ---- run directory
+  const std::string ckpt_dir = run_dir + "/checkpoints";
+  if (!from) {
+    make_dirs(run_dir);
+    write_file_atomic(run_dir + "/config.json", c.to_json().dump(2) + "\n");
+  } else {
+    write_file_atomic(run_dir + "/config.json", c.to_json().dump(2) + "\n");  // a longer run
+    truncate_log(run_dir + "/metrics.jsonl", st.steps, false);
+    truncate_log(run_dir + "/eval.csv", st.steps, true);
+  }
+  std::ofstream metrics(run_dir + "/metrics.jsonl", from ? std::ios::app : std::ios::trunc);
+  bool eval_header = !from || !file_exists(run_dir + "/eval.csv");
+  std::ofstream eval_csv(run_dir + "/eval.csv", from ? std::ios::app : std::ios::trunc);
+  if (eval_header) eval_csv << "step,wall_seconds,mean_return,min_return,max_return,episodes\n";
 
   TrainSummary s;
   s.run_dir = run_dir;
-  s.best_eval_return = -INFINITY;
-  double last_eval = NAN, update_debt = 0.0;
-  double recent_return_sum = 0.0;
-  int recent_episodes = 0;
-  int64_t steps = 0, updates = 0, next_log = c.log_every;
-  int64_t next_eval = c.eval_every > 0 ? c.eval_every : c.total_steps;
+  s.resumed_from = from ? from->files.step : -1;
   auto t0 = Clock::now();
   auto last_log_time = t0;
-  int64_t last_log_steps = 0, last_log_updates = 0;
+  int64_t last_log_steps = st.steps, last_log_updates = st.updates;
+  int64_t next_checkpoint =
+      c.checkpoint_every > 0 ? (st.steps / c.checkpoint_every + 1) * c.checkpoint_every : 0;
+  CheckpointFiles last_checkpoint = from ? from->files : CheckpointFiles{};
 
+  // a non-finite value stops the run; the last good checkpoint stays
+  auto diverged = [&](const std::string& what) {
+    if (progress) std::fprintf(stderr, "\n");
+    throw std::runtime_error(
+        "training diverged at step " + std::to_string(st.steps) + " (update " +
+        std::to_string(st.updates) + "): " + what + " is not finite; stopped. " +
+        (last_checkpoint.step >= 0 ? "The last good checkpoint is '" + last_checkpoint.main + "'"
+                                   : std::string("No checkpoint was written before")));
+  };
+  auto checkpoint = [&]() {
+    std::string bad = find_non_finite(agent, st.updates > 0, true);
+    if (!bad.empty()) diverged(bad);
+    st.warmup_rng_counter = warmup_rng.counter();
+    st.wall_seconds = prior_seconds + seconds_since(t0);
+    last_checkpoint = write_checkpoint(ckpt_dir, c, agent, replay, pool, eval_pool.get(), st);
+    s.checkpoint = last_checkpoint.main;
+  };
   auto run_eval = [&]() {
     if (!eval_pool) return;
     EvalResult r = evaluate(agent, *backend, *eval_pool, d_obs.data(), d_actions.data());
-    last_eval = r.mean;
-    s.best_eval_return = std::max(s.best_eval_return, r.mean);
-    s.final_eval_return = r.mean;
-    eval_csv << steps << "," << seconds_since(t0) << "," << r.mean << "," << r.min << "," << r.max
-             << "," << r.episodes << "\n";
+    st.last_eval = r.mean;
+    st.best_eval = std::max(st.best_eval, r.mean);
+    st.final_eval = r.mean;
+    eval_csv << st.steps << "," << prior_seconds + seconds_since(t0) << "," << r.mean << ","
+             << r.min << "," << r.max << "," << r.episodes << "\n";
     eval_csv.flush();
   };
 
-  pool.reset();
-  while (steps < c.total_steps) {
+  bool interrupted = false;
+  while (st.steps < c.total_steps) {
     // ---- act: uniform random during warm-up, then the stochastic policy
     std::copy(pool.obs(), pool.obs() + (size_t)N * O, prev_obs.begin());
-    if (steps < c.warmup_steps) {
+    if (st.steps < c.warmup_steps) {
       for (float& a : actions) a = (float)warmup_rng.uniform(-1.0, 1.0);
     } else {
       backend->upload(d_obs.data(), prev_obs.data(), prev_obs.size() * sizeof(float));
@@ -243,64 +358,105 @@ TrainSummary train(const Config& c, const std::string& run_dir_arg, bool progres
     if (keep > 0)
       replay.insert_host(keep, prev_obs.data(), actions.data(), rewards.data(), next_obs.data(),
                          terminated.data());
-    for (const FinishedEpisode& ep : pool.finished()) recent_return_sum += ep.ret, ++recent_episodes;
-    steps += N;
+    for (const FinishedEpisode& ep : pool.finished())
+      st.recent_return_sum += ep.ret, ++st.recent_episodes;
+    st.steps += N;
 
     // ---- updates at the configured ratio once the warm-up is over
-    if (steps > c.warmup_steps) {
-      update_debt += N * c.updates_per_step;
-      while (update_debt >= 1.0) {
+    if (st.steps > c.warmup_steps) {
+      st.update_debt += N * c.updates_per_step;
+      while (st.update_debt >= 1.0) {
         agent.update(replay);
-        ++updates;
-        update_debt -= 1.0;
+        ++st.updates;
+        st.update_debt -= 1.0;
       }
     }
 
-    // ---- metrics, progress, evaluation
-    if (steps >= next_log || steps >= c.total_steps) {
-      next_log += c.log_every;
+    // ---- metrics (and the divergence check on them), progress, evaluation
+    if (st.steps >= st.next_log || st.steps >= c.total_steps) {
+      st.next_log += c.log_every;
       double dt = std::max(1e-9, seconds_since(last_log_time));
-      double sps = (steps - last_log_steps) / dt, ups = (updates - last_log_updates) / dt;
+      double sps = (st.steps - last_log_steps) / dt, ups = (st.updates - last_log_updates) / dt;
       last_log_time = Clock::now();
-      last_log_steps = steps;
-      last_log_updates = updates;
+      last_log_steps = st.steps;
+      last_log_updates = st.updates;
       UpdateMetrics m = agent.read_metrics();
-      nlohmann::json line = {{"step", steps}, {"updates", updates}, {"wall_seconds", seconds_since(t0)},
-                             {"sps", sps}, {"ups", ups}, {"unstable_episodes", pool.unstable_episodes()}};
-      if (updates > 0) {
+      nlohmann::json line = {{"step", st.steps}, {"updates", st.updates},
+                             {"wall_seconds", prior_seconds + seconds_since(t0)}, {"sps", sps},
+                             {"ups", ups}, {"unstable_episodes", pool.unstable_episodes()}};
+      if (st.updates > 0) {
         line["critic_loss"] = m.critic_loss;
         line["actor_loss"] = m.actor_loss;
         line["alpha_loss"] = m.alpha_loss;
         line["alpha"] = m.alpha;
         line["entropy"] = m.entropy;
       }
-      if (recent_episodes > 0) line["episode_return"] = recent_return_sum / recent_episodes;
-      recent_return_sum = 0.0;
-      recent_episodes = 0;
+      if (st.recent_episodes > 0)
+        line["episode_return"] = st.recent_return_sum / st.recent_episodes;
+      st.recent_return_sum = 0.0;
+      st.recent_episodes = 0;
       metrics << line.dump() << "\n";
       metrics.flush();
+      std::string bad = find_non_finite(agent, st.updates > 0, false);
+      if (!bad.empty()) diverged(bad);
       if (progress) {
-        double eta = (c.total_steps - steps) / std::max(1e-9, steps / seconds_since(t0));
+        double rate = (st.steps - start_steps) / std::max(1e-9, seconds_since(t0));
+        double eta = (c.total_steps - st.steps) / std::max(1e-9, rate);
         std::fprintf(stderr, "\r[%s] step %lld/%lld | sps %.0f | ups %.0f | eval %s | eta %s   ",
-                     c.env_id.c_str(), (long long)steps, (long long)c.total_steps, sps, ups,
-                     std::isnan(last_eval) ? "-" : std::to_string((long long)std::lround(last_eval)).c_str(),
+                     c.env_id.c_str(), (long long)st.steps, (long long)c.total_steps, sps, ups,
+                     std::isnan(st.last_eval)
+                         ? "-"
+                         : std::to_string((long long)std::lround(st.last_eval)).c_str(),
                      format_eta(eta).c_str());
       }
     }
-    if (steps >= next_eval && steps < c.total_steps) {
-      next_eval += c.eval_every;
+    if (st.steps >= st.next_eval && st.steps < c.total_steps) {
+      st.next_eval += c.eval_every;
       run_eval();
     }
+
+    // ---- checkpoints on their cadence; a stop signal ends the run after this step
+    bool stop = signals && StopSignals::requested();
+    if (c.checkpoint_every > 0 && st.steps >= next_checkpoint && st.steps < c.total_steps &&
+        !stop) {
+      checkpoint();
+      next_checkpoint = (st.steps / c.checkpoint_every + 1) * c.checkpoint_every;
+    }
+    if (stop && st.steps < c.total_steps) {
+      interrupted = true;
+      break;
+    }
   }
+
+  auto fill = [&]() {
+    s.steps = st.steps;
+    s.updates = st.updates;
+    s.wall_seconds = prior_seconds + seconds_since(t0);
+    double segment = std::max(1e-9, seconds_since(t0));
+    s.env_steps_per_second = (st.steps - start_steps) / segment;
+    s.updates_per_second = (st.updates - start_updates) / segment;
+    s.final_eval_return = eval_pool ? st.final_eval : NAN;
+    s.best_eval_return = eval_pool ? st.best_eval : NAN;
+  };
+
+  if (interrupted) {
+    checkpoint();
+    save_policy(agent, c, run_dir + "/policy.safetensors");
+    if (progress) std::fprintf(stderr, "\n");
+    std::fprintf(stderr,
+                 "sac: stopped by signal %d at step %lld; checkpoint '%s' written; continue with: "
+                 "sac train --resume %s\n",
+                 StopSignals::signal_number(), (long long)st.steps, last_checkpoint.main.c_str(),
+                 run_dir.c_str());
+    fill();
+    s.interrupted = true;
+    return s;
+  }
+
   run_eval();  // the final evaluation
   if (progress) std::fprintf(stderr, "\n");
-
-  s.steps = steps;
-  s.updates = updates;
-  s.wall_seconds = seconds_since(t0);
-  s.env_steps_per_second = steps / s.wall_seconds;
-  s.updates_per_second = updates / s.wall_seconds;
-  if (!eval_pool) s.best_eval_return = s.final_eval_return = NAN;
+  checkpoint();  // the final checkpoint, so the run can be extended later
+  fill();
   save_policy(agent, c, run_dir + "/policy.safetensors");
   nlohmann::json summary = {
       {"task", c.env_id}, {"seed", c.seed}, {"device", backend->name()}, {"steps", s.steps},
@@ -312,6 +468,68 @@ TrainSummary train(const Config& c, const std::string& run_dir_arg, bool progres
       {"unstable_episodes", pool.unstable_episodes()}, {"run_dir", run_dir}};
   write_file_atomic(run_dir + "/summary.json", summary.dump(2) + "\n");
   return s;
+}
+
+}  // namespace
+
+TrainSummary train(const Config& c, const std::string& run_dir, bool progress) {
+  TrainOptions o;
+  o.progress = progress;
+  return train(c, run_dir, o);
+}
+
+TrainSummary train(const Config& c, const std::string& run_dir_arg, const TrainOptions& o) {
+  // refuse to overwrite an existing run
+  std::string run_dir = run_dir_arg.empty() ? default_run_dir(c) : run_dir_arg;
+  if (file_exists(run_dir + "/config.json"))
+    throw std::runtime_error("run directory '" + run_dir +
+                             "' already holds a run; choose another --run-dir, or continue it "
+                             "with --resume " + run_dir);
+  return run_training(c, run_dir, nullptr, o);
+}
+
+Config resume_config(const std::string& run_dir, const std::vector<std::string>& overrides) {
+  const auto& allowed = resumable_keys();
+  for (const std::string& o : overrides) {
+    size_t eq = o.find('=');
+    if (eq == std::string::npos) continue;  // load_config reports the malformed override
+    std::string key = o.substr(0, eq);
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      std::string list;
+      for (const auto& k : allowed) list += (list.empty() ? "" : ", ") + k;
+      throw ConfigError("cannot change '" + key + "' when resuming (the run would not continue " +
+                        "the same training); settings a resumed run may change: " + list);
+    }
+  }
+  struct stat st;
+  if (::stat(run_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw ConfigError("cannot resume: '" + run_dir + "' is not a readable directory");
+  if (!file_exists(run_dir + "/config.json"))
+    throw ConfigError("cannot resume: '" + run_dir +
+                      "' holds no config.json (not a run directory)");
+  return load_config(run_dir + "/config.json", overrides);
+}
+
+TrainSummary resume(const Config& c, const std::string& run_dir, const TrainOptions& o) {
+  CheckpointFiles files = latest_checkpoint(run_dir + "/checkpoints");
+  if (files.step < 0)
+    throw std::runtime_error("cannot resume '" + run_dir + "': no complete checkpoint in '" +
+                             run_dir + "/checkpoints' (the run stopped before its first one; " +
+                             "start it again in a new directory)");
+  if (files.step >= c.total_steps)
+    throw ConfigError("the run in '" + run_dir + "' is already at step " +
+                      std::to_string(files.step) + " (train.total_steps = " +
+                      std::to_string(c.total_steps) +
+                      "); to train longer pass --set train.total_steps=N with N > " +
+                      std::to_string(files.step));
+  check_replay_fits(c, resolve_device(c.device));
+  LoadedCheckpoint ckpt = read_checkpoint(files);
+  try {
+    check_resumable(ckpt.config, c);
+  } catch (const CheckpointError& e) {
+    throw CheckpointError("cannot resume from '" + files.main + "': " + e.what());
+  }
+  return run_training(c, run_dir, &ckpt, o);
 }
 
 }  // namespace sac

@@ -2,6 +2,7 @@
 // warning handlers, frame-skipped stepping with instability detection, and noisy reset.
 #include "mujoco_env.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -91,6 +92,52 @@ void MujocoEnv::set_state(const double* qpos, const double* qvel) {
   for (int i = 0; i < m_model->nq; ++i) m_data->qpos[i] = qpos[i];
   for (int i = 0; i < m_model->nv; ++i) m_data->qvel[i] = qvel[i];
   mj_forward(m_model.get(), m_data);
+}
+
+namespace {
+
+// the arrays of mjData a state vector holds, in order, with their lengths
+template <typename Data, typename F>
+void for_each_state_array(const mjModel* m, Data* d, F f) {
+  f(&d->time, 1);
+  f(d->qpos, m->nq);
+  f(d->qvel, m->nv);
+  f(d->act, m->na);
+  f(d->qacc_warmstart, m->nv);
+  f(d->ctrl, m->nu);
+  f(d->xpos, 3 * m->nbody);
+  f(d->xipos, 3 * m->nbody);
+}
+
+}  // namespace
+
+std::vector<double> MujocoEnv::save_state() const {
+  std::vector<double> state;
+  for_each_state_array(m_model.get(), static_cast<const mjData*>(m_data),
+                       [&](const mjtNum* src, int n) { state.insert(state.end(), src, src + n); });
+  return state;
+}
+
+void MujocoEnv::load_state(const std::vector<double>& state) {
+  const mjModel* m = m_model.get();
+  size_t expected = 0;
+  for_each_state_array(m, static_cast<const mjData*>(m_data),
+                       [&](const mjtNum*, int n) { expected += (size_t)n; });
+  if (state.size() != expected)
+    throw std::invalid_argument(m_spec.id + " state needs " + std::to_string(expected) +
+                                " values, got " + std::to_string(state.size()));
+  // the saved arrays, mj_forward for the other derived quantities, then the saved arrays again:
+  // mj_forward normalises quaternions in qpos (normalising twice can change the last bit) and
+  // recomputes qacc_warmstart, xpos and xipos, which the saved env holds as its last step left them
+  size_t k = 0;
+  auto put = [&](mjtNum* dst, int n) {
+    std::copy(state.begin() + k, state.begin() + k + n, dst);
+    k += (size_t)n;
+  };
+  for_each_state_array(m, m_data, put);
+  mj_forward(m, m_data);
+  k = 0;
+  for_each_state_array(m, m_data, put);
 }
 
 int MujocoEnv::warning_total() const {

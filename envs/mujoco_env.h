@@ -50,6 +50,17 @@ class MujocoEnv : public Env {
   /// mj_forward, as Gymnasium's set_state does. Used by tests to put the env in a known state.
   void set_state(const double* qpos, const double* qvel);
 
+  /// The state a checkpoint needs to continue this env bit for bit, as doubles: time, qpos (nq),
+  /// qvel (nv), act (na), qacc_warmstart (nv), ctrl (nu), then xpos and xipos (3 nbody each),
+  /// the body positions as the last mj_step left them (tasks read them before stepping).
+  std::vector<double> save_state() const override;
+
+  /// Restores a save_state() vector of this task: the saved arrays, mj_forward for the other
+  /// derived quantities, then the saved arrays again (mj_forward renormalises quaternions and
+  /// recomputes the warm start and body positions). The next step() then matches the saved env
+  /// bit for bit. Throws std::invalid_argument on a wrong size.
+  void load_state(const std::vector<double>& state) override;
+
   /// Seconds of simulated time per env step: timestep * frame_skip.
   double dt() const { return m_model->opt.timestep * m_frame_skip; }
   int frame_skip() const { return m_frame_skip; }

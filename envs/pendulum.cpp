@@ -2,6 +2,9 @@
 // hold it. Used for fast learning tests.
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "tasks.h"
 
@@ -40,6 +43,16 @@ class Pendulum final : public Env {
     r.unstable = !std::isfinite(m_theta) || !std::isfinite(m_theta_dot);
     observe(obs);
     return r;
+  }
+
+  std::vector<double> save_state() const override { return {m_theta, m_theta_dot}; }
+
+  void load_state(const std::vector<double>& state) override {
+    if (state.size() != 2)
+      throw std::invalid_argument("Pendulum-v1 state needs 2 values (theta, theta_dot), got " +
+                                  std::to_string(state.size()));
+    m_theta = state[0];
+    m_theta_dot = state[1];
   }
 
  private:

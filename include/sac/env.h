@@ -2,6 +2,7 @@
 // pool applies), and the registry of task ids. Implementations live in envs/.
 #pragma once
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,19 @@ class Env {
 
   /// Copies the physics state; `qpos` holds nq() and `qvel` nv() doubles.
   virtual void get_state(double* qpos, double* qvel) const { (void)qpos; (void)qvel; }
+
+  /// Everything needed to continue this env exactly from where it is (for checkpoints): the
+  /// task's own layout of doubles, restored by load_state() on an env of the same task. Tasks
+  /// without state return an empty vector.
+  virtual std::vector<double> save_state() const { return {}; }
+
+  /// Restores a state saved by save_state() of the same task, so the next step() matches the
+  /// saved env's bit for bit. Throws std::invalid_argument when `state` has the wrong size.
+  virtual void load_state(const std::vector<double>& state) {
+    if (!state.empty())
+      throw std::invalid_argument("env state of " + std::to_string(state.size()) +
+                                  " values given to a task that keeps none");
+  }
 };
 
 /// Creates the task `id`; throws std::invalid_argument naming the id and the known ids.

@@ -1,0 +1,121 @@
+// checkpoint.h: checkpoints of a training run, so a stopped run continues exactly where it was.
+// A checkpoint is two safetensors files in RUN_DIR/checkpoints, loadable as they are by Python's
+// `safetensors` package (tests/check_safetensors.py):
+//   ckpt-<step, 12 digits>.safetensors          networks, targets, Adam moments, log alpha and its
+//                                                Adam state, device counters, trainer loop state,
+//                                                env pool state (physics, noise counters, episodes)
+//   ckpt-<step, 12 digits>.replay.safetensors   the filled part of the replay buffer, head, size
+// Tensor names of the main file: actor|critic|target.<member>.<layer>.weight|bias (the policy
+// file's names, so `sac eval` reads a checkpoint too), adam_m|adam_v.actor|critic.<e>.<l>.*,
+// log_alpha, log_alpha_grad, adam_m|adam_v.log_alpha, losses, counters.*, trainer.*, pool.*,
+// eval_pool.rng_counters. Metadata: format, version, step, config (the resolved config JSON),
+// replay_file, replay_checksum, checksum.
+//
+// Integrity: each file's "checksum" metadata is "fnv1a64:<16 hex digits>", FNV-1a 64 over
+//   for each metadata key except "checksum", in byte order:  key 0x00 value 0x00
+//   for each tensor, in name order (the data block's order):  name 0x00 dtype 0x00
+//                                                              dims joined by ',' 0x00 bytes
+// so any change to the header's meaning or to the data block is detected on load. Files are
+// written atomically (temp file, fsync, rename, fsync of the folder), replay file first; older
+// checkpoints are removed only after the new pair is complete.
+// Tested by tests/test_checkpoint.cpp and tests/test_fuzz.cpp.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "sac/agent.h"
+#include "sac/config.h"
+#include "sac/env_pool.h"
+#include "sac/replay_buffer.h"
+#include "sac/safetensors.h"
+
+namespace sac {
+
+/// A checkpoint that cannot be read, does not verify or does not fit the run.
+struct CheckpointError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// The trainer's loop state, saved with every checkpoint.
+struct TrainerState {
+  int64_t steps = 0;                // env steps so far (all envs together)
+  int64_t updates = 0;              // agent updates so far
+  uint64_t warmup_rng_counter = 0;  // HostRng counter of the warm-up actions
+  double update_debt = 0.0;         // updates owed at the update-to-data ratio
+  int64_t next_log = 0;             // step of the next metrics line
+  int64_t next_eval = 0;            // step of the next evaluation
+  double recent_return_sum = 0.0;   // finished-episode returns since the last metrics line
+  int64_t recent_episodes = 0;
+  double last_eval = NAN;  // mean return of the latest evaluation (NaN: none yet)
+  double final_eval = 0.0;
+  double best_eval = -INFINITY;
+  double wall_seconds = 0.0;  // training time before the current process
+};
+
+/// The two files of one checkpoint; step -1 when there is none.
+struct CheckpointFiles {
+  int64_t step = -1;
+  std::string main, replay;
+};
+
+/// File names of the checkpoint of `step` in folder `dir`.
+CheckpointFiles checkpoint_files(const std::string& dir, int64_t step);
+
+/// The checkpoint of the highest step in `dir` whose main file is present (complete, since it is
+/// renamed into place last); step -1 when there is none or `dir` does not exist.
+CheckpointFiles latest_checkpoint(const std::string& dir);
+
+/// Writes the checkpoint of step `state.steps` into `dir` (created if missing), then removes
+/// older checkpoints and stale temp files there. Throws CheckpointError naming the first
+/// non-finite value of the agent before anything is written; `eval_pool` may be null.
+CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, Agent& agent,
+                                 const ReplayBuffer& replay, const EnvPool& pool,
+                                 const EnvPool* eval_pool, const TrainerState& state);
+
+/// A checkpoint read from disk and verified (layout, format, checksums, the pair belongs
+/// together), not yet applied.
+struct LoadedCheckpoint {
+  CheckpointFiles files;
+  Config config;  // the config it was written with
+  SafetensorsFile main, replay;
+};
+
+/// Reads and verifies both files; throws CheckpointError naming the file and the problem.
+LoadedCheckpoint read_checkpoint(const CheckpointFiles& files);
+
+/// Reads one checkpoint file of `format` ("sac-engine checkpoint" or "sac-engine replay") and
+/// checks its layout and, when `verify_checksum`, its checksum (tests turn that off to reach the
+/// decoding checks behind it). Throws CheckpointError.
+SafetensorsFile read_checkpoint_file(const std::string& path, const std::string& format,
+                                     bool verify_checksum = true);
+
+/// The config stored in a checkpoint's metadata; throws CheckpointError.
+Config checkpoint_config(const SafetensorsFile& main, const std::string& path);
+
+/// Throws CheckpointError naming the first setting in which `checkpoint` differs from `run`,
+/// except the settings a resumed run may change (resumable_keys()).
+void check_resumable(const Config& checkpoint, const Config& run);
+
+/// Dotted config keys that may differ between a checkpoint and the run resuming it: they change
+/// when and how long the run goes, not what it computes.
+const std::vector<std::string>& resumable_keys();
+
+/// Restores the agent, the replay buffer, the pools and the trainer state from `ckpt`. Every
+/// tensor's dtype and shape is checked against the live components; throws CheckpointError on
+/// the first mismatch. `eval_pool` may be null.
+void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent, ReplayBuffer& replay,
+                        EnvPool& pool, EnvPool* eval_pool, TrainerState& state);
+
+/// Names the first non-finite value of the agent ("critic loss = nan", "weight
+/// critic.1.0.weight[12] = inf", ...) or returns "" when all are finite. Looks at the losses
+/// when `with_losses`, then log alpha and the weights of actor, critics and targets, then the
+/// Adam moments when `with_moments`. Downloads from the backend (a host sync on CUDA).
+std::string find_non_finite(Agent& agent, bool with_losses, bool with_moments);
+
+/// The checksum defined above, and a helper that stores it in the file's metadata.
+uint64_t checkpoint_checksum(const SafetensorsFile& f);
+void stamp_checksum(SafetensorsFile& f);
+
+}  // namespace sac

@@ -1,0 +1,614 @@
+// test_checkpoint.cpp: runs that survive (engine/checkpoint.h, engine/signals.h, trainer resume).
+//   - a run stopped at step k and resumed (in process, by SIGINT, and through repeated kill -9)
+//     ends with byte-identical weights to the same run done in one go (CPU backend)
+//   - every task's env pool continues its episodes bit for bit from a saved state
+//   - flipped, truncated or extended checkpoint files are refused with a CheckpointError
+//   - checkpoints of another task or network size are refused, naming the setting
+//   - bad run directories and settings give one message and a non-zero exit, writing nothing
+//   - a diverging run stops naming the non-finite value and keeps the last good checkpoint
+// Run: sac_tests --gtest_filter='Checkpoint*'
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "checkpoint.h"
+#include "pool_state.h"
+#include "sac/config.h"
+#include "sac/env_pool.h"
+#include "sac/safetensors.h"
+#include "sac/trainer.h"
+#include "test_util.h"
+
+namespace sac {
+namespace {
+
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+// a fresh, empty folder under the test temp dir
+std::string fresh_dir(const std::string& name) {
+  std::string dir = testing::TempDir() + "sac_ckpt_" + name + "_" + std::to_string(::getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// unlink first: rewriting a truncated file makes ext4 flush it to disk on close (slow)
+void write_bytes(const std::string& path, const std::string& bytes) {
+  ::unlink(path.c_str());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), (std::streamsize)bytes.size());
+}
+
+bool exists(const std::string& path) { return fs::exists(path); }
+
+// the small Pendulum run of these tests, as --set overrides (so CLI runs use the same config)
+std::vector<std::string> small_overrides(int64_t total_steps) {
+  return {"env.id=Pendulum-v1",
+          "sac.hidden=[32,32]",
+          "sac.batch_size=32",
+          "train.warmup_steps=100",
+          "train.eval_episodes=0",
+          "train.log_every=100",
+          "device=cpu",
+          "train.threads=1",
+          "train.seed=3",
+          "train.total_steps=" + std::to_string(total_steps)};
+}
+
+Config small_config(int64_t total_steps, std::vector<std::string> extra = {}) {
+  std::vector<std::string> o = small_overrides(total_steps);
+  o.insert(o.end(), extra.begin(), extra.end());
+  return load_config("", o);
+}
+
+TrainOptions quiet() {
+  TrainOptions o;
+  o.progress = false;
+  return o;
+}
+
+// the tensors that must match between a resumed run and a run done in one go: everything but
+// wall-clock time and the bookkeeping of evaluations and log lines (an extra evaluation or log
+// line at the stop point changes those, never the training)
+bool compared(const std::string& name) {
+  if (name.rfind("eval_pool.", 0) == 0) return false;
+  if (name.rfind("trainer.", 0) != 0) return true;
+  return name == "trainer.steps" || name == "trainer.updates" || name == "trainer.update_debt" ||
+         name == "trainer.warmup_rng_counter";
+}
+
+// checks that the compared tensors of two checkpoint files are byte-identical (at least `min` of
+// them)
+void expect_same_tensors(const std::string& a_path, const std::string& b_path, size_t min = 20) {
+  SafetensorsFile a = SafetensorsFile::load(a_path), b = SafetensorsFile::load(b_path);
+  size_t n = 0;
+  for (const auto& [name, t] : a.tensors) {
+    if (!compared(name)) continue;
+    ++n;
+    auto it = b.tensors.find(name);
+    ASSERT_NE(it, b.tensors.end()) << name << " missing in " << b_path;
+    EXPECT_EQ(t.shape, it->second.shape) << name;
+    EXPECT_TRUE(t.bytes == it->second.bytes)
+        << "tensor " << name << " differs between " << a_path << " and " << b_path;
+  }
+  EXPECT_GE(n, min);
+}
+
+// runs the sac binary with `args`, stdout and stderr to `log`; returns the child's pid
+pid_t spawn_sac(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<std::string> all = {SAC_BINARY};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) ::dup2(fd, 1), ::dup2(fd, 2);
+    ::execv(SAC_BINARY, argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// waits for `pid`: its exit code, 128 + signal when killed, -1 (after kill -9) on timeout
+int wait_child(pid_t pid, double timeout_s) {
+  auto t0 = std::chrono::steady_clock::now();
+  for (;;) {
+    int status = 0;
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > timeout_s) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+// runs the sac binary to completion: exit code and output
+std::pair<int, std::string> run_sac(const std::vector<std::string>& args, const std::string& log,
+                                    double timeout_s = 120) {
+  int code = wait_child(spawn_sac(args, log), timeout_s);
+  return {code, read_bytes(log)};
+}
+
+// `train` CLI arguments of small_overrides
+std::vector<std::string> cli_train(const std::string& run_dir, int64_t total,
+                                   std::vector<std::string> extra = {}) {
+  std::vector<std::string> a = {"train", "--quiet", "--run-dir", run_dir};
+  std::vector<std::string> o = small_overrides(total);
+  o.insert(o.end(), extra.begin(), extra.end());
+  for (const auto& s : o) a.push_back("--set"), a.push_back(s);
+  return a;
+}
+
+bool wait_for_file(const std::string& path, double timeout_s) {
+  auto t0 = std::chrono::steady_clock::now();
+  while (!exists(path)) {
+    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > timeout_s)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// resume exactness
+
+struct ResumeCase {
+  const char* name;
+  std::vector<std::string> extra;  // settings on top of small_overrides
+  int64_t stop, total;
+};
+
+void PrintTo(const ResumeCase& c, std::ostream* os) {
+  *os << c.name << ": stop at " << c.stop << ", resume to " << c.total;
+}
+
+class CheckpointResume : public testing::TestWithParam<ResumeCase> {};
+
+TEST_P(CheckpointResume, StopAndResumeIsByteIdenticalToOneRun) {
+  const ResumeCase& rc = GetParam();
+  std::string dir = fresh_dir(std::string("resume_") + rc.name);
+  // one go
+  TrainSummary one = train(small_config(rc.total, rc.extra), dir + "/one", quiet());
+  // stopped at `stop` (its own end), then extended to `total`
+  TrainSummary first = train(small_config(rc.stop, rc.extra), dir + "/two", quiet());
+  EXPECT_EQ(first.steps, rc.stop);
+  Config more = resume_config(dir + "/two", {"train.total_steps=" + std::to_string(rc.total)});
+  TrainSummary second = resume(more, dir + "/two", quiet());
+  EXPECT_EQ(second.resumed_from, rc.stop);
+  EXPECT_EQ(second.steps, one.steps);
+  EXPECT_EQ(second.updates, one.updates);
+
+  // the final policy files are identical byte for byte, and so is the training state
+  EXPECT_TRUE(read_bytes(dir + "/one/policy.safetensors") ==
+              read_bytes(dir + "/two/policy.safetensors"))
+      << "policy files differ";
+  CheckpointFiles a = latest_checkpoint(dir + "/one/checkpoints");
+  CheckpointFiles b = latest_checkpoint(dir + "/two/checkpoints");
+  ASSERT_EQ(a.step, one.steps);
+  ASSERT_EQ(b.step, one.steps);
+  expect_same_tensors(a.main, b.main);
+  expect_same_tensors(a.replay, b.replay, 8);
+  // only the latest checkpoint is kept
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(dir + "/two/checkpoints")) (void)e, ++files;
+  EXPECT_EQ(files, 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Runs, CheckpointResume,
+    testing::Values(
+        // stop inside the warm-up and after it; several envs with a fractional update ratio
+        ResumeCase{"warmup", {}, 60, 700},
+        ResumeCase{"pendulum", {"train.checkpoint_every=150"}, 400, 1000},
+        ResumeCase{"envs3_ratio",
+                   {"env.num_envs=3", "train.updates_per_step=0.5", "train.eval_episodes=2",
+                    "train.eval_every=300"},
+                   501,
+                   1200},
+        ResumeCase{"small_ring", {"sac.buffer_size=300"}, 450, 900},
+        ResumeCase{"hopper", {"env.id=Hopper-v5", "env.num_envs=2"}, 300, 800}),
+    [](const testing::TestParamInfo<ResumeCase>& i) { return std::string(i.param.name); });
+
+// every task continues its episodes bit for bit from a saved pool state
+TEST(CheckpointPoolState, EveryTaskContinuesEpisodesExactly) {
+  for (const std::string& id : env_ids()) {
+    SCOPED_TRACE(id);
+    EnvPool a(id, 2, 11), b(id, 2, 11);
+    const int A = a.spec().act_dim, O = a.spec().obs_dim, N = 2;
+    test::TestRng rng(5);
+    std::vector<float> act((size_t)N * A);
+    auto random_actions = [&] {
+      for (float& x : act) x = (float)rng.uniform(-1.0, 1.0);
+    };
+    a.reset();
+    b.reset();
+    // past at least one episode end for the short tasks
+    int warm = std::min(a.spec().max_episode_steps + 7, 130);
+    for (int k = 0; k < warm; ++k) random_actions(), a.step(act.data());
+    for (int k = 0; k < 3; ++k)
+      random_actions(), b.step(act.data());  // b elsewhere before the load
+    PoolState saved = save_pool_state(a);
+    load_pool_state(b, saved);
+    for (int k = 0; k < 120; ++k) {
+      random_actions();
+      a.step(act.data());
+      b.step(act.data());
+      std::vector<float> oa(a.obs(), a.obs() + N * O), ob(b.obs(), b.obs() + N * O);
+      std::vector<float> ra(a.reward(), a.reward() + N), rb(b.reward(), b.reward() + N);
+      test::expect_identical(oa, ob, "obs at step " + std::to_string(k));
+      test::expect_identical(ra, rb, "reward at step " + std::to_string(k));
+      for (int i = 0; i < N; ++i) {
+        ASSERT_EQ(a.terminated()[i], b.terminated()[i]) << "step " << k;
+        ASSERT_EQ(a.truncated()[i], b.truncated()[i]) << "step " << k;
+      }
+      if (HasFailure()) return;
+    }
+  }
+}
+
+TEST(CheckpointPoolState, RefusesAStateOfAnotherShape) {
+  EnvPool a("Pendulum-v1", 2, 1), b("Pendulum-v1", 3, 1), c("InvertedPendulum-v5", 2, 1);
+  EnvPool d("Pendulum-v1", 2, 2);
+  a.reset();
+  PoolState s = save_pool_state(a);
+  EXPECT_THROW(load_pool_state(b, s), std::invalid_argument);
+  EXPECT_THROW(load_pool_state(c, s), std::invalid_argument);
+  EXPECT_THROW(load_pool_state(d, s), std::invalid_argument);  // other seeds
+  s.episode_steps[1] = 100000;
+  EXPECT_THROW(load_pool_state(a, s), std::invalid_argument);
+}
+
+// ---------------------------------------------------------------------------------------------
+// corruption, mismatches, bad input
+
+// message of the CheckpointError `f` throws; fails the test on no or another exception
+template <typename F>
+std::string checkpoint_error(F f) {
+  try {
+    f();
+  } catch (const CheckpointError& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "expected a CheckpointError, got: " << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "expected a CheckpointError, nothing was thrown";
+  return "";
+}
+
+TEST(CheckpointCorruption, FlipsTruncationsAndExtensionsAreRefused) {
+  std::string dir = fresh_dir("corrupt");
+  train(small_config(300), dir + "/run", quiet());
+  CheckpointFiles files = latest_checkpoint(dir + "/run/checkpoints");
+  ASSERT_EQ(files.step, 300);
+  ASSERT_NO_THROW(read_checkpoint(files));
+  test::TestRng rng(17);
+  std::string scratch = dir + "/mutated.safetensors";
+  for (const auto& [path, format] :
+       {std::pair<std::string, std::string>{files.main, "sac-engine checkpoint"},
+        {files.replay, "sac-engine replay"}}) {
+    const std::string good = read_bytes(path);
+    uint64_t header = 0;
+    for (int i = 0; i < 8; ++i) header |= (uint64_t)(uint8_t)good[i] << (8 * i);
+    const size_t body = 8 + header;
+    ASSERT_LT(body, good.size());
+    int tried = 0;
+    auto expect_refused = [&](const std::string& bytes, const std::string& what) {
+      write_bytes(scratch, bytes);
+      ++tried;
+      try {
+        read_checkpoint_file(scratch, format);
+        ADD_FAILURE() << what << " of " << path << " was accepted";
+      } catch (const CheckpointError& e) {
+        EXPECT_NE(std::string(e.what()).find(scratch), std::string::npos) << e.what();
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << what << ": not a CheckpointError: " << e.what();
+      }
+    };
+    // the length prefix and the header's start and end byte by byte, 500 more header bytes and
+    // 400 body bytes at random, flipped
+    std::vector<size_t> header_positions;
+    for (size_t i = 0; i < std::min<size_t>(body, 256); ++i) header_positions.push_back(i);
+    for (size_t i = body - std::min<size_t>(body, 64); i < body; ++i) header_positions.push_back(i);
+    for (int k = 0; k < 500; ++k) header_positions.push_back((size_t)(rng.unit() * body));
+    for (size_t i : header_positions) {
+      if (HasFailure()) break;
+      std::string m = good;
+      m[i] = (char)(m[i] ^ 0xff);
+      expect_refused(m, "flip at " + std::to_string(i));
+    }
+    for (int k = 0; k < 400 && !HasFailure(); ++k) {
+      std::string m = good;
+      size_t i = body + (size_t)(rng.unit() * (good.size() - body));
+      m[i] = (char)(m[i] ^ (1 + (int)(rng.unit() * 255)));
+      expect_refused(m, "flip at " + std::to_string(i));
+    }
+    // truncations: the first 64 lengths, 16 around the header's end, 300 at random
+    std::vector<size_t> lengths;
+    for (size_t n = 0; n < 64; ++n) lengths.push_back(n);
+    for (size_t n = body - 8; n < body + 8; ++n) lengths.push_back(n);
+    for (int k = 0; k < 300; ++k) lengths.push_back((size_t)(rng.unit() * good.size()));
+    for (size_t n : lengths) {
+      if (HasFailure()) break;
+      expect_refused(good.substr(0, n), "truncation to " + std::to_string(n));
+    }
+    // extra bytes at the end
+    expect_refused(good + std::string(1, '\0'), "one extra byte");
+    expect_refused(good + good, "the file twice");
+    EXPECT_GT(tried, 1200);
+  }
+  // the pair must belong together: a replay file of another checkpoint is refused
+  train(small_config(300, {"train.seed=4"}), dir + "/other", quiet());
+  CheckpointFiles other = latest_checkpoint(dir + "/other/checkpoints");
+  fs::copy_file(other.replay, files.replay, fs::copy_options::overwrite_existing);
+  std::string e = checkpoint_error([&] { read_checkpoint(files); });
+  EXPECT_NE(e.find("belongs to another checkpoint"), std::string::npos) << e;
+}
+
+TEST(CheckpointMismatch, AnotherTaskOrNetworkSizeIsRefused) {
+  std::string dir = fresh_dir("mismatch");
+  train(small_config(300), dir + "/run", quiet());
+  train(small_config(300, {"sac.hidden=[16]"}), dir + "/narrow", quiet());
+  train(small_config(300, {"env.id=InvertedPendulum-v5"}), dir + "/task", quiet());
+  CheckpointFiles mine = latest_checkpoint(dir + "/run/checkpoints");
+  Config run = resume_config(dir + "/run", {"train.total_steps=600"});
+
+  // the config check names the setting
+  for (const auto& [other, key] :
+       {std::pair<std::string, std::string>{"narrow", "sac.hidden"}, {"task", "env.id"}}) {
+    LoadedCheckpoint c = read_checkpoint(latest_checkpoint(dir + "/" + other + "/checkpoints"));
+    std::string e = checkpoint_error([&] { check_resumable(c.config, run); });
+    EXPECT_NE(e.find(key), std::string::npos) << e;
+  }
+  // restoring into components of another size fails on the first tensor, naming it
+  {
+    LoadedCheckpoint c = read_checkpoint(latest_checkpoint(dir + "/narrow/checkpoints"));
+    auto backend = make_backend("cpu", 1);
+    EnvPool pool("Pendulum-v1", 1, 3);
+    AgentSpec spec = AgentSpec::from_config(run, 3, 1, 1);
+    Agent agent(*backend, spec);
+    ReplayBuffer replay(*backend, 1000, 3, 1);
+    TrainerState st;
+    std::string e =
+        checkpoint_error([&] { restore_checkpoint(c, agent, replay, pool, nullptr, st); });
+    EXPECT_NE(e.find("shape"), std::string::npos) << e;
+  }
+  // through resume: a foreign checkpoint copied into the run is refused, nothing is written
+  for (const char* other : {"narrow", "task"}) {
+    CheckpointFiles theirs = latest_checkpoint(dir + "/" + other + "/checkpoints");
+    fs::copy_file(theirs.main, mine.main, fs::copy_options::overwrite_existing);
+    fs::copy_file(theirs.replay, mine.replay, fs::copy_options::overwrite_existing);
+    std::string before = read_bytes(dir + "/run/metrics.jsonl");
+    EXPECT_THROW(resume(run, dir + "/run", quiet()), CheckpointError);
+    EXPECT_EQ(read_bytes(dir + "/run/metrics.jsonl"), before);
+    EXPECT_EQ(latest_checkpoint(dir + "/run/checkpoints").step, 300);
+  }
+}
+
+TEST(CheckpointCli, BadInputGivesOneMessageAndNonZeroExit) {
+  std::string dir = fresh_dir("cli");
+  std::string log = dir + "/log.txt";
+  auto expect_error = [&](const std::vector<std::string>& args, int code, const std::string& text) {
+    auto [rc, out] = run_sac(args, log);
+    EXPECT_EQ(rc, code) << out;
+    EXPECT_NE(out.find(text), std::string::npos) << "expected '" << text << "' in: " << out;
+    EXPECT_EQ(out.find("terminate called"), std::string::npos) << out;
+  };
+  // no such run, no config.json, malformed config.json
+  expect_error({"train", "--resume", dir + "/nope"}, 2, "not a readable directory");
+  fs::create_directories(dir + "/empty");
+  expect_error({"train", "--resume", dir + "/empty"}, 2, "no config.json");
+  fs::create_directories(dir + "/bad");
+  write_bytes(dir + "/bad/config.json", "{\"train\": {\"seed\": 1,");
+  expect_error({"train", "--resume", dir + "/bad"}, 2, "malformed JSON");
+  write_bytes(dir + "/bad/config.json", "{\"train\": {\"total_steps\": -5}}");
+  expect_error({"train", "--resume", dir + "/bad"}, 2, "train.total_steps");
+
+  // a real run, then what a resume may not do
+  auto [rc, out] = run_sac(cli_train(dir + "/run", 300), log);
+  ASSERT_EQ(rc, 0) << out;
+  expect_error({"train", "--resume", dir + "/run", "--set", "sac.hidden=[64]"}, 2,
+               "cannot change 'sac.hidden'");
+  expect_error({"train", "--resume", dir + "/run"}, 2, "already at step 300");
+  expect_error({"train", "--resume", dir + "/run", "--run-dir", dir + "/x"}, 2,
+               "cannot be combined");
+  expect_error({"train", "--resume", dir + "/run", "--set", "train.total_steps=0"}, 2,
+               "train.total_steps");
+
+  // a corrupted checkpoint: refused, and the files stay as they were
+  CheckpointFiles f = latest_checkpoint(dir + "/run/checkpoints");
+  std::string bytes = read_bytes(f.main);
+  std::string bad = bytes;
+  bad[bad.size() - 5] ^= 0x40;
+  write_bytes(f.main, bad);
+  expect_error({"train", "--resume", dir + "/run", "--set", "train.total_steps=600"}, 1,
+               "checksum mismatch");
+  EXPECT_TRUE(read_bytes(f.main) == bad);
+  EXPECT_EQ(latest_checkpoint(dir + "/run/checkpoints").step, 300);
+  write_bytes(f.main, bytes.substr(0, bytes.size() / 2));
+  expect_error({"train", "--resume", dir + "/run", "--set", "train.total_steps=600"}, 1,
+               "checkpoint");
+
+  // a run that stopped before its first checkpoint cannot resume
+  fs::remove_all(dir + "/run/checkpoints");
+  expect_error({"train", "--resume", dir + "/run", "--set", "train.total_steps=600"}, 1,
+               "no complete checkpoint");
+
+  // a replay buffer larger than the memory is refused before anything is written
+  expect_error(cli_train(dir + "/huge", 4000000000000, {"sac.buffer_size=4000000000000"}), 2,
+               "MiB");
+  EXPECT_FALSE(exists(dir + "/huge"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// signals and kills
+
+TEST(CheckpointSignal, SigintWritesACheckpointExitsZeroAndResumesExactly) {
+  std::string dir = fresh_dir("sigint");
+  const int64_t total = 30000;
+  pid_t pid = spawn_sac(cli_train(dir + "/run", total), dir + "/log1.txt");
+  ASSERT_TRUE(wait_for_file(dir + "/run/config.json", 30));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ::kill(pid, SIGINT);
+  int rc = wait_child(pid, 60);
+  std::string out = read_bytes(dir + "/log1.txt");
+  ASSERT_EQ(rc, 0) << out;
+  ASSERT_NE(out.find("stopped by signal 2"), std::string::npos)
+      << "the run finished before the signal (make total larger): " << out;
+  EXPECT_NE(out.find("\"interrupted\":true"), std::string::npos) << out;
+  CheckpointFiles f = latest_checkpoint(dir + "/run/checkpoints");
+  ASSERT_GT(f.step, 0);
+  ASSERT_LT(f.step, total);
+  EXPECT_NO_THROW(read_checkpoint(f));
+  EXPECT_TRUE(exists(dir + "/run/policy.safetensors"));
+  EXPECT_FALSE(exists(dir + "/run/summary.json"));
+
+  auto [rc2, out2] = run_sac({"train", "--quiet", "--resume", dir + "/run"}, dir + "/log2.txt");
+  ASSERT_EQ(rc2, 0) << out2;
+  EXPECT_NE(out2.find("\"resumed_from_step\":" + std::to_string(f.step)), std::string::npos)
+      << out2;
+
+  train(small_config(total), dir + "/one", quiet());
+  EXPECT_TRUE(read_bytes(dir + "/one/policy.safetensors") ==
+              read_bytes(dir + "/run/policy.safetensors"))
+      << "resumed after SIGINT at step " << f.step << ": policy differs from the one-go run";
+  expect_same_tensors(latest_checkpoint(dir + "/one/checkpoints").main,
+                      latest_checkpoint(dir + "/run/checkpoints").main);
+}
+
+TEST(CheckpointSignal, SecondSignalExitsAtOnceKeepingTheLastCheckpoint) {
+  std::string dir = fresh_dir("sigint2");
+  // frequent checkpoints, so the second signal often lands during a write
+  pid_t pid =
+      spawn_sac(cli_train(dir + "/run", 1000000, {"train.checkpoint_every=200"}), dir + "/log.txt");
+  ASSERT_TRUE(wait_for_file(dir + "/run/config.json", 30));
+  ASSERT_TRUE(wait_for_file(dir + "/run/checkpoints", 30));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ::kill(pid, SIGTERM);
+  ::kill(pid, SIGTERM);
+  int rc = wait_child(pid, 20);
+  std::string out = read_bytes(dir + "/log.txt");
+  // at once: 128 + SIGTERM; if the first signal's checkpoint finished first, a clean 0
+  EXPECT_TRUE(rc == 128 + SIGTERM || rc == 0) << rc << ": " << out;
+  CheckpointFiles f = latest_checkpoint(dir + "/run/checkpoints");
+  ASSERT_GT(f.step, 0) << out;
+  EXPECT_NO_THROW(read_checkpoint(f));
+}
+
+TEST(CheckpointKill, Kill9DuringCheckpointWritesLeavesTheRunResumable) {
+  std::string dir = fresh_dir("kill9");
+  // frequent checkpoints with a growing replay file: kills often land inside a write
+  const int64_t total = 12000;
+  const std::vector<std::string> extra = {"train.checkpoint_every=100"};
+  test::TestRng rng(2024);
+  std::string run = dir + "/run";
+  int kills = 0, restarts = 0, torn_writes = 0;
+  for (int round = 0; round < 8; ++round) {
+    bool fresh = latest_checkpoint(run + "/checkpoints").step < 0;
+    if (fresh) fs::remove_all(run), ++restarts;
+    std::vector<std::string> args =
+        fresh ? cli_train(run, total, extra)
+              : std::vector<std::string>{"train", "--quiet", "--resume", run};
+    pid_t pid = spawn_sac(args, dir + "/log.txt");
+    ASSERT_TRUE(wait_for_file(run + "/config.json", 30));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 + (int)(rng.unit() * 200)));
+    ::kill(pid, SIGKILL);
+    int rc = wait_child(pid, 30);
+    if (rc == 0) break;  // finished before the kill
+    ++kills;
+    // whatever the kill interrupted, the latest checkpoint verifies
+    for (const auto& e : fs::directory_iterator(run + "/checkpoints"))
+      torn_writes += e.path().extension() == ".tmp";
+    CheckpointFiles f = latest_checkpoint(run + "/checkpoints");
+    if (f.step >= 0) ASSERT_NO_THROW(read_checkpoint(f)) << "after kill " << kills;
+  }
+  // then to the end, and the same weights as the run done in one go
+  if (!exists(run + "/summary.json")) {
+    ASSERT_GE(latest_checkpoint(run + "/checkpoints").step, 0);
+    auto [rc, out] = run_sac({"train", "--quiet", "--resume", run}, dir + "/log.txt");
+    ASSERT_EQ(rc, 0) << out;
+  }
+  train(small_config(total, extra), dir + "/one", quiet());
+  EXPECT_TRUE(read_bytes(dir + "/one/policy.safetensors") ==
+              read_bytes(run + "/policy.safetensors"))
+      << "after " << kills << " kills: policy differs from the one-go run";
+  std::printf("[ info ] %d kills (%d interrupted a write, %d before the first checkpoint)\n", kills,
+              torn_writes, restarts - 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// divergence guard
+
+TEST(CheckpointDivergence, NonFiniteValuesStopTheRunKeepingTheLastGoodCheckpoint) {
+  std::string dir = fresh_dir("diverge");
+  // an unreachable target entropy with a huge alpha step: log alpha grows by about 1 per update,
+  // so alpha overflows float after about 90 updates and the soft targets become non-finite
+  Config c = small_config(5000, {"sac.target_entropy=1000", "sac.alpha_lr=1",
+                                 "train.checkpoint_every=50", "train.log_every=20"});
+  std::string message;
+  try {
+    train(c, dir + "/run", quiet());
+  } catch (const std::runtime_error& e) {
+    message = e.what();
+  }
+  ASSERT_NE(message.find("diverged at step"), std::string::npos) << message;
+  EXPECT_NE(message.find("not finite"), std::string::npos) << message;
+  EXPECT_NE(message.find("loss"), std::string::npos) << message;
+  EXPECT_NE(message.find("last good checkpoint"), std::string::npos) << message;
+  // the last checkpoint is complete and finite; no final policy was written
+  CheckpointFiles f = latest_checkpoint(dir + "/run/checkpoints");
+  ASSERT_GE(f.step, 100);  // the warm-up's end at least: updates only start there
+  LoadedCheckpoint ckpt = read_checkpoint(f);
+  for (const auto& [name, t] : ckpt.main.tensors) {
+    if (t.dtype != "F32" || name.rfind("trainer.", 0) == 0) continue;
+    for (float x : t.floats()) ASSERT_TRUE(std::isfinite(x)) << name;
+  }
+  EXPECT_FALSE(exists(dir + "/run/policy.safetensors"));
+  EXPECT_FALSE(exists(dir + "/run/summary.json"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// the layout as Python's safetensors package (or the fallback parser) reads it
+
+TEST(CheckpointPython, FilesLoadInPythonWithMatchingChecksums) {
+  if (::access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
+  std::string dir = fresh_dir("python");
+  train(small_config(300), dir + "/run", quiet());
+  CheckpointFiles f = latest_checkpoint(dir + "/run/checkpoints");
+  std::string cmd = "/usr/bin/python3 " + std::string(SAC_SOURCE_DIR) +
+                    "/tests/check_safetensors.py " + f.main + " " + f.replay + " " + dir +
+                    "/run/policy.safetensors > " + dir + "/py.txt 2>&1";
+  int rc = std::system(cmd.c_str());
+  std::string out = read_bytes(dir + "/py.txt");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("checksum fnv1a64:"), std::string::npos) << out;
+  EXPECT_EQ(out.find("MISMATCH"), std::string::npos) << out;
+  EXPECT_NE(out.find("pool.env_state"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace sac

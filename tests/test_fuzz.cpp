@@ -1,0 +1,226 @@
+// test_fuzz.cpp: mutation fuzzing of the two parsers that read files a user hands us: the config
+// parser (config_from_json_text, apply_override, validate) and the checkpoint loader
+// (read_checkpoint_file, checkpoint_config, check_resumable, restore_checkpoint). Thousands of
+// inputs each, made from valid ones by byte flips, byte replacements with JSON-significant
+// characters, insertions, deletions, duplications and truncations, from a fixed-seed RNG. Every
+// input must end in success or in the expected exception type (ConfigError, CheckpointError):
+// no crash, no hang, no other exception. About 3 seconds in all.
+// Run: sac_tests --gtest_filter='Fuzz*'
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "checkpoint.h"
+#include "sac/config.h"
+#include "sac/env_pool.h"
+#include "sac/trainer.h"
+#include "test_util.h"
+
+namespace sac {
+namespace {
+
+namespace fs = std::filesystem;
+
+// bytes that matter to a JSON parser, and some that do not belong in one
+const std::string kTokens = "{}[]:,\"\\0123456789.-+eEtruefalsnl \n\t\x7f\xc3\xff\x00";
+
+// one to four random edits of `input`
+std::string mutate(const std::string& input, test::TestRng& rng) {
+  std::string s = input;
+  int edits = 1 + (int)(rng.unit() * 4);
+  auto pos = [&](size_t n) { return (size_t)(rng.unit() * (double)n); };
+  for (int e = 0; e < edits; ++e) {
+    int op = (int)(rng.unit() * 7);
+    if (s.empty()) op = 2;
+    switch (op) {
+      case 0: {  // flip bits of one byte
+        size_t i = pos(s.size());
+        s[i] = (char)(s[i] ^ (1 + (int)(rng.unit() * 255)));
+        break;
+      }
+      case 1: {  // replace one byte with a JSON-significant one
+        s[pos(s.size())] = kTokens[pos(kTokens.size())];
+        break;
+      }
+      case 2: {  // insert a few bytes
+        std::string ins;
+        for (int k = 1 + (int)(rng.unit() * 4); k > 0; --k) ins += kTokens[pos(kTokens.size())];
+        s.insert(pos(s.size() + 1), ins);
+        break;
+      }
+      case 3: {  // delete a range
+        size_t i = pos(s.size());
+        s.erase(i, 1 + pos(std::min<size_t>(16, s.size() - i)));
+        break;
+      }
+      case 4: {  // duplicate a range
+        size_t i = pos(s.size());
+        size_t n = 1 + pos(std::min<size_t>(32, s.size() - i));
+        s.insert(pos(s.size() + 1), s.substr(i, n));
+        break;
+      }
+      case 5:  // truncate
+        s.resize(pos(s.size()));
+        break;
+      default: {  // overwrite 8 bytes with a random little-endian integer (lengths, offsets)
+        size_t i = pos(s.size());
+        uint64_t v = (uint64_t)(rng.unit() * 18446744073709551615.0);
+        if (rng.unit() < 0.5) v >>= (int)(rng.unit() * 64);
+        for (int b = 0; b < 8 && i + b < s.size(); ++b) s[i + b] = (char)(v >> (8 * b));
+        break;
+      }
+    }
+  }
+  return s;
+}
+
+// a short printable form of an input, for failure messages
+std::string show(const std::string& s) {
+  std::string out;
+  for (char c : s.substr(0, 300)) out += (c >= 32 && c < 127) ? c : '?';
+  return out;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+TEST(FuzzConfig, MutatedConfigTextsOnlyRaiseConfigError) {
+  Config custom;
+  apply_override(custom, "env.id=Hopper-v5");
+  apply_override(custom, "sac.hidden=[64,32,16]");
+  apply_override(custom, "sac.target_entropy=-2.5");
+  const std::vector<std::string> seeds = {
+      Config().to_json().dump(2), custom.to_json().dump(),
+      R"({"env": {"id": "Pendulum-v1", "num_envs": 4}, "sac": {"hidden": [32, 32], "gamma": 0.98},
+          "train": {"total_steps": 5000, "seed": 7, "checkpoint_every": 1000}, "device": "cpu"})"};
+  test::TestRng rng(1234);
+  int accepted = 0, refused = 0;
+  // each kind of unexpected exception is reported once, with the first input that raised it
+  std::set<std::string> kinds;
+  auto unexpected = [&](const std::exception& e, const std::string& input) {
+    std::string what = e.what();
+    std::string kind = what.substr(0, what.find(']') + 1);
+    if (kinds.insert(kind).second)
+      ADD_FAILURE() << "raised a non-ConfigError: " << what << "\ninput: " << show(input);
+  };
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20000; ++i) {
+    std::string text = mutate(seeds[i % seeds.size()], rng);
+    try {
+      Config c = config_from_json_text(text, "fuzz");
+      validate(c);
+      std::string resolved = c.to_json().dump();  // a parsed config must also print
+      Config back = config_from_json_text(resolved, "fuzz (resolved)");
+      ASSERT_EQ(back.to_json(), c.to_json()) << show(text);
+      ++accepted;
+    } catch (const ConfigError&) {
+      ++refused;
+    } catch (const std::exception& e) {
+      unexpected(e, text);
+    }
+  }
+  // overrides: key=value strings
+  const std::vector<std::string> assignments = {
+      "train.seed=5",         "sac.hidden=[32,32]",      "env.id=Hopper-v5",
+      "sac.gamma=0.9",        "sac.target_entropy=auto", "sac.learn_alpha=false",
+      "train.total_steps=1e6"};
+  for (int i = 0; i < 10000; ++i) {
+    std::string a = mutate(assignments[i % assignments.size()], rng);
+    try {
+      Config c;
+      apply_override(c, a);
+      validate(c);
+      ++accepted;
+    } catch (const ConfigError&) {
+      ++refused;
+    } catch (const std::exception& e) {
+      unexpected(e, a);
+    }
+  }
+  std::printf("[ info ] config fuzz: %d accepted, %d refused in %.2f s\n", accepted, refused,
+              seconds_since(t0));
+  EXPECT_GT(refused, 25000);
+  EXPECT_LT(seconds_since(t0), 20.0);
+}
+
+TEST(FuzzCheckpoint, MutatedCheckpointsOnlyRaiseCheckpointError) {
+  std::string dir = testing::TempDir() + "sac_fuzz_ckpt_" + std::to_string(::getpid());
+  fs::remove_all(dir);
+  TrainOptions quiet;
+  quiet.progress = false;
+  Config c = load_config(
+      "", {"env.id=Pendulum-v1", "sac.hidden=[8]", "sac.batch_size=8", "train.warmup_steps=100",
+           "train.total_steps=150", "train.eval_episodes=0", "device=cpu", "train.threads=1"});
+  train(c, dir + "/run", quiet);
+  CheckpointFiles files = latest_checkpoint(dir + "/run/checkpoints");
+  ASSERT_EQ(files.step, 150);
+  const std::string good_main = [&] {
+    std::ifstream in(files.main, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }();
+  const std::string good_replay = [&] {
+    std::ifstream in(files.replay, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }();
+
+  // live components of the run's shape, restored into again and again
+  std::unique_ptr<Backend> backend = make_backend("cpu", 1);
+  EnvPool pool(c.env_id, c.num_envs, c.seed);
+  Agent agent(*backend, AgentSpec::from_config(c, pool.spec().obs_dim, pool.spec().act_dim, 1));
+  const int64_t capacity = std::min<int64_t>(c.buffer_size, c.total_steps + c.num_envs);
+
+  std::string scratch = dir + "/m.safetensors", scratch_replay = dir + "/m.replay.safetensors";
+  // unlink first: rewriting a truncated file makes ext4 flush it to disk on close (slow)
+  auto write = [](const std::string& path, const std::string& bytes) {
+    ::unlink(path.c_str());
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), (std::streamsize)bytes.size());
+  };
+  test::TestRng rng(99);
+  int refused = 0, loaded = 0, restored = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 12000; ++i) {
+    // both files mutated or one of them; checksum verified on even inputs, skipped on odd ones
+    // so the mutations also reach the decoding and restore checks behind it
+    bool verify = i % 2 == 0;
+    int which = i % 3;
+    std::string main = which != 1 ? mutate(good_main, rng) : good_main;
+    std::string replay = which != 0 ? mutate(good_replay, rng) : good_replay;
+    write(scratch, main);
+    write(scratch_replay, replay);
+    try {
+      LoadedCheckpoint ck;
+      ck.files = {150, scratch, scratch_replay};
+      ck.main = read_checkpoint_file(scratch, "sac-engine checkpoint", verify);
+      ck.replay = read_checkpoint_file(scratch_replay, "sac-engine replay", verify);
+      ck.config = checkpoint_config(ck.main, scratch);
+      ++loaded;
+      check_resumable(ck.config, c);
+      ReplayBuffer replay_buffer(*backend, capacity, pool.spec().obs_dim, pool.spec().act_dim);
+      TrainerState st;
+      restore_checkpoint(ck, agent, replay_buffer, pool, nullptr, st);
+      ++restored;
+    } catch (const CheckpointError&) {
+      ++refused;
+    } catch (const std::exception& e) {
+      FAIL() << "input " << i << " raised a non-CheckpointError: " << e.what();
+    }
+    if (seconds_since(t0) > 30) FAIL() << "too slow: " << i << " inputs in 30 s";
+  }
+  std::printf("[ info ] checkpoint fuzz: %d refused, %d loaded, %d restored in %.2f s\n", refused,
+              loaded, restored, seconds_since(t0));
+  EXPECT_GT(refused, 9000);
+  EXPECT_LT(seconds_since(t0), 20.0);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace sac
