@@ -146,6 +146,7 @@ const std::vector<Field>& fields() {
       integer("train.log_every", &Config::log_every, 1, kBig),
       integer("train.checkpoint_every", &Config::checkpoint_every, 0, kBig),
       integer("train.threads", &Config::threads, 0, 1024),
+      choice("train.pipeline", &Config::pipeline, {"auto", "sequential", "overlapped"}),
   };
   return table;
 }

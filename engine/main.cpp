@@ -7,6 +7,7 @@
 //   sac rollout --env ID [--policy random|POLICY] [--steps N] [--seed S] --record FILE.jsonl
 //   sac bench env --env ID --num-envs N --threads T --steps K
 //   sac plot RUN_DIR... -o curves.svg [--title T]
+//   sac bench train --env ID --steps K --device cpu|cuda [--num-envs N] [--pipeline P]
 //   sac bench update --env ID --batch B --device cpu|cuda [--threads T] [--seconds S]
 #include <cstdio>
 #include <cstring>
@@ -34,6 +35,7 @@ constexpr const char* kUsage =
     "  sac rollout --env ID [--policy random|POLICY] [--steps N] [--seed S] --record FILE.jsonl\n"
     "  sac bench env --env ID --num-envs N --threads T --steps K\n"
     "  sac plot RUN_DIR... -o curves.svg [--title T]\n"
+    "  sac bench train --env ID --steps K --device cpu|cuda [--num-envs N] [--pipeline P]\n"
     "  sac bench update --env ID --batch B --device cpu|cuda [--threads T] [--seconds S]\n";
 
 // takes the value of option args[i], advancing i
@@ -151,7 +153,8 @@ int dispatch(const std::vector<std::string>& argv) {
     std::vector<std::string> bench_args(rest.empty() ? rest.end() : rest.begin() + 1, rest.end());
     if (!rest.empty() && rest[0] == "update") return sac::bench_update_main(bench_args);
     if (!rest.empty() && rest[0] == "env") return sac::bench_env_main(bench_args);
-    throw ConfigError("unknown benchmark (known: update, env)");
+    if (!rest.empty() && rest[0] == "train") return sac::bench_train_main(bench_args);
+    throw ConfigError("unknown benchmark (known: update, env, train)");
   }
   throw ConfigError("unknown command '" + argv[0] + "'");
 }

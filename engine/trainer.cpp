@@ -1,5 +1,6 @@
-// trainer.cpp: the loop of DESIGN.md section 7 on any backend, the run directory, checkpoints on
-// their cadence, resume, stop signals and the divergence guard.
+// trainer.cpp: the loop of DESIGN.md section 7 on any backend, in its sequential and overlapped
+// shapes (trainer.h), the run directory, checkpoints on their cadence, resume, stop signals, the
+// divergence guard, and the timed loop of `sac bench train`.
 #include "sac/trainer.h"
 
 #include <sys/stat.h>
@@ -7,15 +8,21 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <exception>
 #include <fstream>
+#include <functional>
 #include <limits>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "checkpoint.h"
@@ -224,6 +231,322 @@ void truncate_log(const std::string& path, int64_t step, bool csv) {
   write_file_atomic(path, out);
 }
 
+}  // namespace
+
+std::string resolve_pipeline(const std::string& pipeline, const std::string& device) {
+  if (pipeline == "sequential" || pipeline == "overlapped") return pipeline;
+  if (pipeline == "auto") return device == "cuda" ? "overlapped" : "sequential";
+  throw ConfigError("config key 'train.pipeline': value '" + pipeline +
+                    "' is not one of auto, sequential, overlapped");
+}
+
+namespace {
+
+// runs one job at a time on its own persistent thread: the update block of the overlapped loop
+// on the CPU backend, while the calling thread steps the envs
+class UpdateWorker {
+ public:
+  UpdateWorker() : m_thread([this] { run(); }) {}
+  ~UpdateWorker() {
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_stop = true;  // a running job finishes first
+    }
+    m_cv.notify_all();
+    m_thread.join();
+  }
+  UpdateWorker(const UpdateWorker&) = delete;
+  UpdateWorker& operator=(const UpdateWorker&) = delete;
+
+  void start(std::function<void()> job) {
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_job = std::move(job);
+      m_busy = true;
+    }
+    m_cv.notify_all();
+  }
+
+  /// Waits for the job started last; rethrows what it threw.
+  void wait() {
+    std::unique_lock<std::mutex> lock(m_mutex);
+    m_cv.wait(lock, [this] { return !m_busy; });
+    if (m_error) {
+      std::exception_ptr e = m_error;
+      m_error = nullptr;
+      std::rethrow_exception(e);
+    }
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock<std::mutex> lock(m_mutex);
+        m_cv.wait(lock, [this] { return m_stop || m_job; });
+        if (!m_job) return;  // stopping, nothing left to run
+        job = std::move(m_job);
+        m_job = nullptr;
+      }
+      std::exception_ptr error;
+      try {
+        job();
+      } catch (...) {
+        error = std::current_exception();
+      }
+      {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_error = error;
+        m_busy = false;
+      }
+      m_cv.notify_all();
+    }
+  }
+
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  std::function<void()> m_job;
+  bool m_busy = false, m_stop = false;
+  std::exception_ptr m_error;
+  std::thread m_thread;  // last: starts once the members above exist
+};
+
+// adds the seconds of its lifetime to *slot (nothing when slot is null)
+class StageTimer {
+ public:
+  explicit StageTimer(double* slot)
+      : m_slot(slot), m_t0(slot ? Clock::now() : Clock::time_point()) {}
+  ~StageTimer() {
+    if (m_slot) *m_slot += seconds_since(m_t0);
+  }
+  StageTimer(const StageTimer&) = delete;
+  StageTimer& operator=(const StageTimer&) = delete;
+
+ private:
+  double* m_slot;
+  Clock::time_point m_t0;
+};
+
+// updates owed after `steps` env steps in batch steps of `num_envs`: the loop's debt arithmetic
+// (the same operations in the same order) replayed from the start
+int64_t updates_owed(const Config& c, int num_envs, int64_t steps) {
+  double debt = 0.0;
+  int64_t owed = 0;
+  for (int64_t s = 0; s < steps;) {
+    s += num_envs;
+    if (s > c.warmup_steps) {
+      debt += num_envs * c.updates_per_step;
+      while (debt >= 1.0) {
+        ++owed;
+        debt -= 1.0;
+      }
+    }
+  }
+  return owed;
+}
+
+// One batch step of the loop (trainer.h), sequential or overlapped, with its host buffers. The
+// overlapped loop carries the update block owed for the latest step's data (pending()) into
+// the next step; it is not part of TrainerState: on resume it follows from steps and updates.
+class StepLoop {
+ public:
+  StepLoop(const Config& c, bool overlapped, Backend& backend, EnvPool& pool, Agent& agent,
+           ReplayBuffer& replay, float* d_obs, float* d_actions, HostRng& warmup_rng,
+           TrainerState& st, StageTimes* times)
+      : m_c(c), m_overlapped(overlapped), m_backend(backend), m_pool(pool), m_agent(agent),
+        m_replay(replay), m_d_obs(d_obs), m_d_actions(d_actions), m_warmup_rng(warmup_rng),
+        m_st(st), m_times(times), m_N(pool.size()), m_O(pool.spec().obs_dim),
+        m_A(pool.spec().act_dim), m_actions((size_t)m_N * m_A), m_prev_obs((size_t)m_N * m_O),
+        m_next_obs((size_t)m_N * m_O), m_terminated(m_N), m_rewards(m_N) {
+    // the update block as few Agent::update calls as keep ONE recorded sequence: one call of
+    // N * ratio updates when that is a whole number (the count then never changes), else calls
+    // of 1 (the count alternates between floor and ceil, and re-recording a CUDA graph at
+    // every change would cost far more than the extra launches)
+    const double per_step = m_N * c.updates_per_step;
+    m_block = per_step >= 1.0 && per_step <= 65536.0 && per_step == std::floor(per_step)
+                  ? (int)per_step
+                  : 1;
+    if (overlapped && backend.name() == "cpu") m_worker = std::make_unique<UpdateWorker>();
+  }
+
+  int64_t pending() const { return m_pending; }
+  /// The updates owed for the data of the step before a resumed run's first step.
+  void set_pending(int64_t n) { m_pending = n; }
+
+  void step() { m_overlapped ? step_overlapped() : step_sequential(); }
+
+  /// Runs the pending update block now and waits for it (the end of an overlapped run).
+  void drain() {
+    if (m_pending == 0) return;
+    {
+      StageTimer t(slot(&StageTimes::update));
+      issue(m_pending);
+    }
+    {
+      StageTimer t(slot(&StageTimes::update_wait));
+      m_backend.synchronize();
+    }
+    m_st.updates += m_pending;
+    m_pending = 0;
+  }
+
+ private:
+  double* slot(double StageTimes::*stage) { return m_times ? &(m_times->*stage) : nullptr; }
+
+  // `count` updates (see m_block)
+  void issue(int64_t count) {
+    for (; count >= m_block; count -= m_block) m_agent.update(m_replay, m_block);
+    for (; count > 0; --count) m_agent.update(m_replay, 1);
+  }
+
+  // uniform random actions during warm-up, then the stochastic policy for all N envs at once
+  void act() {
+    std::copy(m_pool.obs(), m_pool.obs() + (size_t)m_N * m_O, m_prev_obs.begin());
+    if (m_st.steps < m_c.warmup_steps) {
+      for (float& a : m_actions) a = (float)m_warmup_rng.uniform(-1.0, 1.0);
+    } else {
+      {
+        StageTimer t(slot(&StageTimes::copy));
+        m_backend.upload(m_d_obs, m_prev_obs.data(), m_prev_obs.size() * sizeof(float));
+      }
+      {
+        StageTimer t(slot(&StageTimes::inference));
+        m_agent.act(m_N, m_d_obs, false, m_d_actions);
+      }
+      StageTimer t(slot(&StageTimes::copy));
+      m_backend.download(m_actions.data(), m_d_actions, m_actions.size() * sizeof(float));
+    }
+  }
+
+  void step_envs() {
+    StageTimer t(slot(&StageTimes::env_step));
+    m_pool.step(m_actions.data());
+  }
+
+  // the step's transitions in the host buffers, compacted; returns how many to keep. A finished
+  // episode's transition keeps its real last observation.
+  int assemble() {
+    const int N = m_N, O = m_O, A = m_A;
+    for (int i = 0; i < N; ++i) {
+      bool done = m_pool.terminated()[i] || m_pool.truncated()[i];
+      const float* src = (done ? m_pool.final_obs() : m_pool.obs()) + (size_t)i * O;
+      std::copy(src, src + O, m_next_obs.begin() + (size_t)i * O);
+      m_terminated[i] = m_pool.terminated()[i] ? 1.0f : 0.0f;
+    }
+    // transitions whose physics blew up are dropped (ring rows stay contiguous per step)
+    int keep = 0;
+    for (int i = 0; i < N; ++i) {
+      if (m_pool.unstable()[i]) continue;
+      if (keep != i) {
+        std::copy_n(m_prev_obs.begin() + (size_t)i * O, O, m_prev_obs.begin() + (size_t)keep * O);
+        std::copy_n(m_next_obs.begin() + (size_t)i * O, O, m_next_obs.begin() + (size_t)keep * O);
+        std::copy_n(m_actions.begin() + (size_t)i * A, A, m_actions.begin() + (size_t)keep * A);
+        m_terminated[keep] = m_terminated[i];
+      }
+      m_rewards[keep++] = m_pool.reward()[i];
+    }
+    return keep;
+  }
+
+  void insert(int keep) {
+    if (keep > 0)
+      m_replay.insert_host(keep, m_prev_obs.data(), m_actions.data(), m_rewards.data(),
+                           m_next_obs.data(), m_terminated.data());
+    for (const FinishedEpisode& ep : m_pool.finished())
+      m_st.recent_return_sum += ep.ret, ++m_st.recent_episodes;
+    m_st.steps += m_N;
+  }
+
+  // act, step, insert, then the updates owed at the ratio (today's loop, operation for operation)
+  void step_sequential() {
+    if (m_pending > 0) drain();  // a checkpoint of an overlapped run, resumed sequentially
+    act();
+    step_envs();
+    {
+      StageTimer t(slot(&StageTimes::insert));
+      insert(assemble());
+    }
+    if (m_st.steps > m_c.warmup_steps) {
+      m_st.update_debt += m_N * m_c.updates_per_step;
+      StageTimer t(slot(&StageTimes::update));
+      while (m_st.update_debt >= 1.0) {
+        m_agent.update(m_replay);
+        ++m_st.updates;
+        m_st.update_debt -= 1.0;
+      }
+    }
+  }
+
+  // act; launch the block owed for the previous step's data; step the envs while it runs; wait;
+  // insert this step's data (never while the block may still read the ring); owe its updates
+  void step_overlapped() {
+    act();
+    const int64_t count = m_pending;
+    m_pending = 0;
+    if (count > 0) {
+      if (m_worker) {
+        double* update_slot = slot(&StageTimes::update);  // written by the worker only
+        m_worker->start([this, count, update_slot] {
+          StageTimer t(update_slot);
+          issue(count);
+        });
+      } else {
+        StageTimer t(slot(&StageTimes::update));
+        issue(count);  // asynchronous graph launches; no host read of device memory follows
+      }
+    }
+    int keep = 0;
+    try {
+      step_envs();
+      StageTimer t(slot(&StageTimes::insert));
+      keep = assemble();  // host memory only
+    } catch (...) {
+      if (count > 0 && m_worker) {
+        try {
+          m_worker->wait();
+        } catch (...) {
+        }
+      }
+      throw;
+    }
+    if (count > 0) {
+      StageTimer t(slot(&StageTimes::update_wait));
+      if (m_worker) m_worker->wait();
+      else m_backend.synchronize();
+      m_st.updates += count;
+    }
+    {
+      StageTimer t(slot(&StageTimes::insert));
+      insert(keep);
+    }
+    if (m_st.steps > m_c.warmup_steps) {
+      m_st.update_debt += m_N * m_c.updates_per_step;
+      while (m_st.update_debt >= 1.0) {
+        ++m_pending;
+        m_st.update_debt -= 1.0;
+      }
+    }
+  }
+
+  const Config& m_c;
+  const bool m_overlapped;
+  Backend& m_backend;
+  EnvPool& m_pool;
+  Agent& m_agent;
+  ReplayBuffer& m_replay;
+  float* m_d_obs;
+  float* m_d_actions;
+  HostRng& m_warmup_rng;
+  TrainerState& m_st;
+  StageTimes* m_times;
+  const int m_N, m_O, m_A;
+  std::vector<float> m_actions, m_prev_obs, m_next_obs, m_terminated, m_rewards;
+  int m_block = 1;
+  int64_t m_pending = 0;  // updates owed for the latest step's data, not yet launched
+  std::unique_ptr<UpdateWorker> m_worker;  // CPU backend, overlapped loop
+};
+
 // trains from scratch (`from` null) or from a verified checkpoint, whose tensors are released
 // once restored (the replay copy can be large)
 TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedCheckpoint* from,
@@ -239,15 +562,17 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
   EnvPool pool(c.env_id, c.num_envs, c.seed, c.env_threads);
   const int N = pool.size(), O = pool.spec().obs_dim, A = pool.spec().act_dim;
   std::unique_ptr<EnvPool> eval_pool;
+  // eval envs are stepped by as many threads as the training envs (the results do not depend
+  // on it): an evaluation stalls training, so it should be short
   if (c.eval_episodes > 0)
-    eval_pool = std::make_unique<EnvPool>(c.env_id, c.eval_episodes, c.seed + kEvalSeedOffset);
+    eval_pool = std::make_unique<EnvPool>(c.env_id, c.eval_episodes, c.seed + kEvalSeedOffset,
+                                          c.env_threads);
   Agent agent(*backend, AgentSpec::from_config(c, O, A, std::max(N, c.eval_episodes)));
   ReplayBuffer replay(*backend, replay_capacity(c), O, A);
   int act_rows = std::max(N, c.eval_episodes);
   DeviceArray<float> d_obs(*backend, (size_t)act_rows * O), d_actions(*backend, (size_t)act_rows * A);
-  std::vector<float> actions((size_t)N * A), prev_obs((size_t)N * O), next_obs((size_t)N * O);
-  std::vector<float> terminated(N), rewards(N);
   HostRng warmup_rng(c.seed, kStreamWarmup);
+  const bool overlapped = resolve_pipeline(c.pipeline, backend->name()) == "overlapped";
 
   // ---- loop state: fresh, or the checkpoint's
   TrainerState st;
@@ -266,6 +591,18 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
       st.next_eval = (st.steps / c.eval_every + 1) * c.eval_every;
   } else {
     pool.reset();
+  }
+  // declared after the agent and the ring: its update thread (if any) ends before they go
+  StepLoop loop(c, overlapped, *backend, pool, agent, replay, d_obs.data(), d_actions.data(),
+                warmup_rng, st, nullptr);
+  if (from) {
+    // an overlapped run's checkpoint leaves the latest step's update block pending
+    int64_t pending = updates_owed(c, N, st.steps) - st.updates;
+    if (pending < 0 || pending > (int64_t)std::ceil(N * c.updates_per_step) + 1)
+      throw CheckpointError("cannot resume from '" + from->files.main + "': its " +
+                            std::to_string(st.updates) + " updates at step " +
+                            std::to_string(st.steps) + " do not fit the update schedule");
+    loop.set_pending(pending);
   }
   const int64_t start_steps = st.steps, start_updates = st.updates;
   const double prior_seconds = st.wall_seconds;
@@ -325,52 +662,7 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
 
   bool interrupted = false;
   while (st.steps < c.total_steps) {
-    // ---- act: uniform random during warm-up, then the stochastic policy
-    std::copy(pool.obs(), pool.obs() + (size_t)N * O, prev_obs.begin());
-    if (st.steps < c.warmup_steps) {
-      for (float& a : actions) a = (float)warmup_rng.uniform(-1.0, 1.0);
-    } else {
-      backend->upload(d_obs.data(), prev_obs.data(), prev_obs.size() * sizeof(float));
-      agent.act(N, d_obs.data(), false, d_actions.data());
-      backend->download(actions.data(), d_actions.data(), actions.size() * sizeof(float));
-    }
-
-    // ---- step the envs; a finished episode's transition keeps its real last observation
-    pool.step(actions.data());
-    for (int i = 0; i < N; ++i) {
-      bool done = pool.terminated()[i] || pool.truncated()[i];
-      const float* src = (done ? pool.final_obs() : pool.obs()) + (size_t)i * O;
-      std::copy(src, src + O, next_obs.begin() + (size_t)i * O);
-      terminated[i] = pool.terminated()[i] ? 1.0f : 0.0f;
-    }
-    // transitions whose physics blew up are dropped (ring rows stay contiguous per step)
-    int keep = 0;
-    for (int i = 0; i < N; ++i) {
-      if (pool.unstable()[i]) continue;
-      if (keep != i) {
-        std::copy_n(prev_obs.begin() + (size_t)i * O, O, prev_obs.begin() + (size_t)keep * O);
-        std::copy_n(next_obs.begin() + (size_t)i * O, O, next_obs.begin() + (size_t)keep * O);
-        std::copy_n(actions.begin() + (size_t)i * A, A, actions.begin() + (size_t)keep * A);
-        terminated[keep] = terminated[i];
-      }
-      rewards[keep++] = pool.reward()[i];
-    }
-    if (keep > 0)
-      replay.insert_host(keep, prev_obs.data(), actions.data(), rewards.data(), next_obs.data(),
-                         terminated.data());
-    for (const FinishedEpisode& ep : pool.finished())
-      st.recent_return_sum += ep.ret, ++st.recent_episodes;
-    st.steps += N;
-
-    // ---- updates at the configured ratio once the warm-up is over
-    if (st.steps > c.warmup_steps) {
-      st.update_debt += N * c.updates_per_step;
-      while (st.update_debt >= 1.0) {
-        agent.update(replay);
-        ++st.updates;
-        st.update_debt -= 1.0;
-      }
-    }
+    loop.step();  // act, step the envs, insert, updates (trainer.h: sequential or overlapped)
 
     // ---- metrics (and the divergence check on them), progress, evaluation
     if (st.steps >= st.next_log || st.steps >= c.total_steps) {
@@ -453,9 +745,20 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
     return s;
   }
 
-  run_eval();  // the final evaluation
-  if (progress) std::fprintf(stderr, "\n");
-  checkpoint();  // the final checkpoint, so the run can be extended later
+  if (overlapped) {
+    // the final checkpoint keeps the last step's update block pending, as a mid-run one does,
+    // so an extended run continues exactly; the block then runs before the final evaluation
+    checkpoint();
+    loop.drain();
+    std::string bad = find_non_finite(agent, st.updates > 0, false);
+    if (!bad.empty()) diverged(bad);
+    run_eval();
+    if (progress) std::fprintf(stderr, "\n");
+  } else {
+    run_eval();  // the final evaluation
+    if (progress) std::fprintf(stderr, "\n");
+    checkpoint();  // the final checkpoint, so the run can be extended later
+  }
   fill();
   save_policy(agent, c, run_dir + "/policy.safetensors");
   nlohmann::json summary = {
@@ -471,6 +774,53 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
 }
 
 }  // namespace
+
+BenchTrainResult bench_train(const Config& c) {
+  const std::string device = resolve_device(c.device);
+  check_replay_fits(c, device);
+  std::unique_ptr<Backend> backend = make_backend(device, c.threads);
+  EnvPool pool(c.env_id, c.num_envs, c.seed, c.env_threads);
+  const int N = pool.size(), O = pool.spec().obs_dim, A = pool.spec().act_dim;
+  Agent agent(*backend, AgentSpec::from_config(c, O, A, N));
+  ReplayBuffer replay(*backend, replay_capacity(c), O, A);
+  DeviceArray<float> d_obs(*backend, (size_t)N * O), d_actions(*backend, (size_t)N * A);
+  HostRng warmup_rng(c.seed, kStreamWarmup);
+  BenchTrainResult r;
+  r.device = backend->name();
+  r.pipeline = resolve_pipeline(c.pipeline, backend->name());
+  r.warmup_steps = c.warmup_steps;
+  TrainerState st;
+  pool.reset();
+  StepLoop loop(c, r.pipeline == "overlapped", *backend, pool, agent, replay, d_obs.data(),
+                d_actions.data(), warmup_rng, st, &r.stages);
+  backend->synchronize();
+  auto t0 = Clock::now();
+  while (st.steps < c.total_steps) loop.step();
+  loop.drain();
+  backend->synchronize();
+  r.wall_seconds = std::max(1e-9, seconds_since(t0));
+  r.steps = st.steps;
+  r.updates = st.updates;
+  r.env_steps_per_second = r.steps / r.wall_seconds;
+  r.updates_per_second = r.updates / r.wall_seconds;
+  r.env_busy_fraction = r.stages.env_step / r.wall_seconds;
+  if (r.device != "cpu" && r.updates > 0) {
+    // GPU time of one update: blocks replayed back to back between two synchronisations
+    const double per_step = N * c.updates_per_step;
+    const int block = per_step >= 1.0 && per_step <= 65536.0 && per_step == std::floor(per_step)
+                          ? (int)per_step
+                          : 1;
+    const int reps = std::max(1, 200 / block);
+    agent.update(replay, block);  // the recording in use, warm
+    backend->synchronize();
+    auto t1 = Clock::now();
+    for (int i = 0; i < reps; ++i) agent.update(replay, block);
+    backend->synchronize();
+    double per_update = seconds_since(t1) / ((double)reps * block);
+    r.gpu_busy_fraction = std::min(1.0, per_update * r.updates / r.wall_seconds);
+  }
+  return r;
+}
 
 TrainSummary train(const Config& c, const std::string& run_dir, bool progress) {
   TrainOptions o;

@@ -50,6 +50,11 @@ struct Config {
   int64_t log_every = 1000;        // env steps between metrics lines
   int64_t checkpoint_every = 0;    // env steps between checkpoints (0 = only at the end)
   int threads = 0;                 // CPU worker threads (0 = one per core)
+  // loop shape (trainer.h): "sequential" (act, step envs, insert, update), "overlapped" (the
+  // update block for the previous step's data runs while the envs step: DESIGN.md section 7),
+  // or "auto" (overlapped on the CUDA backend, sequential on the CPU backend, where the update
+  // already uses every core)
+  std::string pipeline = "auto";
 
   /// The resolved configuration as JSON (the layout config files use).
   nlohmann::json to_json() const;

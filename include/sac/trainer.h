@@ -2,7 +2,37 @@
 // configured update-to-data ratio, periodic deterministic evaluation) and the run directory it
 // fills: config.json, metrics.jsonl, eval.csv, summary.json, policy.safetensors, checkpoints/.
 // A run stopped by a signal or a crash continues from its latest checkpoint with resume().
+//
+// Two loop shapes (train.pipeline), one batch step of N envs each:
+//   sequential  act (actor inference for all N envs in one call) -> step the envs -> insert the
+//               N transitions -> the updates owed at the ratio, on data that includes them.
+//   overlapped  act -> launch the update block owed for the PREVIOUS step's data -> step the
+//               envs while it runs -> wait for it -> insert. On CUDA the block is one recorded
+//               graph launch of N x ratio updates (asynchronous; when N x ratio is not a whole
+//               number, the count alternates, so it is that many launches of a one-update
+//               recording instead of a re-recording at every change): the host steps the envs
+//               and reads no device memory until the stream synchronisation before the insert
+//               (stream order alone would keep the insert behind the block). On the CPU
+//               backend the block runs on a dedicated thread, joined before the insert (the
+//               insert never overlaps the block's reads of the ring). So the updates lag the
+//               newest data by one batch step and the actions of step t come from a policy
+//               that has not yet learned from step t-1's data: deliberate (DESIGN.md section 7),
+//               and a different (equally deterministic, equally resumable) run than sequential.
+//               The updates owed for the last step run after the final checkpoint (which keeps
+//               them pending, so an extended run continues exactly), before the final
+//               evaluation and policy.safetensors. Both shapes do the same number of updates.
+//   auto        overlapped on the CUDA backend, sequential on the CPU backend (there the update
+//               already uses every core; overlapping only makes envs and update share them).
+// Evaluation (its own envs, stepped by env.threads threads) runs between batch steps with no
+// update block in flight, in both shapes: it stalls training for eval_episodes envs stepped to
+// the end of their episodes (up to max_episode_steps batched steps, one actor inference each).
+// For HalfCheetah-v5 (10 episodes of 1000 steps, 256x256 actor) that is about 0.5 s on a 2-core
+// CPU: ~0.5% of the 10,000 steps between evaluations at the CPU's ~100 env steps/s, but ~5% at
+// 1,000 env steps/s on a GPU. Overlapping it with the update block would need a second copy of
+// the actor and a second stream, which the Backend interface does not offer.
 #pragma once
+#include <cmath>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,6 +89,40 @@ Config resume_config(const std::string& run_dir, const std::vector<std::string>&
 /// bit-identical to the same run done in one go. Throws (before anything is written) when
 /// there is no checkpoint, it does not verify or does not match `config`.
 TrainSummary resume(const Config& config, const std::string& run_dir, const TrainOptions& options);
+
+/// The loop shape train.pipeline = `pipeline` gives on backend `device` ("cpu" or "cuda"):
+/// "sequential" or "overlapped". Throws ConfigError on an unknown value.
+std::string resolve_pipeline(const std::string& pipeline, const std::string& device);
+
+/// Host seconds spent in each stage of the loop, measured with steady_clock (the Backend has no
+/// event interface). On CUDA: `inference` is the launch of the actor, `copy` the obs upload and
+/// the action download (which waits for the actor, so it holds the actor's GPU time), `update`
+/// the launch of the update block only; its GPU time shows up where the host waits for it:
+/// `update_wait` in the overlapped loop (the synchronisation before the insert), `copy` in the
+/// sequential one. On the CPU backend `update` is the update's compute time (on the update
+/// thread in the overlapped loop, concurrently with `env_step`) and `update_wait` the time the
+/// loop waits for that thread. `insert` holds the transitions' assembly and the ring insert.
+struct StageTimes {
+  double inference = 0, copy = 0, env_step = 0, update = 0, update_wait = 0, insert = 0, eval = 0;
+};
+
+/// What bench_train() did and measured.
+struct BenchTrainResult {
+  std::string device, pipeline;
+  int64_t steps = 0, updates = 0, warmup_steps = 0;
+  double wall_seconds = 0, env_steps_per_second = 0, updates_per_second = 0;
+  double env_busy_fraction = 0;  // env_step / wall: the share of wall time the env threads step
+  /// CUDA only (NaN on CPU): updates x the GPU time of one update, measured after the loop by
+  /// timing blocks replayed back to back between two synchronisations, over the loop's wall
+  /// time. An estimate: without events the loop's own update blocks cannot be timed on the GPU.
+  double gpu_busy_fraction = NAN;
+  StageTimes stages;
+};
+
+/// Runs the training loop of `config` for config.total_steps env steps with no run directory,
+/// no evaluation, no checkpoints and no logs, timing each stage (`sac bench train`). The
+/// caller chooses the warm-up (the bench uses the batch size, so updates start at once).
+BenchTrainResult bench_train(const Config& config);
 
 /// Writes the actor of `agent` with what is needed to rebuild it as a safetensors policy file.
 void save_policy(Agent& agent, const Config& config, const std::string& path);

@@ -1,0 +1,91 @@
+// bench_train.cpp: `sac bench train --env ID --steps K --device cpu|cuda [--num-envs N]
+// [--threads T] [--env-threads T] [--updates-per-step R] [--pipeline auto|sequential|overlapped]
+// [--batch B] [--hidden 256,256] [--seed S] [--set key.path=value ...]`: the training loop
+// (trainer.h: bench_train()) for K env steps from the paper's defaults, with no run directory, no
+// evaluation and no checkpoints, and the warm-up shortened to the batch size so updates start at
+// once. Prints one JSON line: env_steps_per_second, updates_per_second, gpu_busy_fraction (CUDA
+// only, else null), env_busy_fraction, and the host seconds per stage (see StageTimes).
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "commands.h"
+#include "sac/config.h"
+#include "sac/trainer.h"
+
+namespace sac {
+
+int bench_train_main(const std::vector<std::string>& args) {
+  Config c;
+  bool steps_given = false, env_given = false;
+  std::vector<std::string> sets;
+  for (size_t i = 0; i < args.size(); ++i) {
+    auto value = [&]() -> std::string {
+      if (i + 1 >= args.size()) throw ConfigError("option " + args[i] + " needs a value");
+      return args[++i];
+    };
+    const std::string& a = args[i];
+    if (a == "--env") apply_override(c, "env.id=" + value()), env_given = true;
+    else if (a == "--steps") apply_override(c, "train.total_steps=" + value()), steps_given = true;
+    else if (a == "--device") apply_override(c, "device=" + value());
+    else if (a == "--num-envs") apply_override(c, "env.num_envs=" + value());
+    else if (a == "--threads") apply_override(c, "train.threads=" + value());
+    else if (a == "--env-threads") apply_override(c, "env.threads=" + value());
+    else if (a == "--updates-per-step") apply_override(c, "train.updates_per_step=" + value());
+    else if (a == "--pipeline") apply_override(c, "train.pipeline=" + value());
+    else if (a == "--batch") apply_override(c, "sac.batch_size=" + value());
+    else if (a == "--hidden") apply_override(c, "sac.hidden=[" + value() + "]");
+    else if (a == "--seed") apply_override(c, "train.seed=" + value());
+    else if (a == "--set") sets.push_back(value());
+    else throw ConfigError("unknown option '" + a + "' for 'sac bench train'");
+  }
+  if (!env_given) throw ConfigError("sac bench train needs --env ID");
+  if (!steps_given) throw ConfigError("sac bench train needs --steps K");
+  for (const std::string& s : sets) apply_override(c, s);
+  // updates start as soon as one batch is in the ring; nothing is evaluated or written
+  c.warmup_steps = c.batch_size;
+  c.eval_episodes = 0;
+  c.checkpoint_every = 0;
+  validate(c);
+
+  BenchTrainResult r = bench_train(c);
+  auto nullable = [](double x) { return std::isnan(x) ? nlohmann::json() : nlohmann::json(x); };
+  const StageTimes& t = r.stages;
+  nlohmann::json out = {
+      {"bench", "train"},
+      {"env", c.env_id},
+      {"device", r.device},
+      {"pipeline", r.pipeline},
+      {"num_envs", c.num_envs},
+      {"threads", r.device == "cpu" ? (c.threads > 0 ? c.threads
+                                                     : (int)std::thread::hardware_concurrency())
+                                    : 0},
+      {"env_threads", c.env_threads},
+      {"updates_per_step", c.updates_per_step},
+      {"batch", c.batch_size},
+      {"hidden", c.hidden},
+      {"warmup_steps", r.warmup_steps},
+      {"steps", r.steps},
+      {"updates", r.updates},
+      {"wall_seconds", r.wall_seconds},
+      {"env_steps_per_second", r.env_steps_per_second},
+      {"updates_per_second", r.updates_per_second},
+      {"gpu_busy_fraction", nullable(r.gpu_busy_fraction)},
+      {"env_busy_fraction", r.env_busy_fraction},
+      {"stages_seconds",
+       {{"inference", t.inference},
+        {"copy", t.copy},
+        {"env_step", t.env_step},
+        {"update", t.update},
+        {"update_wait", t.update_wait},
+        {"insert", t.insert},
+        {"eval", t.eval}}},
+  };
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
+}
+
+}  // namespace sac

@@ -1,0 +1,363 @@
+// test_pipeline.cpp: the overlapped training loop (trainer.h, DESIGN.md section 7) on the CPU
+// backend, where its update block runs on a thread of its own while the envs step.
+//   - it does the steps and the updates the ratio owes (the same count as the sequential loop),
+//     with N = 1 and 4 envs and ratios 1 and 0.25
+//   - two runs give byte-identical policy files; the sequential loop gives a different one (the
+//     updates lag the data by one step), and "auto" is the sequential loop on the CPU
+//   - a stopped overlapped run resumes byte-identical to one done in one go
+//   - `sac bench train` prints its JSON fields with sane values; bad pipeline values are refused
+// Run: sac_tests --gtest_filter='Pipeline*'
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "checkpoint.h"
+#include "sac/config.h"
+#include "sac/safetensors.h"
+#include "sac/trainer.h"
+#include "test_util.h"
+
+namespace sac {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string fresh_dir(const std::string& name) {
+  std::string dir = testing::TempDir() + "sac_pipeline_" + name + "_" + std::to_string(::getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// the small Pendulum run of these tests
+Config small_config(int64_t total_steps, const std::string& pipeline,
+                    std::vector<std::string> extra = {}) {
+  std::vector<std::string> o = {"env.id=Pendulum-v1",
+                                "sac.hidden=[32,32]",
+                                "sac.batch_size=32",
+                                "train.warmup_steps=64",
+                                "train.eval_episodes=0",
+                                "train.log_every=100",
+                                "device=cpu",
+                                "train.threads=2",
+                                "train.seed=5",
+                                "train.pipeline=" + pipeline,
+                                "train.total_steps=" + std::to_string(total_steps)};
+  o.insert(o.end(), extra.begin(), extra.end());
+  return load_config("", o);
+}
+
+TrainOptions quiet() {
+  TrainOptions o;
+  o.progress = false;
+  return o;
+}
+
+// env steps and updates a run of `total` steps in batches of n envs owes, computed apart from
+// the trainer: updates start once more than `warmup` steps are done, n * ratio per batch step
+struct Counts {
+  int64_t steps = 0, updates = 0;
+};
+Counts expected_counts(int64_t total, int n, double ratio, int64_t warmup) {
+  Counts c;
+  double debt = 0;
+  while (c.steps < total) {
+    c.steps += n;
+    if (c.steps > warmup) {
+      debt += n * ratio;
+      while (debt >= 1.0) ++c.updates, debt -= 1.0;
+    }
+  }
+  return c;
+}
+
+// ---------------------------------------------------------------------------------------------
+// counts, determinism, and the one-step lag
+
+struct CountCase {
+  const char* name;
+  int num_envs;
+  double ratio;
+  std::vector<std::string> extra;
+};
+
+void PrintTo(const CountCase& c, std::ostream* os) {
+  *os << c.name << ": " << c.num_envs << " envs, ratio " << c.ratio;
+}
+
+class PipelineOverlapped : public testing::TestWithParam<CountCase> {};
+
+TEST_P(PipelineOverlapped, CountsAreTheRatiosAndRunsAreDeterministic) {
+  const CountCase& cc = GetParam();
+  std::string dir = fresh_dir(cc.name);
+  std::vector<std::string> extra = {"env.num_envs=" + std::to_string(cc.num_envs),
+                                    "train.updates_per_step=" + std::to_string(cc.ratio)};
+  extra.insert(extra.end(), cc.extra.begin(), cc.extra.end());
+  const int64_t total = 600;
+  Counts want = expected_counts(total, cc.num_envs, cc.ratio, 64);
+  ASSERT_GT(want.updates, 100);
+
+  TrainSummary a = train(small_config(total, "overlapped", extra), dir + "/a", quiet());
+  TrainSummary b = train(small_config(total, "overlapped", extra), dir + "/b", quiet());
+  TrainSummary seq = train(small_config(total, "sequential", extra), dir + "/seq", quiet());
+  for (const TrainSummary* s : {&a, &b, &seq}) {
+    EXPECT_EQ(s->steps, want.steps);
+    EXPECT_EQ(s->updates, want.updates);
+    EXPECT_FALSE(s->interrupted);
+  }
+  std::string pa = read_bytes(dir + "/a/policy.safetensors");
+  ASSERT_FALSE(pa.empty());
+  EXPECT_TRUE(pa == read_bytes(dir + "/b/policy.safetensors"))
+      << "two overlapped runs of one config gave different policies";
+  EXPECT_FALSE(pa == read_bytes(dir + "/seq/policy.safetensors"))
+      << "the overlapped loop gave the sequential loop's policy: its updates do not lag";
+
+  // the run directory is the sequential loop's: summary, metrics, config with the setting
+  std::ifstream summary_file(dir + "/a/summary.json");
+  nlohmann::json summary = nlohmann::json::parse(summary_file);
+  EXPECT_EQ(summary["steps"], want.steps);
+  EXPECT_EQ(summary["updates"], want.updates);
+  std::ifstream config_file(dir + "/a/config.json");
+  nlohmann::json config = nlohmann::json::parse(config_file);
+  EXPECT_EQ(config["train"]["pipeline"], "overlapped");
+  std::ifstream metrics(dir + "/a/metrics.jsonl");
+  int lines = 0;
+  for (std::string l; std::getline(metrics, l); ++lines) {
+    nlohmann::json j = nlohmann::json::parse(l);
+    // at a log line the block owed for that step's data has not run yet
+    int64_t owed = expected_counts(j["step"].get<int64_t>(), cc.num_envs, cc.ratio, 64).updates;
+    int64_t last = j["step"].get<int64_t>() - cc.num_envs;
+    int64_t owed_before = last > 0 ? expected_counts(last, cc.num_envs, cc.ratio, 64).updates : 0;
+    EXPECT_EQ(j["updates"].get<int64_t>(), owed_before) << l;
+    EXPECT_LE(j["updates"].get<int64_t>(), owed) << l;
+  }
+  EXPECT_EQ(lines, 6);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Pipeline, PipelineOverlapped,
+    testing::Values(CountCase{"envs1_ratio1", 1, 1.0, {}},
+                    CountCase{"envs4_ratio1", 4, 1.0, {"env.threads=2"}},
+                    CountCase{"envs1_ratio025", 1, 0.25, {}},
+                    CountCase{"envs4_ratio025", 4, 0.25,
+                              {"train.eval_every=200", "train.eval_episodes=2"}}),
+    [](const testing::TestParamInfo<CountCase>& i) { return std::string(i.param.name); });
+
+TEST(PipelineAuto, IsTheSequentialLoopOnTheCpu) {
+  EXPECT_EQ(resolve_pipeline("auto", "cpu"), "sequential");
+  EXPECT_EQ(resolve_pipeline("auto", "cuda"), "overlapped");
+  EXPECT_EQ(resolve_pipeline("sequential", "cuda"), "sequential");
+  EXPECT_EQ(resolve_pipeline("overlapped", "cpu"), "overlapped");
+  EXPECT_THROW(resolve_pipeline("fast", "cpu"), ConfigError);
+  std::string dir = fresh_dir("auto");
+  train(small_config(300, "auto"), dir + "/auto", quiet());
+  train(small_config(300, "sequential"), dir + "/seq", quiet());
+  // the same weights (the files' config metadata differ in the setting itself)
+  SafetensorsFile a = SafetensorsFile::load(dir + "/auto/policy.safetensors");
+  SafetensorsFile s = SafetensorsFile::load(dir + "/seq/policy.safetensors");
+  ASSERT_EQ(a.tensors.size(), s.tensors.size());
+  ASSERT_GE(a.tensors.size(), 4u);
+  for (const auto& [name, t] : a.tensors) {
+    auto it = s.tensors.find(name);
+    ASSERT_NE(it, s.tensors.end()) << name;
+    EXPECT_TRUE(t.bytes == it->second.bytes) << name;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// resume
+
+// the checkpoint tensors that must match (as in test_checkpoint.cpp: not the evaluation and log
+// bookkeeping, which an extra evaluation at the stop point changes)
+bool compared(const std::string& name) {
+  if (name.rfind("eval_pool.", 0) == 0) return false;
+  if (name.rfind("trainer.", 0) != 0) return true;
+  return name == "trainer.steps" || name == "trainer.updates" || name == "trainer.update_debt" ||
+         name == "trainer.warmup_rng_counter";
+}
+
+void expect_same_tensors(const std::string& a_path, const std::string& b_path, size_t min) {
+  SafetensorsFile a = SafetensorsFile::load(a_path), b = SafetensorsFile::load(b_path);
+  size_t n = 0;
+  for (const auto& [name, t] : a.tensors) {
+    if (!compared(name)) continue;
+    ++n;
+    auto it = b.tensors.find(name);
+    ASSERT_NE(it, b.tensors.end()) << name << " missing in " << b_path;
+    EXPECT_TRUE(t.bytes == it->second.bytes) << "tensor " << name << " differs";
+  }
+  EXPECT_GE(n, min);
+}
+
+struct ResumeCase {
+  const char* name;
+  std::vector<std::string> extra;
+  int64_t stop, total;
+};
+
+void PrintTo(const ResumeCase& c, std::ostream* os) {
+  *os << c.name << ": stop at " << c.stop << ", resume to " << c.total;
+}
+
+class PipelineResume : public testing::TestWithParam<ResumeCase> {};
+
+TEST_P(PipelineResume, StopAndResumeIsByteIdenticalToOneRun) {
+  const ResumeCase& rc = GetParam();
+  std::string dir = fresh_dir(std::string("resume_") + rc.name);
+  TrainSummary one = train(small_config(rc.total, "overlapped", rc.extra), dir + "/one", quiet());
+  TrainSummary first = train(small_config(rc.stop, "overlapped", rc.extra), dir + "/two", quiet());
+  EXPECT_EQ(first.steps, rc.stop);
+  // the loop shape changes what the run computes: it cannot change on resume
+  EXPECT_THROW(resume_config(dir + "/two", {"train.pipeline=sequential"}), ConfigError);
+  Config more = resume_config(dir + "/two", {"train.total_steps=" + std::to_string(rc.total)});
+  TrainSummary second = resume(more, dir + "/two", quiet());
+  EXPECT_EQ(second.resumed_from, rc.stop);
+  EXPECT_EQ(second.steps, one.steps);
+  EXPECT_EQ(second.updates, one.updates);
+  EXPECT_TRUE(read_bytes(dir + "/one/policy.safetensors") ==
+              read_bytes(dir + "/two/policy.safetensors"))
+      << "policy files differ";
+  CheckpointFiles a = latest_checkpoint(dir + "/one/checkpoints");
+  CheckpointFiles b = latest_checkpoint(dir + "/two/checkpoints");
+  ASSERT_EQ(a.step, one.steps);
+  ASSERT_EQ(b.step, one.steps);
+  expect_same_tensors(a.main, b.main, 20);
+  expect_same_tensors(a.replay, b.replay, 8);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Pipeline, PipelineResume,
+    testing::Values(ResumeCase{"warmup", {}, 40, 500},
+                    ResumeCase{"envs1", {"train.checkpoint_every=150"}, 300, 700},
+                    ResumeCase{"envs3_ratio",
+                               {"env.num_envs=3", "train.updates_per_step=0.5",
+                                "train.eval_episodes=2", "train.eval_every=300"},
+                               501,
+                               900}),
+    [](const testing::TestParamInfo<ResumeCase>& i) { return std::string(i.param.name); });
+
+// ---------------------------------------------------------------------------------------------
+// config and `sac bench train`
+
+TEST(PipelineConfig, BadValuesAreRefusedNamingTheKey) {
+  Config c;
+  EXPECT_EQ(c.pipeline, "auto");
+  for (const char* bad : {"train.pipeline=fast", "train.pipeline=3", "train.pipeline=[1]"}) {
+    try {
+      apply_override(c, bad);
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("train.pipeline"), std::string::npos) << e.what();
+    }
+  }
+  for (const char* good : {"overlapped", "sequential", "auto"}) {
+    apply_override(c, std::string("train.pipeline=") + good);
+    EXPECT_EQ(c.pipeline, good);
+    Config back = config_from_json_text(c.to_json().dump(), "roundtrip");
+    EXPECT_EQ(back.pipeline, good);
+  }
+}
+
+struct CliRun {
+  int exit_code;
+  std::string output;
+};
+
+CliRun run_sac(const std::string& args) {
+  std::string cmd = std::string(SAC_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(PipelineBench, TrainPrintsItsFiguresAsOneJsonLine) {
+  struct Case {
+    std::string pipeline, resolved;
+    int num_envs;
+  } cases[] = {{"overlapped", "overlapped", 2}, {"sequential", "sequential", 1},
+               {"auto", "sequential", 3}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.pipeline);
+    CliRun r = run_sac("bench train --env Pendulum-v1 --steps 400 --device cpu --threads 2 "
+                       "--hidden 32,32 --batch 32 --num-envs " + std::to_string(c.num_envs) +
+                       " --pipeline " + c.pipeline);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    ASSERT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+    nlohmann::json j = nlohmann::json::parse(r.output);
+    Counts want = expected_counts(400, c.num_envs, 1.0, 32);
+    EXPECT_EQ(j["pipeline"], c.resolved);
+    EXPECT_EQ(j["device"], "cpu");
+    EXPECT_EQ(j["warmup_steps"], 32);  // the batch size
+    EXPECT_EQ(j["steps"], want.steps);
+    EXPECT_EQ(j["updates"], want.updates);
+    double wall = j["wall_seconds"].get<double>();
+    EXPECT_GT(wall, 0);
+    EXPECT_NEAR(j["env_steps_per_second"].get<double>(), want.steps / wall,
+                1e-6 * want.steps / wall);
+    EXPECT_NEAR(j["updates_per_second"].get<double>(), want.updates / wall,
+                1e-6 * want.updates / wall);
+    EXPECT_TRUE(j["gpu_busy_fraction"].is_null()) << r.output;
+    double env_busy = j["env_busy_fraction"].get<double>();
+    EXPECT_GT(env_busy, 0.0);
+    EXPECT_LE(env_busy, 1.0);
+    const nlohmann::json& t = j["stages_seconds"];
+    for (const char* k :
+         {"inference", "copy", "env_step", "update", "update_wait", "insert", "eval"}) {
+      ASSERT_TRUE(t.contains(k)) << k;
+      EXPECT_GE(t[k].get<double>(), 0.0) << k;
+    }
+    EXPECT_EQ(t["eval"].get<double>(), 0.0);
+    EXPECT_GT(t["inference"].get<double>(), 0.0);
+    EXPECT_GT(t["update"].get<double>(), 0.0);
+    EXPECT_NEAR(env_busy, t["env_step"].get<double>() / wall, 1e-9);
+    // the calling thread's stages fit in the wall time; in the overlapped loop the update runs
+    // on its own thread, concurrently with env_step, and the loop waits for it in update_wait
+    double host = t["inference"].get<double>() + t["copy"].get<double>() +
+                  t["env_step"].get<double>() + t["insert"].get<double>() +
+                  t["update_wait"].get<double>();
+    if (c.resolved == "sequential") {
+      host += t["update"].get<double>();
+      EXPECT_EQ(t["update_wait"].get<double>(), 0.0);
+    } else {
+      EXPECT_GT(t["update_wait"].get<double>(), 0.0);
+      EXPECT_LE(t["update"].get<double>(), wall * 1.01);
+    }
+    EXPECT_LE(host, wall * 1.01);
+  }
+}
+
+TEST(PipelineBench, BadInputExitsWithOneMessage) {
+  struct Case {
+    std::string args, expect;
+  } cases[] = {
+      {"bench train --env Pendulum-v1 --steps 100 --device cpu --pipeline fast", "train.pipeline"},
+      {"bench train --env Pendulum-v1 --device cpu", "--steps"},
+      {"bench train --steps 100 --device cpu", "--env"},
+      {"bench train --env NoSuchTask-v0 --steps 100 --device cpu", "NoSuchTask-v0"},
+      {"bench train --env Pendulum-v1 --steps 100 --bogus 1", "--bogus"},
+      {"train --set train.pipeline=fast --run-dir /nonexistent/never", "train.pipeline"},
+  };
+  for (const Case& c : cases) {
+    CliRun r = run_sac(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.expect), std::string::npos) << c.args << "\n" << r.output;
+  }
+}
+
+}  // namespace
+}  // namespace sac
