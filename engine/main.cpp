@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bench_update.h"
+#include "cli_args.h"
 #include "commands.h"
 #include "sac/config.h"
 #include "sac/env.h"
@@ -25,6 +26,8 @@
 namespace {
 
 using sac::ConfigError;
+using sac::option_value;
+using sac::parse_int;
 
 constexpr const char* kUsage =
     "usage:\n"
@@ -37,26 +40,6 @@ constexpr const char* kUsage =
     "  sac plot RUN_DIR... -o curves.svg [--title T]\n"
     "  sac bench train --env ID --steps K --device cpu|cuda [--num-envs N] [--pipeline P]\n"
     "  sac bench update --env ID --batch B --device cpu|cuda [--threads T] [--seconds S]\n";
-
-// takes the value of option args[i], advancing i
-std::string option_value(const std::vector<std::string>& args, size_t& i) {
-  if (i + 1 >= args.size()) throw ConfigError("option " + args[i] + " needs a value");
-  return args[++i];
-}
-
-int64_t parse_int(const std::string& what, const std::string& text, int64_t lo, int64_t hi) {
-  size_t used = 0;
-  long long v = 0;
-  try {
-    v = std::stoll(text, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (used != text.size() || text.empty() || v < lo || v > hi)
-    throw ConfigError(what + " must be an integer in [" + std::to_string(lo) + ", " +
-                      std::to_string(hi) + "], got '" + text + "'");
-  return v;
-}
 
 int cmd_train(const std::vector<std::string>& args) {
   std::string config_path, run_dir, resume_dir;

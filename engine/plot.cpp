@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_args.h"
 #include "commands.h"
 #include "sac/config.h"
 #include "sac/safetensors.h"
@@ -64,11 +65,6 @@ struct Curves {
   std::vector<std::vector<double>> per_run;  // [run][point]
   bool interpolated = false;
 };
-
-std::string option_value(const std::vector<std::string>& args, size_t& i) {
-  if (i + 1 >= args.size()) throw ConfigError("option " + args[i] + " needs a value");
-  return args[++i];
-}
 
 bool is_dir(const std::string& path) {
   struct stat st;

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_args.h"
 #include "commands.h"
 #include "sac/backend.h"
 #include "sac/config.h"
@@ -38,25 +39,6 @@ namespace {
 
 constexpr uint64_t kResetStream = 0;   // reset noise, as env 0 of a pool seeded `seed`
 constexpr uint64_t kActionStream = 1;  // random-policy actions
-
-std::string option_value(const std::vector<std::string>& args, size_t& i) {
-  if (i + 1 >= args.size()) throw ConfigError("option " + args[i] + " needs a value");
-  return args[++i];
-}
-
-int64_t parse_int(const std::string& what, const std::string& text, int64_t lo, int64_t hi) {
-  size_t used = 0;
-  long long v = 0;
-  try {
-    v = std::stoll(text, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (text.empty() || used != text.size() || v < lo || v > hi)
-    throw ConfigError(what + " must be an integer in [" + std::to_string(lo) + ", " +
-                      std::to_string(hi) + "], got '" + text + "'");
-  return v;
-}
 
 // one JSON line built in a reused string
 class JsonLine {
