@@ -1,18 +1,27 @@
 // bench_env.cpp: `sac bench env --env ID --num-envs N --threads T --steps K [--warmup W]
 // [--seed S]`. Measures, in one run (DESIGN.md section 10):
 //   (a) the env pool: N envs on T threads, uniform random actions (pregenerated, so drawing
-//       them is not timed), K batch steps after W warm-up steps -> env_steps_per_second;
-//   (b) one core's raw rate: a single mjData of the task's model, frame_skip mj_step calls
-//       (+ mj_rnePostConstraint when the task computes contact forces) per env step with random
-//       ctrl; no pool, no observation, no reward. To compare like with like, the raw loop
-//       resets to qpos0 every `raw_reset_every` env steps: the pool's mean episode length in
-//       (a) (legged tasks fall quickly under random actions, and a robot lying on the floor is a
-//       different, contact-heavy regime), else the task's max_episode_steps. Tasks without
-//       MuJoCo (Pendulum-v1) use env->step directly. It runs for the same per-thread work as
-//       (a), K * N / T env steps, stopped after kRawMaxSeconds.
-// Prints one JSON line: env, num_envs, threads, steps, env_steps_per_second,
+//       them is not timed), K batch steps after W warm-up steps -> env_steps_per_second. This
+//       is everything a batch step costs: action scaling, physics, observation, reward,
+//       termination, auto-resets and the threads' hand-offs.
+//   (b) one core's raw physics rate: a single mjData of the task's model, frame_skip mj_step
+//       calls (+ mj_rnePostConstraint when the task computes contact forces) per env step with
+//       random ctrl from a pregenerated table; no pool, no observation, no reward. To step the
+//       same regime as (a), the state goes back to qpos0 (qvel 0, no noise) every
+//       `raw_reset_every` env steps: the pool's mean episode length in (a) (legged tasks fall
+//       quickly under random actions, and a robot lying on the floor is a different,
+//       contact-heavy regime), else the task's max_episode_steps. Those resets
+//       (reset_mujoco_data + mj_forward) are NOT timed: the raw rate is physics only, so the
+//       pool has to pay its resets, observations and threading out of the gap to it. Their
+//       mean cost is reported as raw_reset_microseconds. Tasks without MuJoCo (Pendulum-v1)
+//       use env->step, with env->reset likewise untimed. The raw loop runs for the same
+//       per-thread work as (a), K * N / T env steps, stopped after kRawMaxSeconds of timed work.
+// (a) and (b) alternate in R rounds (--rounds, default 4; each a 1/R share of both), so a
+// shared machine's changing load hits both alike; round_efficiency lists each round's ratio.
+// Usage: sac bench env --env ID [--num-envs N] [--threads T] [--steps K] [--warmup W] [--seed S]
+//        [--rounds R]. Prints one JSON line: env, num_envs, threads, steps, env_steps_per_second,
 // raw_steps_per_second_per_core, efficiency = env_steps_per_second / (threads * raw), and the
-// details (seconds, mean episode length, raw_reset_every, contact_forces, pinned).
+// details (seconds, mean episode length, raw_reset_every, raw_includes, contact_forces, pinned).
 #include <mujoco/mujoco.h>
 
 #include <algorithm>
@@ -21,6 +30,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -86,83 +96,131 @@ bool probe_contact_forces(const std::string& id) {
   return false;
 }
 
-struct RawResult {
-  double steps_per_second = 0;
-  int64_t steps = 0;
+// (b): one core's raw rate. Env steps run in timed segments of at most reset_every steps; the
+// reset between segments is timed separately and not counted. Kept across the rounds, so the
+// episode position carries over from one round to the next.
+class RawLoop {
+ public:
+  // `steps(k, n)` does env steps k .. k+n-1; `reset()` puts the state back to the start
+  RawLoop(std::function<void(int64_t, int64_t)> steps, std::function<void()> reset)
+      : m_steps(std::move(steps)), m_reset(std::move(reset)) {
+    m_reset();
+  }
+
+  // n more env steps, with a reset whenever reset_every steps have passed since the last;
+  // stops early once this call has timed max_seconds
+  void run(int64_t n, int reset_every, double max_seconds) {
+    double timed = 0;
+    while (n > 0 && timed <= max_seconds) {
+      if (m_since_reset >= reset_every) {
+        auto r0 = Clock::now();
+        m_reset();
+        reset_seconds += seconds_since(r0);
+        ++resets;
+        m_since_reset = 0;
+      }
+      int64_t segment = std::min<int64_t>(n, reset_every - m_since_reset);
+      auto t0 = Clock::now();
+      m_steps(steps, segment);
+      double secs = seconds_since(t0);
+      timed += secs;
+      seconds += secs;
+      steps += segment;
+      m_since_reset += (int)segment;
+      n -= segment;
+    }
+  }
+
+  int64_t steps = 0;          // env steps done (timed)
+  double seconds = 0;         // their time
+  int64_t resets = 0;         // untimed resets
+  double reset_seconds = 0;   // the resets' time
+
+ private:
+  std::function<void(int64_t, int64_t)> m_steps;
+  std::function<void()> m_reset;
+  int m_since_reset = 0;
 };
 
-// (b) for a MuJoCo task: frame_skip mj_step calls per env step on one mjData, random ctrl
-RawResult raw_mujoco(const MujocoEnv& env, bool contact_forces, int64_t target, int reset_every,
-                     uint64_t seed) {
-  const mjModel* m = env.model();
-  const int nu = m->nu, fs = env.frame_skip();
-  mjData* d = mj_makeData(m);
-  if (!d) throw std::runtime_error("mj_makeData failed");
-  // a table of random ctrl vectors U(ctrlrange), drawn before timing
-  constexpr int kCtrlRows = 1024;
-  std::vector<double> ctrl((size_t)kCtrlRows * nu);
-  HostRng rng(seed, kActionStream + 1);
-  for (int r = 0; r < kCtrlRows; ++r)
-    for (int j = 0; j < nu; ++j)
-      ctrl[(size_t)r * nu + j] = rng.uniform(m->actuator_ctrlrange[2 * j], m->actuator_ctrlrange[2 * j + 1]);
-
-  mj_resetData(m, d);
-  mj_forward(m, d);
-  RawResult res;
-  auto t0 = Clock::now();
-  int ep = 0;
-  for (int64_t k = 0; k < target; ++k) {
-    const double* c = ctrl.data() + (size_t)(k % kCtrlRows) * nu;
-    for (int j = 0; j < nu; ++j) d->ctrl[j] = c[j];
-    for (int s = 0; s < fs; ++s) mj_step(m, d);
-    if (contact_forces) mj_rnePostConstraint(m, d);
-    if (++ep >= reset_every) {
-      mj_resetData(m, d);
-      mj_forward(m, d);
-      ep = 0;
-    }
-    res.steps = k + 1;
-    if ((k & 31) == 31 && seconds_since(t0) > kRawMaxSeconds) break;
+// (b) for a MuJoCo task: frame_skip mj_step calls per env step on one mjData, random ctrl from a
+// table U(ctrlrange) drawn before timing; reset = the env's reset without noise
+class RawMujoco {
+ public:
+  RawMujoco(const MujocoEnv& env, bool contact_forces, uint64_t seed)
+      : m_model(env.model()), m_frame_skip(env.frame_skip()), m_contact_forces(contact_forces) {
+    const mjModel* m = m_model;
+    m_data = mj_makeData(m);
+    if (!m_data) throw std::runtime_error("mj_makeData failed");
+    HostRng rng(seed, kActionStream + 1);
+    m_ctrl.resize((size_t)kRows * m->nu);
+    for (int r = 0; r < kRows; ++r)
+      for (int j = 0; j < m->nu; ++j)
+        m_ctrl[(size_t)r * m->nu + j] =
+            rng.uniform(m->actuator_ctrlrange[2 * j], m->actuator_ctrlrange[2 * j + 1]);
   }
-  double secs = seconds_since(t0);
-  mj_deleteData(d);
-  res.steps_per_second = res.steps / secs;
-  return res;
-}
+  ~RawMujoco() { mj_deleteData(m_data); }
+  RawMujoco(const RawMujoco&) = delete;
+  RawMujoco& operator=(const RawMujoco&) = delete;
 
-// (b) for a task without MuJoCo: env->step on one env, random actions, reset every reset_every
-RawResult raw_env(const std::string& id, int64_t target, int reset_every, uint64_t seed) {
-  std::unique_ptr<Env> env = make_env(id);
-  const EnvSpec& spec = env->spec();
-  const int A = spec.act_dim;
-  constexpr int kRows = 1024;
-  std::vector<double> actions((size_t)kRows * A), obs(spec.obs_dim);
-  HostRng rng(seed, kActionStream + 1), reset_rng(seed, 0);
-  for (int r = 0; r < kRows; ++r)
-    for (int j = 0; j < A; ++j)
-      actions[(size_t)r * A + j] = rng.uniform(spec.action_low[j], spec.action_high[j]);
-  env->reset(reset_rng, obs.data());
-  RawResult res;
-  auto t0 = Clock::now();
-  int ep = 0;
-  for (int64_t k = 0; k < target; ++k) {
-    env->step(actions.data() + (size_t)(k % kRows) * A, obs.data());
-    if (++ep >= reset_every) {
-      env->reset(reset_rng, obs.data());
-      ep = 0;
+  void steps(int64_t k, int64_t n) {
+    const mjModel* m = m_model;
+    const int nu = m->nu;
+    for (int64_t end = k + n; k < end; ++k) {
+      const double* c = m_ctrl.data() + (size_t)(k % kRows) * nu;
+      for (int j = 0; j < nu; ++j) m_data->ctrl[j] = c[j];
+      for (int s = 0; s < m_frame_skip; ++s) mj_step(m, m_data);
+      if (m_contact_forces) mj_rnePostConstraint(m, m_data);
     }
-    res.steps = k + 1;
-    if ((k & 31) == 31 && seconds_since(t0) > kRawMaxSeconds) break;
   }
-  res.steps_per_second = res.steps / seconds_since(t0);
-  return res;
-}
+
+  void reset() {
+    reset_mujoco_data(m_model, m_data);  // mj_resetData's state, qpos = qpos0
+    mj_forward(m_model, m_data);
+  }
+
+ private:
+  static constexpr int kRows = 1024;
+  const mjModel* m_model;
+  mjData* m_data = nullptr;
+  int m_frame_skip;
+  bool m_contact_forces;
+  std::vector<double> m_ctrl;
+};
+
+// (b) for a task without MuJoCo: env->step on one env with random actions; env->reset
+class RawEnv {
+ public:
+  RawEnv(const std::string& id, uint64_t seed)
+      : m_env(make_env(id)), m_reset_rng(seed, 0) {
+    const EnvSpec& spec = m_env->spec();
+    HostRng rng(seed, kActionStream + 1);
+    m_actions.resize((size_t)kRows * spec.act_dim);
+    for (int r = 0; r < kRows; ++r)
+      for (int j = 0; j < spec.act_dim; ++j)
+        m_actions[(size_t)r * spec.act_dim + j] = rng.uniform(spec.action_low[j], spec.action_high[j]);
+    m_obs.resize(spec.obs_dim);
+  }
+
+  void steps(int64_t k, int64_t n) {
+    const int A = m_env->spec().act_dim;
+    for (int64_t end = k + n; k < end; ++k)
+      m_env->step(m_actions.data() + (size_t)(k % kRows) * A, m_obs.data());
+  }
+
+  void reset() { m_env->reset(m_reset_rng, m_obs.data()); }
+
+ private:
+  static constexpr int kRows = 1024;
+  std::unique_ptr<Env> m_env;
+  HostRng m_reset_rng;
+  std::vector<double> m_actions, m_obs;
+};
 
 }  // namespace
 
 int bench_env_main(const std::vector<std::string>& args) {
   std::string env_id;
-  int num_envs = 64, threads = 1;
+  int num_envs = 64, threads = 1, rounds = 4;
   int64_t steps = 2000, warmup = 50;
   uint64_t seed = 1;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -172,6 +230,7 @@ int bench_env_main(const std::vector<std::string>& args) {
     else if (args[i] == "--steps") steps = parse_int("--steps", option_value(args, i), 1, 100000000);
     else if (args[i] == "--warmup") warmup = parse_int("--warmup", option_value(args, i), 0, 100000000);
     else if (args[i] == "--seed") seed = (uint64_t)parse_int("--seed", option_value(args, i), 0, (int64_t)1 << 53);
+    else if (args[i] == "--rounds") rounds = (int)parse_int("--rounds", option_value(args, i), 1, 1000);
     else throw ConfigError("unknown argument '" + args[i] + "' for 'sac bench env'");
   }
   if (env_id.empty()) throw ConfigError("sac bench env needs --env ID (see 'sac envs')");
@@ -181,40 +240,79 @@ int bench_env_main(const std::vector<std::string>& args) {
   } catch (const std::invalid_argument& e) {
     throw ConfigError(e.what());
   }
+  rounds = (int)std::min<int64_t>(rounds, steps);
 
   // ---- (a) the pool
   EnvPool pool(env_id, num_envs, seed, threads);
-  const int N = pool.size(), A = pool.spec().act_dim;
+  const int N = pool.size(), A = pool.spec().act_dim, T = pool.threads();
   std::vector<float> actions((size_t)kActionTables * N * A);
   HostRng rng(seed, kActionStream);
   for (float& a : actions) a = (float)rng.uniform(-1.0, 1.0);
   auto batch = [&](int64_t k) { return actions.data() + (size_t)(k % kActionTables) * N * A; };
 
+  // ---- (b) one core, raw
+  bool contact_forces = false;
+  std::unique_ptr<RawMujoco> raw_mj;
+  std::unique_ptr<RawEnv> raw_env;
+  std::unique_ptr<RawLoop> raw;
+  std::string raw_includes;
+  if (auto* mj = dynamic_cast<MujocoEnv*>(probe.get())) {
+    contact_forces = probe_contact_forces(env_id);
+    raw_mj = std::make_unique<RawMujoco>(*mj, contact_forces, seed);
+    raw = std::make_unique<RawLoop>([&](int64_t k, int64_t n) { raw_mj->steps(k, n); },
+                                    [&] { raw_mj->reset(); });
+    raw_includes = "one mjData on one core; timed: per env step, random ctrl written, " +
+                   std::to_string(mj->frame_skip()) + " x mj_step" +
+                   (contact_forces ? " + mj_rnePostConstraint" : "") +
+                   "; not timed: the reset to qpos0 (reset_mujoco_data + mj_forward) every "
+                   "raw_reset_every env steps";
+  } else {
+    raw_env = std::make_unique<RawEnv>(env_id, seed);
+    raw = std::make_unique<RawLoop>([&](int64_t k, int64_t n) { raw_env->steps(k, n); },
+                                    [&] { raw_env->reset(); });
+    raw_includes = "one env on one core; timed: env step (physics, observation, reward); not "
+                   "timed: env reset every raw_reset_every env steps";
+  }
+
+  // The two are measured in alternating rounds, (a) then (b), so that both see the same load
+  // on a shared machine. (b) does K * N / T env steps in all (the per-thread work of (a)),
+  // resetting at the pool's mean episode length so far, else at max_episode_steps.
   pool.reset();
-  for (int64_t k = 0; k < warmup; ++k) pool.step(batch(k));
-  int64_t episodes = 0, episode_steps = 0;
-  auto t0 = Clock::now();
-  for (int64_t k = 0; k < steps; ++k) {
+  int64_t episodes = 0, episode_steps = 0;  // finished during warm-up and timed steps
+  for (int64_t k = 0; k < warmup; ++k) {
     pool.step(batch(k));
     for (const FinishedEpisode& ep : pool.finished()) ++episodes, episode_steps += ep.length;
   }
-  double pool_seconds = seconds_since(t0);
-  double pool_sps = (double)steps * N / pool_seconds;
-  const int T = pool.threads();
-
-  // ---- (b) one core, raw
   const int max_steps = pool.spec().max_episode_steps;
-  int reset_every = episodes > 0 ? (int)std::lround((double)episode_steps / episodes) : max_steps;
-  reset_every = std::clamp(reset_every, 1, max_steps);
-  int64_t raw_target = std::max<int64_t>(1000, steps * N / T);
-  bool contact_forces = false;
-  RawResult raw;
-  if (auto* mj = dynamic_cast<MujocoEnv*>(probe.get())) {
-    contact_forces = probe_contact_forces(env_id);
-    raw = raw_mujoco(*mj, contact_forces, raw_target, reset_every, seed);
-  } else {
-    raw = raw_env(env_id, raw_target, reset_every, seed);
+  const int64_t raw_target = std::max<int64_t>(1000, steps * N / T);
+  int64_t timed_episodes = 0, timed_episode_steps = 0, k = 0;
+  double pool_seconds = 0;
+  int reset_every = max_steps;
+  nlohmann::json round_efficiency = nlohmann::json::array();
+  for (int r = 0; r < rounds; ++r) {
+    const int64_t pool_end = steps * (r + 1) / rounds;
+    auto t0 = Clock::now();
+    for (; k < pool_end; ++k) {
+      pool.step(batch(k));
+      for (const FinishedEpisode& ep : pool.finished())
+        ++timed_episodes, timed_episode_steps += ep.length;
+    }
+    double secs = seconds_since(t0);
+    pool_seconds += secs;
+    const int64_t pool_round_steps = pool_end - steps * r / rounds;
+
+    int64_t eps = episodes + timed_episodes, eps_steps = episode_steps + timed_episode_steps;
+    reset_every = eps > 0 ? (int)std::lround((double)eps_steps / eps) : max_steps;
+    reset_every = std::clamp(reset_every, 1, max_steps);
+    const int64_t raw_steps_before = raw->steps;
+    const double raw_seconds_before = raw->seconds;
+    raw->run(raw_target * (r + 1) / rounds - raw_target * r / rounds, reset_every,
+             kRawMaxSeconds / rounds);
+    double raw_sps = (raw->steps - raw_steps_before) / (raw->seconds - raw_seconds_before);
+    round_efficiency.push_back((double)pool_round_steps * N / secs / (T * raw_sps));
   }
+  const double pool_sps = (double)steps * N / pool_seconds;
+  const double raw_sps = raw->steps / raw->seconds;
 
   const char* pin = std::getenv("SAC_PIN_THREADS");
   nlohmann::json out = {
@@ -223,13 +321,20 @@ int bench_env_main(const std::vector<std::string>& args) {
       {"threads", T},
       {"steps", steps},
       {"env_steps_per_second", pool_sps},
-      {"raw_steps_per_second_per_core", raw.steps_per_second},
-      {"efficiency", pool_sps / (T * raw.steps_per_second)},
+      {"raw_steps_per_second_per_core", raw_sps},
+      {"efficiency", pool_sps / (T * raw_sps)},
+      {"rounds", rounds},
+      {"round_efficiency", round_efficiency},
       {"seconds", pool_seconds},
       {"warmup_steps", warmup},
-      {"mean_episode_length", episodes > 0 ? (double)episode_steps / episodes : 0.0},
-      {"raw_steps", raw.steps},
+      {"mean_episode_length",
+       timed_episodes > 0 ? (double)timed_episode_steps / timed_episodes : 0.0},
+      {"raw_steps", raw->steps},
+      {"raw_seconds", raw->seconds},
       {"raw_reset_every", reset_every},
+      {"raw_resets_timed", false},
+      {"raw_reset_microseconds", raw->resets > 0 ? 1e6 * raw->reset_seconds / raw->resets : 0.0},
+      {"raw_includes", raw_includes},
       {"contact_forces", contact_forces},
       {"pinned", pin != nullptr && std::strcmp(pin, "1") == 0}};
   std::printf("%s\n", out.dump().c_str());

@@ -6,9 +6,12 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <stdexcept>
+
+#include <mujoco/mjxmacro.h>
 
 namespace sac {
 namespace {
@@ -53,6 +56,72 @@ std::shared_ptr<const mjModel> load_mujoco_model(const std::string& file) {
   std::shared_ptr<const mjModel> model(m, [](const mjModel* p) { mj_deleteModel(const_cast<mjModel*>(p)); });
   cache.emplace(file, model);
   return model;
+}
+
+namespace {
+
+// bytes at the start of one mjData array that reset_mujoco_data zeroes. `rows` and `cols` are
+// the array's sizes as mjxmacro.h spells them. Arrays with a row per constraint (njmax) or per
+// contact (nconmax) hold data only in the rows used since the last reset (MuJoCo fills rows
+// 0..nefc-1 / 0..ncon-1 and tracks their maximum in maxuse_efc / maxuse_con); the njmax x njmax
+// ones (efc_AR, efc_AR_colind) are filled nefc x nefc, and the nv x njmax transposes nv x nefc
+// when the Jacobian is dense (sparse: all of them). Every other array is zeroed whole.
+size_t bytes_to_clear(const char* rows, const char* cols, size_t elem, size_t n_rows,
+                      size_t n_cols, size_t used_efc, size_t used_con, size_t nv, bool sparse) {
+  const bool per_constraint_cols = std::strstr(cols, "njmax") != nullptr;
+  if (std::strcmp(rows, "njmax") == 0)
+    return elem * used_efc * (per_constraint_cols ? used_efc : n_cols);
+  if (std::strcmp(rows, "nconmax") == 0) return elem * used_con * n_cols;
+  if (per_constraint_cols && !sparse) return elem * nv * used_efc;
+  return elem * n_rows * n_cols;
+}
+
+}  // namespace
+
+void reset_mujoco_data(const mjModel* m, mjData* d) {
+  // constraint and contact rows written since the last reset (header values, read before
+  // the header is cleared)
+  const size_t used_efc = (size_t)std::clamp(d->maxuse_efc, 0, m->njmax);
+  const size_t used_con = (size_t)std::clamp(d->maxuse_con, 0, m->nconmax);
+
+  // the header, as mj_resetData sets it
+  d->pstack = 0;
+  d->maxuse_stack = 0;
+  d->maxuse_con = 0;
+  d->maxuse_efc = 0;
+  std::memset(d->warning, 0, sizeof(d->warning));
+  std::memset(d->timer, 0, sizeof(d->timer));
+  std::memset(d->solver, 0, sizeof(d->solver));
+  d->solver_iter = 0;
+  d->solver_nnz = 0;
+  d->solver_fwdinv[0] = d->solver_fwdinv[1] = 0;
+  d->ne = d->nf = d->nefc = d->ncon = 0;
+  d->time = 0;
+  d->energy[0] = d->energy[1] = 0;
+
+  // the buffer: every array zeroed where MuJoCo may have written since the last reset; the rest
+  // (unused constraint/contact rows, padding) is still zero from the last full clear
+  {
+    const bool sparse = mj_isSparse(m) != 0;
+    MJDATA_POINTERS_PREAMBLE(m)  // int nv, njmax: the column counts mjxmacro.h names
+#define X(type, name, nr, nc)                                                                \
+  std::memset(d->name, 0,                                                                    \
+              bytes_to_clear(#nr, #nc, sizeof(type), (size_t)m->nr, (size_t)(nc), used_efc, \
+                             used_con, (size_t)nv, sparse));
+    MJDATA_POINTERS
+#undef X
+    (void)njmax;
+  }
+
+  // defaults, as mj_resetData sets them
+  std::memcpy(d->qpos, m->qpos0, sizeof(mjtNum) * m->nq);
+  for (int i = 0; i < m->nbody; ++i) {
+    int id = m->body_mocapid[i];
+    if (id >= 0) {
+      mju_copy3(d->mocap_pos + 3 * id, m->body_pos + 3 * i);
+      mju_copy4(d->mocap_quat + 4 * id, m->body_quat + 4 * i);
+    }
+  }
 }
 
 MujocoEnv::MujocoEnv(const std::string& model_file, int frame_skip, bool contact_forces)
@@ -161,14 +230,19 @@ bool MujocoEnv::do_simulation(const double* action) {
   return unstable;
 }
 
+void MujocoEnv::reset_data() {
+  if (m_full_reset) mj_resetData(m_model.get(), m_data);
+  else reset_mujoco_data(m_model.get(), m_data);
+}
+
 void MujocoEnv::reset_state(HostRng& rng, ResetNoise qpos_noise, ResetNoise qvel_noise) {
   const mjModel* m = m_model.get();
   auto draw = [&rng](const ResetNoise& noise) {
     if (noise.kind == ResetNoise::Kind::uniform) return rng.uniform(-noise.scale, noise.scale);
     return noise.scale * rng.normal();
   };
-  // mj_resetData sets qpos = qpos0, qvel = 0 and clears the warning counters
-  mj_resetData(m, m_data);
+  // qpos = qpos0, qvel = 0, warning counters cleared
+  reset_data();
   for (int i = 0; i < m->nq; ++i) m_data->qpos[i] = m->qpos0[i] + draw(qpos_noise);
   for (int i = 0; i < m->nv; ++i) m_data->qvel[i] = draw(qvel_noise);
   mj_forward(m, m_data);

@@ -2,6 +2,8 @@
 // Hopper). It holds one read-only mjModel per model file, shared by every env of that task, and
 // one mjData per env; it steps the physics with frame skip, applies reset noise and flags
 // physics blow-ups. Tasks derive from it and add observation, reward and termination.
+// reset_mujoco_data() is mj_resetData without clearing the 3 MB that need no clearing
+// (tests/test_mujoco_reset.cpp).
 // Tested by tests/test_mujoco_envs.cpp (`sac_tests --gtest_filter='Mujoco*'`).
 #pragma once
 #include <memory>
@@ -22,6 +24,18 @@ std::shared_ptr<const mjModel> load_mujoco_model(const std::string& file);
 /// Errors then throw std::runtime_error instead of exiting the process; warnings are printed to
 /// stderr (the first few only).
 void install_mujoco_handlers();
+
+/// Puts `d` in the state mj_resetData(m, d) (MuJoCo 2.2.2) leaves it in, without mj_resetData's
+/// cost: mj_resetData clears the whole mjData buffer (about 3.2 MB here, 3 MB of it the
+/// njmax x njmax arrays efc_AR and efc_AR_colind), which for a short episode costs more than the
+/// physics. This sets the header fields as mj_resetData does (stack pointer, memory statistics,
+/// warning/timer/solver statistics, ne/nf/nefc/ncon, time, energy), zeroes every buffer array
+/// except those two, zeroes the part of those two the constraints used since the last reset
+/// (the leading maxuse_efc^2 entries: MuJoCo stores them nefc x nefc, row stride nefc), and sets
+/// qpos = qpos0 and the mocap poses. The buffer then equals mj_resetData's byte for byte, so every
+/// trajectory is unchanged (tests/test_mujoco_reset.cpp checks both for every task). Like
+/// mj_resetData in 2.2.2 it leaves the scratch stack as it is.
+void reset_mujoco_data(const mjModel* m, mjData* d);
 
 /// Reset noise of one state vector: U(-scale, scale) or scale * N(0, 1) per element.
 struct ResetNoise {
@@ -67,6 +81,10 @@ class MujocoEnv : public Env {
   const mjModel* model() const { return m_model.get(); }
   const mjData* data() const { return m_data; }
 
+  /// With `full`, resets clear mjData with plain mj_resetData instead of reset_mujoco_data()
+  /// (the reference path the fast reset is tested against; the default is the fast one).
+  void set_full_reset(bool full) { m_full_reset = full; }
+
  protected:
   /// Fills the spec's id, dimensions and bounds (act_dim and bounds from the model's actuators).
   void init_spec(const std::string& id, int obs_dim, int max_episode_steps = 1000);
@@ -76,7 +94,12 @@ class MujocoEnv : public Env {
   /// became unstable: a MuJoCo warning counter rose or qpos/qvel holds a non-finite value.
   bool do_simulation(const double* action);
 
-  /// mj_resetData, then qpos = qpos0 + noise (nq draws from `rng` first), qvel = noise (nv draws
+  /// Clears mjData to mj_resetData's state (qpos = qpos0, everything else zero): by default
+  /// with the cheaper, equivalent reset_mujoco_data(), with mj_resetData after
+  /// set_full_reset(true). Tasks with their own reset call this instead of mj_resetData.
+  void reset_data();
+
+  /// reset_data(), then qpos = qpos0 + noise (nq draws from `rng` first), qvel = noise (nv draws
   /// next), then mj_forward.
   void reset_state(HostRng& rng, ResetNoise qpos_noise, ResetNoise qvel_noise);
 
@@ -92,6 +115,7 @@ class MujocoEnv : public Env {
 
   int m_frame_skip;
   bool m_contact_forces;
+  bool m_full_reset = false;
 };
 
 }  // namespace sac
