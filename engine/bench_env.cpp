@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_args.h"
 #include "commands.h"
 #include "mujoco_env.h"
 #include "sac/config.h"
@@ -52,25 +53,6 @@ using Clock = std::chrono::steady_clock;
 constexpr int kActionTables = 16;       // distinct pregenerated random action batches
 constexpr double kRawMaxSeconds = 5.0;  // the raw loop stops after this long
 constexpr uint64_t kActionStream = 7;
-
-std::string option_value(const std::vector<std::string>& args, size_t& i) {
-  if (i + 1 >= args.size()) throw ConfigError("option " + args[i] + " needs a value");
-  return args[++i];
-}
-
-int64_t parse_int(const std::string& what, const std::string& text, int64_t lo, int64_t hi) {
-  size_t used = 0;
-  long long v = 0;
-  try {
-    v = std::stoll(text, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (text.empty() || used != text.size() || v < lo || v > hi)
-    throw ConfigError(what + " must be an integer in [" + std::to_string(lo) + ", " +
-                      std::to_string(hi) + "], got '" + text + "'");
-  return v;
-}
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();

@@ -38,9 +38,8 @@ class Ant final : public MujocoEnv {
 
   StepResult step(const double* action, double* obs) override {
     StepResult r;
-    double x_before = m_data->xpos[3 * torso_body];
-    r.unstable = do_simulation(action);
-    double x_velocity = (m_data->xpos[3 * torso_body] - x_before) / dt();
+    double x_velocity =
+        simulate_forward(action, r.unstable, [&] { return m_data->xpos[3 * torso_body]; });
     bool healthy = is_healthy();
     // contact cost over every body's clipped external force (the world row is zero)
     double contact_sq = 0.0;
@@ -56,7 +55,9 @@ class Ant final : public MujocoEnv {
   }
 
  private:
-  static double clip_force(double f) { return std::clamp(f, -contact_force_clip, contact_force_clip); }
+  static double clip_force(double f) {
+    return std::clamp(f, -contact_force_clip, contact_force_clip);
+  }
 
   // finite state and torso height inside the closed range; NaN fails the comparisons
   bool is_healthy() const {

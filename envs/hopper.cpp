@@ -33,9 +33,7 @@ class Hopper final : public MujocoEnv {
 
   StepResult step(const double* action, double* obs) override {
     StepResult r;
-    double x_before = m_data->qpos[0];
-    r.unstable = do_simulation(action);
-    double x_velocity = (m_data->qpos[0] - x_before) / dt();
+    double x_velocity = simulate_forward(action, r.unstable, [&] { return m_data->qpos[0]; });
     bool healthy = is_healthy();
     // forward progress plus the alive bonus (v5: only while healthy) minus control cost
     r.reward = forward_reward_weight * x_velocity + (healthy ? healthy_reward : 0.0) -

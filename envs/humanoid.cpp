@@ -27,9 +27,7 @@ class Humanoid final : public MujocoEnv {
   static constexpr double min_height = 1.0;  // qpos[2] must stay strictly inside (1, 2)
   static constexpr double max_height = 2.0;
 
-  Humanoid() : MujocoEnv("humanoid.xml", frame_skip_steps, true) {
-    init_spec("Humanoid-v5", 348);
-  }
+  Humanoid() : MujocoEnv("humanoid.xml", frame_skip_steps, true) { init_spec("Humanoid-v5", 348); }
 
   void reset(HostRng& rng, double* obs) override {
     reset_state(rng, {ResetNoise::Kind::uniform, reset_noise},
@@ -39,16 +37,15 @@ class Humanoid final : public MujocoEnv {
 
   StepResult step(const double* action, double* obs) override {
     StepResult r;
-    double x_before = mass_center_x();
-    r.unstable = do_simulation(action);
-    double x_velocity = (mass_center_x() - x_before) / dt();
+    double x_velocity = simulate_forward(action, r.unstable, [&] { return mass_center_x(); });
     double z = m_data->qpos[2];
     bool healthy = z > min_height && z < max_height;  // NaN is unhealthy
     // control cost on ctrl (the unclipped action as written), capped contact cost
     double ctrl_sq = 0.0;
     for (int i = 0; i < m_model->nu; ++i) ctrl_sq += m_data->ctrl[i] * m_data->ctrl[i];
     double contact_sq = 0.0;
-    for (int i = 0; i < 6 * m_model->nbody; ++i) contact_sq += m_data->cfrc_ext[i] * m_data->cfrc_ext[i];
+    for (int i = 0; i < 6 * m_model->nbody; ++i)
+      contact_sq += m_data->cfrc_ext[i] * m_data->cfrc_ext[i];
     double contact_cost = std::min(contact_cost_weight * contact_sq, max_contact_cost);
     r.reward = forward_reward_weight * x_velocity + (healthy ? healthy_reward : 0.0) -
                ctrl_cost_weight * ctrl_sq - contact_cost;

@@ -6,10 +6,10 @@
 // (tests/test_mujoco_reset.cpp).
 // Tested by tests/test_mujoco_envs.cpp (`sac_tests --gtest_filter='Mujoco*'`).
 #pragma once
+#include <mujoco/mujoco.h>
+
 #include <memory>
 #include <string>
-
-#include <mujoco/mujoco.h>
 
 #include "sac/env.h"
 
@@ -93,6 +93,16 @@ class MujocoEnv : public Env {
   /// mj_rnePostConstraint when the task observes contact forces. Returns true when the physics
   /// became unstable: a MuJoCo warning counter rose or qpos/qvel holds a non-finite value.
   bool do_simulation(const double* action);
+
+  /// do_simulation, returning the forward velocity of the position `x()` over the step:
+  /// (x after - x before) / dt, Gymnasium's finite difference. `unstable` receives
+  /// do_simulation's verdict.
+  template <typename Position>
+  double simulate_forward(const double* action, bool& unstable, Position x) {
+    double x_before = x();
+    unstable = do_simulation(action);
+    return (x() - x_before) / dt();
+  }
 
   /// Clears mjData to mj_resetData's state (qpos = qpos0, everything else zero): by default
   /// with the cheaper, equivalent reset_mujoco_data(), with mj_resetData after

@@ -25,9 +25,7 @@ class Swimmer final : public MujocoEnv {
 
   StepResult step(const double* action, double* obs) override {
     StepResult r;
-    double x_before = m_data->qpos[0];
-    r.unstable = do_simulation(action);
-    double x_velocity = (m_data->qpos[0] - x_before) / dt();
+    double x_velocity = simulate_forward(action, r.unstable, [&] { return m_data->qpos[0]; });
     // forward progress minus control cost on the unclipped action
     r.reward = forward_reward_weight * x_velocity - ctrl_cost_weight * action_sq_norm(action);
     r.terminated = false;

@@ -20,7 +20,7 @@ class Walker2d final : public MujocoEnv {
   static constexpr double reset_noise = 5e-3;
   static constexpr double min_height = 0.8;  // qpos[1] must stay strictly inside (0.8, 2.0)
   static constexpr double max_height = 2.0;
-  static constexpr double max_pitch = 1.0;   // qpos[2] must stay strictly inside (-1, 1)
+  static constexpr double max_pitch = 1.0;  // qpos[2] must stay strictly inside (-1, 1)
   static constexpr double obs_velocity_clip = 10.0;
 
   Walker2d() : MujocoEnv("walker2d_v5.xml", frame_skip_steps, false) {
@@ -35,9 +35,7 @@ class Walker2d final : public MujocoEnv {
 
   StepResult step(const double* action, double* obs) override {
     StepResult r;
-    double x_before = m_data->qpos[0];
-    r.unstable = do_simulation(action);
-    double x_velocity = (m_data->qpos[0] - x_before) / dt();
+    double x_velocity = simulate_forward(action, r.unstable, [&] { return m_data->qpos[0]; });
     bool healthy = is_healthy();
     // forward progress plus the alive bonus (v5: only while healthy) minus control cost
     r.reward = forward_reward_weight * x_velocity + (healthy ? healthy_reward : 0.0) -

@@ -29,36 +29,20 @@
 #include "sac/safetensors.h"
 #include "sac/trainer.h"
 #include "test_util.h"
+#include "test_files.h"
 
 namespace sac {
 namespace {
 
 namespace fs = std::filesystem;
+using test::fresh_dir;
+using test::path_exists;
+using test::read_file;
+using test::write_file;
 
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-// a fresh, empty folder under the test temp dir
-std::string fresh_dir(const std::string& name) {
-  std::string dir = testing::TempDir() + "sac_ckpt_" + name + "_" + std::to_string(::getpid());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// unlink first: rewriting a truncated file makes ext4 flush it to disk on close (slow)
-void write_bytes(const std::string& path, const std::string& bytes) {
-  ::unlink(path.c_str());
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), (std::streamsize)bytes.size());
-}
-
-bool exists(const std::string& path) { return fs::exists(path); }
 
 // the small Pendulum run of these tests, as --set overrides (so CLI runs use the same config)
 std::vector<std::string> small_overrides(int64_t total_steps) {
@@ -150,7 +134,7 @@ int wait_child(pid_t pid, double timeout_s) {
 std::pair<int, std::string> run_sac(const std::vector<std::string>& args, const std::string& log,
                                     double timeout_s = 120) {
   int code = wait_child(spawn_sac(args, log), timeout_s);
-  return {code, read_bytes(log)};
+  return {code, read_file(log)};
 }
 
 // `train` CLI arguments of small_overrides
@@ -165,7 +149,7 @@ std::vector<std::string> cli_train(const std::string& run_dir, int64_t total,
 
 bool wait_for_file(const std::string& path, double timeout_s) {
   auto t0 = std::chrono::steady_clock::now();
-  while (!exists(path)) {
+  while (!path_exists(path)) {
     if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > timeout_s)
       return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -203,8 +187,8 @@ TEST_P(CheckpointResume, StopAndResumeIsByteIdenticalToOneRun) {
   EXPECT_EQ(second.updates, one.updates);
 
   // the final policy files are identical byte for byte, and so is the training state
-  EXPECT_TRUE(read_bytes(dir + "/one/policy.safetensors") ==
-              read_bytes(dir + "/two/policy.safetensors"))
+  EXPECT_TRUE(read_file(dir + "/one/policy.safetensors") ==
+              read_file(dir + "/two/policy.safetensors"))
       << "policy files differ";
   CheckpointFiles a = latest_checkpoint(dir + "/one/checkpoints");
   CheckpointFiles b = latest_checkpoint(dir + "/two/checkpoints");
@@ -230,7 +214,18 @@ INSTANTIATE_TEST_SUITE_P(
                    501,
                    1200},
         ResumeCase{"small_ring", {"sac.buffer_size=300"}, 450, 900},
-        ResumeCase{"hopper", {"env.id=Hopper-v5", "env.num_envs=2"}, 300, 800}),
+        ResumeCase{"hopper", {"env.id=Hopper-v5", "env.num_envs=2"}, 300, 800},
+        // the overlapped loop (env stepping beside the previous step's update block)
+        ResumeCase{"overlapped_warmup", {"train.pipeline=overlapped"}, 40, 500},
+        ResumeCase{"overlapped",
+                   {"train.pipeline=overlapped", "train.checkpoint_every=150", "train.threads=2"},
+                   300,
+                   700},
+        ResumeCase{"overlapped_envs3_ratio",
+                   {"train.pipeline=overlapped", "env.num_envs=3", "train.updates_per_step=0.5",
+                    "train.eval_episodes=2", "train.eval_every=300"},
+                   501,
+                   900}),
     [](const testing::TestParamInfo<ResumeCase>& i) { return std::string(i.param.name); });
 
 // every task continues its episodes bit for bit from a saved pool state
@@ -311,14 +306,14 @@ TEST(CheckpointCorruption, FlipsTruncationsAndExtensionsAreRefused) {
   for (const auto& [path, format] :
        {std::pair<std::string, std::string>{files.main, "sac-engine checkpoint"},
         {files.replay, "sac-engine replay"}}) {
-    const std::string good = read_bytes(path);
+    const std::string good = read_file(path);
     uint64_t header = 0;
     for (int i = 0; i < 8; ++i) header |= (uint64_t)(uint8_t)good[i] << (8 * i);
     const size_t body = 8 + header;
     ASSERT_LT(body, good.size());
     int tried = 0;
     auto expect_refused = [&](const std::string& bytes, const std::string& what) {
-      write_bytes(scratch, bytes);
+      write_file(scratch, bytes);
       ++tried;
       try {
         read_checkpoint_file(scratch, format);
@@ -402,9 +397,9 @@ TEST(CheckpointMismatch, AnotherTaskOrNetworkSizeIsRefused) {
     CheckpointFiles theirs = latest_checkpoint(dir + "/" + other + "/checkpoints");
     fs::copy_file(theirs.main, mine.main, fs::copy_options::overwrite_existing);
     fs::copy_file(theirs.replay, mine.replay, fs::copy_options::overwrite_existing);
-    std::string before = read_bytes(dir + "/run/metrics.jsonl");
+    std::string before = read_file(dir + "/run/metrics.jsonl");
     EXPECT_THROW(resume(run, dir + "/run", quiet()), CheckpointError);
-    EXPECT_EQ(read_bytes(dir + "/run/metrics.jsonl"), before);
+    EXPECT_EQ(read_file(dir + "/run/metrics.jsonl"), before);
     EXPECT_EQ(latest_checkpoint(dir + "/run/checkpoints").step, 300);
   }
 }
@@ -423,9 +418,9 @@ TEST(CheckpointCli, BadInputGivesOneMessageAndNonZeroExit) {
   fs::create_directories(dir + "/empty");
   expect_error({"train", "--resume", dir + "/empty"}, 2, "no config.json");
   fs::create_directories(dir + "/bad");
-  write_bytes(dir + "/bad/config.json", "{\"train\": {\"seed\": 1,");
+  write_file(dir + "/bad/config.json", "{\"train\": {\"seed\": 1,");
   expect_error({"train", "--resume", dir + "/bad"}, 2, "malformed JSON");
-  write_bytes(dir + "/bad/config.json", "{\"train\": {\"total_steps\": -5}}");
+  write_file(dir + "/bad/config.json", "{\"train\": {\"total_steps\": -5}}");
   expect_error({"train", "--resume", dir + "/bad"}, 2, "train.total_steps");
 
   // a real run, then what a resume may not do
@@ -441,15 +436,15 @@ TEST(CheckpointCli, BadInputGivesOneMessageAndNonZeroExit) {
 
   // a corrupted checkpoint: refused, and the files stay as they were
   CheckpointFiles f = latest_checkpoint(dir + "/run/checkpoints");
-  std::string bytes = read_bytes(f.main);
+  std::string bytes = read_file(f.main);
   std::string bad = bytes;
   bad[bad.size() - 5] ^= 0x40;
-  write_bytes(f.main, bad);
+  write_file(f.main, bad);
   expect_error({"train", "--resume", dir + "/run", "--set", "train.total_steps=600"}, 1,
                "checksum mismatch");
-  EXPECT_TRUE(read_bytes(f.main) == bad);
+  EXPECT_TRUE(read_file(f.main) == bad);
   EXPECT_EQ(latest_checkpoint(dir + "/run/checkpoints").step, 300);
-  write_bytes(f.main, bytes.substr(0, bytes.size() / 2));
+  write_file(f.main, bytes.substr(0, bytes.size() / 2));
   expect_error({"train", "--resume", dir + "/run", "--set", "train.total_steps=600"}, 1,
                "checkpoint");
 
@@ -461,7 +456,7 @@ TEST(CheckpointCli, BadInputGivesOneMessageAndNonZeroExit) {
   // a replay buffer larger than the memory is refused before anything is written
   expect_error(cli_train(dir + "/huge", 4000000000000, {"sac.buffer_size=4000000000000"}), 2,
                "MiB");
-  EXPECT_FALSE(exists(dir + "/huge"));
+  EXPECT_FALSE(path_exists(dir + "/huge"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -475,7 +470,7 @@ TEST(CheckpointSignal, SigintWritesACheckpointExitsZeroAndResumesExactly) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   ::kill(pid, SIGINT);
   int rc = wait_child(pid, 60);
-  std::string out = read_bytes(dir + "/log1.txt");
+  std::string out = read_file(dir + "/log1.txt");
   ASSERT_EQ(rc, 0) << out;
   ASSERT_NE(out.find("stopped by signal 2"), std::string::npos)
       << "the run finished before the signal (make total larger): " << out;
@@ -484,8 +479,8 @@ TEST(CheckpointSignal, SigintWritesACheckpointExitsZeroAndResumesExactly) {
   ASSERT_GT(f.step, 0);
   ASSERT_LT(f.step, total);
   EXPECT_NO_THROW(read_checkpoint(f));
-  EXPECT_TRUE(exists(dir + "/run/policy.safetensors"));
-  EXPECT_FALSE(exists(dir + "/run/summary.json"));
+  EXPECT_TRUE(path_exists(dir + "/run/policy.safetensors"));
+  EXPECT_FALSE(path_exists(dir + "/run/summary.json"));
 
   auto [rc2, out2] = run_sac({"train", "--quiet", "--resume", dir + "/run"}, dir + "/log2.txt");
   ASSERT_EQ(rc2, 0) << out2;
@@ -493,8 +488,8 @@ TEST(CheckpointSignal, SigintWritesACheckpointExitsZeroAndResumesExactly) {
       << out2;
 
   train(small_config(total), dir + "/one", quiet());
-  EXPECT_TRUE(read_bytes(dir + "/one/policy.safetensors") ==
-              read_bytes(dir + "/run/policy.safetensors"))
+  EXPECT_TRUE(read_file(dir + "/one/policy.safetensors") ==
+              read_file(dir + "/run/policy.safetensors"))
       << "resumed after SIGINT at step " << f.step << ": policy differs from the one-go run";
   expect_same_tensors(latest_checkpoint(dir + "/one/checkpoints").main,
                       latest_checkpoint(dir + "/run/checkpoints").main);
@@ -511,7 +506,7 @@ TEST(CheckpointSignal, SecondSignalExitsAtOnceKeepingTheLastCheckpoint) {
   ::kill(pid, SIGTERM);
   ::kill(pid, SIGTERM);
   int rc = wait_child(pid, 20);
-  std::string out = read_bytes(dir + "/log.txt");
+  std::string out = read_file(dir + "/log.txt");
   // at once: 128 + SIGTERM; if the first signal's checkpoint finished first, a clean 0
   EXPECT_TRUE(rc == 128 + SIGTERM || rc == 0) << rc << ": " << out;
   CheckpointFiles f = latest_checkpoint(dir + "/run/checkpoints");
@@ -547,14 +542,14 @@ TEST(CheckpointKill, Kill9DuringCheckpointWritesLeavesTheRunResumable) {
     if (f.step >= 0) ASSERT_NO_THROW(read_checkpoint(f)) << "after kill " << kills;
   }
   // then to the end, and the same weights as the run done in one go
-  if (!exists(run + "/summary.json")) {
+  if (!path_exists(run + "/summary.json")) {
     ASSERT_GE(latest_checkpoint(run + "/checkpoints").step, 0);
     auto [rc, out] = run_sac({"train", "--quiet", "--resume", run}, dir + "/log.txt");
     ASSERT_EQ(rc, 0) << out;
   }
   train(small_config(total, extra), dir + "/one", quiet());
-  EXPECT_TRUE(read_bytes(dir + "/one/policy.safetensors") ==
-              read_bytes(run + "/policy.safetensors"))
+  EXPECT_TRUE(read_file(dir + "/one/policy.safetensors") ==
+              read_file(run + "/policy.safetensors"))
       << "after " << kills << " kills: policy differs from the one-go run";
   std::printf("[ info ] %d kills (%d interrupted a write, %d before the first checkpoint)\n", kills,
               torn_writes, restarts - 1);
@@ -587,8 +582,8 @@ TEST(CheckpointDivergence, NonFiniteValuesStopTheRunKeepingTheLastGoodCheckpoint
     if (t.dtype != "F32" || name.rfind("trainer.", 0) == 0) continue;
     for (float x : t.floats()) ASSERT_TRUE(std::isfinite(x)) << name;
   }
-  EXPECT_FALSE(exists(dir + "/run/policy.safetensors"));
-  EXPECT_FALSE(exists(dir + "/run/summary.json"));
+  EXPECT_FALSE(path_exists(dir + "/run/policy.safetensors"));
+  EXPECT_FALSE(path_exists(dir + "/run/summary.json"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -603,7 +598,7 @@ TEST(CheckpointPython, FilesLoadInPythonWithMatchingChecksums) {
                     "/tests/check_safetensors.py " + f.main + " " + f.replay + " " + dir +
                     "/run/policy.safetensors > " + dir + "/py.txt 2>&1";
   int rc = std::system(cmd.c_str());
-  std::string out = read_bytes(dir + "/py.txt");
+  std::string out = read_file(dir + "/py.txt");
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("checksum fnv1a64:"), std::string::npos) << out;
   EXPECT_EQ(out.find("MISMATCH"), std::string::npos) << out;

@@ -10,11 +10,14 @@
 #include <string>
 
 #include "sac/config.h"
+#include "test_files.h"
 
 namespace {
 
 using sac::Config;
 using sac::ConfigError;
+using sac::test::CliRun;
+using sac::test::run_sac;
 
 // message of the ConfigError thrown by f, or "" when none is thrown
 template <typename F>
@@ -25,21 +28,6 @@ std::string error_of(F f) {
     return e.what();
   }
   return "";
-}
-
-struct CliRun {
-  int exit_code;
-  std::string output;
-};
-
-CliRun run_sac(const std::string& args) {
-  std::string cmd = std::string(SAC_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[512];
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 std::string temp_path(const std::string& name) {

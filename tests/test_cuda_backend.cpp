@@ -21,68 +21,28 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <iomanip>
 #include <memory>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "cpu_backend.h"
 #include "cuda_backend.h"
+#include "test_util.h"
 
 namespace {
 
 using sac::Activation;
 using sac::Backend;
 using sac::DeviceArray;
+using sac::test::expect_close;
+using sac::test::expect_identical;
 
 // tolerances (see the file comment)
 constexpr double kGemmAtol = 1e-4;
 constexpr double kGemmRtol = 1e-4;
 constexpr double kMathAtol = 1e-5;
 constexpr double kMathRtol = 1e-5;
-
-// Checks |got[i] - ref[i]| <= atol + rtol |ref[i]| for every i (NaN matches NaN) and prints the
-// first mismatches with their indices.
-void expect_close(const std::vector<float>& ref, const std::vector<float>& got, double atol,
-                  double rtol, const std::string& what) {
-  ASSERT_EQ(ref.size(), got.size()) << what;
-  size_t bad = 0;
-  double worst = 0.0;
-  std::ostringstream first;
-  first << std::setprecision(9);
-  for (size_t i = 0; i < ref.size(); ++i) {
-    double r = ref[i], g = got[i];
-    bool ok = (std::isnan(r) && std::isnan(g)) || std::fabs(g - r) <= atol + rtol * std::fabs(r);
-    if (ok) continue;
-    if (bad < 8) first << "  [" << i << "] ref " << r << " got " << g << " diff " << g - r << "\n";
-    worst = std::max(worst, std::fabs(g - r));
-    ++bad;
-  }
-  EXPECT_EQ(bad, 0u) << what << ": " << bad << " of " << ref.size()
-                     << " values differ by more than " << atol << " + " << rtol
-                     << " |ref| (worst " << worst << "); first:\n"
-                     << first.str();
-}
-
-// Checks bit-for-bit equality and prints the first differences.
-template <typename T>
-void expect_identical(const std::vector<T>& ref, const std::vector<T>& got,
-                      const std::string& what) {
-  ASSERT_EQ(ref.size(), got.size()) << what;
-  size_t bad = 0;
-  std::ostringstream first;
-  first << std::setprecision(9);
-  for (size_t i = 0; i < ref.size(); ++i) {
-    if (std::memcmp(&ref[i], &got[i], sizeof(T)) == 0) continue;
-    if (bad < 8) first << "  [" << i << "] ref " << ref[i] << " got " << got[i] << "\n";
-    ++bad;
-  }
-  EXPECT_EQ(bad, 0u) << what << ": " << bad << " of " << ref.size()
-                     << " values are not bit-identical; first:\n"
-                     << first.str();
-}
 
 std::vector<float> uniform(std::mt19937& rng, size_t n, float lo, float hi) {
   std::uniform_real_distribution<float> dist(lo, hi);

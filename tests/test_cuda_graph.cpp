@@ -28,6 +28,7 @@
 
 #include "cpu_backend.h"
 #include "cuda_backend.h"
+#include "golden_file.h"
 #include "sac/agent.h"
 #include "sac/backend.h"
 #include "sac/replay_buffer.h"
@@ -290,54 +291,16 @@ TEST_F(CudaGraphTest, SameSeedRunsAreBitIdentical) {
 
 using nlohmann::json;
 
-json load_golden() {
-  std::ifstream f(std::string(SAC_SOURCE_DIR) + "/tests/golden/sac_update_golden.json");
-  if (!f.good()) throw std::runtime_error("golden file tests/golden/sac_update_golden.json missing");
-  return json::parse(f);
-}
-
-std::vector<float> floats(const json& j) { return j.get<std::vector<float>>(); }
-
-// the reference's nets (one net: a list of {"W", "b"}; E nets: a list of those) as a flat host
-// copy of group g's buffer
-std::vector<float> flat_of(const json& nets, const sac::MlpGroup& g) {
-  std::vector<float> flat(g.num_params());
-  for (int e = 0; e < g.members(); ++e) {
-    const json& net = nets[0].is_array() ? nets[e] : nets;
-    for (int l = 0; l < g.spec().num_layers(); ++l) {
-      const sac::LayerOffsets& lo = g.layer(l);
-      std::vector<float> w = floats(net[l]["W"]), b = floats(net[l]["b"]);
-      EXPECT_EQ(w.size(), (size_t)lo.out * lo.in);
-      EXPECT_EQ(b.size(), (size_t)lo.out);
-      if (w.size() != (size_t)lo.out * lo.in || b.size() != (size_t)lo.out) return {};
-      std::copy(w.begin(), w.end(), flat.begin() + lo.weight + (size_t)e * lo.out * lo.in);
-      std::copy(b.begin(), b.end(), flat.begin() + lo.bias + (size_t)e * lo.out);
-    }
-  }
-  return flat;
-}
+using sac::test::flat_of;
+using sac::test::floats;
 
 // Param: false = update_on issued eagerly, true = update_on recorded once and replayed.
 class CudaGraphGolden : public testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     if (!sac::cuda_device_available()) GTEST_SKIP() << "no usable CUDA device";
-    golden = load_golden();
-    const json& c = golden["config"];
-    spec.obs_dim = c["obs_dim"];
-    spec.act_dim = c["act_dim"];
-    spec.hidden = c["hidden"].get<std::vector<int>>();
-    spec.batch_size = c["batch"];
-    spec.gamma = c["gamma"];
-    spec.tau = c["tau"];
-    spec.actor_lr = spec.critic_lr = spec.alpha_lr = c["lr"];
-    spec.beta1 = c["beta1"];
-    spec.beta2 = c["beta2"];
-    spec.adam_eps = c["adam_eps"];
-    spec.log_std_min = c["log_std_min"];
-    spec.log_std_max = c["log_std_max"];
-    spec.target_entropy = c["target_entropy"];
-    spec.num_critics = 2;
+    golden = sac::test::load_golden();
+    spec = sac::test::golden_spec(golden);
     backend = sac::make_backend("cuda");
     agent = std::make_unique<Agent>(*backend, spec);
 

@@ -10,37 +10,15 @@
 #include <vector>
 
 #include "cpu_backend.h"
+#include "golden_file.h"
 #include "sac/agent.h"
 
 namespace {
 
 using nlohmann::json;
 
-json load_golden() {
-  std::ifstream f(std::string(SAC_SOURCE_DIR) + "/tests/golden/sac_update_golden.json");
-  EXPECT_TRUE(f.good()) << "golden file missing";
-  return json::parse(f);
-}
-
-std::vector<float> floats(const json& j) { return j.get<std::vector<float>>(); }
-
-// NET of member e (list of {"W", "b"} per layer) written into a flat host copy of the group
-void put_net(const json& net, int e, const sac::MlpGroup& g, std::vector<float>& flat) {
-  for (int l = 0; l < g.spec().num_layers(); ++l) {
-    const sac::LayerOffsets& lo = g.layer(l);
-    std::vector<float> w = floats(net[l]["W"]), b = floats(net[l]["b"]);
-    ASSERT_EQ(w.size(), (size_t)lo.out * lo.in);
-    ASSERT_EQ(b.size(), (size_t)lo.out);
-    std::copy(w.begin(), w.end(), flat.begin() + lo.weight + (size_t)e * lo.out * lo.in);
-    std::copy(b.begin(), b.end(), flat.begin() + lo.bias + (size_t)e * lo.out);
-  }
-}
-
-std::vector<float> flat_of(const json& nets, const sac::MlpGroup& g) {
-  std::vector<float> flat(g.num_params());
-  for (int e = 0; e < g.members(); ++e) put_net(nets.is_array() && nets[0].is_array() ? nets[e] : nets, e, g, flat);
-  return flat;
-}
+using sac::test::flat_of;
+using sac::test::floats;
 
 // |got - ref| <= atol + rtol |ref|, reporting the first mismatches and the worst error
 void expect_close(const std::vector<float>& ref, const float* got, double atol, double rtol,
@@ -65,22 +43,8 @@ void expect_scalar(double ref, double got, double atol, double rtol, const std::
 class GoldenUpdate : public testing::TestWithParam<int> {
  protected:
   void SetUp() override {
-    golden = load_golden();
-    const json& c = golden["config"];
-    spec.obs_dim = c["obs_dim"];
-    spec.act_dim = c["act_dim"];
-    spec.hidden = c["hidden"].get<std::vector<int>>();
-    spec.batch_size = c["batch"];
-    spec.gamma = c["gamma"];
-    spec.tau = c["tau"];
-    spec.actor_lr = spec.critic_lr = spec.alpha_lr = c["lr"];
-    spec.beta1 = c["beta1"];
-    spec.beta2 = c["beta2"];
-    spec.adam_eps = c["adam_eps"];
-    spec.log_std_min = c["log_std_min"];
-    spec.log_std_max = c["log_std_max"];
-    spec.target_entropy = c["target_entropy"];
-    spec.num_critics = 2;
+    golden = sac::test::load_golden();
+    spec = sac::test::golden_spec(golden);
     backend = std::make_unique<sac::CpuBackend>(GetParam());
     agent = std::make_unique<sac::Agent>(*backend, spec);
 
@@ -103,6 +67,7 @@ class GoldenUpdate : public testing::TestWithParam<int> {
   }
 
   void upload(float* dst, const std::vector<float>& v) {
+    ASSERT_FALSE(v.empty());
     backend->upload(dst, v.data(), v.size() * sizeof(float));
   }
 

@@ -1,8 +1,10 @@
-// test_mujoco_envs.cpp: tests of the MuJoCo tasks (InvertedPendulum-v5, HalfCheetah-v5,
-// Hopper-v5) and their base class: the project's model files against the Gymnasium reference
-// files (every mjModel field), dimensions, reward and termination on known states checked
-// against an independent simulation, reset noise, determinism and instability flags.
-// Run: ./sac_tests --gtest_filter='Mujoco*'
+// test_mujoco_envs.cpp: the MuJoCo env base class and the suites that run over all ten tasks:
+// the project's model files against the Gymnasium reference files (every mjModel field),
+// dimensions and bounds, reset noise, same-seed determinism and instability flags; and the
+// reward, observation and termination tests of InvertedPendulum-v5, HalfCheetah-v5 and Hopper-v5
+// on known states, checked against the test's own simulation (the other seven tasks' are in
+// test_mujoco_tasks.cpp).
+// Run: ./sac_tests --gtest_filter='*Mujoco*'
 // The model-equivalence tests read the reference models from $SAC_REFERENCE_MODELS, else from
 // SAC_SOURCE_DIR/../shared/mujoco/models, and skip when that folder does not exist.
 #include <gtest/gtest.h>
@@ -22,21 +24,16 @@
 
 #include "model_compare.h"
 #include "mujoco_env.h"
+#include "mujoco_task.h"
 #include "sac/env.h"
 
 namespace sac {
 namespace {
 
-using namespace mjtest;  // model loading and comparison helpers (model_compare.h)
+using namespace mjtest;  // model loading (model_compare.h), Task and step_from (mujoco_task.h)
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-MujocoEnv& as_mujoco(Env& env) {
-  auto* m = dynamic_cast<MujocoEnv*>(&env);
-  if (!m) throw std::runtime_error("not a MujocoEnv");
-  return *m;
-}
 
 // one env step simulated by the test itself: fresh mjData, state set, ctrl written, frame_skip
 // mj_step calls. Returns the data after the step.
@@ -50,20 +47,6 @@ DataPtr simulate_step(const mjModel* m, const std::vector<double>& qpos,
   for (int i = 0; i < m->nu; ++i) d->ctrl[i] = ctrl[i];
   for (int k = 0; k < frame_skip; ++k) mj_step(m, d.get());
   return d;
-}
-
-// a task instance plus a test-owned copy of its model file.
-struct Task {
-  std::unique_ptr<Env> env;
-  ModelPtr model;
-  MujocoEnv& mj() { return as_mujoco(*env); }
-};
-
-Task make_task(const std::string& id, const std::string& file) {
-  Task t;
-  t.env = make_env(id);
-  t.model = load_model_or_fail(model_dir() + "/" + file);
-  return t;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -89,8 +72,10 @@ TEST_P(MujocoModelEquivalence, CompilesToTheReferenceModel) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, MujocoModelEquivalence,
-                         ::testing::Values("inverted_pendulum.xml", "half_cheetah.xml",
-                                           "hopper.xml"));
+                         ::testing::Values("inverted_pendulum.xml", "inverted_double_pendulum.xml",
+                                           "half_cheetah.xml", "hopper.xml", "walker2d_v5.xml",
+                                           "ant.xml", "humanoid.xml", "swimmer.xml",
+                                           "reacher.xml", "pusher_v5.xml"));
 
 // the comparison itself notices a changed physical parameter.
 TEST(MujocoModelCompare, DetectsADifference) {
@@ -131,71 +116,67 @@ TEST(MujocoEnvBase, MujocoErrorsThrowInsteadOfExiting) {
 // ---------------------------------------------------------------------------------------------
 // dimensions
 
-TEST(MujocoEnvDims, InvertedPendulum) {
-  auto env = make_env("InvertedPendulum-v5");
+struct DimCase {
+  const char* id;
+  int obs_dim, act_dim;
+  double ctrl_limit;  // ctrlrange is [-ctrl_limit, ctrl_limit] for every actuator
+  int max_episode_steps;
+  int nq, nv, nbody;
+  double dt;
+  int integrator;
+};
+
+class MujocoDims : public ::testing::TestWithParam<DimCase> {};
+
+TEST_P(MujocoDims, MatchTheSpec) {
+  const DimCase c = GetParam();
+  auto env = make_env(c.id);
   const EnvSpec& s = env->spec();
-  EXPECT_EQ(s.id, "InvertedPendulum-v5");
-  EXPECT_EQ(s.obs_dim, 4);
-  EXPECT_EQ(s.act_dim, 1);
-  EXPECT_EQ(s.action_low, std::vector<double>({-3.0}));
-  EXPECT_EQ(s.action_high, std::vector<double>({3.0}));
-  EXPECT_EQ(s.max_episode_steps, 1000);
-  EXPECT_EQ(env->nq(), 2);
-  EXPECT_EQ(env->nv(), 2);
-  EXPECT_DOUBLE_EQ(as_mujoco(*env).dt(), 0.04);
-  EXPECT_EQ(as_mujoco(*env).model()->opt.integrator, mjINT_RK4);
+  EXPECT_EQ(s.id, c.id);
+  EXPECT_EQ(s.obs_dim, c.obs_dim);
+  EXPECT_EQ(s.act_dim, c.act_dim);
+  EXPECT_EQ(s.action_low, std::vector<double>(c.act_dim, -c.ctrl_limit));
+  EXPECT_EQ(s.action_high, std::vector<double>(c.act_dim, c.ctrl_limit));
+  EXPECT_EQ(s.max_episode_steps, c.max_episode_steps);
+  EXPECT_EQ(env->nq(), c.nq);
+  EXPECT_EQ(env->nv(), c.nv);
+  const mjModel* m = as_mujoco(*env).model();
+  EXPECT_EQ(m->nbody, c.nbody);
+  EXPECT_DOUBLE_EQ(as_mujoco(*env).dt(), c.dt);
+  EXPECT_EQ(m->opt.integrator, c.integrator);
+  for (int i = 0; i < m->nu; ++i) EXPECT_TRUE(m->actuator_ctrllimited[i]) << i;
 }
 
-TEST(MujocoEnvDims, HalfCheetah) {
-  auto env = make_env("HalfCheetah-v5");
-  const EnvSpec& s = env->spec();
-  EXPECT_EQ(s.id, "HalfCheetah-v5");
-  EXPECT_EQ(s.obs_dim, 17);
-  EXPECT_EQ(s.act_dim, 6);
-  EXPECT_EQ(s.action_low, std::vector<double>(6, -1.0));
-  EXPECT_EQ(s.action_high, std::vector<double>(6, 1.0));
-  EXPECT_EQ(s.max_episode_steps, 1000);
-  EXPECT_EQ(env->nq(), 9);
-  EXPECT_EQ(env->nv(), 9);
-  EXPECT_DOUBLE_EQ(as_mujoco(*env).dt(), 0.05);
-  EXPECT_EQ(as_mujoco(*env).model()->opt.integrator, mjINT_EULER);
-}
+INSTANTIATE_TEST_SUITE_P(
+    Tasks, MujocoDims,
+    ::testing::Values(DimCase{"InvertedPendulum-v5", 4, 1, 3.0, 1000, 2, 2, 3, 0.04, mjINT_RK4},
+                      DimCase{"HalfCheetah-v5", 17, 6, 1.0, 1000, 9, 9, 8, 0.05, mjINT_EULER},
+                      DimCase{"Hopper-v5", 11, 3, 1.0, 1000, 6, 6, 5, 0.008, mjINT_RK4},
+                      DimCase{"Walker2d-v5", 17, 6, 1.0, 1000, 9, 9, 8, 0.008, mjINT_RK4},
+                      DimCase{"Ant-v5", 105, 8, 1.0, 1000, 15, 14, 14, 0.05, mjINT_RK4},
+                      DimCase{"Humanoid-v5", 348, 17, 0.4, 1000, 24, 23, 14, 0.015, mjINT_RK4},
+                      DimCase{"InvertedDoublePendulum-v5", 9, 1, 1.0, 1000, 3, 3, 4, 0.05,
+                              mjINT_RK4},
+                      DimCase{"Swimmer-v5", 8, 2, 1.0, 1000, 5, 5, 4, 0.04, mjINT_RK4},
+                      DimCase{"Reacher-v5", 10, 2, 1.0, 50, 4, 4, 5, 0.02, mjINT_RK4},
+                      DimCase{"Pusher-v5", 23, 7, 2.0, 100, 11, 11, 13, 0.05, mjINT_EULER}));
 
-TEST(MujocoEnvDims, Hopper) {
+// Hopper starts standing: the torso's initial height is 1.25 (qpos0[1])
+TEST(MujocoHopper, StartsStanding) {
   auto env = make_env("Hopper-v5");
-  const EnvSpec& s = env->spec();
-  EXPECT_EQ(s.id, "Hopper-v5");
-  EXPECT_EQ(s.obs_dim, 11);
-  EXPECT_EQ(s.act_dim, 3);
-  EXPECT_EQ(s.action_low, std::vector<double>(3, -1.0));
-  EXPECT_EQ(s.action_high, std::vector<double>(3, 1.0));
-  EXPECT_EQ(s.max_episode_steps, 1000);
-  EXPECT_EQ(env->nq(), 6);
-  EXPECT_EQ(env->nv(), 6);
-  EXPECT_DOUBLE_EQ(as_mujoco(*env).dt(), 0.008);
-  EXPECT_EQ(as_mujoco(*env).model()->opt.integrator, mjINT_RK4);
   EXPECT_DOUBLE_EQ(as_mujoco(*env).model()->qpos0[1], 1.25);
 }
 
 // ---------------------------------------------------------------------------------------------
 // reward and termination on known states, against a simulation run by the test
 
-// puts `t` in (qpos, qvel), steps it with `action`, checks the state against the test's own
-// simulation (bit for bit) and returns the result; `after` receives the test's data.
+// step_from (mujoco_task.h) returning the result, the observation and the test's data after it.
 StepResult step_from(Task& t, const std::vector<double>& qpos, const std::vector<double>& qvel,
                      const std::vector<double>& action, std::vector<double>& obs, DataPtr& after) {
-  HostRng rng(1);
-  obs.assign(t.env->spec().obs_dim, 0.0);
-  t.env->reset(rng, obs.data());
-  t.mj().set_state(qpos.data(), qvel.data());
-  StepResult r = t.env->step(action.data(), obs.data());
-  after = simulate_step(t.model.get(), qpos, qvel, action, t.mj().frame_skip());
-  std::vector<double> q(t.env->nq()), v(t.env->nv());
-  t.env->get_state(q.data(), v.data());
-  for (int i = 0; i < t.env->nq(); ++i) EXPECT_EQ(q[i], after->qpos[i]) << "qpos " << i;
-  for (int i = 0; i < t.env->nv(); ++i) EXPECT_EQ(v[i], after->qvel[i]) << "qvel " << i;
-  EXPECT_FALSE(r.unstable);
-  return r;
+  Stepped s = mjtest::step_from(t, qpos, qvel, action);
+  obs = s.obs;
+  after = std::move(s.after);
+  return s.r;
 }
 
 TEST(MujocoInvertedPendulum, RewardOneWhileUpright) {
@@ -351,6 +332,7 @@ struct NoiseCase {
   double qpos_scale;
   bool qvel_normal;  // qvel = scale * N(0,1) instead of U(-scale, scale)
   double qvel_scale;
+  bool free_joint;  // qpos[3:7] is a free joint's quaternion
 };
 
 class MujocoReset : public ::testing::TestWithParam<NoiseCase> {};
@@ -366,16 +348,24 @@ TEST_P(MujocoReset, NoiseMatchesTheSpec) {
     HostRng rng(seed, 3), twin(seed, 3);
     env->reset(rng, obs.data());
     env->get_state(q.data(), v.data());
-    // the same draws, in the same order: nq for qpos, then nv for qvel
+    // the same draws, in the same order: nq for qpos (a free joint's quaternion included; the
+    // env does not re-normalise it, but MuJoCo 2.2.2's mj_kinematics, run by the reset's
+    // mj_forward, normalises the free-joint quaternion in qpos in place), then nv for qvel
+    std::vector<double> expected(nq);
     for (int i = 0; i < nq; ++i) {
-      EXPECT_EQ(q[i], m->qpos0[i] + twin.uniform(-c.qpos_scale, c.qpos_scale));
-      EXPECT_LE(std::fabs(q[i] - m->qpos0[i]), c.qpos_scale);
-      max_q = std::max(max_q, std::fabs(q[i] - m->qpos0[i]));
+      expected[i] = m->qpos0[i] + twin.uniform(-c.qpos_scale, c.qpos_scale);
+      EXPECT_LE(std::fabs(expected[i] - m->qpos0[i]), c.qpos_scale);
+      max_q = std::max(max_q, std::fabs(expected[i] - m->qpos0[i]));
     }
+    if (c.free_joint) {
+      EXPECT_NE(expected[3], q[3]);  // the noisy quaternion was not unit length
+      mju_normalize4(expected.data() + 3);
+    }
+    for (int i = 0; i < nq; ++i) EXPECT_EQ(q[i], expected[i]) << i;
     for (int i = 0; i < nv; ++i) {
       double expected = c.qvel_normal ? c.qvel_scale * twin.normal()
                                       : twin.uniform(-c.qvel_scale, c.qvel_scale);
-      EXPECT_EQ(v[i], expected);
+      EXPECT_EQ(v[i], expected) << i;
       if (!c.qvel_normal) {
         EXPECT_LE(std::fabs(v[i]), c.qvel_scale);
       }
@@ -388,10 +378,16 @@ TEST_P(MujocoReset, NoiseMatchesTheSpec) {
   EXPECT_GT(max_v, 0.5 * c.qvel_scale);
 }
 
-INSTANTIATE_TEST_SUITE_P(Tasks, MujocoReset,
-                         ::testing::Values(NoiseCase{"InvertedPendulum-v5", 0.01, false, 0.01},
-                                           NoiseCase{"HalfCheetah-v5", 0.1, true, 0.1},
-                                           NoiseCase{"Hopper-v5", 5e-3, false, 5e-3}));
+INSTANTIATE_TEST_SUITE_P(
+    Tasks, MujocoReset,
+    ::testing::Values(NoiseCase{"InvertedPendulum-v5", 0.01, false, 0.01, false},
+                      NoiseCase{"HalfCheetah-v5", 0.1, true, 0.1, false},
+                      NoiseCase{"Hopper-v5", 5e-3, false, 5e-3, false},
+                      NoiseCase{"Walker2d-v5", 5e-3, false, 5e-3, false},
+                      NoiseCase{"Ant-v5", 0.1, true, 0.1, true},
+                      NoiseCase{"Humanoid-v5", 0.01, false, 0.01, true},
+                      NoiseCase{"InvertedDoublePendulum-v5", 0.1, true, 0.1, false},
+                      NoiseCase{"Swimmer-v5", 0.1, false, 0.1, false}));
 
 // 200 steps of random actions (in bounds), resetting on termination; returns every obs, reward
 // and flag in order.
@@ -406,6 +402,7 @@ std::vector<double> rollout(const std::string& id, uint64_t seed) {
     for (int i = 0; i < s.act_dim; ++i) action[i] = act_rng.uniform(s.action_low[i], s.action_high[i]);
     StepResult r = env->step(action.data(), obs.data());
     EXPECT_FALSE(r.unstable) << id << " step " << step;
+    for (double o : obs) EXPECT_TRUE(std::isfinite(o)) << id << " step " << step;
     trace.insert(trace.end(), obs.begin(), obs.end());
     trace.push_back(r.reward);
     trace.push_back(r.terminated);
@@ -429,7 +426,10 @@ TEST_P(MujocoDeterminism, SameSeedSameTrajectory) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Tasks, MujocoDeterminism,
-                         ::testing::Values("InvertedPendulum-v5", "HalfCheetah-v5", "Hopper-v5"));
+                         ::testing::Values("InvertedPendulum-v5", "HalfCheetah-v5", "Hopper-v5",
+                                           "Walker2d-v5", "Ant-v5", "Humanoid-v5",
+                                           "InvertedDoublePendulum-v5", "Swimmer-v5",
+                                           "Reacher-v5", "Pusher-v5"));
 
 TEST(MujocoEnvBase, NonFiniteStateIsFlaggedUnstable) {
   auto env = make_env("HalfCheetah-v5");

@@ -1,13 +1,10 @@
-// test_mujoco_tasks.cpp: tests of the MuJoCo tasks added after the first three: Walker2d-v5,
-// Ant-v5, Humanoid-v5, InvertedDoublePendulum-v5, Swimmer-v5, Reacher-v5 and Pusher-v5
-// (ENVS.md sections 2 and 3). Per task: the model file against the Gymnasium reference (every
-// mjModel field, model_compare.h), dimensions and bounds, reward, observation and termination on
-// known states recomputed here from an independent simulation of the same step, reset noise
-// (including the goal/object rejection sampling of Reacher and Pusher) and same-seed
-// determinism; plus the registry order of the MuJoCo ids.
+// test_mujoco_tasks.cpp: task-specific tests of Walker2d-v5, Ant-v5, Humanoid-v5,
+// InvertedDoublePendulum-v5, Swimmer-v5, Reacher-v5 and Pusher-v5 (ENVS.md sections 2 and 3):
+// reward, observation and termination on known states recomputed here from an independent
+// simulation of the same step, the goal/object rejection sampling of Reacher and Pusher, model
+// details, and the registry order of the MuJoCo ids. The suites over all ten tasks (model
+// equivalence, dimensions, reset noise, determinism) are in test_mujoco_envs.cpp.
 // Run: ./sac_tests --gtest_filter='MujocoTask*'   (about a second)
-// The equivalence tests read the reference models from $SAC_REFERENCE_MODELS, else from
-// SAC_SOURCE_DIR/../shared/mujoco/models, and skip when that folder does not exist.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -20,38 +17,16 @@
 
 #include "model_compare.h"
 #include "mujoco_env.h"
+#include "mujoco_task.h"
 #include "sac/env.h"
 
 namespace sac {
 namespace {
 
-using namespace mjtest;  // model loading and comparison helpers (model_compare.h)
+using namespace mjtest;  // model loading (model_compare.h), Task and step_from (mujoco_task.h)
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-MujocoEnv& as_mujoco(Env& env) {
-  auto* m = dynamic_cast<MujocoEnv*>(&env);
-  if (!m) throw std::runtime_error("not a MujocoEnv");
-  return *m;
-}
-
-// a task instance plus a test-owned copy of its model file.
-struct Task {
-  std::unique_ptr<Env> env;
-  ModelPtr model;
-  bool contact_forces = false;  // the task observes cfrc_ext (mj_rnePostConstraint after a step)
-  MujocoEnv& mj() { return as_mujoco(*env); }
-  int body(const char* name) const { return mj_name2id(model.get(), mjOBJ_BODY, name); }
-};
-
-Task make_task(const std::string& id, const std::string& file, bool contact_forces = false) {
-  Task t;
-  t.env = make_env(id);
-  t.model = load_model_or_fail(model_dir() + "/" + file);
-  t.contact_forces = contact_forces;
-  return t;
-}
 
 double sq_norm(const std::vector<double>& v) {
   double s = 0;
@@ -62,49 +37,6 @@ double sq_norm(const std::vector<double>& v) {
 double dist3(const double* a, const double* b) {
   return std::sqrt((a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]) +
                    (a[2] - b[2]) * (a[2] - b[2]));
-}
-
-// one env step from a known state, next to the test's own simulation of it.
-struct Stepped {
-  StepResult r;
-  std::vector<double> obs;
-  DataPtr before;  // the env's data once the state was set (set_state runs mj_forward)
-  DataPtr after;   // the test's simulation from there: ctrl, frame_skip mj_step, then
-                   // mj_rnePostConstraint when the task observes contact forces
-};
-
-// puts `t` in (qpos, qvel) as Gymnasium's set_state does, snapshots the env's mjData, steps the
-// env with `action`, simulates the same step on the snapshot and checks the env's state against
-// it bit for bit. The snapshot keeps the solver warm start of the env's data, which is what
-// makes bit-for-bit agreement possible with contacts (mj_forward refreshes qacc_warmstart, so a
-// fresh mjData would converge to slightly different contact forces). Reward and observation
-// checks then recompute their formulas from `before` and `after`.
-Stepped step_from(Task& t, const std::vector<double>& qpos, const std::vector<double>& qvel,
-                  const std::vector<double>& action) {
-  const mjModel* m = t.model.get();
-  Stepped s;
-  HostRng rng(1);
-  s.obs.assign(t.env->spec().obs_dim, 0.0);
-  t.env->reset(rng, s.obs.data());
-  t.mj().set_state(qpos.data(), qvel.data());
-  s.before.reset(mj_makeData(m));
-  mj_copyData(s.before.get(), m, t.mj().data());
-  for (int i = 0; i < m->nq; ++i) EXPECT_EQ(s.before->qpos[i], qpos[i]) << "qpos " << i;
-  for (int i = 0; i < m->nv; ++i) EXPECT_EQ(s.before->qvel[i], qvel[i]) << "qvel " << i;
-  s.r = t.env->step(action.data(), s.obs.data());
-
-  s.after.reset(mj_makeData(m));
-  mj_copyData(s.after.get(), m, s.before.get());
-  for (int i = 0; i < m->nu; ++i) s.after->ctrl[i] = action[i];
-  for (int k = 0; k < t.mj().frame_skip(); ++k) mj_step(m, s.after.get());
-  if (t.contact_forces) mj_rnePostConstraint(m, s.after.get());
-
-  std::vector<double> q(t.env->nq()), v(t.env->nv());
-  t.env->get_state(q.data(), v.data());
-  for (int i = 0; i < m->nq; ++i) EXPECT_EQ(q[i], s.after->qpos[i]) << "qpos " << i;
-  for (int i = 0; i < m->nv; ++i) EXPECT_EQ(v[i], s.after->qvel[i]) << "qvel " << i;
-  EXPECT_FALSE(s.r.unstable);
-  return s;
 }
 
 // a copy of `d` with kinematics recomputed from its final qpos (what an extra mj_forward would
@@ -120,32 +52,6 @@ DataPtr recomputed(const mjModel* m, const mjData* d) {
 constexpr double half_pi = 1.5707963267948966;
 
 // ---------------------------------------------------------------------------------------------
-// model equivalence
-
-class MujocoTaskModelEquivalence : public ::testing::TestWithParam<const char*> {};
-
-TEST_P(MujocoTaskModelEquivalence, CompilesToTheReferenceModel) {
-  std::string ref_dir = reference_model_dir();
-  if (!is_dir(ref_dir)) GTEST_SKIP() << "reference models not found at " << ref_dir;
-  std::string file = GetParam();
-  ModelPtr ours = load_model_or_fail(model_dir() + "/" + file);
-  ModelPtr ref = load_model_or_fail(ref_dir + "/" + file);
-  ASSERT_TRUE(ours && ref);
-
-  int fields = 0;
-  std::vector<std::string> diffs = compare_models(ours.get(), ref.get(), &fields);
-  EXPECT_GT(fields, 250);  // every size, option and array of mjModel was visited
-  std::string all;
-  for (const auto& d : diffs) all += "  " + d + "\n";
-  EXPECT_TRUE(diffs.empty()) << diffs.size() << " differences in " << file << ":\n" << all;
-}
-
-INSTANTIATE_TEST_SUITE_P(Files, MujocoTaskModelEquivalence,
-                         ::testing::Values("walker2d_v5.xml", "ant.xml", "humanoid.xml",
-                                           "inverted_double_pendulum.xml", "swimmer.xml",
-                                           "reacher.xml", "pusher_v5.xml"));
-
-// ---------------------------------------------------------------------------------------------
 // registry and dimensions (ENVS.md section 2)
 
 TEST(MujocoTaskRegistry, MujocoIdsInOrder) {
@@ -157,48 +63,6 @@ TEST(MujocoTaskRegistry, MujocoIdsInOrder) {
                                               "Ant-v5", "Humanoid-v5", "Swimmer-v5", "Reacher-v5",
                                               "Pusher-v5"}));
 }
-
-struct DimCase {
-  const char* id;
-  int obs_dim, act_dim;
-  double ctrl_limit;  // ctrlrange is [-ctrl_limit, ctrl_limit] for every actuator
-  int max_episode_steps;
-  int nq, nv, nbody;
-  double dt;
-  int integrator;
-};
-
-class MujocoTaskDims : public ::testing::TestWithParam<DimCase> {};
-
-TEST_P(MujocoTaskDims, MatchTheSpec) {
-  const DimCase c = GetParam();
-  auto env = make_env(c.id);
-  const EnvSpec& s = env->spec();
-  EXPECT_EQ(s.id, c.id);
-  EXPECT_EQ(s.obs_dim, c.obs_dim);
-  EXPECT_EQ(s.act_dim, c.act_dim);
-  EXPECT_EQ(s.action_low, std::vector<double>(c.act_dim, -c.ctrl_limit));
-  EXPECT_EQ(s.action_high, std::vector<double>(c.act_dim, c.ctrl_limit));
-  EXPECT_EQ(s.max_episode_steps, c.max_episode_steps);
-  EXPECT_EQ(env->nq(), c.nq);
-  EXPECT_EQ(env->nv(), c.nv);
-  const mjModel* m = as_mujoco(*env).model();
-  EXPECT_EQ(m->nbody, c.nbody);
-  EXPECT_DOUBLE_EQ(as_mujoco(*env).dt(), c.dt);
-  EXPECT_EQ(m->opt.integrator, c.integrator);
-  for (int i = 0; i < m->nu; ++i) EXPECT_TRUE(m->actuator_ctrllimited[i]) << i;
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    Tasks, MujocoTaskDims,
-    ::testing::Values(DimCase{"Walker2d-v5", 17, 6, 1.0, 1000, 9, 9, 8, 0.008, mjINT_RK4},
-                      DimCase{"Ant-v5", 105, 8, 1.0, 1000, 15, 14, 14, 0.05, mjINT_RK4},
-                      DimCase{"Humanoid-v5", 348, 17, 0.4, 1000, 24, 23, 14, 0.015, mjINT_RK4},
-                      DimCase{"InvertedDoublePendulum-v5", 9, 1, 1.0, 1000, 3, 3, 4, 0.05,
-                              mjINT_RK4},
-                      DimCase{"Swimmer-v5", 8, 2, 1.0, 1000, 5, 5, 4, 0.04, mjINT_RK4},
-                      DimCase{"Reacher-v5", 10, 2, 1.0, 50, 4, 4, 5, 0.02, mjINT_RK4},
-                      DimCase{"Pusher-v5", 23, 7, 2.0, 100, 11, 11, 13, 0.05, mjINT_EULER}));
 
 TEST(MujocoTaskModel, Details) {
   // humanoid: PGS with 50 iterations; pusher: no gravity, 20 iterations; double pendulum: tip
@@ -711,110 +575,8 @@ TEST(MujocoTaskPusher, ResetPlacesTheObjectAwayFromTheGoal) {
   EXPECT_GT(rejected, 0);  // the rejection loop was exercised
 }
 
-// ---------------------------------------------------------------------------------------------
-// reset noise of the tasks that use the base class's noisy reset
-
-struct NoiseCase {
-  const char* id;
-  double qpos_scale;
-  bool qvel_normal;  // qvel = scale * N(0,1) instead of U(-scale, scale)
-  double qvel_scale;
-  bool free_joint;  // qpos[3:7] is a free joint's quaternion
-};
-
-class MujocoTaskReset : public ::testing::TestWithParam<NoiseCase> {};
-
-TEST_P(MujocoTaskReset, NoiseMatchesTheSpec) {
-  const NoiseCase c = GetParam();
-  auto env = make_env(c.id);
-  const mjModel* m = as_mujoco(*env).model();
-  int nq = env->nq(), nv = env->nv();
-  std::vector<double> obs(env->spec().obs_dim), q(nq), v(nv);
-  double max_q = 0, max_v = 0;
-  for (uint64_t seed = 0; seed < 20; ++seed) {
-    HostRng rng(seed, 3), twin(seed, 3);
-    env->reset(rng, obs.data());
-    env->get_state(q.data(), v.data());
-    // the same draws, in the same order: nq for qpos (a free joint's quaternion included; the
-    // env does not re-normalise it, but MuJoCo 2.2.2's mj_kinematics, run by the reset's
-    // mj_forward, normalises the free-joint quaternion in qpos in place), then nv for qvel
-    std::vector<double> expected(nq);
-    for (int i = 0; i < nq; ++i) {
-      expected[i] = m->qpos0[i] + twin.uniform(-c.qpos_scale, c.qpos_scale);
-      EXPECT_LE(std::fabs(expected[i] - m->qpos0[i]), c.qpos_scale);
-      max_q = std::max(max_q, std::fabs(expected[i] - m->qpos0[i]));
-    }
-    if (c.free_joint) {
-      EXPECT_NE(expected[3], q[3]);  // the noisy quaternion was not unit length
-      mju_normalize4(expected.data() + 3);
-    }
-    for (int i = 0; i < nq; ++i) EXPECT_EQ(q[i], expected[i]) << i;
-    for (int i = 0; i < nv; ++i) {
-      double expected = c.qvel_normal ? c.qvel_scale * twin.normal()
-                                      : twin.uniform(-c.qvel_scale, c.qvel_scale);
-      EXPECT_EQ(v[i], expected) << i;
-      if (!c.qvel_normal) {
-        EXPECT_LE(std::fabs(v[i]), c.qvel_scale);
-      }
-      max_v = std::max(max_v, std::fabs(v[i]));
-    }
-    EXPECT_EQ(rng.counter(), twin.counter());
-  }
-  // the noise is really there, on the scale asked for
-  EXPECT_GT(max_q, 0.5 * c.qpos_scale);
-  EXPECT_GT(max_v, 0.5 * c.qvel_scale);
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    Tasks, MujocoTaskReset,
-    ::testing::Values(NoiseCase{"Walker2d-v5", 5e-3, false, 5e-3, false},
-                      NoiseCase{"Ant-v5", 0.1, true, 0.1, true},
-                      NoiseCase{"Humanoid-v5", 0.01, false, 0.01, true},
-                      NoiseCase{"InvertedDoublePendulum-v5", 0.1, true, 0.1, false},
-                      NoiseCase{"Swimmer-v5", 0.1, false, 0.1, false}));
-
-// ---------------------------------------------------------------------------------------------
-// determinism
-
-// 200 steps of random in-bounds actions, resetting on termination; every obs, reward and flag.
-std::vector<double> rollout(const std::string& id, uint64_t seed) {
-  auto env = make_env(id);
-  const EnvSpec& s = env->spec();
-  HostRng rng(seed, 0), act_rng(seed, 1);
-  std::vector<double> obs(s.obs_dim), action(s.act_dim), trace;
-  env->reset(rng, obs.data());
-  trace.insert(trace.end(), obs.begin(), obs.end());
-  for (int step = 0; step < 200; ++step) {
-    for (int i = 0; i < s.act_dim; ++i) action[i] = act_rng.uniform(s.action_low[i], s.action_high[i]);
-    StepResult r = env->step(action.data(), obs.data());
-    EXPECT_FALSE(r.unstable) << id << " step " << step;
-    for (double o : obs) EXPECT_TRUE(std::isfinite(o)) << id << " step " << step;
-    trace.insert(trace.end(), obs.begin(), obs.end());
-    trace.push_back(r.reward);
-    trace.push_back(r.terminated);
-    if (r.terminated) {
-      env->reset(rng, obs.data());
-      trace.insert(trace.end(), obs.begin(), obs.end());
-    }
-  }
-  return trace;
-}
-
-class MujocoTaskDeterminism : public ::testing::TestWithParam<const char*> {};
-
-TEST_P(MujocoTaskDeterminism, SameSeedSameTrajectory) {
-  std::vector<double> a = rollout(GetParam(), 7);
-  std::vector<double> b = rollout(GetParam(), 7);
-  std::vector<double> c = rollout(GetParam(), 8);
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << "entry " << i;
-  EXPECT_NE(a, c);
-}
-
-INSTANTIATE_TEST_SUITE_P(Tasks, MujocoTaskDeterminism,
-                         ::testing::Values("Walker2d-v5", "Ant-v5", "Humanoid-v5",
-                                           "InvertedDoublePendulum-v5", "Swimmer-v5",
-                                           "Reacher-v5", "Pusher-v5"));
+// (model equivalence, dimensions, reset noise and determinism of every task: the suites over all
+// ten tasks in test_mujoco_envs.cpp)
 
 }  // namespace
 }  // namespace sac

@@ -4,7 +4,8 @@
 //     with N = 1 and 4 envs and ratios 1 and 0.25
 //   - two runs give byte-identical policy files; the sequential loop gives a different one (the
 //     updates lag the data by one step), and "auto" is the sequential loop on the CPU
-//   - a stopped overlapped run resumes byte-identical to one done in one go
+//   - the pipeline setting cannot change on resume (stop-and-resume exactness of the overlapped
+//     loop: the overlapped_* cases of CheckpointResume in test_checkpoint.cpp)
 //   - `sac bench train` prints its JSON fields with sane values; bad pipeline values are refused
 // Run: sac_tests --gtest_filter='Pipeline*'
 #include <sys/wait.h>
@@ -23,23 +24,16 @@
 #include "sac/safetensors.h"
 #include "sac/trainer.h"
 #include "test_util.h"
+#include "test_files.h"
 
 namespace sac {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string fresh_dir(const std::string& name) {
-  std::string dir = testing::TempDir() + "sac_pipeline_" + name + "_" + std::to_string(::getpid());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using test::CliRun;
+using test::fresh_dir;
+using test::read_file;
+using test::run_sac;
 
 // the small Pendulum run of these tests
 Config small_config(int64_t total_steps, const std::string& pipeline,
@@ -117,11 +111,11 @@ TEST_P(PipelineOverlapped, CountsAreTheRatiosAndRunsAreDeterministic) {
     EXPECT_EQ(s->updates, want.updates);
     EXPECT_FALSE(s->interrupted);
   }
-  std::string pa = read_bytes(dir + "/a/policy.safetensors");
+  std::string pa = read_file(dir + "/a/policy.safetensors");
   ASSERT_FALSE(pa.empty());
-  EXPECT_TRUE(pa == read_bytes(dir + "/b/policy.safetensors"))
+  EXPECT_TRUE(pa == read_file(dir + "/b/policy.safetensors"))
       << "two overlapped runs of one config gave different policies";
-  EXPECT_FALSE(pa == read_bytes(dir + "/seq/policy.safetensors"))
+  EXPECT_FALSE(pa == read_file(dir + "/seq/policy.safetensors"))
       << "the overlapped loop gave the sequential loop's policy: its updates do not lag";
 
   // the run directory is the sequential loop's: summary, metrics, config with the setting
@@ -179,74 +173,21 @@ TEST(PipelineAuto, IsTheSequentialLoopOnTheCpu) {
 // ---------------------------------------------------------------------------------------------
 // resume
 
-// the checkpoint tensors that must match (as in test_checkpoint.cpp: not the evaluation and log
-// bookkeeping, which an extra evaluation at the stop point changes)
-bool compared(const std::string& name) {
-  if (name.rfind("eval_pool.", 0) == 0) return false;
-  if (name.rfind("trainer.", 0) != 0) return true;
-  return name == "trainer.steps" || name == "trainer.updates" || name == "trainer.update_debt" ||
-         name == "trainer.warmup_rng_counter";
-}
+// stop-and-resume exactness of the overlapped loop: the "overlapped_*" cases of CheckpointResume
+// (test_checkpoint.cpp)
 
-void expect_same_tensors(const std::string& a_path, const std::string& b_path, size_t min) {
-  SafetensorsFile a = SafetensorsFile::load(a_path), b = SafetensorsFile::load(b_path);
-  size_t n = 0;
-  for (const auto& [name, t] : a.tensors) {
-    if (!compared(name)) continue;
-    ++n;
-    auto it = b.tensors.find(name);
-    ASSERT_NE(it, b.tensors.end()) << name << " missing in " << b_path;
-    EXPECT_TRUE(t.bytes == it->second.bytes) << "tensor " << name << " differs";
+// the loop shape changes what the run computes: it cannot change on resume
+TEST(PipelineResume, PipelineCannotChangeOnResume) {
+  std::string dir = fresh_dir("pipeline_fixed");
+  train(small_config(40, "overlapped"), dir + "/run", quiet());
+  try {
+    resume_config(dir + "/run", {"train.pipeline=sequential"});
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("train.pipeline"), std::string::npos) << e.what();
   }
-  EXPECT_GE(n, min);
+  EXPECT_NO_THROW(resume_config(dir + "/run", {"train.total_steps=80"}));
 }
-
-struct ResumeCase {
-  const char* name;
-  std::vector<std::string> extra;
-  int64_t stop, total;
-};
-
-void PrintTo(const ResumeCase& c, std::ostream* os) {
-  *os << c.name << ": stop at " << c.stop << ", resume to " << c.total;
-}
-
-class PipelineResume : public testing::TestWithParam<ResumeCase> {};
-
-TEST_P(PipelineResume, StopAndResumeIsByteIdenticalToOneRun) {
-  const ResumeCase& rc = GetParam();
-  std::string dir = fresh_dir(std::string("resume_") + rc.name);
-  TrainSummary one = train(small_config(rc.total, "overlapped", rc.extra), dir + "/one", quiet());
-  TrainSummary first = train(small_config(rc.stop, "overlapped", rc.extra), dir + "/two", quiet());
-  EXPECT_EQ(first.steps, rc.stop);
-  // the loop shape changes what the run computes: it cannot change on resume
-  EXPECT_THROW(resume_config(dir + "/two", {"train.pipeline=sequential"}), ConfigError);
-  Config more = resume_config(dir + "/two", {"train.total_steps=" + std::to_string(rc.total)});
-  TrainSummary second = resume(more, dir + "/two", quiet());
-  EXPECT_EQ(second.resumed_from, rc.stop);
-  EXPECT_EQ(second.steps, one.steps);
-  EXPECT_EQ(second.updates, one.updates);
-  EXPECT_TRUE(read_bytes(dir + "/one/policy.safetensors") ==
-              read_bytes(dir + "/two/policy.safetensors"))
-      << "policy files differ";
-  CheckpointFiles a = latest_checkpoint(dir + "/one/checkpoints");
-  CheckpointFiles b = latest_checkpoint(dir + "/two/checkpoints");
-  ASSERT_EQ(a.step, one.steps);
-  ASSERT_EQ(b.step, one.steps);
-  expect_same_tensors(a.main, b.main, 20);
-  expect_same_tensors(a.replay, b.replay, 8);
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    Pipeline, PipelineResume,
-    testing::Values(ResumeCase{"warmup", {}, 40, 500},
-                    ResumeCase{"envs1", {"train.checkpoint_every=150"}, 300, 700},
-                    ResumeCase{"envs3_ratio",
-                               {"env.num_envs=3", "train.updates_per_step=0.5",
-                                "train.eval_episodes=2", "train.eval_every=300"},
-                               501,
-                               900}),
-    [](const testing::TestParamInfo<ResumeCase>& i) { return std::string(i.param.name); });
 
 // ---------------------------------------------------------------------------------------------
 // config and `sac bench train`
@@ -268,21 +209,6 @@ TEST(PipelineConfig, BadValuesAreRefusedNamingTheKey) {
     Config back = config_from_json_text(c.to_json().dump(), "roundtrip");
     EXPECT_EQ(back.pipeline, good);
   }
-}
-
-struct CliRun {
-  int exit_code;
-  std::string output;
-};
-
-CliRun run_sac(const std::string& args) {
-  std::string cmd = std::string(SAC_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[512];
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 TEST(PipelineBench, TrainPrintsItsFiguresAsOneJsonLine) {

@@ -21,11 +21,16 @@
 
 #include "commands.h"
 #include "sac/config.h"
+#include "test_files.h"
 
 namespace sac {
 namespace {
 
 using json = nlohmann::json;
+using test::path_exists;
+using test::read_file;
+using test::TempDir;
+using test::write_file;
 
 // one evaluation row of a fake run
 struct Row {
@@ -33,57 +38,19 @@ struct Row {
   double wall, ret;
 };
 
-// a fresh folder for one test's files, removed afterwards unless the test failed
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = ::testing::TempDir() + "sac_plot_XXXXXX";
-    std::vector<char> buf(pattern.begin(), pattern.end());
-    buf.push_back('\0');
-    const char* dir = mkdtemp(buf.data());
-    if (!dir) throw std::runtime_error("mkdtemp failed for " + pattern);
-    m_path = dir;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!::testing::Test::HasFailure()) std::filesystem::remove_all(m_path, ec);
-  }
-  std::string operator/(const std::string& name) const { return m_path + "/" + name; }
-
- private:
-  std::string m_path;
-};
-
-void write(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-bool exists(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0;
-}
-
 // a run directory as the trainer leaves it (the parts `sac plot` reads)
 std::string make_run(const TempDir& tmp, const std::string& name, const std::string& task, int seed,
                      const std::vector<Row>& rows) {
   std::string dir = tmp / name;
   std::filesystem::create_directories(dir);
   json config = {{"env", {{"id", task}}}, {"train", {{"seed", seed}}}};
-  write(dir + "/config.json", config.dump(2) + "\n");
+  write_file(dir + "/config.json", config.dump(2) + "\n");
   std::ostringstream csv;
   csv.precision(17);
   csv << "step,wall_seconds,mean_return,min_return,max_return,episodes\n";
   for (const Row& r : rows)
     csv << r.step << "," << r.wall << "," << r.ret << "," << r.ret - 10 << "," << r.ret + 10 << ",10\n";
-  write(dir + "/eval.csv", csv.str());
+  write_file(dir + "/eval.csv", csv.str());
   return dir;
 }
 
@@ -173,7 +140,7 @@ void expect_near_rel(double got, double want, const std::string& what) {
 }
 
 TEST(Plot, ThreeRunsGiveMeanBandAndTitle) {
-  TempDir tmp;
+  TempDir tmp("sac_plot");
   auto rows = three_runs();
   std::vector<std::string> args;
   for (int s = 0; s < 3; ++s) args.push_back(make_run(tmp, "run" + std::to_string(s), "Hopper-v5", s + 1, rows[s]));
@@ -189,7 +156,7 @@ TEST(Plot, ThreeRunsGiveMeanBandAndTitle) {
   expect_near_rel(out["final_mean_return"].get<double>(), final_mean, "final_mean_return");
 
   // the document and its elements
-  std::string svg = read_text(svg_path);
+  std::string svg = read_file(svg_path);
   ASSERT_EQ(svg.rfind("<svg", 0), 0u) << svg.substr(0, 80);
   std::string trimmed = svg.substr(0, svg.find_last_not_of(" \n") + 1);
   EXPECT_EQ(trimmed.substr(trimmed.size() - 6), "</svg>");
@@ -198,7 +165,7 @@ TEST(Plot, ThreeRunsGiveMeanBandAndTitle) {
   EXPECT_NE(svg.find("min-max over runs"), std::string::npos);
   EXPECT_NE(svg.find("environment steps"), std::string::npos);
   EXPECT_NE(svg.find("wall time"), std::string::npos);
-  EXPECT_FALSE(exists(svg_path + ".tmp"));
+  EXPECT_FALSE(path_exists(svg_path + ".tmp"));
   for (const std::string panel : {"steps", "wall"}) {
     auto mean = points(attribute(svg, "polyline", "mean-" + panel, "points"));
     auto band = points(attribute(svg, "polygon", "band-" + panel, "points"));
@@ -246,13 +213,13 @@ TEST(Plot, ThreeRunsGiveMeanBandAndTitle) {
 }
 
 TEST(Plot, TitleOptionIsEscaped) {
-  TempDir tmp;
+  TempDir tmp("sac_plot");
   auto rows = three_runs();
   std::string run = make_run(tmp, "run", "Pendulum-v1", 7, rows[0]);
   std::string svg_path = tmp / "one.svg";
   json out = plot({run, "--title", "A <b> & \"c\"", "-o", svg_path});
   EXPECT_EQ(out["runs"], 1);
-  std::string svg = read_text(svg_path);
+  std::string svg = read_file(svg_path);
   EXPECT_NE(svg.find("A &lt;b&gt; &amp; &quot;c&quot;"), std::string::npos);
   EXPECT_EQ(svg.find("<b>"), std::string::npos);
   EXPECT_NE(svg.find("mean over 1 run"), std::string::npos);
@@ -260,7 +227,7 @@ TEST(Plot, TitleOptionIsEscaped) {
 }
 
 TEST(Plot, DifferentStepGridsAreInterpolatedOnTheCommonRange) {
-  TempDir tmp;
+  TempDir tmp("sac_plot");
   // run a: every 10 steps from 10 to 50; run b: 20, 35, 60 (common range 20..50)
   std::string a = make_run(tmp, "a", "Hopper-v5", 1,
                            {{10, 1, 0}, {20, 2, 10}, {30, 3, 20}, {40, 4, 30}, {50, 5, 40}});
@@ -269,7 +236,7 @@ TEST(Plot, DifferentStepGridsAreInterpolatedOnTheCommonRange) {
   json out = plot({a, b, "-o", svg_path});
   EXPECT_EQ(out["points"], 5);  // 20, 30, 35, 40, 50
   EXPECT_EQ(out["interpolated"], true);
-  std::string svg = read_text(svg_path);
+  std::string svg = read_file(svg_path);
   EXPECT_NE(svg.find("<!-- the runs were evaluated at different steps"), std::string::npos);
   json data = svg_data(svg);
   EXPECT_EQ(data["step"], json({20, 30, 35, 40, 50}));
@@ -285,29 +252,29 @@ TEST(Plot, DifferentStepGridsAreInterpolatedOnTheCommonRange) {
 }
 
 TEST(Plot, BadInputThrowsConfigErrorAndWritesNothing) {
-  TempDir tmp;
+  TempDir tmp("sac_plot");
   auto rows = three_runs();
   std::string good = make_run(tmp, "good", "Hopper-v5", 1, rows[0]);
   std::string other_task = make_run(tmp, "cheetah", "HalfCheetah-v5", 2, rows[1]);
   std::string no_eval = make_run(tmp, "no_eval", "Hopper-v5", 3, rows[2]);
   std::filesystem::remove(no_eval + "/eval.csv");
   std::string empty = make_run(tmp, "empty", "Hopper-v5", 4, rows[2]);
-  write(empty + "/eval.csv", "");
+  write_file(empty + "/eval.csv", "");
   std::string header_only = make_run(tmp, "header_only", "Hopper-v5", 5, rows[2]);
-  write(header_only + "/eval.csv", "step,wall_seconds,mean_return,min_return,max_return,episodes\n");
+  write_file(header_only + "/eval.csv", "step,wall_seconds,mean_return,min_return,max_return,episodes\n");
   std::string bad_value = make_run(tmp, "bad_value", "Hopper-v5", 6, rows[2]);
-  write(bad_value + "/eval.csv",
+  write_file(bad_value + "/eval.csv",
         "step,wall_seconds,mean_return,min_return,max_return,episodes\n1000,1.5,12,1,2,10\n"
         "2000,3.0,abc,1,2,10\n");
   std::string bad_header = make_run(tmp, "bad_header", "Hopper-v5", 7, rows[2]);
-  write(bad_header + "/eval.csv", "1000,1.5,12,1,2,10\n");
+  write_file(bad_header + "/eval.csv", "1000,1.5,12,1,2,10\n");
   std::string short_row = make_run(tmp, "short_row", "Hopper-v5", 8, rows[2]);
-  write(short_row + "/eval.csv",
+  write_file(short_row + "/eval.csv",
         "step,wall_seconds,mean_return,min_return,max_return,episodes\n1000,1.5,12\n");
   std::string no_config = make_run(tmp, "no_config", "Hopper-v5", 9, rows[2]);
   std::filesystem::remove(no_config + "/config.json");
   std::string bad_config = make_run(tmp, "bad_config", "Hopper-v5", 10, rows[2]);
-  write(bad_config + "/config.json", "{\"env\": ");
+  write_file(bad_config + "/config.json", "{\"env\": ");
   std::string disjoint = make_run(tmp, "disjoint", "Hopper-v5", 11, {{500000, 1, 1}, {600000, 2, 2}});
   std::string out = tmp / "out.svg";
 
@@ -342,8 +309,8 @@ TEST(Plot, BadInputThrowsConfigErrorAndWritesNothing) {
     EXPECT_NE(msg, "") << "no error for: " << joined;
     EXPECT_NE(msg.find(c.message), std::string::npos)
         << "for: " << joined << "\nexpected a message with: " << c.message << "\ngot: " << msg;
-    EXPECT_FALSE(exists(out)) << "an output was written for: " << joined;
-    EXPECT_FALSE(exists(out + ".tmp")) << "a temp file was left for: " << joined;
+    EXPECT_FALSE(path_exists(out)) << "an output was written for: " << joined;
+    EXPECT_FALSE(path_exists(out + ".tmp")) << "a temp file was left for: " << joined;
   }
   // the different-task message names both tasks
   std::string msg = plot_error({good, other_task, "-o", out});

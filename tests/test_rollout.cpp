@@ -44,49 +44,20 @@
 #include "sac/config.h"
 #include "sac/env.h"
 #include "sac/trainer.h"
+#include "test_files.h"
 
 namespace sac {
 namespace {
 
 using json = nlohmann::json;
 using namespace mjtest;
+using test::path_exists;
+using test::read_file;
+using test::TempDir;
 
 struct RunResult {
   int code = -1;
   std::string out, err;
-};
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-bool exists(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0;
-}
-
-// a fresh folder for one test's files, removed afterwards unless the test failed
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = ::testing::TempDir() + "sac_rollout_XXXXXX";
-    std::vector<char> buf(pattern.begin(), pattern.end());
-    buf.push_back('\0');
-    const char* dir = mkdtemp(buf.data());
-    if (!dir) throw std::runtime_error("mkdtemp failed for " + pattern);
-    m_path = dir;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!::testing::Test::HasFailure()) std::filesystem::remove_all(m_path, ec);
-  }
-  operator const std::string&() const { return m_path; }
-
- private:
-  std::string m_path;
 };
 
 std::string quote(const std::string& s) {
@@ -104,8 +75,8 @@ RunResult run_sac(const std::string& dir, const std::vector<std::string>& args) 
   int status = std::system(cmd.c_str());
   RunResult r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = read_text(out);
-  r.err = read_text(err);
+  r.out = read_file(out);
+  r.err = read_file(err);
   return r;
 }
 
@@ -555,7 +526,7 @@ class RolloutRandom : public ::testing::TestWithParam<const char*> {};
 TEST_P(RolloutRandom, RecordingReplaysIndependently) {
   const std::string id = GetParam();
   const int steps = 300;
-  TempDir tmp;
+  TempDir tmp("sac_rollout");
   const std::string& dir = tmp;
   std::string record = dir + "/" + id + ".jsonl";
   RunResult r = run_sac(dir, {"rollout", "--env", id, "--policy", "random", "--steps",
@@ -564,7 +535,7 @@ TEST_P(RolloutRandom, RecordingReplaysIndependently) {
   EXPECT_EQ(r.err, "");
   json summary = json::parse(r.out);
   EXPECT_EQ(summary["record"], record);
-  EXPECT_FALSE(exists(record + ".tmp"));
+  EXPECT_FALSE(path_exists(record + ".tmp"));
   std::vector<json> lines = read_lines(record);
   check_structure(id, lines, steps, summary);
   if (id == "Hopper-v5" || id == "InvertedPendulum-v5")
@@ -575,7 +546,7 @@ TEST_P(RolloutRandom, RecordingReplaysIndependently) {
   std::string again = dir + "/again.jsonl", other = dir + "/other.jsonl";
   ASSERT_EQ(run_sac(dir, {"rollout", "--env", id, "--steps", std::to_string(steps), "--seed", "3",
                           "--record", again}).code, 0);
-  EXPECT_EQ(read_text(record), read_text(again));
+  EXPECT_EQ(read_file(record), read_file(again));
   ASSERT_EQ(run_sac(dir, {"rollout", "--env", id, "--steps", "5", "--seed", "4", "--record", other}).code, 0);
   EXPECT_NE(read_lines(other)[0], lines[0]);
 
@@ -635,7 +606,7 @@ INSTANTIATE_TEST_SUITE_P(Tasks, RolloutRandom,
 // observation, scaled from [-1, 1] to the bounds; the physics replays as before.
 TEST(Rollout, PolicyFileActsDeterministically) {
   const std::string id = "HalfCheetah-v5";
-  TempDir tmp;
+  TempDir tmp("sac_rollout");
   const std::string& dir = tmp;
   std::string policy = dir + "/policy.safetensors", record = dir + "/p.jsonl";
   Config c;
@@ -682,12 +653,12 @@ TEST(Rollout, PolicyFileActsDeterministically) {
                                   "--record", dir + "/wrong.jsonl"});
   EXPECT_EQ(wrong.code, 2);
   EXPECT_NE(wrong.err.find("HalfCheetah-v5"), std::string::npos) << wrong.err;
-  EXPECT_FALSE(exists(dir + "/wrong.jsonl"));
+  EXPECT_FALSE(path_exists(dir + "/wrong.jsonl"));
 }
 
 // Bad input: exit 2, one line naming the problem, and no record file left behind.
 TEST(Rollout, BadInputExitsTwoBeforeWriting) {
-  TempDir tmp;
+  TempDir tmp("sac_rollout");
   const std::string& dir = tmp;
   std::string record = dir + "/bad.jsonl";
   struct Case {
@@ -717,8 +688,8 @@ TEST(Rollout, BadInputExitsTwoBeforeWriting) {
     EXPECT_NE(r.err.find(c.message), std::string::npos) << shown << "\nstderr: " << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << shown << "\nstderr: " << r.err;
     EXPECT_EQ(r.out, "") << shown;
-    EXPECT_FALSE(exists(record)) << shown;
-    EXPECT_FALSE(exists(record + ".tmp")) << shown;
+    EXPECT_FALSE(path_exists(record)) << shown;
+    EXPECT_FALSE(path_exists(record + ".tmp")) << shown;
   }
 }
 

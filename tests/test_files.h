@@ -1,0 +1,95 @@
+// test_files.h: file and command-line helpers shared by the tests that write run directories or
+// run the `sac` binary: scratch folders, whole-file reads and writes, and `sac ARGS` with its
+// exit code and output.
+#pragma once
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace sac {
+namespace test {
+
+/// The whole file as bytes ("" when it cannot be read).
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+/// Replaces the file with `bytes`. Unlinks first: rewriting a truncated file in place makes
+/// ext4 flush it to disk on close, which is slow.
+inline void write_file(const std::string& path, const std::string& bytes) {
+  ::unlink(path.c_str());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), (std::streamsize)bytes.size());
+}
+
+inline bool path_exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+/// An empty folder named after `name` and this process under the test temp dir (ctest runs
+/// each test in its own process, so parallel tests never share one); left for inspection.
+inline std::string fresh_dir(const std::string& name) {
+  std::string dir = ::testing::TempDir() + "sac_" + name + "_" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+/// A new folder for one test's files, removed afterwards unless the test failed.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix = "sac") {
+    std::string pattern = ::testing::TempDir() + prefix + "_XXXXXX";
+    std::vector<char> buf(pattern.begin(), pattern.end());
+    buf.push_back('\0');
+    const char* dir = mkdtemp(buf.data());
+    if (!dir) throw std::runtime_error("mkdtemp failed for " + pattern);
+    m_path = dir;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!::testing::Test::HasFailure()) std::filesystem::remove_all(m_path, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return m_path; }
+  operator const std::string&() const { return m_path; }
+  std::string operator/(const std::string& name) const { return m_path + "/" + name; }
+
+ private:
+  std::string m_path;
+};
+
+struct CliRun {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+
+/// Runs `sac ARGS` (ARGS as one shell string) to completion.
+inline CliRun run_sac(const std::string& args) {
+  std::string cmd = std::string(SAC_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return {-1, "popen failed for " + cmd};
+  std::string out;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+}  // namespace test
+}  // namespace sac
