@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli_args.h"
 #include "commands.h"
 #include "sac/config.h"
 #include "sac/trainer.h"
@@ -23,10 +24,7 @@ int bench_train_main(const std::vector<std::string>& args) {
   bool steps_given = false, env_given = false;
   std::vector<std::string> sets;
   for (size_t i = 0; i < args.size(); ++i) {
-    auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) throw ConfigError("option " + args[i] + " needs a value");
-      return args[++i];
-    };
+    auto value = [&] { return option_value(args, i); };
     const std::string& a = args[i];
     if (a == "--env") apply_override(c, "env.id=" + value()), env_given = true;
     else if (a == "--steps") apply_override(c, "train.total_steps=" + value()), steps_given = true;

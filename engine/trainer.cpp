@@ -231,6 +231,16 @@ void truncate_log(const std::string& path, int64_t step, bool csv) {
   write_file_atomic(path, out);
 }
 
+// the `steps` of the run's summary.json: the step its last finished segment ended at; -1 when
+// there is no readable summary (the run has not finished yet)
+int64_t summary_steps(const std::string& run_dir) {
+  std::ifstream in(run_dir + "/summary.json");
+  if (!in) return -1;
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (!j.is_object() || !j.contains("steps") || !j["steps"].is_number_integer()) return -1;
+  return j["steps"].get<int64_t>();
+}
+
 }  // namespace
 
 std::string resolve_pipeline(const std::string& pipeline, const std::string& device) {
@@ -606,6 +616,9 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
   }
   const int64_t start_steps = st.steps, start_updates = st.updates;
   const double prior_seconds = st.wall_seconds;
+  // resumed from the final checkpoint of a run stopped before it wrote its policy and summary:
+  // a sequential run's final checkpoint follows its final evaluation, so only the files remain
+  const bool finishing = from && st.steps >= c.total_steps;
 
   // ---- run directory
   const std::string ckpt_dir = run_dir + "/checkpoints";
@@ -615,7 +628,9 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
   } else {
     write_file_atomic(run_dir + "/config.json", c.to_json().dump(2) + "\n");  // a longer run
     truncate_log(run_dir + "/metrics.jsonl", st.steps, false);
-    truncate_log(run_dir + "/eval.csv", st.steps, true);
+    // an overlapped run's final evaluation comes after its final checkpoint: finishing it
+    // evaluates again (the same episodes), so a row the stopped run wrote then goes
+    truncate_log(run_dir + "/eval.csv", finishing && overlapped ? st.steps - 1 : st.steps, true);
   }
   std::ofstream metrics(run_dir + "/metrics.jsonl", from ? std::ios::app : std::ios::trunc);
   bool eval_header = !from || !file_exists(run_dir + "/eval.csv");
@@ -754,7 +769,7 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
     if (!bad.empty()) diverged(bad);
     run_eval();
     if (progress) std::fprintf(stderr, "\n");
-  } else {
+  } else if (!finishing) {
     run_eval();  // the final evaluation
     if (progress) std::fprintf(stderr, "\n");
     checkpoint();  // the final checkpoint, so the run can be extended later
@@ -862,11 +877,22 @@ Config resume_config(const std::string& run_dir, const std::vector<std::string>&
 
 TrainSummary resume(const Config& c, const std::string& run_dir, const TrainOptions& o) {
   CheckpointFiles files = latest_checkpoint(run_dir + "/checkpoints");
-  if (files.step < 0)
-    throw std::runtime_error("cannot resume '" + run_dir + "': no complete checkpoint in '" +
-                             run_dir + "/checkpoints' (the run stopped before its first one; " +
-                             "start it again in a new directory)");
-  if (files.step >= c.total_steps)
+  if (files.step < 0) {
+    // A finished run whose checkpoints are gone has results that a restart would overwrite.
+    if (file_exists(run_dir + "/summary.json") || file_exists(run_dir + "/policy.safetensors"))
+      throw std::runtime_error("cannot resume '" + run_dir + "': no complete checkpoint in '" +
+                               run_dir + "/checkpoints', and the run has already finished " +
+                               "(summary.json or policy.safetensors is there)");
+    // Stopped before its first checkpoint: nothing was saved, so starting again from step 0
+    // with the same config loses nothing and (on the CPU) reproduces the same run.
+    std::fprintf(stderr,
+                 "sac: no complete checkpoint in '%s/checkpoints' (the run stopped before its "
+                 "first one): starting it again from step 0\n",
+                 run_dir.c_str());
+    return run_training(c, run_dir, nullptr, o);
+  }
+  if (files.step > c.total_steps ||
+      (files.step == c.total_steps && summary_steps(run_dir) >= files.step))
     throw ConfigError("the run in '" + run_dir + "' is already at step " +
                       std::to_string(files.step) + " (train.total_steps = " +
                       std::to_string(c.total_steps) +
@@ -879,6 +905,11 @@ TrainSummary resume(const Config& c, const std::string& run_dir, const TrainOpti
   } catch (const CheckpointError& e) {
     throw CheckpointError("cannot resume from '" + files.main + "': " + e.what());
   }
+  if (files.step == c.total_steps)
+    std::fprintf(stderr,
+                 "sac: the run in '%s' stopped after its final checkpoint (step %lld): finishing "
+                 "it (policy.safetensors, summary.json)\n",
+                 run_dir.c_str(), (long long)files.step);
   return run_training(c, run_dir, &ckpt, o);
 }
 

@@ -6,8 +6,9 @@ tensor's name, dtype and shape, and recomputes the FNV-1a 64 checksum stored in 
 
 When the `safetensors` package is not installed, a small pure-Python parser of the layout
 (8-byte little-endian header length, JSON header, raw little-endian data) is used instead, and
-the script says so. The parser checks what the package checks: offsets cover the data block
-exactly, in order, without gaps or overlaps, and each size matches dtype x shape.
+the script says so. The parser checks what the package checks: the header starts with '{',
+"__metadata__" maps strings to strings, dtypes are known, offsets cover the data block exactly,
+in order, without gaps or overlaps, and each size matches dtype x shape.
 
     python3 tests/check_safetensors.py RUN_DIR/checkpoints/ckpt-000000001000.safetensors [...]
 
@@ -29,6 +30,8 @@ def read_header(path):
     (n,) = struct.unpack("<Q", raw[:8])
     if n > len(raw) - 8:
         raise ValueError("header length %d exceeds the file" % n)
+    if raw[8:9] != b"{":
+        raise ValueError("header does not start with '{'")
     header = json.loads(raw[8:8 + n].decode("utf-8"))
     data = raw[8 + n:]
     return header, data
@@ -38,10 +41,18 @@ def fallback_load(path):
     """Pure-Python load: {name: (dtype, shape, bytes)}, metadata."""
     header, data = read_header(path)
     metadata = header.pop("__metadata__", {}) or {}
+    # the package reads "__metadata__" as a map of string to string
+    for key, value in metadata.items():
+        if not isinstance(value, str):
+            raise ValueError("__metadata__ value of %s is not a string" % key)
     tensors = {}
     spans = []
     for name, e in header.items():
         dtype, shape, (begin, end) = e["dtype"], e["shape"], e["data_offsets"]
+        if dtype not in DTYPE_SIZE:
+            raise ValueError("tensor %s: unknown dtype %r" % (name, dtype))
+        if not all(isinstance(d, int) and d >= 0 for d in shape):
+            raise ValueError("tensor %s: shape %r is not a list of sizes" % (name, shape))
         count = 1
         for d in shape:
             count *= d

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -28,8 +29,8 @@
 #include "sac/env_pool.h"
 #include "sac/safetensors.h"
 #include "sac/trainer.h"
-#include "test_util.h"
 #include "test_files.h"
+#include "test_util.h"
 
 namespace sac {
 namespace {
@@ -42,7 +43,6 @@ using test::write_file;
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
 
 // the small Pendulum run of these tests, as --set overrides (so CLI runs use the same config)
 std::vector<std::string> small_overrides(int64_t total_steps) {
@@ -227,6 +227,72 @@ INSTANTIATE_TEST_SUITE_P(
                    501,
                    900}),
     [](const testing::TestParamInfo<ResumeCase>& i) { return std::string(i.param.name); });
+
+// a run killed before its first checkpoint resumes by starting again from step 0 in its own
+// directory, and ends as the run done in one go
+TEST(CheckpointResumeEarly, RunWithoutCheckpointStartsAgainFromZero) {
+  std::string dir = fresh_dir("resume_early");
+  train(small_config(400), dir + "/one", quiet());
+  // what a kill before the first checkpoint leaves: config.json and partial logs
+  train(small_config(400), dir + "/two", quiet());
+  fs::remove_all(dir + "/two/checkpoints");
+  fs::remove(dir + "/two/policy.safetensors");
+  fs::remove(dir + "/two/summary.json");
+  auto [rc, out] = run_sac({"train", "--quiet", "--resume", dir + "/two"}, dir + "/log.txt");
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("starting it again from step 0"), std::string::npos) << out;
+  EXPECT_TRUE(read_file(dir + "/one/policy.safetensors") ==
+              read_file(dir + "/two/policy.safetensors"))
+      << "policy files differ";
+  // the logs were written afresh, not appended to the killed run's
+  auto lines = [](const std::string& text) { return std::count(text.begin(), text.end(), '\n'); };
+  EXPECT_EQ(lines(read_file(dir + "/one/metrics.jsonl")),
+            lines(read_file(dir + "/two/metrics.jsonl")));
+  EXPECT_EQ(lines(read_file(dir + "/one/eval.csv")), lines(read_file(dir + "/two/eval.csv")));
+}
+
+// a run killed after its final checkpoint but before its policy and summary: --resume
+// finishes it, with the files of the run done in one go and no evaluation repeated
+TEST(CheckpointResumeEarly, RunStoppedAfterItsFinalCheckpointIsFinished) {
+  for (const char* pipeline : {"sequential", "overlapped"}) {
+    SCOPED_TRACE(pipeline);
+    std::string dir = fresh_dir(std::string("finish_") + pipeline);
+    const std::vector<std::string> extra = {std::string("train.pipeline=") + pipeline,
+                                            "train.eval_episodes=2", "train.eval_every=200"};
+    train(small_config(400, extra), dir + "/one", quiet());
+    train(small_config(400, extra), dir + "/two", quiet());
+    fs::remove(dir + "/two/policy.safetensors");
+    fs::remove(dir + "/two/summary.json");
+    auto [rc, out] = run_sac({"train", "--quiet", "--resume", dir + "/two"}, dir + "/log.txt");
+    ASSERT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("finishing it"), std::string::npos) << out;
+    EXPECT_TRUE(read_file(dir + "/one/policy.safetensors") ==
+                read_file(dir + "/two/policy.safetensors"))
+        << "policy files differ";
+    // the same evaluations, once each (wall_seconds aside)
+    auto returns = [](const std::string& csv) {
+      std::vector<std::string> rows;
+      std::istringstream in(csv);
+      std::string line;
+      while (std::getline(in, line)) {
+        size_t a = line.find(','), b = line.find(',', a + 1);
+        rows.push_back(line.substr(0, a) + line.substr(b));
+      }
+      return rows;
+    };
+    EXPECT_EQ(returns(read_file(dir + "/one/eval.csv")), returns(read_file(dir + "/two/eval.csv")));
+    nlohmann::json s1 = nlohmann::json::parse(read_file(dir + "/one/summary.json"));
+    nlohmann::json s2 = nlohmann::json::parse(read_file(dir + "/two/summary.json"));
+    EXPECT_EQ(s1["steps"], s2["steps"]);
+    EXPECT_EQ(s1["updates"], s2["updates"]);
+    EXPECT_EQ(s1["final_eval_return"], s2["final_eval_return"]);
+    EXPECT_EQ(s1["best_eval_return"], s2["best_eval_return"]);
+    // once finished, the same command refuses instead of running again
+    auto [rc2, out2] = run_sac({"train", "--quiet", "--resume", dir + "/two"}, dir + "/log.txt");
+    EXPECT_EQ(rc2, 2) << out2;
+    EXPECT_NE(out2.find("already at step 400"), std::string::npos) << out2;
+  }
+}
 
 // every task continues its episodes bit for bit from a saved pool state
 TEST(CheckpointPoolState, EveryTaskContinuesEpisodesExactly) {
@@ -448,10 +514,12 @@ TEST(CheckpointCli, BadInputGivesOneMessageAndNonZeroExit) {
   expect_error({"train", "--resume", dir + "/run", "--set", "train.total_steps=600"}, 1,
                "checkpoint");
 
-  // a run that stopped before its first checkpoint cannot resume
+  // a finished run whose checkpoints are gone is not started again over its results
   fs::remove_all(dir + "/run/checkpoints");
+  const std::string policy = read_file(dir + "/run/policy.safetensors");
   expect_error({"train", "--resume", dir + "/run", "--set", "train.total_steps=600"}, 1,
-               "no complete checkpoint");
+               "already finished");
+  EXPECT_TRUE(read_file(dir + "/run/policy.safetensors") == policy);
 
   // a replay buffer larger than the memory is refused before anything is written
   expect_error(cli_train(dir + "/huge", 4000000000000, {"sac.buffer_size=4000000000000"}), 2,
@@ -523,11 +591,12 @@ TEST(CheckpointKill, Kill9DuringCheckpointWritesLeavesTheRunResumable) {
   std::string run = dir + "/run";
   int kills = 0, restarts = 0, torn_writes = 0;
   for (int round = 0; round < 8; ++round) {
-    bool fresh = latest_checkpoint(run + "/checkpoints").step < 0;
-    if (fresh) fs::remove_all(run), ++restarts;
+    // after the first kill always --resume: from the latest checkpoint, or from step 0 when
+    // the kill came before the first one
+    restarts += round > 0 && latest_checkpoint(run + "/checkpoints").step < 0;
     std::vector<std::string> args =
-        fresh ? cli_train(run, total, extra)
-              : std::vector<std::string>{"train", "--quiet", "--resume", run};
+        round == 0 ? cli_train(run, total, extra)
+                   : std::vector<std::string>{"train", "--quiet", "--resume", run};
     pid_t pid = spawn_sac(args, dir + "/log.txt");
     ASSERT_TRUE(wait_for_file(run + "/config.json", 30));
     std::this_thread::sleep_for(std::chrono::milliseconds(20 + (int)(rng.unit() * 200)));
@@ -548,11 +617,10 @@ TEST(CheckpointKill, Kill9DuringCheckpointWritesLeavesTheRunResumable) {
     ASSERT_EQ(rc, 0) << out;
   }
   train(small_config(total, extra), dir + "/one", quiet());
-  EXPECT_TRUE(read_file(dir + "/one/policy.safetensors") ==
-              read_file(run + "/policy.safetensors"))
+  EXPECT_TRUE(read_file(dir + "/one/policy.safetensors") == read_file(run + "/policy.safetensors"))
       << "after " << kills << " kills: policy differs from the one-go run";
   std::printf("[ info ] %d kills (%d interrupted a write, %d before the first checkpoint)\n", kills,
-              torn_writes, restarts - 1);
+              torn_writes, restarts);
 }
 
 // ---------------------------------------------------------------------------------------------

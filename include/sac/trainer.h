@@ -86,8 +86,12 @@ Config resume_config(const std::string& run_dir, const std::vector<std::string>&
 
 /// Continues the run in `run_dir` from its latest complete checkpoint up to
 /// config.total_steps, with `config` from resume_config(). On the CPU backend the result is
-/// bit-identical to the same run done in one go. Throws (before anything is written) when
-/// there is no checkpoint, it does not verify or does not match `config`.
+/// bit-identical to the same run done in one go. A run that stopped before its first
+/// checkpoint starts again from step 0 in the same directory (nothing was saved to lose); one
+/// that stopped after its final checkpoint but before its summary is finished (policy, summary,
+/// and the final evaluation where it came after the checkpoint). Throws (before anything is
+/// written) when the checkpoint does not verify or does not match `config`, when the run has
+/// already finished at config.total_steps, or when a finished run has no checkpoint left.
 TrainSummary resume(const Config& config, const std::string& run_dir, const TrainOptions& options);
 
 /// The loop shape train.pipeline = `pipeline` gives on backend `device` ("cpu" or "cuda"):
