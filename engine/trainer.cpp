@@ -25,7 +25,9 @@
 #include <thread>
 #include <vector>
 
+#include "background_eval.h"
 #include "checkpoint.h"
+#include "job_thread.h"
 #include "sac/replay_buffer.h"
 #include "sac/safetensors.h"
 #include "signals.h"
@@ -252,76 +254,6 @@ std::string resolve_pipeline(const std::string& pipeline, const std::string& dev
 
 namespace {
 
-// runs one job at a time on its own persistent thread: the update block of the overlapped loop
-// on the CPU backend, while the calling thread steps the envs
-class UpdateWorker {
- public:
-  UpdateWorker() : m_thread([this] { run(); }) {}
-  ~UpdateWorker() {
-    {
-      std::lock_guard<std::mutex> lock(m_mutex);
-      m_stop = true;  // a running job finishes first
-    }
-    m_cv.notify_all();
-    m_thread.join();
-  }
-  UpdateWorker(const UpdateWorker&) = delete;
-  UpdateWorker& operator=(const UpdateWorker&) = delete;
-
-  void start(std::function<void()> job) {
-    {
-      std::lock_guard<std::mutex> lock(m_mutex);
-      m_job = std::move(job);
-      m_busy = true;
-    }
-    m_cv.notify_all();
-  }
-
-  /// Waits for the job started last; rethrows what it threw.
-  void wait() {
-    std::unique_lock<std::mutex> lock(m_mutex);
-    m_cv.wait(lock, [this] { return !m_busy; });
-    if (m_error) {
-      std::exception_ptr e = m_error;
-      m_error = nullptr;
-      std::rethrow_exception(e);
-    }
-  }
-
- private:
-  void run() {
-    for (;;) {
-      std::function<void()> job;
-      {
-        std::unique_lock<std::mutex> lock(m_mutex);
-        m_cv.wait(lock, [this] { return m_stop || m_job; });
-        if (!m_job) return;  // stopping, nothing left to run
-        job = std::move(m_job);
-        m_job = nullptr;
-      }
-      std::exception_ptr error;
-      try {
-        job();
-      } catch (...) {
-        error = std::current_exception();
-      }
-      {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        m_error = error;
-        m_busy = false;
-      }
-      m_cv.notify_all();
-    }
-  }
-
-  std::mutex m_mutex;
-  std::condition_variable m_cv;
-  std::function<void()> m_job;
-  bool m_busy = false, m_stop = false;
-  std::exception_ptr m_error;
-  std::thread m_thread;  // last: starts once the members above exist
-};
-
 // adds the seconds of its lifetime to *slot (nothing when slot is null)
 class StageTimer {
  public:
@@ -377,7 +309,7 @@ class StepLoop {
     m_block = per_step >= 1.0 && per_step <= 65536.0 && per_step == std::floor(per_step)
                   ? (int)per_step
                   : 1;
-    if (overlapped && backend.name() == "cpu") m_worker = std::make_unique<UpdateWorker>();
+    if (overlapped && backend.name() == "cpu") m_worker = std::make_unique<JobThread>();
   }
 
   int64_t pending() const { return m_pending; }
@@ -554,7 +486,7 @@ class StepLoop {
   std::vector<float> m_actions, m_prev_obs, m_next_obs, m_terminated, m_rewards;
   int m_block = 1;
   int64_t m_pending = 0;  // updates owed for the latest step's data, not yet launched
-  std::unique_ptr<UpdateWorker> m_worker;  // CPU backend, overlapped loop
+  std::unique_ptr<JobThread> m_worker;  // CPU backend, overlapped loop
 };
 
 // trains from scratch (`from` null) or from a verified checkpoint, whose tensors are released
@@ -573,7 +505,8 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
   const int N = pool.size(), O = pool.spec().obs_dim, A = pool.spec().act_dim;
   std::unique_ptr<EnvPool> eval_pool;
   // eval envs are stepped by as many threads as the training envs (the results do not depend
-  // on it): an evaluation stalls training, so it should be short
+  // on it); the sequential loop waits for an evaluation, the overlapped loop runs it beside
+  // training (run_eval below)
   if (c.eval_episodes > 0)
     eval_pool = std::make_unique<EnvPool>(c.env_id, c.eval_episodes, c.seed + kEvalSeedOffset,
                                           c.env_threads);
@@ -656,23 +589,47 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
         (last_checkpoint.step >= 0 ? "The last good checkpoint is '" + last_checkpoint.main + "'"
                                    : std::string("No checkpoint was written before")));
   };
+  // ---- evaluation: inline in the sequential loop; in the overlapped loop on a thread of its
+  // own (background_eval.h) with a snapshot of the actor, joined before the next evaluation,
+  // every checkpoint and the end, so checkpoints always hold a finished evaluation
+  std::unique_ptr<BackgroundEval> background_eval;
+  if (overlapped && eval_pool)
+    background_eval = std::make_unique<BackgroundEval>(
+        AgentSpec::from_config(c, O, A, c.eval_episodes), *eval_pool);
+  auto record_eval = [&](int64_t step, double wall_seconds, const EvalResult& r) {
+    st.last_eval = r.mean;
+    st.best_eval = std::max(st.best_eval, r.mean);
+    st.final_eval = r.mean;
+    eval_csv << step << "," << wall_seconds << "," << r.mean << "," << r.min << "," << r.max
+             << "," << r.episodes << "\n";
+    eval_csv.flush();
+  };
+  auto finish_eval = [&]() {
+    if (!background_eval || !background_eval->running()) return;
+    BackgroundEval::Done done = background_eval->wait();
+    record_eval(done.step, done.wall_seconds, done.result);
+  };
+  auto run_eval = [&]() {
+    if (!eval_pool) return;
+    const double wall_seconds = prior_seconds + seconds_since(t0);  // the policy's training time
+    if (background_eval) {
+      finish_eval();
+      std::vector<float> actor(agent.actor().num_params());
+      backend->download(actor.data(), agent.actor().params(), actor.size() * sizeof(float));
+      background_eval->start(st.steps, wall_seconds, actor);
+      return;
+    }
+    record_eval(st.steps, wall_seconds,
+                evaluate(agent, *backend, *eval_pool, d_obs.data(), d_actions.data()));
+  };
   auto checkpoint = [&]() {
+    finish_eval();
     std::string bad = find_non_finite(agent, st.updates > 0, true);
     if (!bad.empty()) diverged(bad);
     st.warmup_rng_counter = warmup_rng.counter();
     st.wall_seconds = prior_seconds + seconds_since(t0);
     last_checkpoint = write_checkpoint(ckpt_dir, c, agent, replay, pool, eval_pool.get(), st);
     s.checkpoint = last_checkpoint.main;
-  };
-  auto run_eval = [&]() {
-    if (!eval_pool) return;
-    EvalResult r = evaluate(agent, *backend, *eval_pool, d_obs.data(), d_actions.data());
-    st.last_eval = r.mean;
-    st.best_eval = std::max(st.best_eval, r.mean);
-    st.final_eval = r.mean;
-    eval_csv << st.steps << "," << prior_seconds + seconds_since(t0) << "," << r.mean << ","
-             << r.min << "," << r.max << "," << r.episodes << "\n";
-    eval_csv.flush();
   };
 
   bool interrupted = false;
@@ -768,6 +725,7 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
     std::string bad = find_non_finite(agent, st.updates > 0, false);
     if (!bad.empty()) diverged(bad);
     run_eval();
+    finish_eval();
     if (progress) std::fprintf(stderr, "\n");
   } else if (!finishing) {
     run_eval();  // the final evaluation

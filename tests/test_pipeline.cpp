@@ -15,10 +15,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "background_eval.h"
 #include "checkpoint.h"
 #include "sac/config.h"
 #include "sac/safetensors.h"
@@ -172,6 +176,64 @@ TEST(PipelineAuto, IsTheSequentialLoopOnTheCpu) {
 
 // ---------------------------------------------------------------------------------------------
 // resume
+
+// ---------------------------------------------------------------------------------------------
+// evaluation beside training (background_eval.h)
+
+// the evaluation of a snapshot on its own thread equals the same evaluation run inline
+TEST(PipelineBackgroundEval, EqualsTheInlineEvaluationOfTheSameActor) {
+  Config c = small_config(100, "overlapped", {"env.id=Hopper-v5", "train.eval_episodes=3"});
+  EnvPool inline_pool(c.env_id, 3, 77), background_pool(c.env_id, 3, 77);
+  const int O = inline_pool.spec().obs_dim, A = inline_pool.spec().act_dim;
+  std::unique_ptr<Backend> backend = make_backend("cpu", 1);
+  Agent agent(*backend, AgentSpec::from_config(c, O, A, 3));
+  DeviceArray<float> d_obs(*backend, 3 * O), d_actions(*backend, 3 * A);
+  std::vector<float> actor(agent.actor().num_params());
+  backend->download(actor.data(), agent.actor().params(), actor.size() * sizeof(float));
+
+  BackgroundEval background(AgentSpec::from_config(c, O, A, 3), background_pool);
+  for (int round = 0; round < 2; ++round) {  // the second continues the envs' seeds
+    background.start(1000 + round, 1.5, actor);
+    EXPECT_TRUE(background.running());
+    EvalResult ref = evaluate(agent, *backend, inline_pool, d_obs.data(), d_actions.data());
+    BackgroundEval::Done done = background.wait();
+    EXPECT_FALSE(background.running());
+    EXPECT_EQ(done.step, 1000 + round);
+    EXPECT_EQ(done.wall_seconds, 1.5);
+    EXPECT_EQ(done.result.episodes, 3);
+    EXPECT_EQ(done.result.mean, ref.mean);
+    EXPECT_EQ(done.result.min, ref.min);
+    EXPECT_EQ(done.result.max, ref.max);
+  }
+  EXPECT_THROW(background.wait(), std::logic_error);
+  EXPECT_THROW(background.start(0, 0.0, std::vector<float>(3)), std::invalid_argument);
+}
+
+// the overlapped loop logs every evaluation once, in order, the same in every run
+TEST(PipelineBackgroundEval, OverlappedRunsLogTheSameEvaluations) {
+  std::string dir = fresh_dir("background_eval");
+  const std::vector<std::string> extra = {"train.eval_episodes=2", "train.eval_every=100"};
+  TrainSummary a = train(small_config(500, "overlapped", extra), dir + "/a", quiet());
+  TrainSummary b = train(small_config(500, "overlapped", extra), dir + "/b", quiet());
+  auto rows = [](const std::string& csv) {  // step and returns, without the wall time
+    std::vector<std::string> out;
+    std::istringstream in(csv);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      size_t first = line.find(','), second = line.find(',', first + 1);
+      out.push_back(line.substr(0, first) + line.substr(second));
+    }
+    return out;
+  };
+  std::vector<std::string> ra = rows(read_file(dir + "/a/eval.csv"));
+  ASSERT_EQ(ra.size(), 5u);  // steps 100, 200, 300, 400 and the final one at 500
+  for (size_t i = 0; i < ra.size(); ++i)
+    EXPECT_EQ(ra[i].substr(0, ra[i].find(',')), std::to_string(100 * (i + 1)));
+  EXPECT_EQ(ra, rows(read_file(dir + "/b/eval.csv")));
+  EXPECT_EQ(a.final_eval_return, b.final_eval_return);
+  EXPECT_EQ(a.best_eval_return, b.best_eval_return);
+}
 
 // stop-and-resume exactness of the overlapped loop: the "overlapped_*" cases of CheckpointResume
 // (test_checkpoint.cpp)
