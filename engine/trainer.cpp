@@ -299,8 +299,9 @@ class StepLoop {
       : m_c(c), m_overlapped(overlapped), m_backend(backend), m_pool(pool), m_agent(agent),
         m_replay(replay), m_d_obs(d_obs), m_d_actions(d_actions), m_warmup_rng(warmup_rng),
         m_st(st), m_times(times), m_N(pool.size()), m_O(pool.spec().obs_dim),
-        m_A(pool.spec().act_dim), m_actions((size_t)m_N * m_A), m_prev_obs((size_t)m_N * m_O),
-        m_next_obs((size_t)m_N * m_O), m_terminated(m_N), m_rewards(m_N) {
+        m_A(pool.spec().act_dim), m_actions(backend, (size_t)m_N * m_A),
+        m_prev_obs(backend, (size_t)m_N * m_O), m_next_obs(backend, (size_t)m_N * m_O),
+        m_terminated(backend, m_N), m_rewards(backend, m_N) {
     // the update block as few Agent::update calls as keep ONE recorded sequence: one call of
     // N * ratio updates when that is a whole number (the count then never changes), else calls
     // of 1 (the count alternates between floor and ceil, and re-recording a CUDA graph at
@@ -483,7 +484,8 @@ class StepLoop {
   TrainerState& m_st;
   StageTimes* m_times;
   const int m_N, m_O, m_A;
-  std::vector<float> m_actions, m_prev_obs, m_next_obs, m_terminated, m_rewards;
+  // the step's transfers (page-locked on CUDA): actions down, obs and transitions up
+  HostArray<float> m_actions, m_prev_obs, m_next_obs, m_terminated, m_rewards;
   int m_block = 1;
   int64_t m_pending = 0;  // updates owed for the latest step's data, not yet launched
   std::unique_ptr<JobThread> m_worker;  // CPU backend, overlapped loop

@@ -1,4 +1,6 @@
 // backend_factory.cpp: picks the backend named by the `device` setting.
+#include <cstdlib>
+#include <new>
 #include <stdexcept>
 
 #include "cpu_backend.h"
@@ -25,6 +27,15 @@ class CallAgain final : public RecordedOps {
 std::unique_ptr<RecordedOps> Backend::record(std::function<void()> work) {
   return std::make_unique<CallAgain>(std::move(work));
 }
+
+void* Backend::allocate_host(size_t bytes) {
+  if (bytes == 0) return nullptr;
+  void* ptr = std::calloc(1, bytes);
+  if (!ptr) throw std::bad_alloc();
+  return ptr;
+}
+
+void Backend::release_host(void* ptr) { std::free(ptr); }
 
 bool cuda_device_available() {
 #ifdef SAC_HAVE_CUDA

@@ -18,6 +18,7 @@
 
 #include <climits>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -318,6 +319,8 @@ class CudaBackend final : public Backend {
 
   void* allocate(size_t bytes) override;
   void release(void* ptr) override;
+  void* allocate_host(size_t bytes) override;
+  void release_host(void* ptr) override;
   void upload(void* dst, const void* host_src, size_t bytes) override;
   void download(void* host_dst, const void* src, size_t bytes) override;
   void copy(void* dst, const void* src, size_t bytes) override;
@@ -481,6 +484,18 @@ void* CudaBackend::allocate(size_t bytes) {
 
 void CudaBackend::release(void* ptr) {
   if (ptr) CUDA_CHECK(cudaFree(ptr));
+}
+
+void* CudaBackend::allocate_host(size_t bytes) {
+  if (bytes == 0) return nullptr;
+  void* ptr = nullptr;
+  CUDA_CHECK(cudaHostAlloc(&ptr, bytes, cudaHostAllocDefault));
+  std::memset(ptr, 0, bytes);
+  return ptr;
+}
+
+void CudaBackend::release_host(void* ptr) {
+  if (ptr) CUDA_CHECK(cudaFreeHost(ptr));
 }
 
 void CudaBackend::upload(void* dst, const void* host_src, size_t bytes) {

@@ -26,6 +26,8 @@
 #include <string>
 #include <vector>
 
+#include <cuda_runtime.h>
+
 #include "cpu_backend.h"
 #include "cuda_backend.h"
 #include "test_util.h"
@@ -556,6 +558,24 @@ TEST_F(CudaBackendTest, MemoryIsZeroedAndRoundTrips) {
   b.download(host.data(), n);
   expect_identical(values, host, "upload, copy, download");
   EXPECT_THROW(m_gpu->copy(a.data() + 1, a.data(), 16 * sizeof(float)), std::invalid_argument);
+}
+
+// the step's host buffers are page-locked, zeroed and usable for both directions
+TEST_F(CudaBackendTest, HostMemoryIsPageLockedAndZeroed) {
+  const size_t n = 4096;
+  sac::HostArray<float> host(*m_gpu, n);
+  cudaPointerAttributes attr{};
+  ASSERT_EQ(cudaPointerGetAttributes(&attr, host.data()), cudaSuccess);
+  EXPECT_EQ(attr.type, cudaMemoryTypeHost);
+  expect_identical(std::vector<float>(host.begin(), host.end()), std::vector<float>(n, 0.0f),
+                   "fresh host allocation");
+  std::vector<float> values = uniform(m_rng, n, -1.0f, 1.0f);
+  std::copy(values.begin(), values.end(), host.begin());
+  DeviceArray<float> dev(*m_gpu, n);
+  dev.upload(host.data(), n);
+  std::fill(host.begin(), host.end(), 0.0f);
+  dev.download(host.data(), n);
+  expect_identical(values, std::vector<float>(host.begin(), host.end()), "upload, download");
 }
 
 }  // namespace

@@ -44,6 +44,11 @@ class Backend {
   virtual void upload(void* dst, const void* host_src, size_t bytes) = 0;
   virtual void download(void* host_dst, const void* src, size_t bytes) = 0;
   virtual void copy(void* dst, const void* src, size_t bytes) = 0;
+  /// Host memory for the transfers of every step, zero-initialised, freed with release_host():
+  /// page-locked on CUDA (copies then run at full bus speed without a staging copy by the
+  /// driver), ordinary memory here.
+  virtual void* allocate_host(size_t bytes);
+  virtual void release_host(void* ptr);
   /// Waits until every queued op has finished (a no-op on the CPU).
   virtual void synchronize() = 0;
 
@@ -156,6 +161,45 @@ class DeviceArray {
  private:
   void reset() {
     if (m_ptr) m_backend->release(m_ptr);
+    m_ptr = nullptr;
+  }
+  Backend* m_backend = nullptr;
+  size_t m_size = 0;
+  T* m_ptr = nullptr;
+};
+
+/// RAII host buffer of T from Backend::allocate_host (page-locked on CUDA); move-only.
+template <typename T>
+class HostArray {
+ public:
+  HostArray() = default;
+  HostArray(Backend& backend, size_t n)
+      : m_backend(&backend), m_size(n),
+        m_ptr(n ? static_cast<T*>(backend.allocate_host(n * sizeof(T))) : nullptr) {}
+  HostArray(const HostArray&) = delete;
+  HostArray& operator=(const HostArray&) = delete;
+  HostArray(HostArray&& o) noexcept { *this = std::move(o); }
+  HostArray& operator=(HostArray&& o) noexcept {
+    if (this != &o) {
+      reset();
+      m_backend = o.m_backend; m_size = o.m_size; m_ptr = o.m_ptr;
+      o.m_ptr = nullptr; o.m_size = 0;
+    }
+    return *this;
+  }
+  ~HostArray() { reset(); }
+
+  T* data() { return m_ptr; }
+  const T* data() const { return m_ptr; }
+  size_t size() const { return m_size; }
+  T* begin() { return m_ptr; }
+  T* end() { return m_ptr + m_size; }
+  T& operator[](size_t i) { return m_ptr[i]; }
+  const T& operator[](size_t i) const { return m_ptr[i]; }
+
+ private:
+  void reset() {
+    if (m_ptr) m_backend->release_host(m_ptr);
     m_ptr = nullptr;
   }
   Backend* m_backend = nullptr;
