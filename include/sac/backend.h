@@ -80,9 +80,8 @@ class Backend {
   /// dL/dlogp = logp_scale * exp(*d_log_alpha) per sample.
   virtual void tanh_gaussian_backward(int B, int A, const float* head, const float* eps,
                                       const float* action, const float* grad_action,
-                                      const float* d_log_alpha, float logp_scale,
-                                      float log_std_min, float log_std_max,
-                                      float* grad_head) = 0;
+                                      const float* d_log_alpha, float logp_scale, float log_std_min,
+                                      float log_std_max, float* grad_head) = 0;
 
   // ---- losses (reductions in a fixed order: same inputs, same bits)
   /// y = r + gamma (1 - terminated) (min_e q_target[e] - alpha logp_next).
@@ -93,14 +92,14 @@ class Backend {
   virtual void critic_loss(int E, int B, const float* q, const float* y, float* dq,
                            float* loss) = 0;
   /// loss = mean_b (alpha logp - min_e q[e]); dq is -1/B on each row's minimising member.
-  virtual void actor_loss(int E, int B, const float* q, const float* logp,
-                          const float* d_log_alpha, float* dq, float* loss) = 0;
+  virtual void actor_loss(int E, int B, const float* q, const float* logp, const float* d_log_alpha,
+                          float* dq, float* loss) = 0;
   /// grad_action[b] = sum_e dX[e][b][skip:skip+A], where dX rows are `width` wide.
   virtual void sum_member_columns(int E, int B, int width, int skip, int A, const float* dX,
                                   float* grad_action) = 0;
   /// loss = mean_b -log_alpha (logp + target_entropy); grad is d loss / d log_alpha.
-  virtual void alpha_loss(int B, const float* logp, const float* d_log_alpha,
-                          float target_entropy, float* grad, float* loss) = 0;
+  virtual void alpha_loss(int B, const float* logp, const float* d_log_alpha, float target_entropy,
+                          float* grad, float* loss) = 0;
 
   // ---- optimiser and targets, one launch over a flat buffer
   /// Adam (PyTorch's operation order). The step count t >= 1 is read from device memory, so a
@@ -131,80 +130,71 @@ class Backend {
 /// CPU backend's worker count (0 = one per core). Throws when CUDA is asked for but absent.
 std::unique_ptr<Backend> make_backend(const std::string& device, int threads = 0);
 
-/// RAII buffer of T on a backend; move-only, so device memory is never silently copied.
-template <typename T>
-class DeviceArray {
+/// RAII buffer of n T from `backend`: device memory (allocate/release) or, with OnHost, the
+/// host memory of allocate_host/release_host. Move-only, so memory is never silently copied.
+template <typename T, bool OnHost>
+class BackendBuffer {
  public:
-  DeviceArray() = default;
-  DeviceArray(Backend& backend, size_t n)
-      : m_backend(&backend), m_size(n),
-        m_ptr(n ? static_cast<T*>(backend.allocate(n * sizeof(T))) : nullptr) {}
-  DeviceArray(const DeviceArray&) = delete;
-  DeviceArray& operator=(const DeviceArray&) = delete;
-  DeviceArray(DeviceArray&& o) noexcept { *this = std::move(o); }
-  DeviceArray& operator=(DeviceArray&& o) noexcept {
+  BackendBuffer() = default;
+  BackendBuffer(Backend& backend, size_t n)
+      : m_backend(&backend), m_size(n), m_ptr(n ? static_cast<T*>(take(backend, n)) : nullptr) {}
+  BackendBuffer(const BackendBuffer&) = delete;
+  BackendBuffer& operator=(const BackendBuffer&) = delete;
+  BackendBuffer(BackendBuffer&& o) noexcept { *this = std::move(o); }
+  BackendBuffer& operator=(BackendBuffer&& o) noexcept {
     if (this != &o) {
       reset();
-      m_backend = o.m_backend; m_size = o.m_size; m_ptr = o.m_ptr;
-      o.m_ptr = nullptr; o.m_size = 0;
+      m_backend = o.m_backend;
+      m_size = o.m_size;
+      m_ptr = o.m_ptr;
+      o.m_ptr = nullptr;
+      o.m_size = 0;
     }
     return *this;
   }
-  ~DeviceArray() { reset(); }
+  ~BackendBuffer() { reset(); }
 
   T* data() { return m_ptr; }
   const T* data() const { return m_ptr; }
   size_t size() const { return m_size; }
-  void upload(const T* host, size_t n) { m_backend->upload(m_ptr, host, n * sizeof(T)); }
-  void download(T* host, size_t n) const { m_backend->download(host, m_ptr, n * sizeof(T)); }
 
- private:
-  void reset() {
-    if (m_ptr) m_backend->release(m_ptr);
-    m_ptr = nullptr;
-  }
+ protected:
   Backend* m_backend = nullptr;
   size_t m_size = 0;
   T* m_ptr = nullptr;
+
+ private:
+  static void* take(Backend& b, size_t n) {
+    return OnHost ? b.allocate_host(n * sizeof(T)) : b.allocate(n * sizeof(T));
+  }
+  void reset() {
+    if (m_ptr) OnHost ? m_backend->release_host(m_ptr) : m_backend->release(m_ptr);
+    m_ptr = nullptr;
+  }
 };
 
-/// RAII host buffer of T from Backend::allocate_host (page-locked on CUDA); move-only.
+/// Device memory of n T.
 template <typename T>
-class HostArray {
+class DeviceArray : public BackendBuffer<T, false> {
  public:
-  HostArray() = default;
-  HostArray(Backend& backend, size_t n)
-      : m_backend(&backend), m_size(n),
-        m_ptr(n ? static_cast<T*>(backend.allocate_host(n * sizeof(T))) : nullptr) {}
-  HostArray(const HostArray&) = delete;
-  HostArray& operator=(const HostArray&) = delete;
-  HostArray(HostArray&& o) noexcept { *this = std::move(o); }
-  HostArray& operator=(HostArray&& o) noexcept {
-    if (this != &o) {
-      reset();
-      m_backend = o.m_backend; m_size = o.m_size; m_ptr = o.m_ptr;
-      o.m_ptr = nullptr; o.m_size = 0;
-    }
-    return *this;
+  using BackendBuffer<T, false>::BackendBuffer;
+  void upload(const T* host, size_t n) {
+    this->m_backend->upload(this->m_ptr, host, n * sizeof(T));
   }
-  ~HostArray() { reset(); }
-
-  T* data() { return m_ptr; }
-  const T* data() const { return m_ptr; }
-  size_t size() const { return m_size; }
-  T* begin() { return m_ptr; }
-  T* end() { return m_ptr + m_size; }
-  T& operator[](size_t i) { return m_ptr[i]; }
-  const T& operator[](size_t i) const { return m_ptr[i]; }
-
- private:
-  void reset() {
-    if (m_ptr) m_backend->release_host(m_ptr);
-    m_ptr = nullptr;
+  void download(T* host, size_t n) const {
+    this->m_backend->download(host, this->m_ptr, n * sizeof(T));
   }
-  Backend* m_backend = nullptr;
-  size_t m_size = 0;
-  T* m_ptr = nullptr;
+};
+
+/// Host memory of n T for the per-step transfers (page-locked on CUDA).
+template <typename T>
+class HostArray : public BackendBuffer<T, true> {
+ public:
+  using BackendBuffer<T, true>::BackendBuffer;
+  T* begin() { return this->m_ptr; }
+  T* end() { return this->m_ptr + this->m_size; }
+  T& operator[](size_t i) { return this->m_ptr[i]; }
+  const T& operator[](size_t i) const { return this->m_ptr[i]; }
 };
 
 }  // namespace sac
