@@ -376,13 +376,8 @@ void bench_random_and_replay(Bench& bench, Backend& be, const sac::ReplayBuffer&
                });
 
   // a whole minibatch: indices, then obs, action, reward, next_obs, terminated
-  DeviceArray<float> storage(be, (size_t)B * (2 * kObs + kAct + 2));
-  sac::TransitionBatch batch;
-  batch.obs = storage.data();
-  batch.action = batch.obs + (size_t)B * kObs;
-  batch.reward = batch.action + (size_t)B * kAct;
-  batch.next_obs = batch.reward + B;
-  batch.terminated = batch.next_obs + (size_t)B * kObs;
+  DeviceArray<float> storage(be, sac::TransitionBatch::floats(B, kObs, kAct));
+  sac::TransitionBatch batch = sac::TransitionBatch::over(storage.data(), B, kObs, kAct);
   const double row = 2.0 * kObs + kAct + 2;
   bench.memory("replay_sample", shape_of({{"n", B}, {"row_floats", (long long)row}}),
                sizeof(int64_t) * (1.0 + 5.0) * B + 2.0 * sizeof(float) * B * row,
@@ -409,13 +404,8 @@ void bench_agent_update(Bench& bench, Backend& be, const sac::ReplayBuffer& repl
 
   // a fixed minibatch and fixed noise for update_on
   DeviceArray<int64_t> counter = scalar<int64_t>(be, 0), idx(be, B);
-  DeviceArray<float> storage(be, (size_t)B * (2 * kObs + kAct + 2));
-  sac::TransitionBatch batch;
-  batch.obs = storage.data();
-  batch.action = batch.obs + (size_t)B * kObs;
-  batch.reward = batch.action + (size_t)B * kAct;
-  batch.next_obs = batch.reward + B;
-  batch.terminated = batch.next_obs + (size_t)B * kObs;
+  DeviceArray<float> storage(be, sac::TransitionBatch::floats(B, kObs, kAct));
+  sac::TransitionBatch batch = sac::TransitionBatch::over(storage.data(), B, kObs, kAct);
   replay.sample(B, kSeed, 1, counter.data(), idx.data(), batch);
   const size_t noise = (size_t)B * kAct;
   DeviceArray<float> eps_next(be, noise), eps_cur(be, noise);
@@ -465,20 +455,7 @@ int run(const Options& options) {
 
   // a replay buffer filled with random transitions (the costs do not depend on the values)
   sac::ReplayBuffer replay(be, kReplayCapacity, kObs, kAct);
-  {
-    sac::HostRng rng(kSeed, 99);
-    const int chunk = 10000;
-    std::vector<float> obs((size_t)chunk * kObs), act((size_t)chunk * kAct), rew(chunk),
-        next((size_t)chunk * kObs), term(chunk);
-    for (int64_t filled = 0; filled < kReplayCapacity; filled += chunk) {
-      for (float& x : obs) x = (float)rng.normal();
-      for (float& x : next) x = (float)rng.normal();
-      for (float& x : act) x = (float)rng.uniform(-1, 1);
-      for (float& x : rew) x = (float)rng.normal();
-      for (float& x : term) x = rng.uniform(0, 1) < 0.01 ? 1.0f : 0.0f;
-      replay.insert_host(chunk, obs.data(), act.data(), rew.data(), next.data(), term.data());
-    }
-  }
+  sac::fill_replay_random(replay, kSeed, 10000);
 
   Bench bench(stream, options);
   bench_linear(bench, be);

@@ -63,13 +63,8 @@ Agent::Agent(Backend& backend, const AgentSpec& spec)
       m_act_acts(backend, actor_spec(spec), 1, spec.max_act_batch) {
   const int B = spec.batch_size, A = spec.act_dim, O = spec.obs_dim, E = spec.num_critics;
   // one block for the sampled minibatch: obs, action, reward, next_obs, terminated
-  m_batch_storage = DeviceArray<float>(backend, (size_t)B * (2 * O + A + 2));
-  float* p = m_batch_storage.data();
-  m_batch.obs = p;
-  m_batch.action = p += (size_t)B * O;
-  m_batch.reward = p += (size_t)B * A;
-  m_batch.next_obs = p += B;
-  m_batch.terminated = p += (size_t)B * O;
+  m_batch_storage = DeviceArray<float>(backend, TransitionBatch::floats(B, O, A));
+  m_batch = TransitionBatch::over(m_batch_storage.data(), B, O, A);
 
   m_eps_next = DeviceArray<float>(backend, (size_t)B * A);
   m_eps_cur = DeviceArray<float>(backend, (size_t)B * A);

@@ -24,6 +24,21 @@ double layer_flops(int batch, const MlpSpec& spec) {
 
 }  // namespace
 
+void fill_replay_random(ReplayBuffer& replay, uint64_t seed, int chunk) {
+  const int O = replay.obs_dim(), A = replay.act_dim();
+  HostRng rng(seed, 99);
+  std::vector<float> obs((size_t)chunk * O), act((size_t)chunk * A), rew(chunk),
+      next((size_t)chunk * O), term(chunk);
+  for (int64_t filled = 0; filled < replay.capacity(); filled += chunk) {
+    for (float& x : obs) x = (float)rng.normal();
+    for (float& x : next) x = (float)rng.normal();
+    for (float& x : act) x = (float)rng.uniform(-1, 1);
+    for (float& x : rew) x = (float)rng.normal();
+    for (float& x : term) x = rng.uniform(0, 1) < 0.01 ? 1.0f : 0.0f;
+    replay.insert_host(chunk, obs.data(), act.data(), rew.data(), next.data(), term.data());
+  }
+}
+
 double update_gemm_flops(int obs_dim, int act_dim, const std::vector<int>& hidden, int batch,
                          int num_critics) {
   double actor = layer_flops(batch, {obs_dim, hidden, 2 * act_dim});
@@ -64,18 +79,7 @@ int bench_update_main(const std::vector<std::string>& args) {
   Agent agent(*backend, AgentSpec::from_config(c, O, A, 1));
   ReplayBuffer replay(*backend, c.buffer_size, O, A);
 
-  // random transitions: the update's cost does not depend on their values
-  HostRng rng(c.seed, 99);
-  const int chunk = 1000;
-  std::vector<float> obs((size_t)chunk * O), act((size_t)chunk * A), rew(chunk), next((size_t)chunk * O), term(chunk);
-  for (int64_t filled = 0; filled < c.buffer_size; filled += chunk) {
-    for (float& x : obs) x = (float)rng.normal();
-    for (float& x : next) x = (float)rng.normal();
-    for (float& x : act) x = (float)rng.uniform(-1, 1);
-    for (float& x : rew) x = (float)rng.normal();
-    for (float& x : term) x = rng.uniform(0, 1) < 0.01 ? 1.0f : 0.0f;
-    replay.insert_host(chunk, obs.data(), act.data(), rew.data(), next.data(), term.data());
-  }
+  fill_replay_random(replay, c.seed, 1000);
 
   using Clock = std::chrono::steady_clock;
   for (int i = 0; i < 20; ++i) agent.update(replay);  // warm-up

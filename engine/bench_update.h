@@ -1,9 +1,17 @@
 // bench_update.h: `sac bench update`, timing the SAC update on a filled replay buffer.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace sac {
+
+class ReplayBuffer;
+
+/// Fills `replay` to capacity with random transitions drawn from HostRng(seed, 99): normal
+/// obs, next obs and rewards, uniform actions, 1 % terminations, `chunk` rows per insert. An
+/// update costs the same whatever the values, so benchmarks time it on these.
+void fill_replay_random(ReplayBuffer& replay, uint64_t seed, int chunk);
 
 /// FLOPs of the GEMMs of one update: forward 2 B in out per layer and member; a backward that
 /// produces weight and input gradients counts 2x its forward, an input-only backward 1x.

@@ -212,14 +212,9 @@ TEST_F(CudaGraphTest, RecordedMatchesEagerBitForBit) {
   // per-agent minibatch and noise buffers; draws are indexed by the agent's update counter
   struct Inputs {
     Inputs(Backend& be, int B, int O, int A)
-        : idx(be, B), storage(be, (size_t)B * (2 * O + A + 2)), eps_next(be, (size_t)B * A),
-          eps_cur(be, (size_t)B * A) {
-      batch.obs = storage.data();
-      batch.action = batch.obs + (size_t)B * O;
-      batch.reward = batch.action + (size_t)B * A;
-      batch.next_obs = batch.reward + B;
-      batch.terminated = batch.next_obs + (size_t)B * O;
-    }
+        : idx(be, B), storage(be, sac::TransitionBatch::floats(B, O, A)),
+          eps_next(be, (size_t)B * A), eps_cur(be, (size_t)B * A),
+          batch(sac::TransitionBatch::over(storage.data(), B, O, A)) {}
     DeviceArray<int64_t> idx;
     DeviceArray<float> storage, eps_next, eps_cur;
     sac::TransitionBatch batch;

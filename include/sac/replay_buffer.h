@@ -2,6 +2,7 @@
 // (device memory on CUDA), capacity fixed at start. Sampling is uniform with Philox indices
 // drawn on the backend, so a seed reproduces the same minibatches.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 #include "sac/backend.h"
@@ -15,6 +16,22 @@ struct TransitionBatch {
   float* reward = nullptr;      // n
   float* next_obs = nullptr;    // n x obs_dim (the real final observation on episode end)
   float* terminated = nullptr;  // n, 1 where the episode terminated (no bootstrap)
+
+  /// Floats a block of n transitions takes in one contiguous buffer.
+  static size_t floats(int n, int obs_dim, int act_dim) {
+    return (size_t)n * (2 * obs_dim + act_dim + 2);
+  }
+  /// The arrays of n transitions laid out one after another in `storage` (floats(n, ...)
+  /// floats): obs, action, reward, next_obs, terminated.
+  static TransitionBatch over(float* storage, int n, int obs_dim, int act_dim) {
+    TransitionBatch b;
+    b.obs = storage;
+    b.action = b.obs + (size_t)n * obs_dim;
+    b.reward = b.action + (size_t)n * act_dim;
+    b.next_obs = b.reward + n;
+    b.terminated = b.next_obs + (size_t)n * obs_dim;
+    return b;
+  }
 };
 
 class ReplayBuffer {
