@@ -12,6 +12,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "group_tensors.h"
 #include "pool_state.h"
 
 namespace sac {
@@ -73,21 +74,6 @@ std::vector<float> download_floats(Backend& be, const float* src, size_t n) {
   return out;
 }
 
-// per-layer tensors "<prefix>.<member>.<layer>.weight|bias" of one flat buffer of `group`
-void put_group(SafetensorsFile& f, const std::string& prefix, const MlpGroup& group,
-               const std::vector<float>& flat) {
-  for (int l = 0; l < group.spec().num_layers(); ++l) {
-    const LayerOffsets& lo = group.layer(l);
-    for (int e = 0; e < group.members(); ++e) {
-      std::string name = prefix + "." + std::to_string(e) + "." + std::to_string(l);
-      f.tensors[name + ".weight"] = f32_tensor(flat.data() + lo.weight + (size_t)e * lo.out * lo.in,
-                                               (size_t)lo.out * lo.in, {lo.out, lo.in});
-      f.tensors[name + ".bias"] =
-          f32_tensor(flat.data() + lo.bias + (size_t)e * lo.out, (size_t)lo.out, {lo.out});
-    }
-  }
-}
-
 // the name of element i of a flat buffer of `group`
 std::string flat_element_name(const MlpGroup& group, const std::string& prefix, size_t i) {
   for (int l = 0; l < group.spec().num_layers(); ++l) {
@@ -138,18 +124,10 @@ class Reader {
 
   // a flat buffer of `group` from its per-layer tensors
   std::vector<float> group(const std::string& prefix, const MlpGroup& g) const {
-    std::vector<float> flat(g.num_params());
-    for (int l = 0; l < g.spec().num_layers(); ++l) {
-      const LayerOffsets& lo = g.layer(l);
-      for (int e = 0; e < g.members(); ++e) {
-        std::string name = prefix + "." + std::to_string(e) + "." + std::to_string(l);
-        std::vector<float> w = f32(name + ".weight", {lo.out, lo.in});
-        std::vector<float> b = f32(name + ".bias", {lo.out});
-        std::copy(w.begin(), w.end(), flat.begin() + lo.weight + (size_t)e * lo.out * lo.in);
-        std::copy(b.begin(), b.end(), flat.begin() + lo.bias + (size_t)e * lo.out);
-      }
-    }
-    return flat;
+    return group_from_tensors(prefix, g, [this](const std::string& name,
+                                                const std::vector<int64_t>& shape) {
+      return f32(name, shape);
+    });
   }
 
   CheckpointError fail(const std::string& what) const {
@@ -351,19 +329,19 @@ CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, A
 
   // ---- networks and optimiser state
   SafetensorsFile m;
-  put_group(m, "actor", agent.actor(),
+  put_group_tensors(m, "actor", agent.actor(),
             download_floats(be, agent.actor().params(), agent.actor().num_params()));
-  put_group(m, "critic", agent.critic(),
+  put_group_tensors(m, "critic", agent.critic(),
             download_floats(be, agent.critic().params(), agent.critic().num_params()));
-  put_group(m, "target", agent.target(),
+  put_group_tensors(m, "target", agent.target(),
             download_floats(be, agent.target().params(), agent.target().num_params()));
-  put_group(m, "adam_m.actor", agent.actor(),
+  put_group_tensors(m, "adam_m.actor", agent.actor(),
             download_floats(be, agent.actor().adam_m(), agent.actor().num_params()));
-  put_group(m, "adam_v.actor", agent.actor(),
+  put_group_tensors(m, "adam_v.actor", agent.actor(),
             download_floats(be, agent.actor().adam_v(), agent.actor().num_params()));
-  put_group(m, "adam_m.critic", agent.critic(),
+  put_group_tensors(m, "adam_m.critic", agent.critic(),
             download_floats(be, agent.critic().adam_m(), agent.critic().num_params()));
-  put_group(m, "adam_v.critic", agent.critic(),
+  put_group_tensors(m, "adam_v.critic", agent.critic(),
             download_floats(be, agent.critic().adam_v(), agent.critic().num_params()));
   auto scalar = [&](const std::string& name, const float* d) {
     m.tensors[name] = f32_tensor(download_floats(be, d, 1).data(), 1, {1});

@@ -27,6 +27,7 @@
 
 #include "background_eval.h"
 #include "checkpoint.h"
+#include "group_tensors.h"
 #include "job_thread.h"
 #include "sac/replay_buffer.h"
 #include "sac/safetensors.h"
@@ -104,51 +105,13 @@ EvalResult evaluate(Agent& agent, Backend& backend, EnvPool& pool, float* d_obs,
   return r;
 }
 
-namespace {
-
-// tensors of a group, one weight and one bias per layer and member: "<name>.<e>.<l>.weight"
-void add_group_tensors(SafetensorsFile& f, const std::string& name, MlpGroup& group,
-                       Backend& backend) {
-  std::vector<float> flat(group.num_params());
-  backend.download(flat.data(), group.params(), flat.size() * sizeof(float));
-  for (int l = 0; l < group.spec().num_layers(); ++l) {
-    const LayerOffsets& lo = group.layer(l);
-    for (int e = 0; e < group.members(); ++e) {
-      const float* w = flat.data() + lo.weight + (size_t)e * lo.out * lo.in;
-      const float* b = flat.data() + lo.bias + (size_t)e * lo.out;
-      std::string prefix = name + "." + std::to_string(e) + "." + std::to_string(l);
-      f.tensors[prefix + ".weight"] =
-          Tensor::from_floats(std::vector<float>(w, w + (size_t)lo.out * lo.in), {lo.out, lo.in});
-      f.tensors[prefix + ".bias"] = Tensor::from_floats(std::vector<float>(b, b + lo.out), {lo.out});
-    }
-  }
-}
-
-void load_group_tensors(const SafetensorsFile& f, const std::string& name, MlpGroup& group,
-                        Backend& backend) {
-  std::vector<float> flat(group.num_params());
-  for (int l = 0; l < group.spec().num_layers(); ++l) {
-    const LayerOffsets& lo = group.layer(l);
-    for (int e = 0; e < group.members(); ++e) {
-      std::string prefix = name + "." + std::to_string(e) + "." + std::to_string(l);
-      std::vector<float> w = f.at(prefix + ".weight").floats();
-      std::vector<float> b = f.at(prefix + ".bias").floats();
-      if (w.size() != (size_t)lo.out * lo.in || b.size() != (size_t)lo.out)
-        throw std::runtime_error("tensor '" + prefix + "' has the wrong size for this network");
-      std::copy(w.begin(), w.end(), flat.begin() + lo.weight + (size_t)e * lo.out * lo.in);
-      std::copy(b.begin(), b.end(), flat.begin() + lo.bias + (size_t)e * lo.out);
-    }
-  }
-  backend.upload(group.params(), flat.data(), flat.size() * sizeof(float));
-}
-
-}  // namespace
-
 void save_policy(Agent& agent, const Config& config, const std::string& path) {
   SafetensorsFile f;
   f.metadata["format"] = "sac-engine policy";
   f.metadata["config"] = config.to_json().dump();
-  add_group_tensors(f, "actor", agent.actor(), agent.backend());
+  std::vector<float> flat(agent.actor().num_params());
+  agent.backend().download(flat.data(), agent.actor().params(), flat.size() * sizeof(float));
+  put_group_tensors(f, "actor", agent.actor(), flat);
   f.save(path);
 }
 
@@ -166,7 +129,17 @@ LoadedPolicy load_policy(const std::string& path, const std::string& device, int
                                           act_batch);
   spec.batch_size = 1;  // evaluation needs no update workspace
   p.agent = std::make_unique<Agent>(*p.backend, spec);
-  load_group_tensors(f, "actor", p.agent->actor(), *p.backend);
+  MlpGroup& actor = p.agent->actor();
+  std::vector<float> flat = group_from_tensors(
+      "actor", actor, [&](const std::string& name, const std::vector<int64_t>& shape) {
+        std::vector<float> v = f.at(name).floats();
+        size_t want = 1;
+        for (int64_t d : shape) want *= (size_t)d;
+        if (v.size() != want)
+          throw std::runtime_error("tensor '" + name + "' has the wrong size for this network");
+        return v;
+      });
+  p.backend->upload(actor.params(), flat.data(), flat.size() * sizeof(float));
   return p;
 }
 
