@@ -33,8 +33,8 @@ class Pusher final : public MujocoEnv {
 
   void reset(HostRng& rng, double* obs) override {
     const mjModel* m = m_model.get();
-    // mj_resetData leaves qpos = qpos0 (all zero) and qvel = 0
-    mj_resetData(m, m_data);
+    // as mj_resetData: qpos = qpos0 (all zero) and qvel = 0
+    reset_data();
     // object start by rejection sampling around the goal (at the origin of its slides)
     double cy, cx;
     do {

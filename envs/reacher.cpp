@@ -32,7 +32,7 @@ class Reacher final : public MujocoEnv {
 
   void reset(HostRng& rng, double* obs) override {
     const mjModel* m = m_model.get();
-    mj_resetData(m, m_data);
+    reset_data();
     // arm and target noise, then the goal by rejection sampling, then velocities
     for (int i = 0; i < m->nq; ++i) m_data->qpos[i] = m->qpos0[i] + rng.uniform(-qpos_noise, qpos_noise);
     double gx, gy;
