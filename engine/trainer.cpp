@@ -261,6 +261,17 @@ int64_t updates_owed(const Config& c, int num_envs, int64_t steps) {
   return owed;
 }
 
+// Updates per Agent::update call in the loop: as few calls as keep ONE recorded sequence. One
+// call of N * ratio updates when that is a whole number (the count then never changes), else
+// calls of 1 (the count alternates between floor and ceil, and re-recording a CUDA graph at
+// every change would cost far more than the extra launches).
+int update_block(const Config& c, int num_envs) {
+  const double per_step = num_envs * c.updates_per_step;
+  return per_step >= 1.0 && per_step <= 65536.0 && per_step == std::floor(per_step)
+             ? (int)per_step
+             : 1;
+}
+
 // One batch step of the loop (trainer.h), sequential or overlapped, with its host buffers. The
 // overlapped loop carries the update block owed for the latest step's data (pending()) into
 // the next step; it is not part of TrainerState: on resume it follows from steps and updates.
@@ -275,14 +286,7 @@ class StepLoop {
         m_A(pool.spec().act_dim), m_actions(backend, (size_t)m_N * m_A),
         m_prev_obs(backend, (size_t)m_N * m_O), m_next_obs(backend, (size_t)m_N * m_O),
         m_terminated(backend, m_N), m_rewards(backend, m_N) {
-    // the update block as few Agent::update calls as keep ONE recorded sequence: one call of
-    // N * ratio updates when that is a whole number (the count then never changes), else calls
-    // of 1 (the count alternates between floor and ceil, and re-recording a CUDA graph at
-    // every change would cost far more than the extra launches)
-    const double per_step = m_N * c.updates_per_step;
-    m_block = per_step >= 1.0 && per_step <= 65536.0 && per_step == std::floor(per_step)
-                  ? (int)per_step
-                  : 1;
+    m_block = update_block(c, m_N);
     if (overlapped && backend.name() == "cpu") m_worker = std::make_unique<JobThread>();
   }
 
@@ -754,10 +758,7 @@ BenchTrainResult bench_train(const Config& c) {
   r.env_busy_fraction = r.stages.env_step / r.wall_seconds;
   if (r.device != "cpu" && r.updates > 0) {
     // GPU time of one update: blocks replayed back to back between two synchronisations
-    const double per_step = N * c.updates_per_step;
-    const int block = per_step >= 1.0 && per_step <= 65536.0 && per_step == std::floor(per_step)
-                          ? (int)per_step
-                          : 1;
+    const int block = update_block(c, N);
     const int reps = std::max(1, 200 / block);
     agent.update(replay, block);  // the recording in use, warm
     backend->synchronize();
