@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "cli_args.h"
 #include "sac/agent.h"
 #include "sac/env.h"
 #include "sac/replay_buffer.h"
@@ -53,10 +54,7 @@ int bench_update_main(const std::vector<std::string>& args) {
   Config c;
   double seconds = 10.0;
   for (size_t i = 0; i < args.size(); ++i) {
-    auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) throw ConfigError("option " + args[i] + " needs a value");
-      return args[++i];
-    };
+    auto value = [&] { return option_value(args, i); };
     const std::string& a = args[i];
     if (a == "--env") apply_override(c, "env.id=" + value());
     else if (a == "--batch") apply_override(c, "sac.batch_size=" + value());
