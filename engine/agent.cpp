@@ -2,6 +2,7 @@
 // no host synchronisation happens inside update(), so the CUDA backend can capture it as a graph.
 #include "sac/agent.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace sac {
@@ -95,14 +96,29 @@ void Agent::adam_group(MlpGroup& group, float lr) {
 }
 
 void Agent::update(const ReplayBuffer& replay, int count) {
-  if (!m_recorded || m_recorded_replay != &replay || m_recorded_count != count) {
-    m_recorded = m_backend.record([this, &replay, count] {
-      for (int i = 0; i < count; ++i) sample_and_update(replay);
-    });
-    m_recorded_replay = &replay;
-    m_recorded_count = count;
+  if (count > 0 && !m_warm) {
+    sample_and_update(replay);
+    m_warm = true;
+    --count;
   }
-  m_recorded->replay();
+  while (count > 0) {
+    int length = std::min(count, kMaxRecordedUpdates);
+    recorded_updates(replay, length).replay();
+    count -= length;
+  }
+}
+
+RecordedOps& Agent::recorded_updates(const ReplayBuffer& replay, int length) {
+  if (replay.id() != m_recorded_replay) {
+    m_recorded.clear();
+    m_recorded_replay = replay.id();
+  }
+  std::unique_ptr<RecordedOps>& slot = m_recorded[length];
+  if (!slot)
+    slot = m_backend.record([this, &replay, length] {
+      for (int i = 0; i < length; ++i) sample_and_update(replay);
+    });
+  return *slot;
 }
 
 void Agent::sample_and_update(const ReplayBuffer& replay) {

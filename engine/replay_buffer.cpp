@@ -2,18 +2,28 @@
 #include "sac/replay_buffer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <new>
 #include <stdexcept>
 #include <string>
 
 namespace sac {
+namespace {
+
+uint64_t next_id() {
+  static std::atomic<uint64_t> counter{0};
+  return ++counter;
+}
+
+}  // namespace
 
 uint64_t ReplayBuffer::bytes_needed(int64_t capacity, int obs_dim, int act_dim) {
   return (uint64_t)capacity * (2ull * obs_dim + act_dim + 2) * sizeof(float);
 }
 
 ReplayBuffer::ReplayBuffer(Backend& backend, int64_t capacity, int obs_dim, int act_dim)
-    : m_backend(backend), m_capacity(capacity), m_obs_dim(obs_dim), m_act_dim(act_dim) {
+    : m_backend(backend), m_id(next_id()), m_capacity(capacity), m_obs_dim(obs_dim),
+      m_act_dim(act_dim) {
   try {
     m_obs = DeviceArray<float>(backend, (size_t)capacity * obs_dim);
     m_action = DeviceArray<float>(backend, (size_t)capacity * act_dim);

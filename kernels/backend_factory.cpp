@@ -11,39 +11,28 @@
 
 namespace sac {
 
-namespace {
-
-class CallAgain final : public RecordedOps {
- public:
-  explicit CallAgain(std::function<void()> work) : m_work(std::move(work)) {}
-  void replay() override { m_work(); }
-
- private:
-  std::function<void()> m_work;
-};
-
-}  // namespace
-
-std::unique_ptr<RecordedOps> Backend::record(std::function<void()> work) {
-  return std::make_unique<CallAgain>(std::move(work));
-}
-
 void* Backend::allocate_host(size_t bytes) {
+  refuse_while_recording("allocate_host");
   if (bytes == 0) return nullptr;
   void* ptr = std::calloc(1, bytes);
   if (!ptr) throw std::bad_alloc();
   return ptr;
 }
 
-void Backend::release_host(void* ptr) { std::free(ptr); }
+void Backend::release_host(void* ptr) {
+  refuse_while_recording("release_host");
+  std::free(ptr);
+}
 
-bool cuda_device_available() {
+std::string cuda_unavailable_reason() {
 #ifdef SAC_HAVE_CUDA
-  return cuda_runtime_device_available();
+  return cuda_runtime_unavailable_reason();
 #else
-  return false;
+  return "this build has no CUDA backend (configured with SAC_ENABLE_CUDA=OFF or without nvcc)";
 #endif
 }
+
+bool cuda_device_available() { return cuda_unavailable_reason().empty(); }
 
 std::string resolve_device(const std::string& device) {
   if (device == "auto") return cuda_device_available() ? "cuda" : "cpu";
@@ -54,8 +43,9 @@ std::unique_ptr<Backend> make_backend(const std::string& device, int threads) {
   if (device == "cpu") return std::make_unique<CpuBackend>(threads);
   if (device == "cuda") {
 #ifdef SAC_HAVE_CUDA
-    if (!cuda_device_available())
-      throw std::runtime_error("device=cuda but no CUDA device is usable on this machine");
+    std::string why = cuda_unavailable_reason();
+    if (!why.empty())
+      throw std::runtime_error("device=cuda but no CUDA device is usable on this machine: " + why);
     return make_cuda_backend();
 #else
     throw std::runtime_error("device=cuda but this build has no CUDA backend (SAC_ENABLE_CUDA=OFF)");

@@ -39,15 +39,26 @@ CpuBackend::CpuBackend(int threads) : m_pool(resolve_threads(threads)) {
 }
 
 void* CpuBackend::allocate(size_t bytes) {
+  refuse_while_recording("allocate");
   size_t rounded = (bytes + 63) / 64 * 64;
   void* p = std::aligned_alloc(64, rounded ? rounded : 64);
   if (!p) throw std::bad_alloc();
   std::memset(p, 0, rounded);
   return p;
 }
-void CpuBackend::release(void* ptr) { std::free(ptr); }
-void CpuBackend::upload(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
-void CpuBackend::download(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
+void CpuBackend::release(void* ptr) {
+  refuse_while_recording("release");
+  std::free(ptr);
+}
+void CpuBackend::upload(void* dst, const void* src, size_t bytes) {
+  refuse_while_recording("upload");
+  std::memcpy(dst, src, bytes);
+}
+void CpuBackend::download(void* dst, const void* src, size_t bytes) {
+  refuse_while_recording("download");
+  std::memcpy(dst, src, bytes);
+}
+void CpuBackend::synchronize() { refuse_while_recording("synchronize"); }
 void CpuBackend::copy(void* dst, const void* src, size_t bytes) { std::memmove(dst, src, bytes); }
 
 void CpuBackend::linear_forward(int E, int B, int in, int out, const float* X,

@@ -9,7 +9,7 @@
 
 namespace sac {
 
-class CpuBackend final : public Backend {
+class CpuBackend : public Backend {
  public:
   /// `threads` workers including the caller (0 = one per core).
   explicit CpuBackend(int threads = 0);
@@ -22,7 +22,7 @@ class CpuBackend final : public Backend {
   void upload(void* dst, const void* host_src, size_t bytes) override;
   void download(void* host_dst, const void* src, size_t bytes) override;
   void copy(void* dst, const void* src, size_t bytes) override;
-  void synchronize() override {}
+  void synchronize() override;
 
   void linear_forward(int E, int B, int in, int out, const float* X, size_t x_member_stride,
                       const float* W, const float* b, float* Y, Activation act) override;

@@ -415,9 +415,11 @@ CudaBackend::CudaBackend() {
 // a CUDA graph captured from the backend's stream, replayed on that stream
 class CudaGraph final : public RecordedOps {
  public:
-  CudaGraph(cudaStream_t stream, const std::function<void()>& work) : m_stream(stream) {
+  CudaGraph(const Backend& backend, cudaStream_t stream, const std::function<void()>& work)
+      : m_stream(stream) {
     CUDA_CHECK(cudaStreamBeginCapture(m_stream, cudaStreamCaptureModeThreadLocal));
     try {
+      Backend::RecordingScope scope(backend);
       work();
     } catch (...) {
       cudaGraph_t broken = nullptr;
@@ -447,7 +449,7 @@ class CudaGraph final : public RecordedOps {
 };
 
 std::unique_ptr<RecordedOps> CudaBackend::record(std::function<void()> work) {
-  return std::make_unique<CudaGraph>(m_stream, work);
+  return std::make_unique<CudaGraph>(*this, m_stream, work);
 }
 
 CudaBackend::~CudaBackend() {
@@ -467,6 +469,7 @@ void CudaBackend::destroy() noexcept {
 // ---- memory
 
 void* CudaBackend::allocate(size_t bytes) {
+  refuse_while_recording("allocate");
   if (bytes == 0) return nullptr;
   void* ptr = nullptr;
   CUDA_CHECK(cudaMalloc(&ptr, bytes));
@@ -483,10 +486,12 @@ void* CudaBackend::allocate(size_t bytes) {
 }
 
 void CudaBackend::release(void* ptr) {
+  refuse_while_recording("release");
   if (ptr) CUDA_CHECK(cudaFree(ptr));
 }
 
 void* CudaBackend::allocate_host(size_t bytes) {
+  refuse_while_recording("allocate_host");
   if (bytes == 0) return nullptr;
   void* ptr = nullptr;
   CUDA_CHECK(cudaHostAlloc(&ptr, bytes, cudaHostAllocDefault));
@@ -495,10 +500,12 @@ void* CudaBackend::allocate_host(size_t bytes) {
 }
 
 void CudaBackend::release_host(void* ptr) {
+  refuse_while_recording("release_host");
   if (ptr) CUDA_CHECK(cudaFreeHost(ptr));
 }
 
 void CudaBackend::upload(void* dst, const void* host_src, size_t bytes) {
+  refuse_while_recording("upload");
   if (bytes == 0) return;
   require(dst && host_src, "upload", "null pointer");
   // the source may be pageable and reused by the caller right after: wait for the copy
@@ -507,6 +514,7 @@ void CudaBackend::upload(void* dst, const void* host_src, size_t bytes) {
 }
 
 void CudaBackend::download(void* host_dst, const void* src, size_t bytes) {
+  refuse_while_recording("download");
   if (bytes == 0) return;
   require(host_dst && src, "download", "null pointer");
   // ordered after every op queued so far; the host data is ready on return
@@ -524,7 +532,10 @@ void CudaBackend::copy(void* dst, const void* src, size_t bytes) {
   CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, m_stream));
 }
 
-void CudaBackend::synchronize() { CUDA_CHECK(cudaStreamSynchronize(m_stream)); }
+void CudaBackend::synchronize() {
+  refuse_while_recording("synchronize");
+  CUDA_CHECK(cudaStreamSynchronize(m_stream));
+}
 
 // ---- networks
 
@@ -757,15 +768,23 @@ void CudaBackend::gather_rows(int n, int dim, const float* src, const int64_t* i
 
 std::unique_ptr<Backend> make_cuda_backend() { return std::make_unique<CudaBackend>(); }
 
-bool cuda_runtime_device_available() {
+std::string cuda_runtime_unavailable_reason() {
   int count = 0;
   cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess) {
     cudaGetLastError();  // clear it, so it does not surface at an unrelated later check
-    return false;
+    int runtime = 0, driver = 0;
+    cudaRuntimeGetVersion(&runtime);
+    cudaDriverGetVersion(&driver);
+    return std::string("cudaGetDeviceCount failed: ") + cudaGetErrorName(err) + " (" +
+           cudaGetErrorString(err) + "); CUDA runtime " + std::to_string(runtime) +
+           ", driver " + (driver ? std::to_string(driver) : std::string("none"));
   }
-  return count > 0;
+  if (count == 0) return "the CUDA runtime sees no device";
+  return "";
 }
+
+bool cuda_runtime_device_available() { return cuda_runtime_unavailable_reason().empty(); }
 
 void* cuda_backend_stream(Backend& backend) {
   auto* cuda = dynamic_cast<CudaBackend*>(&backend);

@@ -3,6 +3,7 @@
 // factory, tests) can include it; it exists only in builds with SAC_HAVE_CUDA.
 #pragma once
 #include <memory>
+#include <string>
 
 #include "sac/backend.h"
 
@@ -16,6 +17,10 @@ std::unique_ptr<Backend> make_cuda_backend();
 /// True when the CUDA runtime sees at least one device. Any error (no driver: the runtime
 /// answers cudaErrorInsufficientDriver; no GPU: cudaErrorNoDevice) means false.
 bool cuda_runtime_device_available();
+
+/// Why no device is usable: the runtime's error name and text with the runtime and driver
+/// versions ("" when a device is usable).
+std::string cuda_runtime_unavailable_reason();
 
 /// The cudaStream_t (as an opaque pointer) on which every op of `backend` runs, for callers
 /// that capture a sequence of ops into a CUDA graph. Throws std::invalid_argument when

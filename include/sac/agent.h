@@ -3,6 +3,7 @@
 // update() is the paper's Algorithm 1 step, written out in agent.cpp in one function.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -46,9 +47,15 @@ class Agent {
   const AgentSpec& spec() const { return m_spec; }
   Backend& backend() { return m_backend; }
 
+  /// The most updates one recorded sequence holds; a larger count is several launches of it
+  /// (a graph's size and instantiation time grow with the updates it holds).
+  static constexpr int kMaxRecordedUpdates = 32;
+
   /// `count` SAC updates, each on a minibatch drawn from `replay` (sampling and noise on the
-  /// backend). The sequence is recorded once per (replay, count) and replayed: one CUDA graph
-  /// launch on the CUDA backend, no allocation and no host synchronisation.
+  /// backend), with no allocation and no host synchronisation. The agent's very first update
+  /// runs op by op (so module loading and library set-up never happen inside a CUDA graph
+  /// capture); the rest run as launches of recorded sequences of at most kMaxRecordedUpdates
+  /// updates, recorded once per (replay, length) and replayed: one CUDA graph launch each.
   void update(const ReplayBuffer& replay, int count = 1);
 
   /// One SAC update on a given minibatch and given policy noise (batch_size x act_dim each,
@@ -96,10 +103,13 @@ class Agent {
   MlpActivations m_actor_acts, m_critic_acts, m_target_acts, m_act_acts;
   DeviceArray<float> m_act_eps, m_act_logp;
 
-  // the recorded update sequence and what it was recorded for
-  std::unique_ptr<RecordedOps> m_recorded;
-  const ReplayBuffer* m_recorded_replay = nullptr;
-  int m_recorded_count = 0;
+  // The recorded sequence of `length` updates on the replay buffer with id m_recorded_replay
+  // (recorded on first use; recordings for another buffer are dropped).
+  RecordedOps& recorded_updates(const ReplayBuffer& replay, int length);
+
+  bool m_warm = false;  // the first update has run (eagerly)
+  std::map<int, std::unique_ptr<RecordedOps>> m_recorded;  // by length
+  uint64_t m_recorded_replay = 0;
 };
 
 }  // namespace sac

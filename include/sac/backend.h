@@ -19,6 +19,10 @@ std::string resolve_device(const std::string& device);
 /// True when a CUDA device is usable (false on machines without a driver or GPU).
 bool cuda_device_available();
 
+/// Why no CUDA device is usable, for messages: the CUDA error with runtime and driver versions,
+/// or that this build has no CUDA backend ("" when a device is usable).
+std::string cuda_unavailable_reason();
+
 /// A recorded, fixed sequence of ops that can be rerun cheaply.
 class RecordedOps {
  public:
@@ -37,6 +41,25 @@ class Backend {
   /// backend captures them once as a CUDA graph (so `work` must not allocate or synchronise);
   /// this default keeps `work` and calls it on each replay.
   virtual std::unique_ptr<RecordedOps> record(std::function<void()> work);
+
+  /// True while the calling thread is inside recorded ops of this backend: capturing them
+  /// (CUDA) or replaying the kept closure (CPU). allocate, release, allocate_host,
+  /// release_host, upload, download and synchronize throw there: none can be part of a CUDA
+  /// graph, and refusing them on the CPU too shows such a bug before any GPU run.
+  bool recording() const;
+
+  /// Marks the calling thread as inside recorded ops of `backend` for the scope's lifetime
+  /// (for backend implementations; scopes nest).
+  class RecordingScope {
+   public:
+    explicit RecordingScope(const Backend& backend);
+    ~RecordingScope();
+    RecordingScope(const RecordingScope&) = delete;
+    RecordingScope& operator=(const RecordingScope&) = delete;
+
+   private:
+    const Backend* m_previous;
+  };
 
   // ---- memory: zero-initialised, owned by the caller, freed with release()
   virtual void* allocate(size_t bytes) = 0;
@@ -124,6 +147,10 @@ class Backend {
   // ---- replay
   /// dst[i] = src[idx[i]] for i < n; rows are `dim` floats.
   virtual void gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) = 0;
+
+ protected:
+  /// Throws std::logic_error naming `op` when recording() (see there).
+  void refuse_while_recording(const char* op) const;
 };
 
 /// Creates the backend for `device` ("cpu" or "cuda"; resolve "auto" first). `threads` is the

@@ -38,6 +38,13 @@ class ReplayBuffer {
  public:
   /// Allocates `capacity` transitions. Throws with the figure when it does not fit.
   ReplayBuffer(Backend& backend, int64_t capacity, int obs_dim, int act_dim);
+  // recorded ops hold the buffer's address: it never moves
+  ReplayBuffer(const ReplayBuffer&) = delete;
+  ReplayBuffer& operator=(const ReplayBuffer&) = delete;
+
+  /// A number no other ReplayBuffer of this process has, so recorded ops made for one buffer
+  /// are never replayed on another that took its place at the same address.
+  uint64_t id() const { return m_id; }
 
   /// Bytes a buffer of this shape takes.
   static uint64_t bytes_needed(int64_t capacity, int obs_dim, int act_dim);
@@ -64,6 +71,7 @@ class ReplayBuffer {
 
  private:
   Backend& m_backend;
+  uint64_t m_id;
   int64_t m_capacity;
   int m_obs_dim, m_act_dim;
   int64_t m_size = 0, m_head = 0;

@@ -1,0 +1,51 @@
+// recording.cpp: the default record() (keep the closure, call it on each replay) and the guard
+// that refuses allocation, transfers and waits inside recorded ops. The guard is per thread,
+// as CUDA's thread-local capture mode is: the overlapped CPU loop replays updates on a worker
+// thread while the main thread uploads observations, which is allowed.
+#include <stdexcept>
+#include <string>
+
+#include "sac/backend.h"
+
+namespace sac {
+namespace {
+
+// the backend whose recorded ops the calling thread is inside (null: none)
+thread_local const Backend* t_recording = nullptr;
+
+class CallAgain final : public RecordedOps {
+ public:
+  CallAgain(const Backend& backend, std::function<void()> work)
+      : m_backend(backend), m_work(std::move(work)) {}
+  void replay() override {
+    Backend::RecordingScope scope(m_backend);
+    m_work();
+  }
+
+ private:
+  const Backend& m_backend;
+  std::function<void()> m_work;
+};
+
+}  // namespace
+
+std::unique_ptr<RecordedOps> Backend::record(std::function<void()> work) {
+  return std::make_unique<CallAgain>(*this, std::move(work));
+}
+
+bool Backend::recording() const { return t_recording == this; }
+
+Backend::RecordingScope::RecordingScope(const Backend& backend) : m_previous(t_recording) {
+  t_recording = &backend;
+}
+
+Backend::RecordingScope::~RecordingScope() { t_recording = m_previous; }
+
+void Backend::refuse_while_recording(const char* op) const {
+  if (recording())
+    throw std::logic_error(name() + " backend: " + op +
+                           " called inside recorded ops (record() captures device work only: "
+                           "no allocation, host transfer or wait can be replayed)");
+}
+
+}  // namespace sac
