@@ -4,6 +4,8 @@
 #   ./sac.sh train CONFIG [ARGS]   setup, then `sac train CONFIG ARGS` (e.g. configs/halfcheetah.json)
 #   ./sac.sh test                  setup, then run the whole test suite with ctest
 #   ./sac.sh sanitize              the same tests in an ASan/UBSan build (build-sanitize/)
+#   ./sac.sh gpu-pack [--dry-run]  the CUDA build for sm_90 (build-gpu/) packed into .gpu/ for the
+#                                  GPU campaign; --dry-run runs that campaign here without a GPU
 # Environment: BUILD_DIR (default build), JOBS (default: cores), SAC_ENABLE_CUDA (ON/OFF, default
 # ON when nvcc is found), CMAKE_CUDA_ARCHITECTURES (default 90).
 set -euo pipefail
@@ -12,7 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
 PACKAGES=(cmake ninja-build g++ pkg-config libmujoco-dev libqhull-dev nlohmann-json3-dev
-          libgtest-dev libopenblas-dev)
+          libgtest-dev libopenblas-dev python3)
 
 install_packages() {
   local missing=()
@@ -63,8 +65,25 @@ case "$cmd" in
     export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=abort_on_error=0
     ctest --test-dir "${BUILD_DIR}-sanitize" --output-on-failure -j "$JOBS" -LE slow
     ;;
+  gpu-pack)
+    # the GPU machine runs what is packed here: a CUDA build for its sm_90, nothing compiled there
+    dry=0
+    case "${1:-}" in
+      "") ;;
+      --dry-run) dry=1 ;;
+      *) echo "usage: ./sac.sh gpu-pack [--dry-run]" >&2; exit 2 ;;
+    esac
+    install_packages
+    command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ] ||
+      { echo "sac.sh gpu-pack: needs nvcc (the CUDA toolkit) to build the CUDA binaries" >&2; exit 2; }
+    SAC_ENABLE_CUDA=ON CMAKE_CUDA_ARCHITECTURES=90 configure_and_build "${GPU_BUILD_DIR:-build-gpu}"
+    if [ $dry = 1 ]; then
+      exec tests/gpu_campaign_dry_run.sh "${GPU_BUILD_DIR:-build-gpu}"
+    fi
+    bench/gpu_pack.sh "${GPU_BUILD_DIR:-build-gpu}" .gpu
+    ;;
   *)
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

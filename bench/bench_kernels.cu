@@ -15,11 +15,14 @@
 // On a machine without a usable CUDA device it prints one line saying so and exits 0.
 #include <cuda_runtime.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -431,9 +434,13 @@ void bench_agent_update(Bench& bench, Backend& be, const sac::ReplayBuffer& repl
 }
 
 int run(const Options& options) {
-  if (!sac::cuda_device_available()) {
-    std::printf("{\"bench\":\"sac_bench_kernels\",\"skipped\":\"no usable CUDA device\"}\n");
-    return 0;
+  const std::string why = sac::cuda_unavailable_reason();
+  if (!why.empty()) {
+    nlohmann::json skipped = {{"bench", "sac_bench_kernels"}, {"skipped", "no usable CUDA device: " + why}};
+    std::printf("%s\n", skipped.dump().c_str());
+    // a campaign on a GPU machine must not pass by skipping
+    const char* required = std::getenv("SAC_REQUIRE_GPU");
+    return required && *required && std::strcmp(required, "0") != 0 ? 1 : 0;
   }
   std::unique_ptr<Backend> backend = sac::make_backend("cuda");
   Backend& be = *backend;
