@@ -186,6 +186,7 @@ setup_binaries() {
     echo "mode=rebuilt"
     echo "reason=$("$BIN/sac" envs 2>&1 | head -c 300 | tr '\n' ' ')"
   } > "$STEPS/build.txt"
+  [ -d /usr/local/cuda/bin ] && export PATH="/usr/local/cuda/bin:$PATH"
   [ -e /usr/include/libqhull_r ] || ln -s "$deps/usr/include/libqhull_r" /usr/include/libqhull_r 2>/dev/null
   if cmake -S "$REPO" -B "$build" -G Ninja -DCMAKE_PREFIX_PATH="$deps/usr" \
        -DSAC_ENABLE_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 >>"$LOG" 2>&1 &&

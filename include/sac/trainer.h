@@ -7,10 +7,11 @@
 //   sequential  act (actor inference for all N envs in one call) -> step the envs -> insert the
 //               N transitions -> the updates owed at the ratio, on data that includes them.
 //   overlapped  act -> launch the update block owed for the PREVIOUS step's data -> step the
-//               envs while it runs -> wait for it -> insert. On CUDA the block is one recorded
-//               graph launch of N x ratio updates (asynchronous; when N x ratio is not a whole
-//               number, the count alternates, so it is that many launches of a one-update
-//               recording instead of a re-recording at every change): the host steps the envs
+//               envs while it runs -> wait for it -> insert. On CUDA the block is launches of
+//               recorded graphs of N x ratio updates (at most Agent::kMaxRecordedUpdates per
+//               graph; asynchronous; when N x ratio is not a whole number, the count
+//               alternates, so it is that many launches of a one-update recording instead of
+//               a recording for every count): the host steps the envs
 //               and reads no device memory until the stream synchronisation before the insert
 //               (stream order alone would keep the insert behind the block). On the CPU
 //               backend the block runs on a dedicated thread, joined before the insert (the
