@@ -253,7 +253,8 @@ void bench_linear(Bench& bench, Backend& be) {
       for (Activation act : {Activation::kNone, Activation::kRelu}) {
         std::string name = std::string("linear_forward.") + (act == Activation::kRelu ? "relu" : "none");
         bench.gemm(name, shape, flops, [&] {
-          be.linear_forward(E, B, l.in, l.out, X.data(), stride, W.data(), b.data(), Y.data(), act);
+          be.linear_forward(E, B, l.in, l.out, X.data(), stride, W.data(), b.data(), Y.data(), act,
+                            nullptr);
         });
       }
       // hidden layers go back through the ReLU mask (in place on dY: idempotent), outputs not
@@ -285,7 +286,7 @@ void bench_head_and_losses(Bench& bench, Backend& be) {
 
   // reads head (2 B A) and eps; writes action and logp
   bench.memory("tanh_gaussian_sample", shape, f * (3.0 * B * A + B * A + B), [&] {
-    be.tanh_gaussian_sample(B, A, head.data(), eps.data(), -5.0f, 2.0f, action.data(),
+    be.tanh_gaussian_sample(B, A, head.data(), eps.data(), -5.0f, 2.0f, action.data(), A,
                             logp.data());
   });
   // reads the raw log-stds of head, eps, action, grad_action; writes grad_head (2 B A)

@@ -169,7 +169,8 @@ setup_binaries() {
   local cuda_libs=""
   for d in /usr/local/cuda/lib64 /usr/local/cuda/lib; do [ -d "$d" ] && cuda_libs="$cuda_libs:$d"; done
   export LD_LIBRARY_PATH="$lib$cuda_libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  local build=$KEEP/build candidates=("$PACK/bin" "$build")
+  local build=$KEEP/build
+  local candidates=("$PACK/bin" "$build")
   # CAMPAIGN_FORCE_REBUILD=1 tries the fallback build even where the carried binaries start
   [ "${CAMPAIGN_FORCE_REBUILD:-0}" = 1 ] && candidates=("$build")
   for BIN in "${candidates[@]}"; do

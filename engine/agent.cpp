@@ -1,5 +1,17 @@
 // agent.cpp: the SAC update. Every op runs on the backend with memory sized at construction;
 // no host synchronisation happens inside update(), so the CUDA backend can capture it as a graph.
+//
+// One update is 37 launches (each linear layer, forward or either backward GEMM, is one), on
+// lanes that may run concurrently (CUDA graph branches):
+//   main   sample_minibatch | critic forward on (s, a) | wait target | critic loss | critic
+//          backward (input chain) | wait for its weight grads and the step counter | Adam +
+//          Polyak | wait actor | critic forward on (s, a~) | actor + alpha loss | critic input
+//          backward | tanh-Gaussian backward | actor backward (input chain) | wait | Adam
+//   lane 1 actor on s' -> a' | target critics on (s', a')          (forked after the sample)
+//   lane 2 actor on s -> a~                                          (forked after the sample)
+//   lane 3 the weight gradients of each backward, beside its input-gradient chain
+//          (and, first, the update counter: Adam's step t, read by the sample before it)
+// The longest dependent chain is 25 launches (tests/test_update_shape.cpp counts both).
 #include "sac/agent.h"
 
 #include <algorithm>
@@ -41,6 +53,8 @@ AgentSpec AgentSpec::from_config(const Config& c, int obs_dim, int act_dim, int 
   s.target_entropy = c.target_entropy_auto ? -(float)act_dim : (float)c.target_entropy;
   s.log_std_min = (float)c.log_std_min;
   s.log_std_max = (float)c.log_std_max;
+  s.matmul_precision =
+      c.matmul_precision == "tf32" ? MatmulPrecision::kTf32 : MatmulPrecision::kFp32;
   s.seed = c.seed;
   return s;
 }
@@ -58,25 +72,36 @@ Agent::Agent(Backend& backend, const AgentSpec& spec)
       m_updates(backend, 1),
       m_act_draws(backend, 1),
       m_indices(backend, spec.batch_size),
+      m_actor_next_acts(backend, actor_spec(spec), 1, spec.batch_size),
       m_actor_acts(backend, actor_spec(spec), 1, spec.batch_size),
       m_critic_acts(backend, critic_spec(spec), spec.num_critics, spec.batch_size),
       m_target_acts(backend, critic_spec(spec), spec.num_critics, spec.batch_size),
       m_act_acts(backend, actor_spec(spec), 1, spec.max_act_batch) {
-  const int B = spec.batch_size, A = spec.act_dim, O = spec.obs_dim, E = spec.num_critics;
-  // one block for the sampled minibatch: obs, action, reward, next_obs, terminated
-  m_batch_storage = DeviceArray<float>(backend, TransitionBatch::floats(B, O, A));
-  m_batch = TransitionBatch::over(m_batch_storage.data(), B, O, A);
+  const int B = spec.batch_size, A = spec.act_dim, O = spec.obs_dim;
+  backend.set_matmul_precision(spec.matmul_precision);
+  // one block for the minibatch layouts: s, s', [s, a], [s, a~], [s', a'], r, d, 2 noise blocks
+  const size_t BO = (size_t)B * O, BW = (size_t)B * (O + A), BA = (size_t)B * A;
+  m_mb_storage = DeviceArray<float>(backend, 2 * BO + 3 * BW + 2 * (size_t)B + 2 * BA);
+  float* next = m_mb_storage.data();
+  auto take = [&next](size_t n) {
+    float* p = next;
+    next += n;
+    return p;
+  };
+  m_mb.indices = m_indices.data();
+  m_mb.obs = take(BO);
+  m_mb.next_obs = take(BO);
+  m_mb.critic_in = take(BW);
+  m_mb.critic_in_pi = take(BW);
+  m_mb.target_in = take(BW);
+  m_mb.reward = take(B);
+  m_mb.terminated = take(B);
+  m_mb.eps_next = take(BA);
+  m_mb.eps_cur = take(BA);
 
-  m_eps_next = DeviceArray<float>(backend, (size_t)B * A);
-  m_eps_cur = DeviceArray<float>(backend, (size_t)B * A);
-  m_action_next = DeviceArray<float>(backend, (size_t)B * A);
   m_logp_next = DeviceArray<float>(backend, B);
   m_y = DeviceArray<float>(backend, B);
-  m_dq = DeviceArray<float>(backend, (size_t)E * B);
-  m_action_pi = DeviceArray<float>(backend, (size_t)B * A);
   m_logp = DeviceArray<float>(backend, B);
-  m_grad_action = DeviceArray<float>(backend, (size_t)B * A);
-  m_critic_in = DeviceArray<float>(backend, (size_t)B * (O + A));
   m_losses = DeviceArray<float>(backend, 3);
   m_act_eps = DeviceArray<float>(backend, (size_t)spec.max_act_batch * A);
   m_act_logp = DeviceArray<float>(backend, spec.max_act_batch);
@@ -87,12 +112,6 @@ Agent::Agent(Backend& backend, const AgentSpec& spec)
   m_critic.init_uniform(rng);
   backend.copy(m_target.params(), m_critic.params(), m_critic.num_params() * sizeof(float));
   m_log_alpha.upload(&spec.init_log_alpha, 1);
-}
-
-void Agent::adam_group(MlpGroup& group, float lr) {
-  m_backend.adam(group.num_params(), group.params(), group.grads(), group.adam_m(),
-                 group.adam_v(), lr, m_spec.beta1, m_spec.beta2, m_spec.adam_eps,
-                 m_updates.data());
 }
 
 void Agent::update(const ReplayBuffer& replay, int count) {
@@ -122,65 +141,97 @@ RecordedOps& Agent::recorded_updates(const ReplayBuffer& replay, int length) {
 }
 
 void Agent::sample_and_update(const ReplayBuffer& replay) {
-  const int B = m_spec.batch_size;
-  const size_t noise = (size_t)B * m_spec.act_dim;
   // draws are indexed by the update count (before this update's increment)
-  replay.sample(B, m_spec.seed, kStreamSample, m_updates.data(), m_indices.data(), m_batch);
-  m_backend.fill_normal(noise, m_spec.seed, kStreamNoiseNext, m_updates.data(), m_eps_next.data());
-  m_backend.fill_normal(noise, m_spec.seed, kStreamNoiseCur, m_updates.data(), m_eps_cur.data());
-  update_on(m_batch, m_eps_next.data(), m_eps_cur.data());
+  MinibatchDraws draws;
+  draws.key = m_spec.seed;
+  draws.index_stream = kStreamSample;
+  draws.next_noise_stream = kStreamNoiseNext;
+  draws.cur_noise_stream = kStreamNoiseCur;
+  draws.d_counter = m_updates.data();
+  m_backend.sample_minibatch(m_spec.batch_size, m_spec.obs_dim, m_spec.act_dim, replay.ring(),
+                             draws, m_mb);
+  update_laid_out();
 }
 
 void Agent::update_on(const TransitionBatch& batch, const float* eps_next, const float* eps_cur) {
   Backend& be = m_backend;
   const int B = m_spec.batch_size, A = m_spec.act_dim, O = m_spec.obs_dim;
+  const size_t f = sizeof(float);
+  be.copy(m_mb.obs, batch.obs, (size_t)B * O * f);
+  be.copy(m_mb.next_obs, batch.next_obs, (size_t)B * O * f);
+  be.concat_columns(B, O, batch.obs, A, batch.action, m_mb.critic_in);
+  be.copy(m_mb.critic_in_pi, m_mb.critic_in, (size_t)B * (O + A) * f);
+  be.concat_columns(B, O, batch.next_obs, A, batch.action, m_mb.target_in);
+  be.copy(m_mb.reward, batch.reward, B * f);
+  be.copy(m_mb.terminated, batch.terminated, B * f);
+  be.copy(m_mb.eps_next, eps_next, (size_t)B * A * f);
+  be.copy(m_mb.eps_cur, eps_cur, (size_t)B * A * f);
+  update_laid_out();
+}
+
+void Agent::update_laid_out() {
+  Backend& be = m_backend;
+  const int B = m_spec.batch_size, A = m_spec.act_dim, O = m_spec.obs_dim, W = O + A;
   const int E = m_spec.num_critics;
   const int last = (int)m_spec.hidden.size();
-  float* log_alpha = m_log_alpha.data();
-  be.increment(m_updates.data());  // Adam step t of this update
+  const float* log_alpha = m_log_alpha.data();
+  constexpr int kMain = 0, kTarget = 1, kActor = 2, kSide = 3;
+  be.set_lane(kMain);
+  be.fork(kTarget);
+  be.fork(kActor);
+  be.fork(kSide);
 
-  // soft targets: a' ~ pi(.|s'), y = r + gamma (1 - d) (min_i Q'_i(s', a') - alpha log pi(a'|s'))
-  mlp_forward(be, m_actor, m_actor.params(), B, batch.next_obs, 0, m_actor_acts);
-  be.tanh_gaussian_sample(B, A, m_actor_acts.result(), eps_next, m_spec.log_std_min,
-                          m_spec.log_std_max, m_action_next.data(), m_logp_next.data());
-  be.concat_columns(B, O, batch.next_obs, A, m_action_next.data(), m_critic_in.data());
-  mlp_forward(be, m_target, m_target.params(), B, m_critic_in.data(), 0, m_target_acts);
-  be.soft_targets(E, B, m_target_acts.result(), m_logp_next.data(), batch.reward,
-                  batch.terminated, m_spec.gamma, log_alpha, m_y.data());
+  // Adam step t of this update (the sample read the count before it)
+  be.set_lane(kSide);
+  be.increment(m_updates.data());
 
-  // critic step: sum_i mean (Q_i(s, a) - y)^2
-  be.concat_columns(B, O, batch.obs, A, batch.action, m_critic_in.data());
-  mlp_forward(be, m_critic, m_critic.params(), B, m_critic_in.data(), 0, m_critic_acts);
-  be.critic_loss(E, B, m_critic_acts.result(), m_y.data(), m_critic_acts.grad(last),
-                 m_losses.data() + 0);
-  mlp_backward(be, m_critic, B, m_critic_in.data(), 0, m_critic_acts, true, false);
-  adam_group(m_critic, m_spec.critic_lr);
+  // soft-target inputs: a' ~ pi(.|s') into [s', a'], then Q'_i(s', a')
+  be.set_lane(kTarget);
+  mlp_forward(be, m_actor, m_actor.params(), B, m_mb.next_obs, 0, m_actor_next_acts);
+  be.tanh_gaussian_sample(B, A, m_actor_next_acts.result(), m_mb.eps_next, m_spec.log_std_min,
+                          m_spec.log_std_max, m_mb.target_in + O, W, m_logp_next.data());
+  mlp_forward(be, m_target, m_target.params(), B, m_mb.target_in, 0, m_target_acts);
 
-  // actor step: mean (alpha log pi(a~|s) - min_i Q_i(s, a~)), critics frozen (input grads only)
-  mlp_forward(be, m_actor, m_actor.params(), B, batch.obs, 0, m_actor_acts);
-  be.tanh_gaussian_sample(B, A, m_actor_acts.result(), eps_cur, m_spec.log_std_min,
-                          m_spec.log_std_max, m_action_pi.data(), m_logp.data());
-  be.concat_columns(B, O, batch.obs, A, m_action_pi.data(), m_critic_in.data());
-  mlp_forward(be, m_critic, m_critic.params(), B, m_critic_in.data(), 0, m_critic_acts);
-  be.actor_loss(E, B, m_critic_acts.result(), m_logp.data(), log_alpha, m_critic_acts.grad(last),
-                m_losses.data() + 1);
-  mlp_backward(be, m_critic, B, m_critic_in.data(), 0, m_critic_acts, false, true);
-  be.sum_member_columns(E, B, O + A, O, A, m_critic_acts.input_grad(), m_grad_action.data());
-  be.tanh_gaussian_backward(B, A, m_actor_acts.result(), eps_cur, m_action_pi.data(),
-                            m_grad_action.data(), log_alpha, 1.0f / B, m_spec.log_std_min,
-                            m_spec.log_std_max, m_actor_acts.grad(last));
-  mlp_backward(be, m_actor, B, batch.obs, 0, m_actor_acts, true, false);
-  adam_group(m_actor, m_spec.actor_lr);
+  // the policy's actions a~ ~ pi(.|s) into [s, a~] (the actor changes only in its own step)
+  be.set_lane(kActor);
+  mlp_forward(be, m_actor, m_actor.params(), B, m_mb.obs, 0, m_actor_acts);
+  be.tanh_gaussian_sample(B, A, m_actor_acts.result(), m_mb.eps_cur, m_spec.log_std_min,
+                          m_spec.log_std_max, m_mb.critic_in_pi + O, W, m_logp.data());
 
-  // temperature step: mean -log alpha (log pi + target entropy), log pi held fixed
-  be.alpha_loss(B, m_logp.data(), log_alpha, m_spec.target_entropy, m_log_alpha_grad.data(),
-                m_losses.data() + 2);
-  if (m_spec.learn_alpha)
-    be.adam(1, log_alpha, m_log_alpha_grad.data(), m_log_alpha_m.data(), m_log_alpha_v.data(),
-            m_spec.alpha_lr, m_spec.beta1, m_spec.beta2, m_spec.adam_eps, m_updates.data());
+  // critic step: y = r + gamma (1 - d) (min_i Q'_i(s', a') - alpha log pi(a'|s')), loss
+  // sum_i mean (Q_i(s, a) - y)^2; Adam, and the targets follow (Polyak) in the same launch
+  be.set_lane(kMain);
+  mlp_forward(be, m_critic, m_critic.params(), B, m_mb.critic_in, 0, m_critic_acts);
+  be.join(kTarget);
+  be.critic_loss_soft_targets(E, B, m_target_acts.result(), m_logp_next.data(), m_mb.reward,
+                              m_mb.terminated, m_spec.gamma, log_alpha, m_critic_acts.result(),
+                              m_y.data(), m_critic_acts.grad(last), m_losses.data() + 0);
+  mlp_backward(be, m_critic, B, m_mb.critic_in, 0, m_critic_acts, true, false, kSide);
+  be.adam_polyak(m_critic.num_params(), m_critic.params(), m_critic.grads(), m_critic.adam_m(),
+                 m_critic.adam_v(), m_spec.critic_lr, m_spec.beta1, m_spec.beta2, m_spec.adam_eps,
+                 m_updates.data(), m_target.params(), m_spec.tau);
 
-  // target critics follow the online critics
-  be.polyak(m_target.num_params(), m_target.params(), m_critic.params(), m_spec.tau);
+  // actor step: mean (alpha log pi(a~|s) - min_i Q_i(s, a~)) with the updated critics frozen
+  // (input gradients only); temperature: mean -log alpha (log pi + target entropy), log pi fixed
+  be.join(kActor);
+  mlp_forward(be, m_critic, m_critic.params(), B, m_mb.critic_in_pi, 0, m_critic_acts);
+  be.actor_alpha_loss(E, B, m_critic_acts.result(), m_logp.data(), log_alpha,
+                      m_spec.target_entropy, m_critic_acts.grad(last), m_losses.data() + 1,
+                      m_log_alpha_grad.data(), m_losses.data() + 2);
+  mlp_backward(be, m_critic, B, m_mb.critic_in_pi, 0, m_critic_acts, false, true, -1);
+  be.tanh_gaussian_backward_critics(B, A, m_actor_acts.result(), m_mb.eps_cur,
+                                    m_mb.critic_in_pi + O, W, E, W, O,
+                                    m_critic_acts.input_grad(), log_alpha, 1.0f / B,
+                                    m_spec.log_std_min, m_spec.log_std_max,
+                                    m_actor_acts.grad(last));
+  mlp_backward(be, m_actor, B, m_mb.obs, 0, m_actor_acts, true, false, kSide);
+  AdamTensor step[2];
+  step[0] = {m_actor.num_params(), m_actor.params(), m_actor.grads(), m_actor.adam_m(),
+             m_actor.adam_v(), m_spec.actor_lr};
+  step[1] = {1, m_log_alpha.data(), m_log_alpha_grad.data(), m_log_alpha_m.data(),
+             m_log_alpha_v.data(), m_spec.alpha_lr};
+  be.adam_multi(m_spec.learn_alpha ? 2 : 1, step, m_spec.beta1, m_spec.beta2, m_spec.adam_eps,
+                m_updates.data());
 }
 
 void Agent::act(int n, const float* d_obs, bool deterministic, float* d_actions) {
@@ -194,7 +245,7 @@ void Agent::act(int n, const float* d_obs, bool deterministic, float* d_actions)
   m_backend.fill_normal((size_t)n * A, m_spec.seed, kStreamAct, m_act_draws.data(),
                         m_act_eps.data());
   m_backend.tanh_gaussian_sample(n, A, m_act_acts.result(), m_act_eps.data(), m_spec.log_std_min,
-                                 m_spec.log_std_max, d_actions, m_act_logp.data());
+                                 m_spec.log_std_max, d_actions, A, m_act_logp.data());
 }
 
 UpdateMetrics Agent::read_metrics() const {

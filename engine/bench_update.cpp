@@ -1,6 +1,7 @@
 // bench_update.cpp: `sac bench update --env ID --batch B --device D [--threads T]
-// [--seconds S] [--hidden 256,256]`: fills a replay buffer with random transitions, warms up,
-// then times back-to-back updates and prints {"updates_per_second", ...} as one JSON line.
+// [--seconds S] [--hidden 256,256] [--precision fp32|tf32]`: fills a replay buffer with random
+// transitions, warms up, then times back-to-back updates and prints {"updates_per_second",
+// "launches_per_update", "critical_path_launches", ...} as one JSON line.
 #include "bench_update.h"
 
 #include <chrono>
@@ -10,6 +11,8 @@
 #include <thread>
 
 #include "cli_args.h"
+#include "cpu_backend.h"
+#include "tracing_backend.h"
 #include "sac/agent.h"
 #include "sac/env.h"
 #include "sac/replay_buffer.h"
@@ -24,6 +27,18 @@ double layer_flops(int batch, const MlpSpec& spec) {
 }
 
 }  // namespace
+
+UpdateShape update_shape(const AgentSpec& spec) {
+  CpuBackend cpu(1);
+  TracingBackend traced(cpu);
+  ReplayBuffer replay(traced, 2 * spec.batch_size, spec.obs_dim, spec.act_dim);
+  fill_replay_random(replay, spec.seed, spec.batch_size);
+  Agent agent(traced, spec);
+  agent.update(replay, 2);  // the eager first update and the recording
+  traced.reset();
+  agent.update(replay, 1);
+  return {traced.launches(), traced.critical_path()};
+}
 
 void fill_replay_random(ReplayBuffer& replay, uint64_t seed, int chunk) {
   const int O = replay.obs_dim(), A = replay.act_dim();
@@ -62,6 +77,7 @@ int bench_update_main(const std::vector<std::string>& args) {
     else if (a == "--threads") apply_override(c, "train.threads=" + value());
     else if (a == "--hidden") apply_override(c, "sac.hidden=[" + value() + "]");
     else if (a == "--seed") apply_override(c, "train.seed=" + value());
+    else if (a == "--precision") apply_override(c, "sac.matmul_precision=" + value());
     else if (a == "--seconds") {
       std::string v = value();
       try { seconds = std::stod(v); } catch (...) { seconds = -1; }
@@ -93,12 +109,16 @@ int bench_update_main(const std::vector<std::string>& args) {
   }
   UpdateMetrics m = agent.read_metrics();
   double ups = updates / elapsed;
+  UpdateShape shape = update_shape(AgentSpec::from_config(c, O, A, 1));
   double flops = update_gemm_flops(O, A, c.hidden, B, c.num_critics);
   nlohmann::json out = {{"impl", "sac-engine"}, {"env", c.env_id}, {"device", backend->name()},
                         {"threads", backend->name() == "cpu" ? (c.threads > 0 ? c.threads : (int)std::thread::hardware_concurrency()) : 0}, {"batch", B}, {"hidden", c.hidden},
                         {"updates", updates}, {"seconds", elapsed}, {"updates_per_second", ups},
                         {"ms_per_update", 1000.0 / ups}, {"gflops", flops * ups / 1e9},
-                        {"final_critic_loss", m.critic_loss}};
+                        {"final_critic_loss", m.critic_loss},
+                        {"matmul_precision", c.matmul_precision},
+                        {"launches_per_update", shape.launches},
+                        {"critical_path_launches", shape.critical_path}};
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }

@@ -137,6 +137,7 @@ const std::vector<Field>& fields() {
        }},
       real("sac.log_std_min", &Config::log_std_min, -50, 50),
       real("sac.log_std_max", &Config::log_std_max, -50, 50),
+      choice("sac.matmul_precision", &Config::matmul_precision, {"fp32", "tf32"}),
       integer("train.total_steps", &Config::total_steps, 1, kBig),
       integer("train.seed", &Config::seed, 0, kBig),
       integer("train.warmup_steps", &Config::warmup_steps, 0, kBig),

@@ -51,6 +51,9 @@ MlpActivations::MlpActivations(Backend& backend, const MlpSpec& spec, int member
   for (int l = 0; l < spec.num_layers(); ++l) {
     m_out.emplace_back(backend, (size_t)members * batch * spec.layer_out(l));
     m_grad.emplace_back(backend, (size_t)members * batch * spec.layer_out(l));
+    size_t mask_bytes =
+        l + 1 < spec.num_layers() ? Backend::relu_mask_bytes(members, batch, spec.layer_out(l)) : 0;
+    m_mask.emplace_back(backend, mask_bytes / sizeof(uint32_t));
   }
   m_input_grad = DeviceArray<float>(backend, (size_t)members * batch * spec.input);
 }
@@ -63,28 +66,45 @@ void mlp_forward(Backend& backend, const MlpGroup& group, const float* params, i
     const LayerOffsets& lo = group.layer(l);
     const float* input = l == 0 ? X : acts.out(l - 1);
     size_t stride = l == 0 ? x_member_stride : (size_t)batch * lo.in;
-    Activation act = l + 1 < spec.num_layers() ? Activation::kRelu : Activation::kNone;
+    bool hidden = l + 1 < spec.num_layers();
     backend.linear_forward(E, batch, lo.in, lo.out, input, stride, params + lo.weight,
-                           params + lo.bias, acts.out(l), act);
+                           params + lo.bias, acts.out(l),
+                           hidden ? Activation::kRelu : Activation::kNone,
+                           hidden ? acts.relu_mask(l) : nullptr);
   }
 }
 
 void mlp_backward(Backend& backend, MlpGroup& group, int batch, const float* X,
                   size_t x_member_stride, MlpActivations& acts, bool weight_grads,
-                  bool input_grad) {
+                  bool input_grad, int weight_lane) {
   const MlpSpec& spec = group.spec();
-  int E = group.members();
+  const int E = group.members();
+  const int chain_lane = backend.lane();
+  const bool side = weight_grads && weight_lane >= 0;
+  if (side) backend.fork(weight_lane);
   for (int l = spec.num_layers() - 1; l >= 0; --l) {
     const LayerOffsets& lo = group.layer(l);
-    const float* input = l == 0 ? X : acts.out(l - 1);
-    size_t stride = l == 0 ? x_member_stride : (size_t)batch * lo.in;
-    Activation act = l + 1 < spec.num_layers() ? Activation::kRelu : Activation::kNone;
-    float* dX = l > 0 ? acts.grad(l - 1) : (input_grad ? acts.input_grad() : nullptr);
-    float* dW = weight_grads ? group.grads() + lo.weight : nullptr;
-    float* db = weight_grads ? group.grads() + lo.bias : nullptr;
-    backend.linear_backward(E, batch, lo.in, lo.out, input, stride, group.params() + lo.weight,
-                            acts.out(l), acts.grad(l), dX, dW, db, act);
+    // acts.grad(l) is this layer's dZ: the loss gradient (top) or masked by the layer above
+    if (weight_grads) {
+      const float* input = l == 0 ? X : acts.out(l - 1);
+      size_t stride = l == 0 ? x_member_stride : (size_t)batch * lo.in;
+      if (side) {
+        backend.set_lane(weight_lane);
+        backend.join(chain_lane);  // this layer's dZ
+      }
+      backend.linear_grad_weights(E, batch, lo.in, lo.out, input, stride, acts.grad(l),
+                                  group.grads() + lo.weight, group.grads() + lo.bias);
+      if (side) backend.set_lane(chain_lane);
+    }
+    if (l > 0)
+      backend.linear_grad_input(E, batch, lo.in, lo.out, acts.grad(l), group.params() + lo.weight,
+                                Activation::kRelu, acts.out(l - 1), acts.relu_mask(l - 1),
+                                acts.grad(l - 1));
+    else if (input_grad)
+      backend.linear_grad_input(E, batch, lo.in, lo.out, acts.grad(l), group.params() + lo.weight,
+                                Activation::kNone, nullptr, nullptr, acts.input_grad());
   }
+  if (side) backend.join(weight_lane);
 }
 
 }  // namespace sac

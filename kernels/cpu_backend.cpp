@@ -63,7 +63,7 @@ void CpuBackend::copy(void* dst, const void* src, size_t bytes) { std::memmove(d
 
 void CpuBackend::linear_forward(int E, int B, int in, int out, const float* X,
                                 size_t x_member_stride, const float* W, const float* b, float* Y,
-                                Activation act) {
+                                Activation act, uint32_t* /*relu_mask: the mask is Y > 0 here*/) {
   // one task per (member, row block): members first, rows split only to fill the cores
   int row_blocks = std::max(1, m_pool.threads() / E);
   m_pool.run(E * row_blocks, [&](int task) {
@@ -87,26 +87,29 @@ void CpuBackend::linear_forward(int E, int B, int in, int out, const float* X,
   });
 }
 
-void CpuBackend::linear_backward(int E, int B, int in, int out, const float* X,
-                                 size_t x_member_stride, const float* W, const float* Y, float* dY,
-                                 float* dX, float* dW, float* db, Activation act) {
-  // gradient through the activation, in place; branch-free so it vectorises
+void CpuBackend::relu_mask_grad(int E, int B, int width, const float* Y, float* dY) {
+  // branch-free so it vectorises
   int parts = std::max(1, m_pool.threads() / E);
-  if (act == Activation::kRelu) {
-    m_pool.run(E * parts, [&](int task) {
-      auto [r0, r1] = block(B, parts, task % parts);
-      size_t begin = ((size_t)(task / parts) * B + r0) * out, end = begin + (size_t)(r1 - r0) * out;
-      for (size_t i = begin; i < end; ++i) dY[i] = Y[i] > 0.0f ? dY[i] : 0.0f;
-    });
-  }
+  m_pool.run(E * parts, [&](int task) {
+    auto [r0, r1] = block(B, parts, task % parts);
+    size_t begin = ((size_t)(task / parts) * B + r0) * width;
+    size_t end = begin + (size_t)(r1 - r0) * width;
+    for (size_t i = begin; i < end; ++i) dY[i] = Y[i] > 0.0f ? dY[i] : 0.0f;
+  });
+}
+
+void CpuBackend::backward_gemms(int E, int B, int in, int out, const float* X,
+                                size_t x_member_stride, const float* W, const float* dZ,
+                                float* dX, float* dW, float* db) {
   // dX row blocks and dW output-row blocks are independent: one task list for both
+  int parts = std::max(1, m_pool.threads() / E);
   int dx_tasks = dX ? parts : 0;
   int dw_tasks = (dW || db) ? parts : 0;
   int per_member = dx_tasks + dw_tasks;
   m_pool.run(E * per_member, [&](int task) {
     int e = task / per_member, k = task % per_member;
-    const float* dz = dY + (size_t)e * B * out;
-    const float* x = X + e * x_member_stride;
+    const float* dz = dZ + (size_t)e * B * out;
+    const float* x = X ? X + e * x_member_stride : nullptr;
     if (k < dx_tasks) {
       auto [r0, r1] = block(B, parts, k);
       if (r1 <= r0) return;
@@ -130,6 +133,27 @@ void CpuBackend::linear_backward(int E, int B, int in, int out, const float* X,
   });
 }
 
+void CpuBackend::linear_backward(int E, int B, int in, int out, const float* X,
+                                 size_t x_member_stride, const float* W, const float* Y, float* dY,
+                                 float* dX, float* dW, float* db, Activation act) {
+  if (act == Activation::kRelu) relu_mask_grad(E, B, out, Y, dY);
+  backward_gemms(E, B, in, out, X, x_member_stride, W, dY, dX, dW, db);
+}
+
+void CpuBackend::linear_grad_weights(int E, int B, int in, int out, const float* X,
+                                     size_t x_member_stride, const float* dZ, float* dW,
+                                     float* db) {
+  backward_gemms(E, B, in, out, X, x_member_stride, nullptr, dZ, nullptr, dW, db);
+}
+
+void CpuBackend::linear_grad_input(int E, int B, int in, int out, const float* dZ,
+                                   const float* W, Activation x_act, const float* X_relu,
+                                   const uint32_t* /*relu_mask: X_relu > 0 is the mask here*/,
+                                   float* dX) {
+  backward_gemms(E, B, in, out, nullptr, 0, W, dZ, dX, nullptr, nullptr);
+  if (x_act == Activation::kRelu) relu_mask_grad(E, B, in, X_relu, dX);
+}
+
 void CpuBackend::concat_columns(int rows, int na, const float* a, int nb, const float* b,
                                 float* out) {
   for (int r = 0; r < rows; ++r) {
@@ -140,13 +164,14 @@ void CpuBackend::concat_columns(int rows, int na, const float* a, int nb, const 
 
 void CpuBackend::tanh_gaussian_sample(int B, int A, const float* head, const float* eps,
                                       float log_std_min, float log_std_max, float* action,
-                                      float* logp) {
+                                      int action_ld, float* logp) {
   for (int r = 0; r < B; ++r) {
     const float* h = head + (size_t)r * 2 * A;
     float lp = 0.0f;
     for (int j = 0; j < A; ++j) {
       float log_std = squash_log_std(h[A + j], log_std_min, log_std_max);
-      action[(size_t)r * A + j] = sac::tanh_gaussian_sample(h[j], log_std, eps[(size_t)r * A + j], &lp);
+      action[(size_t)r * action_ld + j] =
+          sac::tanh_gaussian_sample(h[j], log_std, eps[(size_t)r * A + j], &lp);
     }
     logp[r] = lp;
   }
@@ -157,11 +182,15 @@ void CpuBackend::tanh_gaussian_mean(int B, int A, const float* head, float* acti
     for (int j = 0; j < A; ++j) action[(size_t)r * A + j] = tanhf(head[(size_t)r * 2 * A + j]);
 }
 
-void CpuBackend::tanh_gaussian_backward(int B, int A, const float* head, const float* eps,
-                                        const float* action, const float* grad_action,
-                                        const float* d_log_alpha, float logp_scale,
-                                        float log_std_min, float log_std_max, float* grad_head) {
-  float grad_logp = logp_scale * expf(*d_log_alpha);
+namespace {
+
+// The head gradient of every row given dL/daction(r, j) = grad_action(r, j); action rows are
+// action_ld floats apart.
+template <typename GradAction>
+void tanh_gaussian_backward_rows(int B, int A, const float* head, const float* eps,
+                                 const float* action, int action_ld, GradAction grad_action,
+                                 float grad_logp, float log_std_min, float log_std_max,
+                                 float* grad_head) {
   for (int r = 0; r < B; ++r) {
     const float* h = head + (size_t)r * 2 * A;
     float* g = grad_head + (size_t)r * 2 * A;
@@ -170,11 +199,40 @@ void CpuBackend::tanh_gaussian_backward(int B, int A, const float* head, const f
       float raw = h[A + j];
       float log_std = squash_log_std(raw, log_std_min, log_std_max);
       float grad_log_std;
-      g[j] = sac::tanh_gaussian_backward(action[i], log_std, eps[i], grad_action ? grad_action[i] : 0.0f,
-                                    grad_logp, &grad_log_std);
+      g[j] = sac::tanh_gaussian_backward(action[(size_t)r * action_ld + j], log_std, eps[i],
+                                         grad_action(r, j), grad_logp, &grad_log_std);
       g[A + j] = grad_log_std * squash_log_std_grad(raw, log_std_min, log_std_max);
     }
   }
+}
+
+}  // namespace
+
+void CpuBackend::tanh_gaussian_backward(int B, int A, const float* head, const float* eps,
+                                        const float* action, const float* grad_action,
+                                        const float* d_log_alpha, float logp_scale,
+                                        float log_std_min, float log_std_max, float* grad_head) {
+  tanh_gaussian_backward_rows(
+      B, A, head, eps, action, A,
+      [&](int r, int j) { return grad_action ? grad_action[(size_t)r * A + j] : 0.0f; },
+      logp_scale * expf(*d_log_alpha), log_std_min, log_std_max, grad_head);
+}
+
+void CpuBackend::tanh_gaussian_backward_critics(int B, int A, const float* head,
+                                                const float* eps, const float* action,
+                                                int action_ld, int E, int width, int skip,
+                                                const float* dX, const float* d_log_alpha,
+                                                float logp_scale, float log_std_min,
+                                                float log_std_max, float* grad_head) {
+  // the member sum of sum_member_columns, in member order
+  auto member_sum = [&](int r, int j) {
+    float g = 0.0f;
+    for (int e = 0; e < E; ++e) g += dX[((size_t)e * B + r) * width + skip + j];
+    return g;
+  };
+  tanh_gaussian_backward_rows(B, A, head, eps, action, action_ld, member_sum,
+                              logp_scale * expf(*d_log_alpha), log_std_min, log_std_max,
+                              grad_head);
 }
 
 void CpuBackend::soft_targets(int E, int B, const float* q_target, const float* logp_next,
@@ -227,6 +285,23 @@ void CpuBackend::sum_member_columns(int E, int B, int width, int skip, int A, co
     }
 }
 
+void CpuBackend::critic_loss_soft_targets(int E, int B, const float* q_target,
+                                          const float* logp_next, const float* reward,
+                                          const float* terminated, float gamma,
+                                          const float* d_log_alpha, const float* q, float* y,
+                                          float* dq, float* loss) {
+  soft_targets(E, B, q_target, logp_next, reward, terminated, gamma, d_log_alpha, y);
+  critic_loss(E, B, q, y, dq, loss);
+}
+
+void CpuBackend::actor_alpha_loss(int E, int B, const float* q, const float* logp,
+                                  const float* d_log_alpha, float target_entropy, float* dq,
+                                  float* actor_loss_out, float* alpha_grad,
+                                  float* alpha_loss_out) {
+  actor_loss(E, B, q, logp, d_log_alpha, dq, actor_loss_out);
+  alpha_loss(B, logp, d_log_alpha, target_entropy, alpha_grad, alpha_loss_out);
+}
+
 void CpuBackend::alpha_loss(int B, const float* logp, const float* d_log_alpha,
                             float target_entropy, float* grad, float* loss) {
   float sum = 0.0f;
@@ -256,6 +331,28 @@ void CpuBackend::polyak(size_t n, float* target, const float* online, float tau)
   });
 }
 
+void CpuBackend::adam_polyak(size_t n, float* online, const float* grads, float* m, float* v,
+                             float lr, float beta1, float beta2, float eps,
+                             const int64_t* d_step, float* target, float tau) {
+  AdamScalars s = adam_scalars(lr, beta1, beta2, *d_step);
+  int parts = n < 4096 ? 1 : m_pool.threads();
+  m_pool.run(parts, [&](int k) {
+    auto [i0, i1] = block((int)n, parts, k);
+    for (int i = i0; i < i1; ++i) {
+      adam_step(online + i, m + i, v + i, grads[i], beta1, beta2, eps, s.step_size,
+                s.sqrt_bias_correction2);
+      target[i] = sac::polyak(target[i], online[i], tau);
+    }
+  });
+}
+
+void CpuBackend::adam_multi(int count, const AdamTensor* tensors, float beta1, float beta2,
+                            float eps, const int64_t* d_step) {
+  for (int t = 0; t < count; ++t)
+    adam(tensors[t].n, tensors[t].params, tensors[t].grads, tensors[t].m, tensors[t].v,
+         tensors[t].lr, beta1, beta2, eps, d_step);
+}
+
 void CpuBackend::fill_normal(size_t n, uint64_t key, uint64_t stream, const int64_t* d_counter,
                              float* out) {
   uint64_t offset = (uint64_t)*d_counter * n;
@@ -272,6 +369,27 @@ void CpuBackend::sample_indices(int n, uint64_t key, uint64_t stream, const int6
 void CpuBackend::gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) {
   for (int i = 0; i < n; ++i)
     std::memcpy(dst + (size_t)i * dim, src + (size_t)idx[i] * dim, dim * sizeof(float));
+}
+
+void CpuBackend::sample_minibatch(int B, int O, int A, const RingView& ring,
+                                  const MinibatchDraws& draws, const MinibatchLayout& out) {
+  sample_indices(B, draws.key, draws.index_stream, draws.d_counter, ring.d_size, out.indices);
+  const int W = O + A;
+  for (int r = 0; r < B; ++r) {
+    const size_t k = (size_t)out.indices[r];
+    const float* s = ring.obs + k * O;
+    const float* s_next = ring.next_obs + k * O;
+    std::copy(s, s + O, out.obs + (size_t)r * O);
+    std::copy(s, s + O, out.critic_in + (size_t)r * W);
+    std::copy(s, s + O, out.critic_in_pi + (size_t)r * W);
+    std::copy(ring.action + k * A, ring.action + (k + 1) * A, out.critic_in + (size_t)r * W + O);
+    std::copy(s_next, s_next + O, out.next_obs + (size_t)r * O);
+    std::copy(s_next, s_next + O, out.target_in + (size_t)r * W);
+    out.reward[r] = ring.reward[k];
+    out.terminated[r] = ring.terminated[k];
+  }
+  fill_normal((size_t)B * A, draws.key, draws.next_noise_stream, draws.d_counter, out.eps_next);
+  fill_normal((size_t)B * A, draws.key, draws.cur_noise_stream, draws.d_counter, out.eps_cur);
 }
 
 }  // namespace sac

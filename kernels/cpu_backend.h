@@ -25,16 +25,22 @@ class CpuBackend : public Backend {
   void synchronize() override;
 
   void linear_forward(int E, int B, int in, int out, const float* X, size_t x_member_stride,
-                      const float* W, const float* b, float* Y, Activation act) override;
+                      const float* W, const float* b, float* Y, Activation act,
+                      uint32_t* relu_mask) override;
   void linear_backward(int E, int B, int in, int out, const float* X, size_t x_member_stride,
                        const float* W, const float* Y, float* dY, float* dX, float* dW, float* db,
                        Activation act) override;
+  void linear_grad_weights(int E, int B, int in, int out, const float* X, size_t x_member_stride,
+                           const float* dZ, float* dW, float* db) override;
+  void linear_grad_input(int E, int B, int in, int out, const float* dZ, const float* W,
+                         Activation x_act, const float* X_relu, const uint32_t* relu_mask,
+                         float* dX) override;
   void concat_columns(int rows, int na, const float* a, int nb, const float* b,
                       float* out) override;
 
   void tanh_gaussian_sample(int B, int A, const float* head, const float* eps,
                             float log_std_min, float log_std_max, float* action,
-                            float* logp) override;
+                            int action_ld, float* logp) override;
   void tanh_gaussian_mean(int B, int A, const float* head, float* action) override;
   void tanh_gaussian_backward(int B, int A, const float* head, const float* eps,
                               const float* action, const float* grad_action,
@@ -52,6 +58,26 @@ class CpuBackend : public Backend {
   void alpha_loss(int B, const float* logp, const float* d_log_alpha, float target_entropy,
                   float* grad, float* loss) override;
 
+  void critic_loss_soft_targets(int E, int B, const float* q_target, const float* logp_next,
+                                const float* reward, const float* terminated, float gamma,
+                                const float* d_log_alpha, const float* q, float* y, float* dq,
+                                float* loss) override;
+  void actor_alpha_loss(int E, int B, const float* q, const float* logp,
+                        const float* d_log_alpha, float target_entropy, float* dq,
+                        float* actor_loss, float* alpha_grad, float* alpha_loss) override;
+  void tanh_gaussian_backward_critics(int B, int A, const float* head, const float* eps,
+                                      const float* action, int action_ld, int E, int width,
+                                      int skip, const float* dX, const float* d_log_alpha,
+                                      float logp_scale, float log_std_min, float log_std_max,
+                                      float* grad_head) override;
+  void adam_polyak(size_t n, float* online, const float* grads, float* m, float* v, float lr,
+                   float beta1, float beta2, float eps, const int64_t* d_step, float* target,
+                   float tau) override;
+  void adam_multi(int count, const AdamTensor* tensors, float beta1, float beta2, float eps,
+                  const int64_t* d_step) override;
+  void sample_minibatch(int B, int O, int A, const RingView& ring, const MinibatchDraws& draws,
+                        const MinibatchLayout& out) override;
+
   void adam(size_t n, float* params, const float* grads, float* m, float* v, float lr,
             float beta1, float beta2, float eps, const int64_t* d_step) override;
   void polyak(size_t n, float* target, const float* online, float tau) override;
@@ -63,6 +89,12 @@ class CpuBackend : public Backend {
   void gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) override;
 
  private:
+  // dY = 0 where Y <= 0 (E x B x width), in place
+  void relu_mask_grad(int E, int B, int width, const float* Y, float* dY);
+  // dX = dZ W, dW = dZ^T X, db = sum_b dZ for the non-null outputs, as one task list
+  void backward_gemms(int E, int B, int in, int out, const float* X, size_t x_member_stride,
+                      const float* W, const float* dZ, float* dX, float* dW, float* db);
+
   ThreadPool m_pool;
 };
 

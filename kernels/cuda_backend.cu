@@ -18,11 +18,16 @@
 
 #include <climits>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <unordered_set>
 
+#include "cublaslt_matmul.h"
 #include "cuda_check.h"
+#include "fused_update_ops.h"
 #include "sac/philox.h"
 #include "sac_math.h"
 
@@ -98,7 +103,7 @@ __global__ void concat_columns_kernel(size_t n, int na, int nb, const float* __r
 }
 
 // one thread per row: the log-density sums the action dimensions in order, as the CPU does
-__global__ void tanh_gaussian_sample_kernel(size_t n, int A, float log_std_min,
+__global__ void tanh_gaussian_sample_kernel(size_t n, int A, int action_ld, float log_std_min,
                                             float log_std_max, const float* __restrict__ head,
                                             const float* __restrict__ eps,
                                             float* __restrict__ action, float* __restrict__ logp) {
@@ -108,7 +113,7 @@ __global__ void tanh_gaussian_sample_kernel(size_t n, int A, float log_std_min,
   float lp = 0.0f;
   for (int j = 0; j < A; ++j) {
     float log_std = squash_log_std(h[A + j], log_std_min, log_std_max);
-    action[r * A + j] = tanh_gaussian_sample(h[j], log_std, eps[r * A + j], &lp);
+    action[r * action_ld + j] = tanh_gaussian_sample(h[j], log_std, eps[r * A + j], &lp);
   }
   logp[r] = lp;
 }
@@ -317,6 +322,11 @@ class CudaBackend final : public Backend {
   cudaStream_t stream() const { return m_stream; }
   std::unique_ptr<RecordedOps> record(std::function<void()> work) override;
 
+  void fork(int lane) override;
+  void set_lane(int lane) override;
+  void join(int lane) override;
+  void set_matmul_precision(MatmulPrecision precision) override;
+
   void* allocate(size_t bytes) override;
   void release(void* ptr) override;
   void* allocate_host(size_t bytes) override;
@@ -327,16 +337,22 @@ class CudaBackend final : public Backend {
   void synchronize() override;
 
   void linear_forward(int E, int B, int in, int out, const float* X, size_t x_member_stride,
-                      const float* W, const float* b, float* Y, Activation act) override;
+                      const float* W, const float* b, float* Y, Activation act,
+                      uint32_t* relu_mask) override;
   void linear_backward(int E, int B, int in, int out, const float* X, size_t x_member_stride,
                        const float* W, const float* Y, float* dY, float* dX, float* dW, float* db,
                        Activation act) override;
+  void linear_grad_weights(int E, int B, int in, int out, const float* X, size_t x_member_stride,
+                           const float* dZ, float* dW, float* db) override;
+  void linear_grad_input(int E, int B, int in, int out, const float* dZ, const float* W,
+                         Activation x_act, const float* X_relu, const uint32_t* relu_mask,
+                         float* dX) override;
   void concat_columns(int rows, int na, const float* a, int nb, const float* b,
                       float* out) override;
 
   void tanh_gaussian_sample(int B, int A, const float* head, const float* eps,
                             float log_std_min, float log_std_max, float* action,
-                            float* logp) override;
+                            int action_ld, float* logp) override;
   void tanh_gaussian_mean(int B, int A, const float* head, float* action) override;
   void tanh_gaussian_backward(int B, int A, const float* head, const float* eps,
                               const float* action, const float* grad_action,
@@ -354,6 +370,42 @@ class CudaBackend final : public Backend {
   void alpha_loss(int B, const float* logp, const float* d_log_alpha, float target_entropy,
                   float* grad, float* loss) override;
 
+  void critic_loss_soft_targets(int E, int B, const float* q_target, const float* logp_next,
+                                const float* reward, const float* terminated, float gamma,
+                                const float* d_log_alpha, const float* q, float* y, float* dq,
+                                float* loss) override {
+    launch_critic_loss_soft_targets(cur(), E, B, q_target, logp_next, reward, terminated, gamma,
+                                    d_log_alpha, q, y, dq, loss);
+  }
+  void actor_alpha_loss(int E, int B, const float* q, const float* logp,
+                        const float* d_log_alpha, float target_entropy, float* dq,
+                        float* actor_loss, float* alpha_grad, float* alpha_loss) override {
+    launch_actor_alpha_loss(cur(), E, B, q, logp, d_log_alpha, target_entropy, dq, actor_loss,
+                            alpha_grad, alpha_loss);
+  }
+  void tanh_gaussian_backward_critics(int B, int A, const float* head, const float* eps,
+                                      const float* action, int action_ld, int E, int width,
+                                      int skip, const float* dX, const float* d_log_alpha,
+                                      float logp_scale, float log_std_min, float log_std_max,
+                                      float* grad_head) override {
+    launch_tanh_gaussian_backward_critics(cur(), B, A, head, eps, action, action_ld, E, width,
+                                          skip, dX, d_log_alpha, logp_scale, log_std_min,
+                                          log_std_max, grad_head);
+  }
+  void adam_polyak(size_t n, float* online, const float* grads, float* m, float* v, float lr,
+                   float beta1, float beta2, float eps, const int64_t* d_step, float* target,
+                   float tau) override {
+    launch_adam_polyak(cur(), n, online, grads, m, v, lr, beta1, beta2, eps, d_step, target, tau);
+  }
+  void adam_multi(int count, const AdamTensor* tensors, float beta1, float beta2, float eps,
+                  const int64_t* d_step) override {
+    launch_adam_multi(cur(), count, tensors, beta1, beta2, eps, d_step);
+  }
+  void sample_minibatch(int B, int O, int A, const RingView& ring, const MinibatchDraws& draws,
+                        const MinibatchLayout& out) override {
+    launch_sample_minibatch(cur(), B, O, A, ring, draws, out);
+  }
+
   void adam(size_t n, float* params, const float* grads, float* m, float* v, float lr,
             float beta1, float beta2, float eps, const int64_t* d_step) override;
   void polyak(size_t n, float* target, const float* online, float tau) override;
@@ -365,16 +417,29 @@ class CudaBackend final : public Backend {
   void gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) override;
 
  private:
-  // C = op(A) op(B) for `batch` column-major problems (alpha 1, beta 0)
+  // the stream of the current lane (lane 0: m_stream)
+  cudaStream_t cur() const { return m_streams[lane()]; }
+  // C = op(A) op(B) for `batch` column-major problems (alpha 1, beta 0), plain cuBLAS
   void gemm_batched(cublasOperation_t op_a, cublasOperation_t op_b, int m, int n, int k,
                     const float* A, int lda, long long stride_a, const float* Bm, int ldb,
                     long long stride_b, float* C, int ldc, long long stride_c, int batch);
+  // the same through cuBLASLt with an epilogue; false when unsupported (nothing launched)
+  bool lt_gemm(LtProblem p);
+  // db = column sums of dZ (E x B x out), fixed reduction tree
+  void bias_grad(int E, int B, int out, const float* dZ, float* db);
   // frees whatever the constructor got (also on a failed construction)
   void destroy() noexcept;
 
-  cudaStream_t m_stream = nullptr;
-  cublasHandle_t m_cublas = nullptr;
-  void* m_cublas_workspace = nullptr;
+  cudaStream_t m_stream = nullptr;  // lane 0
+  cudaStream_t m_streams[kMaxLanes] = {};
+  cudaEvent_t m_events[kMaxLanes] = {};  // the latest point of each lane, for fork and join
+  // per lane: its own cuBLAS handle and workspace (also the lane's cuBLASLt workspace), so
+  // concurrent branches never share one
+  cublasHandle_t m_cublas[kMaxLanes] = {};
+  void* m_workspace[kMaxLanes] = {};
+  std::unique_ptr<LtMatmul> m_lt;  // null: epilogues off (SAC_CUBLASLT=0)
+  // the ReLU masks that linear_forward's epilogue writes (its fallback writes none)
+  std::unordered_set<const void*> m_lt_masks;
 };
 
 CudaBackend::CudaBackend() {
@@ -396,16 +461,22 @@ CudaBackend::CudaBackend() {
           "); reconfigure with -DCMAKE_CUDA_ARCHITECTURES=" + std::to_string(major * 10 + minor) +
           " (or native) and rebuild");
     }
-    CUDA_CHECK(cudaStreamCreateWithFlags(&m_stream, cudaStreamNonBlocking));
-    CUBLAS_CHECK(cublasCreate(&m_cublas));
-    // the stream first: cublasSetStream resets the workspace to cuBLAS's own pool
-    CUBLAS_CHECK(cublasSetStream(m_cublas, m_stream));
-    CUDA_CHECK(cudaMalloc(&m_cublas_workspace, kCublasWorkspaceBytes));
-    CUBLAS_CHECK(cublasSetWorkspace(m_cublas, m_cublas_workspace, kCublasWorkspaceBytes));
-    CUBLAS_CHECK(cublasSetPointerMode(m_cublas, CUBLAS_POINTER_MODE_HOST));
-    // full FP32 (no TF32), and no atomics: the GEMMs are run-to-run deterministic
-    CUBLAS_CHECK(cublasSetMathMode(m_cublas, CUBLAS_DEFAULT_MATH));
-    CUBLAS_CHECK(cublasSetAtomicsMode(m_cublas, CUBLAS_ATOMICS_NOT_ALLOWED));
+    for (int l = 0; l < kMaxLanes; ++l) {
+      CUDA_CHECK(cudaStreamCreateWithFlags(&m_streams[l], cudaStreamNonBlocking));
+      CUDA_CHECK(cudaEventCreateWithFlags(&m_events[l], cudaEventDisableTiming));
+      CUBLAS_CHECK(cublasCreate(&m_cublas[l]));
+      // the stream first: cublasSetStream resets the workspace to cuBLAS's own pool
+      CUBLAS_CHECK(cublasSetStream(m_cublas[l], m_streams[l]));
+      CUDA_CHECK(cudaMalloc(&m_workspace[l], kCublasWorkspaceBytes));
+      CUBLAS_CHECK(cublasSetWorkspace(m_cublas[l], m_workspace[l], kCublasWorkspaceBytes));
+      CUBLAS_CHECK(cublasSetPointerMode(m_cublas[l], CUBLAS_POINTER_MODE_HOST));
+      // full FP32 (no TF32) until set_matmul_precision, and no atomics: deterministic GEMMs
+      CUBLAS_CHECK(cublasSetMathMode(m_cublas[l], CUBLAS_DEFAULT_MATH));
+      CUBLAS_CHECK(cublasSetAtomicsMode(m_cublas[l], CUBLAS_ATOMICS_NOT_ALLOWED));
+    }
+    m_stream = m_streams[0];
+    const char* lt = std::getenv("SAC_CUBLASLT");
+    if (!(lt && std::strcmp(lt, "0") == 0)) m_lt = std::make_unique<LtMatmul>();
   } catch (...) {
     destroy();
     throw;
@@ -453,17 +524,50 @@ std::unique_ptr<RecordedOps> CudaBackend::record(std::function<void()> work) {
 }
 
 CudaBackend::~CudaBackend() {
-  if (m_stream) CUDA_CHECK_PRINT(cudaStreamSynchronize(m_stream));
+  for (cudaStream_t stream : m_streams)
+    if (stream) CUDA_CHECK_PRINT(cudaStreamSynchronize(stream));
   destroy();
 }
 
 void CudaBackend::destroy() noexcept {
-  if (m_cublas) CUBLAS_CHECK_PRINT(cublasDestroy(m_cublas));
-  if (m_cublas_workspace) CUDA_CHECK_PRINT(cudaFree(m_cublas_workspace));
-  if (m_stream) CUDA_CHECK_PRINT(cudaStreamDestroy(m_stream));
-  m_cublas = nullptr;
-  m_cublas_workspace = nullptr;
+  m_lt.reset();
+  for (int l = 0; l < kMaxLanes; ++l) {
+    if (m_cublas[l]) CUBLAS_CHECK_PRINT(cublasDestroy(m_cublas[l]));
+    if (m_workspace[l]) CUDA_CHECK_PRINT(cudaFree(m_workspace[l]));
+    if (m_events[l]) CUDA_CHECK_PRINT(cudaEventDestroy(m_events[l]));
+    if (m_streams[l]) CUDA_CHECK_PRINT(cudaStreamDestroy(m_streams[l]));
+    m_cublas[l] = nullptr;
+    m_workspace[l] = nullptr;
+    m_events[l] = nullptr;
+    m_streams[l] = nullptr;
+  }
   m_stream = nullptr;
+}
+
+// ---- lanes: fork and join are an event recorded on one stream and waited on by another
+// (inside a capture they become the edges of the graph's branches)
+
+void CudaBackend::fork(int lane) {
+  check_lane(lane);
+  if (lane == this->lane()) return;
+  CUDA_CHECK(cudaEventRecord(m_events[this->lane()], cur()));
+  CUDA_CHECK(cudaStreamWaitEvent(m_streams[lane], m_events[this->lane()], 0));
+}
+
+void CudaBackend::set_lane(int lane) { Backend::set_lane(lane); }
+
+void CudaBackend::join(int lane) {
+  check_lane(lane);
+  if (lane == this->lane()) return;
+  CUDA_CHECK(cudaEventRecord(m_events[lane], m_streams[lane]));
+  CUDA_CHECK(cudaStreamWaitEvent(cur(), m_events[lane], 0));
+}
+
+void CudaBackend::set_matmul_precision(MatmulPrecision precision) {
+  Backend::set_matmul_precision(precision);
+  cublasMath_t mode =
+      precision == MatmulPrecision::kTf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH;
+  for (int l = 0; l < kMaxLanes; ++l) CUBLAS_CHECK(cublasSetMathMode(m_cublas[l], mode));
 }
 
 // ---- memory
@@ -529,12 +633,12 @@ void CudaBackend::copy(void* dst, const void* src, size_t bytes) {
   auto d = reinterpret_cast<uintptr_t>(dst), s = reinterpret_cast<uintptr_t>(src);
   require(d + bytes <= s || s + bytes <= d, "copy",
           "source and destination overlap; copy through a separate buffer");
-  CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, m_stream));
+  CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, cur()));
 }
 
 void CudaBackend::synchronize() {
   refuse_while_recording("synchronize");
-  CUDA_CHECK(cudaStreamSynchronize(m_stream));
+  for (cudaStream_t stream : m_streams) CUDA_CHECK(cudaStreamSynchronize(stream));
 }
 
 // ---- networks
@@ -545,9 +649,9 @@ void CudaBackend::gemm_batched(cublasOperation_t op_a, cublasOperation_t op_b, i
                                long long stride_c, int batch) {
   // host pointer mode: the scalars are read at call time (and baked into a captured graph)
   const float one = 1.0f, zero = 0.0f;
-  CUBLAS_CHECK(cublasSgemmStridedBatched(m_cublas, op_a, op_b, m, n, k, &one, A, lda, stride_a,
+  CUBLAS_CHECK(cublasSgemmStridedBatched(m_cublas[lane()], op_a, op_b, m, n, k, &one, A, lda, stride_a,
                                          Bm, ldb, stride_b, &zero, C, ldc, stride_c, batch));
-  if (cuda_debug_sync()) check_launch("cublasSgemmStridedBatched", m_stream);
+  if (cuda_debug_sync()) check_launch("cublasSgemmStridedBatched", cur());
 }
 
 // Row-major and cuBLAS's column-major meet through one fact: a row-major r x c matrix with
@@ -560,72 +664,171 @@ void CudaBackend::gemm_batched(cublasOperation_t op_a, cublasOperation_t op_b, i
 // Member e uses X + e * x_member_stride (stride 0: one input shared by all members),
 // W + e * out * in, and its own B x out slice of Y / dZ.
 
-void CudaBackend::linear_forward(int E, int B, int in, int out, const float* X,
-                                 size_t x_member_stride, const float* W, const float* b, float* Y,
-                                 Activation act) {
-  require(E >= 1 && E <= 65535 && B >= 0 && in >= 1 && out >= 1, "linear_forward",
+bool CudaBackend::lt_gemm(LtProblem p) {
+  if (!m_lt) return false;
+  p.tf32 = matmul_precision() == MatmulPrecision::kTf32;
+  return m_lt->run(p, cur(), m_workspace[lane()], kCublasWorkspaceBytes);
+}
+
+void CudaBackend::bias_grad(int E, int B, int out, const float* dZ, float* db) {
+  dim3 grid((unsigned)((out + kBiasCols - 1) / kBiasCols), (unsigned)E);
+  dim3 block(kBiasCols, kBiasRows);
+  bias_grad_kernel<<<grid, block, 0, cur()>>>(B, out, dZ, db);
+  check_launch("bias_grad_kernel", cur());
+}
+
+namespace {
+
+void check_linear_shape(const char* op, int E, int B, int in, int out) {
+  require(E >= 1 && E <= 65535 && B >= 0 && in >= 1 && out >= 1, op,
           "need 1 <= E <= 65535, B >= 0, in >= 1, out >= 1 (got E=" + std::to_string(E) +
               " B=" + std::to_string(B) + " in=" + std::to_string(in) +
               " out=" + std::to_string(out) + ")");
+}
+
+// the ReLU bit-mask's leading dimension in bits (Backend::relu_mask_bytes' layout)
+long long mask_ld(int width) { return (long long)(width + 127) / 128 * 128; }
+
+}  // namespace
+
+void CudaBackend::linear_forward(int E, int B, int in, int out, const float* X,
+                                 size_t x_member_stride, const float* W, const float* b, float* Y,
+                                 Activation act, uint32_t* relu_mask) {
+  check_linear_shape("linear_forward", E, B, in, out);
+  require(act == Activation::kNone || act == Activation::kRelu, "linear_forward",
+          "unknown activation");
   if (B == 0) return;
   require(X && W && b && Y, "linear_forward", "null pointer");
   require(x_member_stride <= (size_t)LLONG_MAX, "linear_forward", "x_member_stride too large");
+  // one launch: the GEMM with bias (+ ReLU and its bit-mask) in its epilogue
+  LtProblem p;
+  p.op_a = CUBLAS_OP_T;
+  p.op_b = CUBLAS_OP_N;
+  p.m = out, p.n = B, p.k = in, p.batch = E;
+  p.A = W, p.lda = in, p.stride_a = (long long)out * in;
+  p.B = X, p.ldb = in, p.stride_b = (long long)x_member_stride;
+  p.D = Y, p.ldd = out, p.stride_d = (long long)B * out;
+  p.bias = const_cast<float*>(b), p.bias_stride = out;
+  if (act == Activation::kNone) {
+    p.epilogue = CUBLASLT_EPILOGUE_BIAS;
+  } else if (relu_mask) {
+    p.epilogue = CUBLASLT_EPILOGUE_RELU_AUX_BIAS;
+    p.aux = relu_mask, p.aux_ld = mask_ld(out), p.aux_stride = mask_ld(out) * B;
+  } else {
+    p.epilogue = CUBLASLT_EPILOGUE_RELU_BIAS;
+  }
+  if (lt_gemm(p)) {
+    if (relu_mask) m_lt_masks.insert(relu_mask);
+    return;
+  }
+  // fallback: plain GEMM, then bias and activation in one pass (no mask: linear_grad_input
+  // then masks from the output)
+  if (relu_mask) m_lt_masks.erase(relu_mask);
   gemm_batched(CUBLAS_OP_T, CUBLAS_OP_N, out, B, in, W, in, (long long)out * in, X, in,
                (long long)x_member_stride, Y, out, (long long)B * out, E);
-  // bias and activation in one pass over the GEMM output
   size_t n = (size_t)E * B * out;
-  switch (act) {
-    case Activation::kNone:
-      linear_kernel(bias_activation_kernel<false>, m_stream, n, out, (size_t)B * out, b, Y);
-      break;
-    case Activation::kRelu:
-      linear_kernel(bias_activation_kernel<true>, m_stream, n, out, (size_t)B * out, b, Y);
-      break;
-    default:
-      require(false, "linear_forward", "unknown activation");
-  }
+  if (act == Activation::kRelu)
+    linear_kernel(bias_activation_kernel<true>, cur(), n, out, (size_t)B * out, b, Y);
+  else
+    linear_kernel(bias_activation_kernel<false>, cur(), n, out, (size_t)B * out, b, Y);
 }
 
 void CudaBackend::linear_backward(int E, int B, int in, int out, const float* X,
                                   size_t x_member_stride, const float* W, const float* Y,
                                   float* dY, float* dX, float* dW, float* db, Activation act) {
-  require(E >= 1 && E <= 65535 && B >= 0 && in >= 1 && out >= 1, "linear_backward",
-          "need 1 <= E <= 65535, B >= 0, in >= 1, out >= 1 (got E=" + std::to_string(E) +
-              " B=" + std::to_string(B) + " in=" + std::to_string(in) +
-              " out=" + std::to_string(out) + ")");
+  check_linear_shape("linear_backward", E, B, in, out);
   require(act == Activation::kNone || act == Activation::kRelu, "linear_backward",
           "unknown activation");
   require(x_member_stride <= (size_t)LLONG_MAX, "linear_backward", "x_member_stride too large");
   if (B == 0) {
     // an empty batch contributes nothing: zero gradients, as the CPU's GEMM with k = 0 gives
-    if (dW) CUDA_CHECK(cudaMemsetAsync(dW, 0, (size_t)E * out * in * sizeof(float), m_stream));
-    if (db) CUDA_CHECK(cudaMemsetAsync(db, 0, (size_t)E * out * sizeof(float), m_stream));
+    if (dW) CUDA_CHECK(cudaMemsetAsync(dW, 0, (size_t)E * out * in * sizeof(float), cur()));
+    if (db) CUDA_CHECK(cudaMemsetAsync(db, 0, (size_t)E * out * sizeof(float), cur()));
     return;
   }
   require(dY, "linear_backward", "null dY");
   require(!dX || W, "linear_backward", "dX needs W");
   require(!dW || X, "linear_backward", "dW needs X");
-
   // gradient through the activation, in place
   if (act == Activation::kRelu) {
     require(Y, "linear_backward", "ReLU needs the forward output Y");
-    linear_kernel(relu_grad_kernel, m_stream, (size_t)E * B * out, Y, dY);
+    linear_kernel(relu_grad_kernel, cur(), (size_t)E * B * out, Y, dY);
   }
-  // dX = dZ W (see the layout note above linear_forward)
   if (dX)
     gemm_batched(CUBLAS_OP_N, CUBLAS_OP_N, in, B, out, W, in, (long long)out * in, dY, out,
                  (long long)B * out, dX, in, (long long)B * in, E);
-  // dW = dZ^T X
   if (dW)
     gemm_batched(CUBLAS_OP_N, CUBLAS_OP_T, in, out, B, X, in, (long long)x_member_stride, dY,
                  out, (long long)B * out, dW, in, (long long)out * in, E);
-  // db = column sums of dZ, fixed reduction tree
-  if (db) {
-    dim3 grid((unsigned)((out + kBiasCols - 1) / kBiasCols), (unsigned)E);
-    dim3 block(kBiasCols, kBiasRows);
-    bias_grad_kernel<<<grid, block, 0, m_stream>>>(B, out, dY, db);
-    check_launch("bias_grad_kernel", m_stream);
+  if (db) bias_grad(E, B, out, dY, db);
+}
+
+void CudaBackend::linear_grad_weights(int E, int B, int in, int out, const float* X,
+                                      size_t x_member_stride, const float* dZ, float* dW,
+                                      float* db) {
+  check_linear_shape("linear_grad_weights", E, B, in, out);
+  require(x_member_stride <= (size_t)LLONG_MAX, "linear_grad_weights",
+          "x_member_stride too large");
+  if (B == 0) {
+    if (dW) CUDA_CHECK(cudaMemsetAsync(dW, 0, (size_t)E * out * in * sizeof(float), cur()));
+    if (db) CUDA_CHECK(cudaMemsetAsync(db, 0, (size_t)E * out * sizeof(float), cur()));
+    return;
   }
+  require(dZ && (!dW || X), "linear_grad_weights", "null pointer");
+  if (!dW) {
+    if (db) bias_grad(E, B, out, dZ, db);
+    return;
+  }
+  // one launch: dW^T (in x out) = X^T (N) dZ (T), the bias gradient (sum over k = B of the
+  // B operand) in the epilogue
+  LtProblem p;
+  p.op_a = CUBLAS_OP_N;
+  p.op_b = CUBLAS_OP_T;
+  p.m = in, p.n = out, p.k = B, p.batch = E;
+  p.A = X, p.lda = in, p.stride_a = (long long)x_member_stride;
+  p.B = dZ, p.ldb = out, p.stride_b = (long long)B * out;
+  p.D = dW, p.ldd = in, p.stride_d = (long long)out * in;
+  if (db) {
+    p.epilogue = CUBLASLT_EPILOGUE_BGRADB;
+    p.bias = db, p.bias_stride = out;
+  }
+  if (lt_gemm(p)) return;
+  gemm_batched(CUBLAS_OP_N, CUBLAS_OP_T, in, out, B, X, in, (long long)x_member_stride, dZ, out,
+               (long long)B * out, dW, in, (long long)out * in, E);
+  if (db) bias_grad(E, B, out, dZ, db);
+}
+
+void CudaBackend::linear_grad_input(int E, int B, int in, int out, const float* dZ,
+                                    const float* W, Activation x_act, const float* X_relu,
+                                    const uint32_t* relu_mask, float* dX) {
+  check_linear_shape("linear_grad_input", E, B, in, out);
+  require(x_act == Activation::kNone || x_act == Activation::kRelu, "linear_grad_input",
+          "unknown activation");
+  if (B == 0) return;
+  require(dZ && W && dX, "linear_grad_input", "null pointer");
+  require(x_act != Activation::kRelu || X_relu, "linear_grad_input",
+          "the ReLU gradient needs the layer's input X_relu");
+  // one launch: dX^T (in x B) = W^T (N) dZ^T (N), the ReLU gradient from the forward's bit-mask
+  // in the epilogue
+  LtProblem p;
+  p.op_a = CUBLAS_OP_N;
+  p.op_b = CUBLAS_OP_N;
+  p.m = in, p.n = B, p.k = out, p.batch = E;
+  p.A = W, p.lda = in, p.stride_a = (long long)out * in;
+  p.B = dZ, p.ldb = out, p.stride_b = (long long)B * out;
+  p.D = dX, p.ldd = in, p.stride_d = (long long)B * in;
+  // the mask is used only where the forward's epilogue wrote it
+  bool masked = x_act == Activation::kRelu && relu_mask && m_lt_masks.count(relu_mask);
+  if (masked) {
+    p.epilogue = CUBLASLT_EPILOGUE_DRELU;
+    p.aux = const_cast<uint32_t*>(relu_mask), p.aux_ld = mask_ld(in),
+    p.aux_stride = mask_ld(in) * B;
+  }
+  if ((x_act == Activation::kNone || masked) && lt_gemm(p)) return;
+  gemm_batched(CUBLAS_OP_N, CUBLAS_OP_N, in, B, out, W, in, (long long)out * in, dZ, out,
+               (long long)B * out, dX, in, (long long)B * in, E);
+  if (x_act == Activation::kRelu)
+    linear_kernel(relu_grad_kernel, cur(), (size_t)E * B * in, X_relu, dX);
 }
 
 void CudaBackend::concat_columns(int rows, int na, const float* a, int nb, const float* b,
@@ -634,26 +837,27 @@ void CudaBackend::concat_columns(int rows, int na, const float* a, int nb, const
   size_t n = (size_t)rows * ((size_t)na + nb);
   if (n == 0) return;
   require(out && (na == 0 || a) && (nb == 0 || b), "concat_columns", "null pointer");
-  linear_kernel(concat_columns_kernel, m_stream, n, na, nb, a, b, out);
+  linear_kernel(concat_columns_kernel, cur(), n, na, nb, a, b, out);
 }
 
 // ---- tanh-Gaussian head
 
 void CudaBackend::tanh_gaussian_sample(int B, int A, const float* head, const float* eps,
                                        float log_std_min, float log_std_max, float* action,
-                                       float* logp) {
-  require(B >= 0 && A >= 1, "tanh_gaussian_sample", "need B >= 0, A >= 1");
+                                       int action_ld, float* logp) {
+  require(B >= 0 && A >= 1 && action_ld >= A, "tanh_gaussian_sample",
+          "need B >= 0, A >= 1, action_ld >= A");
   if (B == 0) return;
   require(head && eps && action && logp, "tanh_gaussian_sample", "null pointer");
-  linear_kernel(tanh_gaussian_sample_kernel, m_stream, (size_t)B, A, log_std_min, log_std_max,
-                head, eps, action, logp);
+  linear_kernel(tanh_gaussian_sample_kernel, cur(), (size_t)B, A, action_ld, log_std_min,
+                log_std_max, head, eps, action, logp);
 }
 
 void CudaBackend::tanh_gaussian_mean(int B, int A, const float* head, float* action) {
   require(B >= 0 && A >= 1, "tanh_gaussian_mean", "need B >= 0, A >= 1");
   if (B == 0) return;
   require(head && action, "tanh_gaussian_mean", "null pointer");
-  linear_kernel(tanh_gaussian_mean_kernel, m_stream, (size_t)B * A, A, head, action);
+  linear_kernel(tanh_gaussian_mean_kernel, cur(), (size_t)B * A, A, head, action);
 }
 
 void CudaBackend::tanh_gaussian_backward(int B, int A, const float* head, const float* eps,
@@ -665,7 +869,7 @@ void CudaBackend::tanh_gaussian_backward(int B, int A, const float* head, const 
   if (B == 0) return;
   require(head && eps && action && d_log_alpha && grad_head, "tanh_gaussian_backward",
           "null pointer (only grad_action may be null)");
-  linear_kernel(tanh_gaussian_backward_kernel, m_stream, (size_t)B * A, A, logp_scale,
+  linear_kernel(tanh_gaussian_backward_kernel, cur(), (size_t)B * A, A, logp_scale,
                 log_std_min, log_std_max, d_log_alpha, head, eps, action, grad_action,
                 grad_head);
 }
@@ -679,7 +883,7 @@ void CudaBackend::soft_targets(int E, int B, const float* q_target, const float*
   if (B == 0) return;
   require(q_target && logp_next && reward && terminated && d_log_alpha && y, "soft_targets",
           "null pointer");
-  linear_kernel(soft_targets_kernel, m_stream, (size_t)B, E, gamma, d_log_alpha, q_target,
+  linear_kernel(soft_targets_kernel, cur(), (size_t)B, E, gamma, d_log_alpha, q_target,
                 logp_next, reward, terminated, y);
 }
 
@@ -687,16 +891,16 @@ void CudaBackend::critic_loss(int E, int B, const float* q, const float* y, floa
                               float* loss) {
   require(E >= 1 && B >= 0, "critic_loss", "need E >= 1, B >= 0");
   require(loss && (B == 0 || (q && y && dq)), "critic_loss", "null pointer");
-  critic_loss_kernel<<<1, kLossThreads, 0, m_stream>>>(E, B, q, y, dq, loss);
-  check_launch("critic_loss_kernel", m_stream);
+  critic_loss_kernel<<<1, kLossThreads, 0, cur()>>>(E, B, q, y, dq, loss);
+  check_launch("critic_loss_kernel", cur());
 }
 
 void CudaBackend::actor_loss(int E, int B, const float* q, const float* logp,
                              const float* d_log_alpha, float* dq, float* loss) {
   require(E >= 1 && B >= 0, "actor_loss", "need E >= 1, B >= 0");
   require(loss && d_log_alpha && (B == 0 || (q && logp && dq)), "actor_loss", "null pointer");
-  actor_loss_kernel<<<1, kLossThreads, 0, m_stream>>>(E, B, q, logp, d_log_alpha, dq, loss);
-  check_launch("actor_loss_kernel", m_stream);
+  actor_loss_kernel<<<1, kLossThreads, 0, cur()>>>(E, B, q, logp, d_log_alpha, dq, loss);
+  check_launch("actor_loss_kernel", cur());
 }
 
 void CudaBackend::sum_member_columns(int E, int B, int width, int skip, int A, const float* dX,
@@ -706,16 +910,16 @@ void CudaBackend::sum_member_columns(int E, int B, int width, int skip, int A, c
   size_t n = (size_t)B * A;
   if (n == 0) return;
   require(dX && grad_action, "sum_member_columns", "null pointer");
-  linear_kernel(sum_member_columns_kernel, m_stream, n, E, B, width, skip, A, dX, grad_action);
+  linear_kernel(sum_member_columns_kernel, cur(), n, E, B, width, skip, A, dX, grad_action);
 }
 
 void CudaBackend::alpha_loss(int B, const float* logp, const float* d_log_alpha,
                              float target_entropy, float* grad, float* loss) {
   require(B >= 0, "alpha_loss", "need B >= 0");
   require(d_log_alpha && grad && loss && (B == 0 || logp), "alpha_loss", "null pointer");
-  alpha_loss_kernel<<<1, kLossThreads, 0, m_stream>>>(B, target_entropy, logp, d_log_alpha, grad,
+  alpha_loss_kernel<<<1, kLossThreads, 0, cur()>>>(B, target_entropy, logp, d_log_alpha, grad,
                                                       loss);
-  check_launch("alpha_loss_kernel", m_stream);
+  check_launch("alpha_loss_kernel", cur());
 }
 
 // ---- optimiser and targets
@@ -724,19 +928,19 @@ void CudaBackend::adam(size_t n, float* params, const float* grads, float* m, fl
                        float beta1, float beta2, float eps, const int64_t* d_step) {
   if (n == 0) return;
   require(params && grads && m && v && d_step, "adam", "null pointer");
-  linear_kernel(adam_kernel, m_stream, n, lr, beta1, beta2, eps, d_step, params, grads, m, v);
+  linear_kernel(adam_kernel, cur(), n, lr, beta1, beta2, eps, d_step, params, grads, m, v);
 }
 
 void CudaBackend::polyak(size_t n, float* target, const float* online, float tau) {
   if (n == 0) return;
   require(target && online, "polyak", "null pointer");
-  linear_kernel(polyak_kernel, m_stream, n, tau, target, online);
+  linear_kernel(polyak_kernel, cur(), n, tau, target, online);
 }
 
 void CudaBackend::increment(int64_t* d_counter) {
   require(d_counter, "increment", "null pointer");
-  increment_kernel<<<1, 1, 0, m_stream>>>(d_counter);
-  check_launch("increment_kernel", m_stream);
+  increment_kernel<<<1, 1, 0, cur()>>>(d_counter);
+  check_launch("increment_kernel", cur());
 }
 
 // ---- random numbers and replay
@@ -745,7 +949,7 @@ void CudaBackend::fill_normal(size_t n, uint64_t key, uint64_t stream, const int
                               float* out) {
   if (n == 0) return;
   require(d_counter && out, "fill_normal", "null pointer");
-  linear_kernel(fill_normal_kernel, m_stream, n, key, stream, d_counter, out);
+  linear_kernel(fill_normal_kernel, cur(), n, key, stream, d_counter, out);
 }
 
 void CudaBackend::sample_indices(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
@@ -753,7 +957,7 @@ void CudaBackend::sample_indices(int n, uint64_t key, uint64_t stream, const int
   require(n >= 0, "sample_indices", "need n >= 0");
   if (n == 0) return;
   require(d_counter && d_bound && idx, "sample_indices", "null pointer");
-  linear_kernel(sample_indices_kernel, m_stream, (size_t)n, key, stream, d_counter, d_bound, idx);
+  linear_kernel(sample_indices_kernel, cur(), (size_t)n, key, stream, d_counter, d_bound, idx);
 }
 
 void CudaBackend::gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) {
@@ -761,7 +965,7 @@ void CudaBackend::gather_rows(int n, int dim, const float* src, const int64_t* i
   size_t count = (size_t)n * dim;
   if (count == 0) return;
   require(src && idx && dst, "gather_rows", "null pointer");
-  linear_kernel(gather_rows_kernel, m_stream, count, dim, src, idx, dst);
+  linear_kernel(gather_rows_kernel, cur(), count, dim, src, idx, dst);
 }
 
 }  // namespace

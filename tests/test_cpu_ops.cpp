@@ -130,7 +130,7 @@ std::vector<float> linear_forward(CpuBackend& be, const LinearProblem& p) {
   auto X = to_device(be, p.X), W = to_device(be, p.W), b = to_device(be, p.b);
   DeviceArray<float> Y(be, (size_t)p.E * p.B * p.out);
   be.linear_forward(p.E, p.B, p.in, p.out, X.data(), p.stride(), W.data(), b.data(), Y.data(),
-                    p.act);
+                    p.act, nullptr);
   return to_host(Y, Y.size());
 }
 
@@ -138,7 +138,7 @@ LinearResult linear_run(CpuBackend& be, const LinearProblem& p) {
   auto X = to_device(be, p.X), W = to_device(be, p.W), b = to_device(be, p.b);
   DeviceArray<float> Y(be, (size_t)p.E * p.B * p.out);
   be.linear_forward(p.E, p.B, p.in, p.out, X.data(), p.stride(), W.data(), b.data(), Y.data(),
-                    p.act);
+                    p.act, nullptr);
   auto dY = to_device(be, p.G);
   DeviceArray<float> dX(be, (size_t)p.E * p.B * p.in), dW(be, p.W.size()), db(be, p.b.size());
   be.linear_backward(p.E, p.B, p.in, p.out, X.data(), p.stride(), W.data(), Y.data(), dY.data(),
@@ -348,7 +348,7 @@ void check_mlp(bool shared) {
 
   forward(nullptr);
   be.upload(acts.grad(L - 1), G.data(), G.size() * sizeof(float));
-  sac::mlp_backward(be, group, B, X.data(), stride, acts, true, true);
+  sac::mlp_backward(be, group, B, X.data(), stride, acts, true, true, -1);
   std::vector<float> grads(group.num_params()), dx((size_t)E * x_per);
   be.download(grads.data(), group.grads(), grads.size() * sizeof(float));
   be.download(dx.data(), acts.input_grad(), dx.size() * sizeof(float));
@@ -429,7 +429,7 @@ TanhSampleOut tanh_sample(CpuBackend& be, int B, int A, const std::vector<float>
                           const std::vector<float>& eps) {
   auto h = to_device(be, head), e = to_device(be, eps);
   DeviceArray<float> action(be, (size_t)B * A), logp(be, B);
-  be.tanh_gaussian_sample(B, A, h.data(), e.data(), kLogStdMin, kLogStdMax, action.data(),
+  be.tanh_gaussian_sample(B, A, h.data(), e.data(), kLogStdMin, kLogStdMax, action.data(), A,
                           logp.data());
   return {to_host(action, (size_t)B * A), to_host(logp, B)};
 }

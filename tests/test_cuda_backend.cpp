@@ -151,9 +151,9 @@ TEST_F(CudaBackendTest, LinearForwardMatchesCpu) {
             auto b = twin(uniform(m_rng, (size_t)E * s.out, -0.5f, 0.5f));
             auto Y = twin_zeros<float>((size_t)E * B * s.out);
             m_cpu.linear_forward(E, B, s.in, s.out, X.c.data(), x_stride, W.c.data(), b.c.data(),
-                                 Y.c.data(), act);
+                                 Y.c.data(), act, nullptr);
             m_gpu->linear_forward(E, B, s.in, s.out, X.g.data(), x_stride, W.g.data(),
-                                  b.g.data(), Y.g.data(), act);
+                                  b.g.data(), Y.g.data(), act, nullptr);
             expect_close(Y.cpu(), Y.gpu(), kGemmAtol, kGemmRtol, "Y " + label);
           }
 }
@@ -295,9 +295,9 @@ TEST_F(CudaBackendTest, TanhGaussianSampleAndMeanMatchCpu) {
       auto action = twin_zeros<float>((size_t)B * A);
       auto logp = twin_zeros<float>((size_t)B);
       m_cpu.tanh_gaussian_sample(B, A, head.c.data(), eps.c.data(), kLogStdMin, kLogStdMax,
-                                 action.c.data(), logp.c.data());
+                                 action.c.data(), A, logp.c.data());
       m_gpu->tanh_gaussian_sample(B, A, head.g.data(), eps.g.data(), kLogStdMin, kLogStdMax,
-                                  action.g.data(), logp.g.data());
+                                  action.g.data(), A, logp.g.data());
       expect_close(action.cpu(), action.gpu(), kMathAtol, kMathRtol, "action " + label);
       // logp sums A terms of size up to ~10
       expect_close(logp.cpu(), logp.gpu(), kMathAtol * A * 10, kMathRtol, "logp " + label);
@@ -321,7 +321,7 @@ TEST_F(CudaBackendTest, TanhGaussianBackwardMatchesCpu) {
         auto logp = twin_zeros<float>((size_t)B);
         // the actions come from the CPU forward pass, so both backwards see the same inputs
         m_cpu.tanh_gaussian_sample(B, A, head.c.data(), eps.c.data(), kLogStdMin, kLogStdMax,
-                                   action.c.data(), logp.c.data());
+                                   action.c.data(), A, logp.c.data());
         std::vector<float> a = action.cpu();
         action.g.upload(a.data(), a.size());
         auto grad_action = twin(uniform(m_rng, (size_t)B * A, -1.0f, 1.0f));

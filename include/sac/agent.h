@@ -29,6 +29,7 @@ struct AgentSpec {
   bool learn_alpha = true;
   float target_entropy = 0.0f;
   float log_std_min = -5.0f, log_std_max = 2.0f;
+  MatmulPrecision matmul_precision = MatmulPrecision::kFp32;
   uint64_t seed = 1;
 
   static AgentSpec from_config(const Config& config, int obs_dim, int act_dim, int act_batch);
@@ -59,7 +60,8 @@ class Agent {
   void update(const ReplayBuffer& replay, int count = 1);
 
   /// One SAC update on a given minibatch and given policy noise (batch_size x act_dim each,
-  /// backend memory): eps_next for the target actions, eps_cur for the actor loss.
+  /// backend memory): eps_next for the target actions, eps_cur for the actor loss. The batch
+  /// is first laid out as sample_minibatch lays out a sampled one.
   void update_on(const TransitionBatch& batch, const float* eps_next, const float* eps_cur);
 
   /// Actions in [-1, 1] for n observations (backend memory, n <= max_act_batch): a tanh-Gaussian
@@ -85,8 +87,9 @@ class Agent {
   float* losses() { return m_losses.data(); }
 
  private:
-  void adam_group(MlpGroup& group, float lr);
   void sample_and_update(const ReplayBuffer& replay);
+  // Algorithm 1's update on the minibatch in m_mb (see agent.cpp for its lanes)
+  void update_laid_out();
 
   Backend& m_backend;
   AgentSpec m_spec;
@@ -95,12 +98,12 @@ class Agent {
   DeviceArray<int64_t> m_updates, m_act_draws, m_indices;
 
   // workspace, sized at start: the update allocates nothing
-  TransitionBatch m_batch;
-  DeviceArray<float> m_batch_storage;
-  DeviceArray<float> m_eps_next, m_eps_cur, m_action_next, m_logp_next, m_y, m_dq;
-  DeviceArray<float> m_action_pi, m_logp, m_grad_action, m_critic_in;
+  DeviceArray<float> m_mb_storage;  // the minibatch in the networks' layouts (m_mb)
+  MinibatchLayout m_mb;
+  DeviceArray<float> m_logp_next, m_y, m_logp;
   DeviceArray<float> m_losses;  // critic, actor, alpha
-  MlpActivations m_actor_acts, m_critic_acts, m_target_acts, m_act_acts;
+  // actor on s' and on s, critics on (s, a) then (s, a~), targets on (s', a')
+  MlpActivations m_actor_next_acts, m_actor_acts, m_critic_acts, m_target_acts, m_act_acts;
   DeviceArray<float> m_act_eps, m_act_logp;
 
   // The recorded sequence of `length` updates on the replay buffer with id m_recorded_replay

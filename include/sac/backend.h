@@ -13,6 +13,51 @@ namespace sac {
 
 enum class Activation { kNone, kRelu };
 
+/// Arithmetic of the GEMMs: kFp32 (the reference; the CPU backend always computes this) or
+/// kTf32 (CUDA tensor cores: inputs rounded to 10 mantissa bits, FP32 accumulation).
+enum class MatmulPrecision { kFp32, kTf32 };
+
+/// The ring of a replay buffer, as sample_minibatch reads it (n rows each, backend memory).
+struct RingView {
+  const float* obs = nullptr;         // rows x O
+  const float* action = nullptr;      // rows x A
+  const float* reward = nullptr;      // rows
+  const float* next_obs = nullptr;    // rows x O
+  const float* terminated = nullptr;  // rows
+  const int64_t* d_size = nullptr;    // rows filled so far (indices are drawn below it)
+};
+
+/// The Philox draws of one minibatch: indices from (key, index_stream), the two noise blocks
+/// from (key, next_noise_stream) and (key, cur_noise_stream), each at draw block *d_counter.
+struct MinibatchDraws {
+  uint64_t key = 0, index_stream = 0, next_noise_stream = 0, cur_noise_stream = 0;
+  const int64_t* d_counter = nullptr;
+};
+
+/// Where sample_minibatch writes a minibatch of B rows, laid out as the networks read it.
+struct MinibatchLayout {
+  int64_t* indices = nullptr;     // B ring rows drawn
+  float* obs = nullptr;           // B x O: s, the actor's input
+  float* next_obs = nullptr;      // B x O: s', the actor's input for the target actions
+  float* critic_in = nullptr;     // B x (O + A): [s, a]
+  float* critic_in_pi = nullptr;  // B x (O + A): [s, .]; the policy's actions fill the rest
+  float* target_in = nullptr;     // B x (O + A): [s', .]; the target actions fill the rest
+  float* reward = nullptr;        // B
+  float* terminated = nullptr;    // B
+  float* eps_next = nullptr;      // B x A standard normal noise for the target actions
+  float* eps_cur = nullptr;       // B x A standard normal noise for the policy's actions
+};
+
+/// One flat buffer of an Adam step (see Backend::adam_multi).
+struct AdamTensor {
+  size_t n = 0;
+  float* params = nullptr;
+  const float* grads = nullptr;
+  float* m = nullptr;
+  float* v = nullptr;
+  float lr = 0.0f;
+};
+
 /// Which backend to build: "cpu", "cuda", or "auto" (cuda when a device is present).
 std::string resolve_device(const std::string& device);
 
@@ -75,11 +120,52 @@ class Backend {
   /// Waits until every queued op has finished (a no-op on the CPU).
   virtual void synchronize() = 0;
 
+  // ---- lanes: independent work issued on separate lanes may run concurrently (CUDA: one
+  // stream with its own cuBLAS handle and workspace per lane, so a recorded update becomes a
+  // graph with parallel branches). Ops of one lane run in issue order; the CPU backend runs
+  // everything in issue order. Lane 0 is the main lane; every lane must be joined into the
+  // lane that forked it before synchronize(), a download or the end of a recording.
+  static constexpr int kMaxLanes = 4;
+  /// Ops issued later on `lane` start after everything issued so far on the current lane.
+  virtual void fork(int lane);
+  /// Later ops are issued on `lane`.
+  virtual void set_lane(int lane);
+  /// Later ops of the current lane start after everything issued so far on `lane`.
+  virtual void join(int lane);
+  int lane() const { return m_lane; }
+
+  /// The GEMMs' arithmetic (kFp32 unless set; the CPU backend computes FP32 either way).
+  virtual void set_matmul_precision(MatmulPrecision precision) { m_precision = precision; }
+  MatmulPrecision matmul_precision() const { return m_precision; }
+
   // ---- networks
   /// Y[e] = act(X[e] W[e]^T + b[e]) for e < E; X[e] starts at X + e * x_member_stride
   /// (stride 0 feeds the same input to every member). X: B x in, W: out x in, Y: B x out.
+  /// `relu_mask` (nullable; relu_mask_bytes(E, B, out) bytes) receives the ReLU's bit-mask for
+  /// linear_grad_input where the backend keeps one (CUDA's fused epilogue); one launch.
   virtual void linear_forward(int E, int B, int in, int out, const float* X, size_t x_member_stride,
-                              const float* W, const float* b, float* Y, Activation act) = 0;
+                              const float* W, const float* b, float* Y, Activation act,
+                              uint32_t* relu_mask) = 0;
+
+  /// Bytes of the ReLU bit-mask of a layer of `out` outputs: per member and row, `out` bits
+  /// rounded up to a multiple of 128.
+  static size_t relu_mask_bytes(int E, int B, int out) {
+    return (size_t)E * B * (size_t)((out + 127) / 128 * 128) / 8;
+  }
+
+  /// Weight gradients of linear_forward from dZ (the gradient before the activation,
+  /// E x B x out): dW[e] = dZ[e]^T X[e] and db[e] = sum_b dZ[e] (fixed order), one launch.
+  virtual void linear_grad_weights(int E, int B, int in, int out, const float* X,
+                                   size_t x_member_stride, const float* dZ, float* dW,
+                                   float* db) = 0;
+
+  /// Input gradient of linear_forward from dZ: dX[e] = dZ[e] W[e] (E x B x in), one launch.
+  /// With x_act = kRelu, X was the output of a ReLU layer (X_relu, E x B x in, and its
+  /// relu_mask when the backend wrote one) and dX is masked where X_relu <= 0: the result is
+  /// the dZ of the layer below.
+  virtual void linear_grad_input(int E, int B, int in, int out, const float* dZ, const float* W,
+                                 Activation x_act, const float* X_relu,
+                                 const uint32_t* relu_mask, float* dX) = 0;
 
   /// Backward of linear_forward given its output Y and dY (overwritten with the gradient
   /// before the activation). Writes dW = dZ^T X, db = sum_b dZ and dX = dZ W; each of dW, db,
@@ -93,10 +179,12 @@ class Backend {
                               float* out) = 0;
 
   // ---- tanh-Gaussian policy head; head holds B x 2A rows [mean, raw log-std]
-  /// Reparameterised sample a = tanh(mean + exp(log_std) eps) and its log-density.
+  /// Reparameterised sample a = tanh(mean + exp(log_std) eps) and its log-density. Action
+  /// rows are `action_ld` floats apart (A: packed; O + A at action = critic input + O writes the
+  /// action columns of a critic input).
   virtual void tanh_gaussian_sample(int B, int A, const float* head, const float* eps,
                                     float log_std_min, float log_std_max, float* action,
-                                    float* logp) = 0;
+                                    int action_ld, float* logp) = 0;
   /// Deterministic action tanh(mean).
   virtual void tanh_gaussian_mean(int B, int A, const float* head, float* action) = 0;
   /// Gradient with respect to head, given dL/daction (B x A, nullable: zero) and
@@ -123,6 +211,39 @@ class Backend {
   /// loss = mean_b -log_alpha (logp + target_entropy); grad is d loss / d log_alpha.
   virtual void alpha_loss(int B, const float* logp, const float* d_log_alpha, float target_entropy,
                           float* grad, float* loss) = 0;
+
+  // ---- the fused ops of the update (each one launch; each equals, bit for bit on the CPU,
+  // the composition of the ops above that it replaces)
+  /// soft_targets (into y), then critic_loss of q against y.
+  virtual void critic_loss_soft_targets(int E, int B, const float* q_target,
+                                        const float* logp_next, const float* reward,
+                                        const float* terminated, float gamma,
+                                        const float* d_log_alpha, const float* q, float* y,
+                                        float* dq, float* loss) = 0;
+  /// actor_loss (into dq, *actor_loss), then alpha_loss (into *alpha_grad, *alpha_loss).
+  virtual void actor_alpha_loss(int E, int B, const float* q, const float* logp,
+                                const float* d_log_alpha, float target_entropy, float* dq,
+                                float* actor_loss, float* alpha_grad, float* alpha_loss) = 0;
+  /// sum_member_columns of the critics' input gradient dX (E x B x width, the action in
+  /// columns skip..skip+A), then tanh_gaussian_backward with that as dL/daction. `action` rows
+  /// are action_ld floats apart.
+  virtual void tanh_gaussian_backward_critics(int B, int A, const float* head, const float* eps,
+                                              const float* action, int action_ld, int E,
+                                              int width, int skip, const float* dX,
+                                              const float* d_log_alpha, float logp_scale,
+                                              float log_std_min, float log_std_max,
+                                              float* grad_head) = 0;
+  /// adam on `online`, then polyak of `target` towards the new values (n each).
+  virtual void adam_polyak(size_t n, float* online, const float* grads, float* m, float* v,
+                           float lr, float beta1, float beta2, float eps, const int64_t* d_step,
+                           float* target, float tau) = 0;
+  /// adam on each of `count` (<= 4) tensors, with their own lr, in one launch.
+  virtual void adam_multi(int count, const AdamTensor* tensors, float beta1, float beta2,
+                          float eps, const int64_t* d_step) = 0;
+  /// Draws B ring rows and both noise blocks (as sample_indices and fill_normal with `draws`)
+  /// and gathers the rows into `out`'s layouts, in one launch.
+  virtual void sample_minibatch(int B, int O, int A, const RingView& ring,
+                                const MinibatchDraws& draws, const MinibatchLayout& out) = 0;
 
   // ---- optimiser and targets, one launch over a flat buffer
   /// Adam (PyTorch's operation order). The step count t >= 1 is read from device memory, so a
@@ -151,6 +272,12 @@ class Backend {
  protected:
   /// Throws std::logic_error naming `op` when recording() (see there).
   void refuse_while_recording(const char* op) const;
+  /// Throws std::invalid_argument unless 0 <= lane < kMaxLanes.
+  static void check_lane(int lane);
+
+ private:
+  int m_lane = 0;
+  MatmulPrecision m_precision = MatmulPrecision::kFp32;
 };
 
 /// Creates the backend for `device` ("cpu" or "cuda"; resolve "auto" first). `threads` is the

@@ -39,6 +39,9 @@ struct Config {
   bool target_entropy_auto = true;       // target entropy = -dim(A)
   double log_std_min = -5.0;             // log-std squash range
   double log_std_max = 2.0;
+  // GEMM arithmetic: "fp32" (the reference) or "tf32" (CUDA tensor cores; the CPU backend
+  // computes FP32 either way)
+  std::string matmul_precision = "fp32";
 
   // ---- train
   int64_t total_steps = 1000000;   // env steps (all envs together)

@@ -4,6 +4,7 @@
 // Gradients, Adam m and v are buffers of the same length and layout.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "sac/backend.h"
@@ -74,10 +75,13 @@ class MlpActivations {
   float* result() { return m_out.back().data(); }
   /// Gradient with respect to the input, members x batch x input.
   float* input_grad() { return m_input_grad.data(); }
+  /// The ReLU bit-mask of layer l's output (Backend::relu_mask_bytes; hidden layers only).
+  uint32_t* relu_mask(int l) { return m_mask[l].data(); }
 
  private:
   int m_batch;
   std::vector<DeviceArray<float>> m_out, m_grad;
+  std::vector<DeviceArray<uint32_t>> m_mask;
   DeviceArray<float> m_input_grad;
 };
 
@@ -86,9 +90,12 @@ void mlp_forward(Backend& backend, const MlpGroup& group, const float* params, i
                  const float* X, size_t x_member_stride, MlpActivations& acts);
 
 /// Backward pass given d(result) in acts.grad(last). Weight gradients go to group.grads() when
-/// `weight_grads`; d input goes to acts.input_grad() when `input_grad`.
+/// `weight_grads`; d input goes to acts.input_grad() when `input_grad`. Per layer that is a
+/// weight-gradient launch and an input-gradient launch (which also applies the ReLU mask of the
+/// layer below); with weight_lane >= 0 the weight gradients run on that lane, beside the
+/// input-gradient chain on the current lane (joined back before returning).
 void mlp_backward(Backend& backend, MlpGroup& group, int batch, const float* X,
                   size_t x_member_stride, MlpActivations& acts, bool weight_grads,
-                  bool input_grad);
+                  bool input_grad, int weight_lane);
 
 }  // namespace sac

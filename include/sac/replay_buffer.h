@@ -66,6 +66,11 @@ class ReplayBuffer {
 
   /// The storage arrays, for checkpoints and tests.
   const TransitionBatch& storage() const { return m_storage; }
+  /// The ring as Backend::sample_minibatch reads it.
+  RingView ring() const {
+    return {m_obs.data(), m_action.data(), m_reward.data(), m_next_obs.data(),
+            m_terminated.data(), m_d_size.data()};
+  }
   /// Device copy of size(), the bound sampling reads.
   const int64_t* device_size() const { return m_d_size.data(); }
 

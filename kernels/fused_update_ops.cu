@@ -1,0 +1,273 @@
+// fused_update_ops.cu: see fused_update_ops.h. Reductions run in one block along a fixed tree
+// (no float atomics), so the same inputs give the same bits.
+#include "fused_update_ops.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "cuda_check.h"
+#include "sac/philox.h"
+#include "sac_math.h"
+
+namespace sac {
+namespace {
+
+constexpr int kThreads = 256;      // one block of the loss reductions (a power of two)
+constexpr int kMaxAdamTensors = 4;  // adam_multi's tensors per launch
+
+// the sum of v over the block, in a fixed tree; every thread gets it
+__device__ float block_total(float v, float* shared) {
+  int t = threadIdx.x;
+  shared[t] = v;
+  __syncthreads();
+  for (int stride = kThreads / 2; stride > 0; stride >>= 1) {
+    if (t < stride) shared[t] += shared[t + stride];
+    __syncthreads();
+  }
+  float total = shared[0];
+  __syncthreads();
+  return total;
+}
+
+// y = soft targets, then loss = sum_e mean_b (q[e] - y)^2 and dq (one block)
+__global__ void critic_loss_soft_targets_kernel(int E, int B, float gamma,
+                                                const float* __restrict__ d_log_alpha,
+                                                const float* __restrict__ q_target,
+                                                const float* __restrict__ logp_next,
+                                                const float* __restrict__ reward,
+                                                const float* __restrict__ terminated,
+                                                const float* __restrict__ q, float* __restrict__ y,
+                                                float* __restrict__ dq, float* __restrict__ loss) {
+  __shared__ float shared[kThreads];
+  float alpha = expf(*d_log_alpha);
+  for (int r = threadIdx.x; r < B; r += kThreads) {
+    float q_min = q_target[r];
+    for (int e = 1; e < E; ++e) q_min = fminf(q_min, q_target[(size_t)e * B + r]);
+    y[r] = soft_target(reward[r], gamma, terminated[r], q_min, alpha, logp_next[r]);
+  }
+  __syncthreads();  // each thread reads only its own rows of y, but keep the phases apart
+  float total = 0.0f;
+  for (int e = 0; e < E; ++e) {
+    float partial = 0.0f;
+    for (int r = threadIdx.x; r < B; r += kThreads) {
+      size_t i = (size_t)e * B + r;
+      float diff = q[i] - y[r];
+      partial += diff * diff;
+      dq[i] = 2.0f * diff / B;
+    }
+    total += block_total(partial, shared) / B;
+  }
+  if (threadIdx.x == 0) *loss = total;
+}
+
+// actor loss (dq on the first minimising member) and alpha loss (one block)
+__global__ void actor_alpha_loss_kernel(int E, int B, float target_entropy,
+                                        const float* __restrict__ q,
+                                        const float* __restrict__ logp,
+                                        const float* __restrict__ d_log_alpha,
+                                        float* __restrict__ dq, float* __restrict__ actor_loss,
+                                        float* __restrict__ alpha_grad,
+                                        float* __restrict__ alpha_loss) {
+  __shared__ float shared[kThreads];
+  float log_alpha = *d_log_alpha;
+  float alpha = expf(log_alpha);
+  float partial = 0.0f, partial_entropy = 0.0f;
+  for (int r = threadIdx.x; r < B; r += kThreads) {
+    int arg = 0;
+    for (int e = 1; e < E; ++e)
+      if (q[(size_t)e * B + r] < q[(size_t)arg * B + r]) arg = e;
+    for (int e = 0; e < E; ++e) dq[(size_t)e * B + r] = e == arg ? -1.0f / B : 0.0f;
+    partial += alpha * logp[r] - q[(size_t)arg * B + r];
+    partial_entropy += logp[r] + target_entropy;
+  }
+  float sum = block_total(partial, shared);
+  float mean = block_total(partial_entropy, shared) / B;
+  if (threadIdx.x == 0) {
+    *actor_loss = sum / B;
+    *alpha_grad = -mean;
+    *alpha_loss = -log_alpha * mean;
+  }
+}
+
+// head gradient per (row, action dimension), dL/daction summed over the critics in order
+__global__ void tanh_gaussian_backward_critics_kernel(
+    size_t n, int A, int action_ld, int E, int B, int width, int skip, float logp_scale,
+    float log_std_min, float log_std_max, const float* __restrict__ d_log_alpha,
+    const float* __restrict__ head, const float* __restrict__ eps,
+    const float* __restrict__ action, const float* __restrict__ dX,
+    float* __restrict__ grad_head) {
+  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  size_t r = i / A;
+  int j = (int)(i % A);
+  float grad_action = 0.0f;
+  for (int e = 0; e < E; ++e) grad_action += dX[((size_t)e * B + r) * width + skip + j];
+  float grad_logp = logp_scale * expf(*d_log_alpha);
+  float raw = head[r * 2 * A + A + j];
+  float log_std = squash_log_std(raw, log_std_min, log_std_max);
+  float grad_log_std;
+  grad_head[r * 2 * A + j] = tanh_gaussian_backward(action[r * action_ld + j], log_std, eps[i],
+                                                    grad_action, grad_logp, &grad_log_std);
+  grad_head[r * 2 * A + A + j] =
+      grad_log_std * squash_log_std_grad(raw, log_std_min, log_std_max);
+}
+
+// Adam on the online parameters, then the target follows: target = tau online + (1 - tau) target
+__global__ void adam_polyak_kernel(size_t n, float lr, float beta1, float beta2, float eps,
+                                   float tau, const int64_t* __restrict__ d_step,
+                                   float* __restrict__ online, const float* __restrict__ grads,
+                                   float* __restrict__ m, float* __restrict__ v,
+                                   float* __restrict__ target) {
+  __shared__ AdamScalars scalars;
+  if (threadIdx.x == 0) scalars = adam_scalars(lr, beta1, beta2, (long long)*d_step);
+  __syncthreads();
+  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  adam_step(online + i, m + i, v + i, grads[i], beta1, beta2, eps, scalars.step_size,
+            scalars.sqrt_bias_correction2);
+  target[i] = polyak(target[i], online[i], tau);
+}
+
+struct AdamTensors {
+  AdamTensor t[kMaxAdamTensors];
+  size_t begin[kMaxAdamTensors + 1];  // element ranges of the tensors in one flat index space
+  int count;
+};
+
+__global__ void adam_multi_kernel(size_t n, float beta1, float beta2, float eps,
+                                  const int64_t* __restrict__ d_step, AdamTensors tensors) {
+  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  int k = 0;
+  while (k + 1 < tensors.count && i >= tensors.begin[k + 1]) ++k;
+  const AdamTensor& t = tensors.t[k];
+  size_t j = i - tensors.begin[k];
+  AdamScalars s = adam_scalars(t.lr, beta1, beta2, (long long)*d_step);
+  adam_step(t.params + j, t.m + j, t.v + j, t.grads[j], beta1, beta2, eps, s.step_size,
+            s.sqrt_bias_correction2);
+}
+
+// one block per minibatch row: its ring index, then its columns in every layout, then its noise
+__global__ void sample_minibatch_kernel(int B, int O, int A, RingView ring, MinibatchDraws draws,
+                                        MinibatchLayout out) {
+  __shared__ int64_t row;
+  int r = blockIdx.x;
+  uint64_t counter = (uint64_t)*draws.d_counter;
+  if (threadIdx.x == 0) {
+    int64_t bound = *ring.d_size;
+    row = bound > 0 ? (int64_t)philox_below(draws.key, draws.index_stream,
+                                            counter * (uint64_t)B + r, (uint64_t)bound)
+                    : 0;
+    out.indices[r] = row;
+    out.reward[r] = ring.reward[row];
+    out.terminated[r] = ring.terminated[row];
+  }
+  __syncthreads();
+  const size_t k = (size_t)row, W = (size_t)O + A;
+  for (int c = threadIdx.x; c < O; c += blockDim.x) {
+    float s = ring.obs[k * O + c], s_next = ring.next_obs[k * O + c];
+    out.obs[(size_t)r * O + c] = s;
+    out.critic_in[r * W + c] = s;
+    out.critic_in_pi[r * W + c] = s;
+    out.next_obs[(size_t)r * O + c] = s_next;
+    out.target_in[r * W + c] = s_next;
+  }
+  const uint64_t noise_base = counter * (uint64_t)B * A;
+  for (int c = threadIdx.x; c < A; c += blockDim.x) {
+    out.critic_in[r * W + O + c] = ring.action[k * A + c];
+    uint64_t index = noise_base + (uint64_t)r * A + c;
+    out.eps_next[(size_t)r * A + c] = philox_normal(draws.key, draws.next_noise_stream, index);
+    out.eps_cur[(size_t)r * A + c] = philox_normal(draws.key, draws.cur_noise_stream, index);
+  }
+}
+
+void require(bool ok, const char* op, const std::string& message) {
+  if (!ok) throw std::invalid_argument(std::string("CudaBackend::") + op + ": " + message);
+}
+
+}  // namespace
+
+void launch_critic_loss_soft_targets(cudaStream_t stream, int E, int B, const float* q_target,
+                                     const float* logp_next, const float* reward,
+                                     const float* terminated, float gamma,
+                                     const float* d_log_alpha, const float* q, float* y,
+                                     float* dq, float* loss) {
+  require(E >= 1 && B >= 0, "critic_loss_soft_targets", "need E >= 1, B >= 0");
+  require(loss && d_log_alpha && (B == 0 || (q_target && logp_next && reward && terminated && q &&
+                                             y && dq)),
+          "critic_loss_soft_targets", "null pointer");
+  critic_loss_soft_targets_kernel<<<1, kThreads, 0, stream>>>(
+      E, B, gamma, d_log_alpha, q_target, logp_next, reward, terminated, q, y, dq, loss);
+  check_launch("critic_loss_soft_targets_kernel", stream);
+}
+
+void launch_actor_alpha_loss(cudaStream_t stream, int E, int B, const float* q, const float* logp,
+                             const float* d_log_alpha, float target_entropy, float* dq,
+                             float* actor_loss, float* alpha_grad, float* alpha_loss) {
+  require(E >= 1 && B >= 1, "actor_alpha_loss", "need E >= 1, B >= 1");
+  require(q && logp && d_log_alpha && dq && actor_loss && alpha_grad && alpha_loss,
+          "actor_alpha_loss", "null pointer");
+  actor_alpha_loss_kernel<<<1, kThreads, 0, stream>>>(E, B, target_entropy, q, logp, d_log_alpha,
+                                                      dq, actor_loss, alpha_grad, alpha_loss);
+  check_launch("actor_alpha_loss_kernel", stream);
+}
+
+void launch_tanh_gaussian_backward_critics(cudaStream_t stream, int B, int A, const float* head,
+                                           const float* eps, const float* action, int action_ld,
+                                           int E, int width, int skip, const float* dX,
+                                           const float* d_log_alpha, float logp_scale,
+                                           float log_std_min, float log_std_max,
+                                           float* grad_head) {
+  require(B >= 0 && A >= 1 && E >= 1 && action_ld >= A && skip >= 0 && skip + A <= width,
+          "tanh_gaussian_backward_critics",
+          "need B >= 0, A >= 1, E >= 1, action_ld >= A, 0 <= skip, skip + A <= width");
+  if (B == 0) return;
+  require(head && eps && action && dX && d_log_alpha && grad_head,
+          "tanh_gaussian_backward_critics", "null pointer");
+  linear_kernel(tanh_gaussian_backward_critics_kernel, stream, (size_t)B * A, A, action_ld, E, B,
+                width, skip, logp_scale, log_std_min, log_std_max, d_log_alpha, head, eps,
+                action, dX, grad_head);
+}
+
+void launch_adam_polyak(cudaStream_t stream, size_t n, float* online, const float* grads,
+                        float* m, float* v, float lr, float beta1, float beta2, float eps,
+                        const int64_t* d_step, float* target, float tau) {
+  if (n == 0) return;
+  require(online && grads && m && v && d_step && target, "adam_polyak", "null pointer");
+  linear_kernel(adam_polyak_kernel, stream, n, lr, beta1, beta2, eps, tau, d_step, online, grads,
+                m, v, target);
+}
+
+void launch_adam_multi(cudaStream_t stream, int count, const AdamTensor* tensors, float beta1,
+                       float beta2, float eps, const int64_t* d_step) {
+  require(count >= 1 && count <= kMaxAdamTensors, "adam_multi",
+          "need 1 <= count <= " + std::to_string(kMaxAdamTensors));
+  require(tensors && d_step, "adam_multi", "null pointer");
+  AdamTensors all{};
+  all.count = count;
+  all.begin[0] = 0;
+  for (int k = 0; k < count; ++k) {
+    const AdamTensor& t = tensors[k];
+    require(t.n == 0 || (t.params && t.grads && t.m && t.v), "adam_multi", "null pointer");
+    all.t[k] = t;
+    all.begin[k + 1] = all.begin[k] + t.n;
+  }
+  linear_kernel(adam_multi_kernel, stream, all.begin[count], beta1, beta2, eps, d_step, all);
+}
+
+void launch_sample_minibatch(cudaStream_t stream, int B, int O, int A, const RingView& ring,
+                             const MinibatchDraws& draws, const MinibatchLayout& out) {
+  require(B >= 0 && O >= 1 && A >= 1, "sample_minibatch", "need B >= 0, O >= 1, A >= 1");
+  if (B == 0) return;
+  require(ring.obs && ring.action && ring.reward && ring.next_obs && ring.terminated &&
+              ring.d_size && draws.d_counter,
+          "sample_minibatch", "null ring or counter");
+  require(out.indices && out.obs && out.next_obs && out.critic_in && out.critic_in_pi &&
+              out.target_in && out.reward && out.terminated && out.eps_next && out.eps_cur,
+          "sample_minibatch", "null output");
+  require(B <= 2147483647, "sample_minibatch", "batch too large for one grid");
+  sample_minibatch_kernel<<<(unsigned)B, 64, 0, stream>>>(B, O, A, ring, draws, out);
+  check_launch("sample_minibatch_kernel", stream);
+}
+
+}  // namespace sac
