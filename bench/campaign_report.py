@@ -217,6 +217,10 @@ def assemble(args):
         report["kernels"] = {"command": kern.get("command"), "status": kern["status"],
                              "lines": json_lines(read(os.path.join(d, "kernels.out")))}
         report["update"] = update_rows(d)
+        report["update_tf32_b256"] = step(d, "update_ours_tf32_b256")
+        report["tests"]["no_cublaslt"] = {"command": step(d, "no_lt_tests").get("command"),
+                                          "status": step(d, "no_lt_tests")["status"],
+                                          "counts": gtest_counts(d, "no_lt_tests")}
         report["train_bench"] = {n: step(d, "train_bench_" + n) for n in ("1env", "64env")}
         report["env_bench"] = {t: step(d, "env_bench_" + t) for t in ENV_TASKS}
     else:
@@ -240,6 +244,9 @@ REQUIRED = {
                "update.[].batch", "update.[].ours.command", "update.[].ours_updates_per_second",
                "update.[].torch_eager.command", "update.[].torch_graph.command",
                "update.[].ratio_vs_torch_graph", "update.[].ratio_vs_torch_eager",
+               "update.[].ours.result.launches_per_update",
+               "update.[].ours.result.critical_path_launches",
+               "update_tf32_b256.result.updates_per_second", "tests.no_cublaslt.counts.tests",
                "train_bench.1env.command", "train_bench.1env.result.env_steps_per_second",
                "train_bench.1env.result.stages_seconds",
                "train_bench.64env.command", "train_bench.64env.result.env_steps_per_second",

@@ -6,9 +6,10 @@
 # few logs:
 #   checks  facts (GPU, driver, CUDA runtime, clocks, CPUs); the CUDA tests with
 #           SAC_REQUIRE_GPU=1; a short filter of them under compute-sanitizer memcheck and
-#           racecheck; the CUDA tests again with SAC_CUDA_DEBUG_SYNC=1; sac_bench_kernels;
+#           racecheck; the CUDA tests again with SAC_CUDA_DEBUG_SYNC=1, and the GEMM tests
+#           with the cuBLASLt epilogues off (SAC_CUBLASLT=0: the fallback); sac_bench_kernels;
 #           `sac bench update` beside the PyTorch reference (eager and CUDA graph) at batch
-#           256, 1024, 4096; `sac bench train` (1 env ratio 1; 64 envs, 16 threads, ratio 1/64);
+#           256, 1024, 4096, and in TF32 at 256; `sac bench train` (1 env ratio 1; 64 envs, 16 threads, ratio 1/64);
 #           `sac bench env` with 16 threads (HalfCheetah, Hopper, Ant).    cap 330 s (< 6 min)
 #   train   HalfCheetah-v5 on CUDA (paper defaults, 1 env, 1 update per step) up to 1,000,000
 #           steps or the time cap, checkpointed; a later call resumes the same run directory
@@ -206,12 +207,14 @@ part_checks() {
   local device=cuda cuda_filter='*Cuda*:*/cuda' require=1
   local memcheck_filter='CudaBackendTest.*Loss*:CudaBackendTest.Adam*:CudaBackendTest.GatherRows*:CudaBackendTest.TanhGaussian*:CudaGraphTest.RecordedMatchesEagerBitForBit'
   local racecheck_filter='CudaBackendTest.*Loss*:CudaBackendTest.LinearBackwardIsDeterministic'
+  local lt_filter='*FusedOps*/cuda:CudaGraphTest.*:CudaBackendTest.Linear*'
   local batches="256 1024 4096" seconds=3 eager_updates=1500 graph_updates=4000
   local env=HalfCheetah-v5 steps1=20000 steps64=200000 envs64=64 threads=16 env_steps=2000
   if [ $DRY = 1 ]; then
     # the CPU twins of the GPU checks, tiny
     device=cpu require=0
     cuda_filter='*RecordedUpdate*/cpu:RecordedUpdateAgent.*:Threads/GoldenUpdate.*:CudaRequirement.*'
+    lt_filter='*FusedOps*/cpu:UpdateShape.*'
     batches="64" seconds=0.5 eager_updates=20 graph_updates=20
     env=Pendulum-v1 steps1=300 steps64=800 envs64=8 threads=2 env_steps=100
   fi
@@ -233,6 +236,9 @@ part_checks() {
   fi
   run_step debug_sync_tests 120 tests.log "${tests_env[@]}" SAC_CUDA_DEBUG_SYNC=1 "$BIN/sac_tests" \
     --gtest_filter="$cuda_filter" --gtest_output=json:"$STEPS/debug_sync_tests.json"
+  # the cuBLAS fallback of the fused GEMM epilogues (taken where cuBLASLt has no algorithm)
+  run_step no_lt_tests 60 tests.log "${tests_env[@]}" SAC_CUBLASLT=0 "$BIN/sac_tests" \
+    --gtest_filter="$lt_filter" --gtest_output=json:"$STEPS/no_lt_tests.json"
 
   run_step kernels 45 bench.log "${tests_env[@]}" "$BIN/sac_bench_kernels" --warmup 20 --iters 200 --repeats 3
   for b in $batches; do
@@ -254,6 +260,9 @@ part_checks() {
       run_step "update_torch_graph_b$b" 40 bench.log "${graph[@]}"
     fi
   done
+  # tensor cores: the same update in TF32 at the paper's batch
+  run_step update_ours_tf32_b256 25 bench.log "$BIN/sac" bench update --env HalfCheetah-v5 \
+    --batch 256 --device "$device" --seconds "$seconds" --precision tf32
   run_step train_bench_1env 60 bench.log "$BIN/sac" bench train --env "$env" --steps "$steps1" \
     --device "$device" --num-envs 1 --updates-per-step 1
   run_step train_bench_64env 60 bench.log "$BIN/sac" bench train --env "$env" --steps "$steps64" \

@@ -6,17 +6,9 @@
 
 #include "cuda_check.h"
 
-#define CUBLASLT_CHECK(x)                                                                   \
-  do {                                                                                      \
-    cublasStatus_t sac_lt_status_ = (x);                                                    \
-    if (sac_lt_status_ != CUBLAS_STATUS_SUCCESS)                                            \
-      throw std::runtime_error(std::string(SAC_CUDA_WHERE " " #x " failed: ") +            \
-                               cublasGetStatusString(sac_lt_status_));                      \
-  } while (0)
-
 namespace sac {
 
-LtMatmul::LtMatmul() { CUBLASLT_CHECK(cublasLtCreate(&m_handle)); }
+LtMatmul::LtMatmul() { CUBLAS_CHECK(cublasLtCreate(&m_handle)); }
 
 LtMatmul::~LtMatmul() {
   for (auto& [key, plan] : m_plans) {
@@ -48,37 +40,37 @@ LtMatmul::Plan& LtMatmul::plan(const LtProblem& p, size_t workspace_bytes) {
   Plan& plan = m_plans[key];
 
   cublasComputeType_t compute = p.tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
-  CUBLASLT_CHECK(cublasLtMatmulDescCreate(&plan.desc, compute, CUDA_R_32F));
-  CUBLASLT_CHECK(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSA, &p.op_a,
+  CUBLAS_CHECK(cublasLtMatmulDescCreate(&plan.desc, compute, CUDA_R_32F));
+  CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSA, &p.op_a,
                                                 sizeof(p.op_a)));
-  CUBLASLT_CHECK(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSB, &p.op_b,
+  CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSB, &p.op_b,
                                                 sizeof(p.op_b)));
-  CUBLASLT_CHECK(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE,
+  CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE,
                                                 &p.epilogue, sizeof(p.epilogue)));
   if (p.bias) {
-    CUBLASLT_CHECK(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
+    CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
                                                   &p.bias, sizeof(p.bias)));
     int64_t stride = p.bias_stride;
-    CUBLASLT_CHECK(cublasLtMatmulDescSetAttribute(
+    CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(
         plan.desc, CUBLASLT_MATMUL_DESC_BIAS_BATCH_STRIDE, &stride, sizeof(stride)));
   }
   if (p.aux) {
-    CUBLASLT_CHECK(cublasLtMatmulDescSetAttribute(
+    CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(
         plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER, &p.aux, sizeof(p.aux)));
     int64_t ld = p.aux_ld, stride = p.aux_stride;
-    CUBLASLT_CHECK(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_LD,
+    CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_LD,
                                                   &ld, sizeof(ld)));
-    CUBLASLT_CHECK(cublasLtMatmulDescSetAttribute(
+    CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(
         plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_BATCH_STRIDE, &stride, sizeof(stride)));
   }
 
   auto layout = [&](cublasLtMatrixLayout_t* l, int rows, int cols, int ld, long long stride) {
-    CUBLASLT_CHECK(cublasLtMatrixLayoutCreate(l, CUDA_R_32F, rows, cols, ld));
+    CUBLAS_CHECK(cublasLtMatrixLayoutCreate(l, CUDA_R_32F, rows, cols, ld));
     int32_t count = p.batch;
     int64_t offset = stride;
-    CUBLASLT_CHECK(cublasLtMatrixLayoutSetAttribute(*l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count,
+    CUBLAS_CHECK(cublasLtMatrixLayoutSetAttribute(*l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count,
                                                     sizeof(count)));
-    CUBLASLT_CHECK(cublasLtMatrixLayoutSetAttribute(
+    CUBLAS_CHECK(cublasLtMatrixLayoutSetAttribute(
         *l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &offset, sizeof(offset)));
   };
   // stored shapes: op(A) is m x k, op(B) is k x n
@@ -88,7 +80,7 @@ LtMatmul::Plan& LtMatmul::plan(const LtProblem& p, size_t workspace_bytes) {
   layout(&plan.d, p.m, p.n, p.ldd, p.stride_d);
 
   cublasLtMatmulPreference_t pref = nullptr;
-  CUBLASLT_CHECK(cublasLtMatmulPreferenceCreate(&pref));
+  CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
   uint64_t ws = workspace_bytes;
   // no split-K reduction: the same inputs give the same bits
   uint32_t reduction = CUBLASLT_REDUCTION_SCHEME_NONE;
@@ -115,13 +107,13 @@ bool LtMatmul::run(const LtProblem& p, cudaStream_t stream, void* workspace,
   if (!pl.supported) return false;
   // this call's pointers (the plan was chosen for pointers of the same alignment)
   if (p.bias)
-    CUBLASLT_CHECK(cublasLtMatmulDescSetAttribute(pl.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
+    CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(pl.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
                                                   &p.bias, sizeof(p.bias)));
   if (p.aux)
-    CUBLASLT_CHECK(cublasLtMatmulDescSetAttribute(
+    CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(
         pl.desc, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER, &p.aux, sizeof(p.aux)));
   const float one = 1.0f, zero = 0.0f;
-  CUBLASLT_CHECK(cublasLtMatmul(m_handle, pl.desc, &one, p.A, pl.a, p.B, pl.b, &zero, p.D, pl.d,
+  CUBLAS_CHECK(cublasLtMatmul(m_handle, pl.desc, &one, p.A, pl.a, p.B, pl.b, &zero, p.D, pl.d,
                                 p.D, pl.d, &pl.algo, workspace, workspace_bytes, stream));
   if (cuda_debug_sync()) check_launch("cublasLtMatmul", stream);
   return true;

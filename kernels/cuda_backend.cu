@@ -25,6 +25,7 @@
 #include <string>
 #include <unordered_set>
 
+#include "block_sum.cuh"
 #include "cublaslt_matmul.h"
 #include "cuda_check.h"
 #include "fused_update_ops.h"
@@ -169,38 +170,12 @@ __global__ void soft_targets_kernel(size_t n, int E, float gamma,
   y[r] = soft_target(reward[r], gamma, terminated[r], q_min, alpha, logp_next[r]);
 }
 
-// sum of v over the block in a fixed tree (same inputs, same bits); every thread gets the sum
-template <int THREADS>
-__device__ float block_sum(float v, float* shared) {
-  static_assert(THREADS > 0 && (THREADS & (THREADS - 1)) == 0, "THREADS must be a power of two");
-  int t = threadIdx.x;
-  shared[t] = v;
-  __syncthreads();
-  for (int stride = THREADS / 2; stride > 0; stride >>= 1) {
-    if (t < stride) shared[t] += shared[t + stride];
-    __syncthreads();
-  }
-  float total = shared[0];
-  __syncthreads();  // shared is reused by the next call
-  return total;
-}
-
 // loss = sum_e mean_b (q[e] - y)^2 and dq; one block, members in order
 __global__ void critic_loss_kernel(int E, int B, const float* __restrict__ q,
                                    const float* __restrict__ y, float* __restrict__ dq,
                                    float* __restrict__ loss) {
   __shared__ float shared[kLossThreads];
-  float total = 0.0f;
-  for (int e = 0; e < E; ++e) {
-    float partial = 0.0f;
-    for (int r = threadIdx.x; r < B; r += kLossThreads) {
-      size_t i = (size_t)e * B + r;
-      float diff = q[i] - y[r];
-      partial += diff * diff;
-      dq[i] = 2.0f * diff / B;
-    }
-    total += block_sum<kLossThreads>(partial, shared) / B;
-  }
+  float total = block_critic_loss<kLossThreads>(E, B, q, y, dq, shared);
   if (threadIdx.x == 0) *loss = total;
 }
 
@@ -210,16 +185,7 @@ __global__ void actor_loss_kernel(int E, int B, const float* __restrict__ q,
                                   const float* __restrict__ d_log_alpha, float* __restrict__ dq,
                                   float* __restrict__ loss) {
   __shared__ float shared[kLossThreads];
-  float alpha = expf(*d_log_alpha);
-  float partial = 0.0f;
-  for (int r = threadIdx.x; r < B; r += kLossThreads) {
-    int arg = 0;
-    for (int e = 1; e < E; ++e)
-      if (q[(size_t)e * B + r] < q[(size_t)arg * B + r]) arg = e;
-    for (int e = 0; e < E; ++e) dq[(size_t)e * B + r] = e == arg ? -1.0f / B : 0.0f;
-    partial += alpha * logp[r] - q[(size_t)arg * B + r];
-  }
-  float sum = block_sum<kLossThreads>(partial, shared);
+  float sum = block_actor_loss_sum<kLossThreads>(E, B, q, logp, expf(*d_log_alpha), dq, shared);
   if (threadIdx.x == 0) *loss = sum / B;
 }
 

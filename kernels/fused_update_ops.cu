@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "block_sum.cuh"
 #include "cuda_check.h"
 #include "sac/philox.h"
 #include "sac_math.h"
@@ -14,20 +15,6 @@ namespace {
 
 constexpr int kThreads = 256;      // one block of the loss reductions (a power of two)
 constexpr int kMaxAdamTensors = 4;  // adam_multi's tensors per launch
-
-// the sum of v over the block, in a fixed tree; every thread gets it
-__device__ float block_total(float v, float* shared) {
-  int t = threadIdx.x;
-  shared[t] = v;
-  __syncthreads();
-  for (int stride = kThreads / 2; stride > 0; stride >>= 1) {
-    if (t < stride) shared[t] += shared[t + stride];
-    __syncthreads();
-  }
-  float total = shared[0];
-  __syncthreads();
-  return total;
-}
 
 // y = soft targets, then loss = sum_e mean_b (q[e] - y)^2 and dq (one block)
 __global__ void critic_loss_soft_targets_kernel(int E, int B, float gamma,
@@ -45,18 +32,8 @@ __global__ void critic_loss_soft_targets_kernel(int E, int B, float gamma,
     for (int e = 1; e < E; ++e) q_min = fminf(q_min, q_target[(size_t)e * B + r]);
     y[r] = soft_target(reward[r], gamma, terminated[r], q_min, alpha, logp_next[r]);
   }
-  __syncthreads();  // each thread reads only its own rows of y, but keep the phases apart
-  float total = 0.0f;
-  for (int e = 0; e < E; ++e) {
-    float partial = 0.0f;
-    for (int r = threadIdx.x; r < B; r += kThreads) {
-      size_t i = (size_t)e * B + r;
-      float diff = q[i] - y[r];
-      partial += diff * diff;
-      dq[i] = 2.0f * diff / B;
-    }
-    total += block_total(partial, shared) / B;
-  }
+  __syncthreads();  // y complete before the loss reads it
+  float total = block_critic_loss<kThreads>(E, B, q, y, dq, shared);
   if (threadIdx.x == 0) *loss = total;
 }
 
@@ -70,18 +47,10 @@ __global__ void actor_alpha_loss_kernel(int E, int B, float target_entropy,
                                         float* __restrict__ alpha_loss) {
   __shared__ float shared[kThreads];
   float log_alpha = *d_log_alpha;
-  float alpha = expf(log_alpha);
-  float partial = 0.0f, partial_entropy = 0.0f;
-  for (int r = threadIdx.x; r < B; r += kThreads) {
-    int arg = 0;
-    for (int e = 1; e < E; ++e)
-      if (q[(size_t)e * B + r] < q[(size_t)arg * B + r]) arg = e;
-    for (int e = 0; e < E; ++e) dq[(size_t)e * B + r] = e == arg ? -1.0f / B : 0.0f;
-    partial += alpha * logp[r] - q[(size_t)arg * B + r];
-    partial_entropy += logp[r] + target_entropy;
-  }
-  float sum = block_total(partial, shared);
-  float mean = block_total(partial_entropy, shared) / B;
+  float sum = block_actor_loss_sum<kThreads>(E, B, q, logp, expf(log_alpha), dq, shared);
+  float partial_entropy = 0.0f;
+  for (int r = threadIdx.x; r < B; r += kThreads) partial_entropy += logp[r] + target_entropy;
+  float mean = block_sum<kThreads>(partial_entropy, shared) / B;
   if (threadIdx.x == 0) {
     *actor_loss = sum / B;
     *alpha_grad = -mean;

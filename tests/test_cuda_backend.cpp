@@ -158,6 +158,34 @@ TEST_F(CudaBackendTest, LinearForwardMatchesCpu) {
           }
 }
 
+// TF32 (sac.matmul_precision = tf32): GEMM inputs rounded to 10 mantissa bits (unit roundoff
+// 2^-11 ~ 4.9e-4), FP32 accumulation. Over a 256-term dot product of random signs the rounding
+// errors partly cancel, so the norm-relative error is near 3e-4; 2e-3 bounds it with margin
+// and an indexing error (O(1)) still fails. It must also differ from FP32 at all: otherwise the
+// tensor cores are not in use.
+TEST_F(CudaBackendTest, LinearForwardTf32IsWithinItsRoundoff) {
+  const int E = 2, B = 256, in = 256, out = 256;
+  auto X = twin(uniform(m_rng, (size_t)E * B * in, -1.0f, 1.0f));
+  auto W = twin(uniform(m_rng, (size_t)E * out * in, -0.0625f, 0.0625f));
+  auto b = twin(uniform(m_rng, (size_t)E * out, -0.5f, 0.5f));
+  auto Y = twin_zeros<float>((size_t)E * B * out);
+  m_gpu->set_matmul_precision(sac::MatmulPrecision::kTf32);
+  m_cpu.linear_forward(E, B, in, out, X.c.data(), (size_t)B * in, W.c.data(), b.c.data(),
+                       Y.c.data(), Activation::kNone, nullptr);
+  m_gpu->linear_forward(E, B, in, out, X.g.data(), (size_t)B * in, W.g.data(), b.g.data(),
+                        Y.g.data(), Activation::kNone, nullptr);
+  std::vector<float> ref = Y.cpu(), got = Y.gpu();
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    diff += ((double)got[i] - ref[i]) * ((double)got[i] - ref[i]);
+    norm += (double)ref[i] * ref[i];
+  }
+  double rel = std::sqrt(diff / norm);
+  EXPECT_LT(rel, 2e-3) << "TF32 error beyond its roundoff";
+  EXPECT_GT(rel, 1e-6) << "TF32 gave FP32's result: tensor cores not in use";
+  m_gpu->set_matmul_precision(sac::MatmulPrecision::kFp32);
+}
+
 TEST_F(CudaBackendTest, LinearBackwardMatchesCpu) {
   for (int E : kMembers)
     for (int B : kBatches)
