@@ -2,6 +2,8 @@
 backend a run is deterministic, so every figure but the timings matches), results as arrays."""
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -47,3 +49,30 @@ def test_bad_config_is_refused_before_any_work(tmp_path):
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
     with pytest.raises(FileNotFoundError):
         sac_engine.read_run(tmp_path)
+
+
+def test_sigint_stops_with_a_checkpoint(tmp_path):
+    # as `sac train`: the first SIGINT ends the run after a checkpoint, and train() returns
+    script = f"""
+import json, os, signal, sys, threading, time
+import sac_engine
+# the signal comes from another thread once the run is under way (its config.json is written)
+def interrupt():
+    while not os.path.exists({str(tmp_path / "run" / "config.json")!r}):
+        time.sleep(0.01)
+    time.sleep(0.3)
+    os.kill(os.getpid(), signal.SIGINT)
+threading.Thread(target=interrupt, daemon=True).start()
+s = sac_engine.train({{"env": {{"id": "Pendulum-v1"}}}},
+                     {{"device": "cpu", "train.total_steps": 10000000, "train.eval_every": 0,
+                       "sac.hidden": [16], "sac.batch_size": 16, "train.threads": 1}},
+                     run_dir={str(tmp_path / "run")!r}, progress=False)
+print(json.dumps(s))
+"""
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ))
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout.strip().splitlines()[-1])
+    assert summary["interrupted"] is True and 0 < summary["steps"] < 10000000
+    assert os.path.exists(summary["checkpoint"])
+    assert "continue with: sac train --resume" in r.stderr
