@@ -73,3 +73,11 @@ def test_bad_files_are_refused(tmp_path):
         sac_engine.Policy.load(str(bad))
     with pytest.raises(RuntimeError):
         sac_engine.Policy.load(str(tmp_path / "missing.safetensors"))
+
+
+def test_a_checkpoint_loads_as_its_policy(pendulum_cli_run):
+    run_dir, summary = pendulum_cli_run
+    from_checkpoint = sac_engine.Policy.load(summary["checkpoint"])
+    from_policy = sac_engine.Policy.load(str(run_dir / "policy.safetensors"))
+    obs = np.random.default_rng(1).normal(size=(16, 3)).astype(np.float32)
+    np.testing.assert_array_equal(from_checkpoint.act(obs), from_policy.act(obs))
