@@ -31,8 +31,9 @@ py::array_t<float> float_rows(py::handle value, const char* what, int rows, int 
   if (kind != 'f' && kind != 'i' && kind != 'u')
     throw py::value_error(std::string(what) + " must hold numbers (float or int), got dtype " +
                           std::string(py::str(a.dtype())));
-  const std::string want = rows >= 0 ? "(" + std::to_string(rows) + ", " + std::to_string(cols) + ")"
-                                     : "(n, " + std::to_string(cols) + ")";
+  const std::string want = rows >= 0
+                               ? "(" + std::to_string(rows) + ", " + std::to_string(cols) + ")"
+                               : "(n, " + std::to_string(cols) + ")";
   bool ok = a.ndim() == 2 && a.shape(1) == cols && (rows < 0 || a.shape(0) == rows);
   if (allow_single && a.ndim() == 1 && a.shape(0) == cols) ok = true;
   if (!ok)
@@ -45,9 +46,9 @@ py::array_t<float> float_rows(py::handle value, const char* what, int rows, int 
   const py::ssize_t n = f.size();
   for (py::ssize_t k = 0; k < n; ++k)
     if (!std::isfinite(p[k])) {
-      std::string where = f.ndim() == 2 ? "[" + std::to_string(k / cols) + ", " +
-                                              std::to_string(k % cols) + "]"
-                                        : "[" + std::to_string(k) + "]";
+      std::string where =
+          f.ndim() == 2 ? "[" + std::to_string(k / cols) + ", " + std::to_string(k % cols) + "]"
+                        : "[" + std::to_string(k) + "]";
       throw py::value_error(std::string(what) + where + " is " + std::to_string(p[k]) +
                             " as float32: every value must be finite");
     }

@@ -13,7 +13,8 @@ namespace py = pybind11;
 
 /// VecEnv: the env pool as a Gymnasium-style vector env (vec_env.cpp).
 void bind_vec_env(py::module_& m);
-/// Policy: a policy file loaded with the loader `sac eval` uses, acting on numpy arrays (policy.cpp).
+/// Policy: a policy file loaded with the loader `sac eval` uses, acting on numpy arrays
+/// (policy.cpp).
 void bind_policy(py::module_& m);
 /// train(): exactly what `sac train` runs, returning its summary (train.cpp).
 void bind_train(py::module_& m);

@@ -4,14 +4,14 @@
 // sample, mapped from [-1, 1] to the task's bounds exactly as the env pool maps them. Acting
 // releases the GIL. Tested by python/tests/test_policy.py against `sac rollout --policy` and
 // `sac eval`.
+#include <pybind11/stl.h>
+
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <pybind11/stl.h>
 
 #include "bindings.h"
 #include "sac/backend.h"
@@ -45,8 +45,8 @@ class Policy {
       throw py::value_error("obs holds " + std::to_string(n) + " rows, more than this policy's " +
                             "max_batch of " + std::to_string(m_max_batch) +
                             " (Policy.load(path, max_batch=...))");
-    py::array_t<float> out =
-        single ? py::array_t<float>({(py::ssize_t)A}) : py::array_t<float>({(py::ssize_t)n, (py::ssize_t)A});
+    py::array_t<float> out = single ? py::array_t<float>({(py::ssize_t)A})
+                                    : py::array_t<float>({(py::ssize_t)n, (py::ssize_t)A});
     if (n == 0) return out;
     const float* src = o.data();
     float* dst = out.mutable_data();
@@ -60,7 +60,8 @@ class Policy {
       for (int i = 0; i < n; ++i)
         for (int j = 0; j < A; ++j) {
           double lo = m_spec.action_low[j], hi = m_spec.action_high[j];
-          dst[(size_t)i * A + j] = (float)(lo + 0.5 * ((double)m_unit[(size_t)i * A + j] + 1.0) * (hi - lo));
+          dst[(size_t)i * A + j] =
+              (float)(lo + 0.5 * ((double)m_unit[(size_t)i * A + j] + 1.0) * (hi - lo));
         }
     }
     return out;

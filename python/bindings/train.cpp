@@ -3,11 +3,11 @@
 // options, SIGINT/SIGTERM included: the first one stops the run with a checkpoint, as on the
 // command line) and return summary_json(), the object the command prints, as JSON text. The GIL
 // is released for the whole run. python/sac_engine/training.py wraps them as sac_engine.train().
-#include <string>
-#include <vector>
+#include <pybind11/stl.h>
 
 #include <nlohmann/json.hpp>
-#include <pybind11/stl.h>
+#include <string>
+#include <vector>
 
 #include "bindings.h"
 #include "sac/config.h"
@@ -35,9 +35,8 @@ void bind_train(py::module_& m) {
   m.def(
       "train_file",
       [](const std::string& path, const std::vector<std::string>& overrides,
-         const std::string& run_dir, bool progress) {
-        return run(load_config(path, overrides), run_dir, progress);
-      },
+         const std::string& run_dir,
+         bool progress) { return run(load_config(path, overrides), run_dir, progress); },
       py::arg("path"), py::arg("overrides"), py::arg("run_dir"), py::arg("progress"),
       "`sac train PATH --set ... --run-dir RUN_DIR`; returns the summary as JSON text.");
   m.def(

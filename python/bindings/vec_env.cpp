@@ -7,6 +7,9 @@
 // a same-step autoreset: obs holds the next episode's first observation and infos["final_obs"]
 // the finished episode's last one (where infos["_final_obs"] is set). python/sac_engine/vec_env.py
 // adds the spaces; python/tests/test_vec_env.py tests it.
+#include <pybind11/stl.h>
+
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -14,8 +17,6 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <pybind11/stl.h>
 
 #include "bindings.h"
 #include "sac/env_pool.h"
@@ -30,7 +31,7 @@ struct PoolBuffers {
   std::vector<uint8_t> done;           // terminated or truncated in the last step
   std::vector<double> episode_return;  // of the episode that ended in the last step, where done
   std::vector<int32_t> episode_length;
-  std::mutex mutex;                    // one step or reset at a time
+  std::mutex mutex;  // one step or reset at a time
 };
 
 class VecEnv {

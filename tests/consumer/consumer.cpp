@@ -1,15 +1,15 @@
 // consumer.cpp: steps envs, trains, loads the trained policy and acts, through the installed
 // headers and libraries only (find_package(sac_engine)). Usage: consumer WORK_DIR. Prints
 // "consumer: ok" and exits 0 when everything checks out.
-#include <cmath>
-#include <cstdio>
-#include <string>
-#include <vector>
-
 #include <sac/backend.h>
 #include <sac/config.h>
 #include <sac/env_pool.h>
 #include <sac/trainer.h>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -29,14 +29,14 @@ int main(int argc, char** argv) {
     pool.reset();
     std::vector<float> actions(4 * pool.spec().act_dim, 0.1f);
     for (int t = 0; t < 10; ++t) pool.step(actions.data());
-    if (pool.spec().obs_dim != 11 || !std::isfinite(pool.obs()[0])) return fail("Hopper-v5 steps wrong");
+    if (pool.spec().obs_dim != 11 || !std::isfinite(pool.obs()[0]))
+      return fail("Hopper-v5 steps wrong");
 
     // a short training run
-    sac::Config c = sac::load_config("", {"env.id=\"Pendulum-v1\"", "device=\"cpu\"",
-                                          "sac.hidden=[16,16]", "sac.batch_size=16",
-                                          "train.total_steps=300", "train.warmup_steps=100",
-                                          "train.eval_every=0", "train.eval_episodes=2",
-                                          "train.threads=1"});
+    sac::Config c = sac::load_config(
+        "", {"env.id=\"Pendulum-v1\"", "device=\"cpu\"", "sac.hidden=[16,16]", "sac.batch_size=16",
+             "train.total_steps=300", "train.warmup_steps=100", "train.eval_every=0",
+             "train.eval_episodes=2", "train.threads=1"});
     sac::TrainSummary s = sac::train(c, work + "/run", false);
     if (s.steps != 300 || s.updates != 200) return fail("the run did not train as configured");
 
