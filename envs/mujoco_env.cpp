@@ -76,7 +76,14 @@ mjModel* load_embedded(const std::string& name, char* error, int error_size) {
     std::snprintf(error, error_size, "no model file of that name is compiled into the library");
     return nullptr;
   }
-  auto vfs = std::make_unique<mjVFS>();  // about 2 MB: not on the stack
+  // about 2 MB: not on the stack; its file is freed also when MuJoCo's error handler throws
+  struct FreeVfs {
+    void operator()(mjVFS* v) const {
+      mj_deleteVFS(v);
+      delete v;
+    }
+  };
+  std::unique_ptr<mjVFS, FreeVfs> vfs(new mjVFS());
   mj_defaultVFS(vfs.get());
   const int size = (int)std::strlen(text);
   if (mj_makeEmptyFileVFS(vfs.get(), name.c_str(), size) != 0) {
@@ -84,9 +91,7 @@ mjModel* load_embedded(const std::string& name, char* error, int error_size) {
     return nullptr;
   }
   std::memcpy(vfs->filedata[mj_findFileVFS(vfs.get(), name.c_str())], text, size);
-  mjModel* m = mj_loadXML(name.c_str(), vfs.get(), error, error_size);
-  mj_deleteVFS(vfs.get());
-  return m;
+  return mj_loadXML(name.c_str(), vfs.get(), error, error_size);
 }
 
 }  // namespace
