@@ -7,14 +7,17 @@
 #   ./sac.sh gpu-pack [--dry-run]  the CUDA build for sm_90 (build-gpu/) packed into .gpu/ for the
 #                                  GPU campaign; --dry-run runs that campaign here without a GPU
 # Environment: BUILD_DIR (default build), JOBS (default: cores), SAC_ENABLE_CUDA (ON/OFF, default
-# ON when nvcc is found), CMAKE_CUDA_ARCHITECTURES (default 90).
+# ON when nvcc is found), CMAKE_CUDA_ARCHITECTURES (default 90), PYTHON (the interpreter of the
+# sac_engine module and its tests; default /usr/bin/python3, where Debian's packages install).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
+PYTHON=${PYTHON:-/usr/bin/python3}
 PACKAGES=(cmake ninja-build g++ pkg-config libmujoco-dev libqhull-dev nlohmann-json3-dev
-          libgtest-dev libopenblas-dev python3)
+          libgtest-dev libopenblas-dev python3-dev python3-numpy python3-pybind11 pybind11-dev
+          python3-pytest python3)
 
 install_packages() {
   local missing=()
@@ -35,7 +38,9 @@ configure_and_build() {
   local cuda_flags=()
   [ -n "${SAC_ENABLE_CUDA:-}" ] && cuda_flags+=("-DSAC_ENABLE_CUDA=$SAC_ENABLE_CUDA")
   [ -n "${CMAKE_CUDA_ARCHITECTURES:-}" ] && cuda_flags+=("-DCMAKE_CUDA_ARCHITECTURES=$CMAKE_CUDA_ARCHITECTURES")
-  cmake -S . -B "$dir" -G Ninja "${cuda_flags[@]}" "$@" >/dev/null
+  # the Python module is required here, so a missing piece fails instead of skipping its tests
+  cmake -S . -B "$dir" -G Ninja "${cuda_flags[@]}" -DSAC_BUILD_PYTHON=ON \
+    "-DPython3_EXECUTABLE=$PYTHON" "$@" >/dev/null
   cmake --build "$dir" -j "$JOBS"
 }
 
@@ -59,8 +64,9 @@ case "$cmd" in
     ;;
   sanitize)
     install_packages
+    # (the Python module is left out: an instrumented extension needs the ASan runtime preloaded)
     configure_and_build "${BUILD_DIR}-sanitize" -DSAC_SANITIZE=ON -DSAC_ENABLE_CUDA=OFF \
-      -DSAC_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Release
+      -DSAC_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Release -DSAC_BUILD_PYTHON=OFF
     # any sanitizer report fails its test
     export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=abort_on_error=0
     ctest --test-dir "${BUILD_DIR}-sanitize" --output-on-failure -j "$JOBS" -LE slow

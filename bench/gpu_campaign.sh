@@ -190,7 +190,7 @@ setup_binaries() {
   } > "$STEPS/build.txt"
   [ -d /usr/local/cuda/bin ] && export PATH="/usr/local/cuda/bin:$PATH"
   [ -e /usr/include/libqhull_r ] || ln -s "$deps/usr/include/libqhull_r" /usr/include/libqhull_r 2>/dev/null
-  if cmake -S "$REPO" -B "$build" -G Ninja -DCMAKE_PREFIX_PATH="$deps/usr" \
+  if cmake -S "$REPO" -B "$build" -G Ninja -DCMAKE_PREFIX_PATH="$deps/usr" -DSAC_BUILD_PYTHON=OFF \
        -DSAC_ENABLE_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 >>"$LOG" 2>&1 &&
      cmake --build "$build" -j "$(nproc)" --target sac sac_tests sac_bench_kernels >>"$LOG" 2>&1; then
     BIN=$build

@@ -70,13 +70,7 @@ int cmd_train(const std::vector<std::string>& args) {
     config = sac::load_config(config_path, overrides);
     s = sac::train(config, run_dir, options);
   }
-  nlohmann::json out = {{"task", config.env_id}, {"steps", s.steps}, {"updates", s.updates},
-                        {"wall_seconds", s.wall_seconds}, {"final_eval_return", s.final_eval_return},
-                        {"best_eval_return", s.best_eval_return},
-                        {"env_steps_per_second", s.env_steps_per_second},
-                        {"updates_per_second", s.updates_per_second}, {"run_dir", s.run_dir},
-                        {"interrupted", s.interrupted}, {"checkpoint", s.checkpoint}};
-  if (s.resumed_from >= 0) out["resumed_from_step"] = s.resumed_from;
+  nlohmann::json out = sac::summary_json(config, s);
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }

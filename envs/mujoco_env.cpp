@@ -6,12 +6,16 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 
 #include <mujoco/mjxmacro.h>
+
+#include "embedded_models.h"
 
 namespace sac {
 namespace {
@@ -41,21 +45,64 @@ void install_mujoco_handlers() {
   });
 }
 
-std::shared_ptr<const mjModel> load_mujoco_model(const std::string& file) {
+namespace {
+
+// one model per key for the whole process, loaded under a lock by `load` on first use
+std::shared_ptr<const mjModel> cached_model(const std::string& key,
+                                            mjModel* (*load)(const std::string&, char*, int)) {
   install_mujoco_handlers();
-  // one model per file for the whole process, loaded under a lock
   static std::mutex mutex;
   static std::map<std::string, std::shared_ptr<const mjModel>> cache;
   std::lock_guard<std::mutex> lock(mutex);
-  auto it = cache.find(file);
+  auto it = cache.find(key);
   if (it != cache.end()) return it->second;
 
   char error[1000] = "";
-  mjModel* m = mj_loadXML(file.c_str(), nullptr, error, sizeof(error));
-  if (!m) throw std::runtime_error("cannot load MuJoCo model '" + file + "': " + error);
+  mjModel* m = load(key, error, sizeof(error));
+  if (!m) throw std::runtime_error("cannot load MuJoCo model '" + key + "': " + error);
   std::shared_ptr<const mjModel> model(m, [](const mjModel* p) { mj_deleteModel(const_cast<mjModel*>(p)); });
-  cache.emplace(file, model);
+  cache.emplace(key, model);
   return model;
+}
+
+mjModel* load_file(const std::string& path, char* error, int error_size) {
+  return mj_loadXML(path.c_str(), nullptr, error, error_size);
+}
+
+// the text compiled into the library (embedded_models.h), handed to MuJoCo as a one-file VFS
+mjModel* load_embedded(const std::string& name, char* error, int error_size) {
+  const char* text = embedded_model(name);
+  if (!text) {
+    std::snprintf(error, error_size, "no model file of that name is compiled into the library");
+    return nullptr;
+  }
+  // about 2 MB: not on the stack; its file is freed also when MuJoCo's error handler throws
+  struct FreeVfs {
+    void operator()(mjVFS* v) const {
+      mj_deleteVFS(v);
+      delete v;
+    }
+  };
+  std::unique_ptr<mjVFS, FreeVfs> vfs(new mjVFS());
+  mj_defaultVFS(vfs.get());
+  const int size = (int)std::strlen(text);
+  if (mj_makeEmptyFileVFS(vfs.get(), name.c_str(), size) != 0) {
+    std::snprintf(error, error_size, "cannot make a MuJoCo VFS file");
+    return nullptr;
+  }
+  std::memcpy(vfs->filedata[mj_findFileVFS(vfs.get(), name.c_str())], text, size);
+  return mj_loadXML(name.c_str(), vfs.get(), error, error_size);
+}
+
+}  // namespace
+
+std::shared_ptr<const mjModel> load_mujoco_model(const std::string& file) {
+  return cached_model(file, load_file);
+}
+
+std::shared_ptr<const mjModel> load_task_model(const std::string& name) {
+  if (std::getenv("SAC_MODEL_DIR")) return load_mujoco_model(model_dir() + "/" + name);
+  return cached_model(name, load_embedded);
 }
 
 namespace {
@@ -127,7 +174,7 @@ void reset_mujoco_data(const mjModel* m, mjData* d) {
 MujocoEnv::MujocoEnv(const std::string& model_file, int frame_skip, bool contact_forces)
     : m_frame_skip(frame_skip), m_contact_forces(contact_forces) {
   if (frame_skip < 1) throw std::invalid_argument("MujocoEnv: frame_skip must be >= 1");
-  m_model = load_mujoco_model(model_dir() + "/" + model_file);
+  m_model = load_task_model(model_file);
   m_data = mj_makeData(m_model.get());
   if (!m_data) throw std::runtime_error("MujocoEnv: mj_makeData failed for '" + model_file + "'");
   mj_forward(m_model.get(), m_data);

@@ -20,6 +20,11 @@ namespace sac {
 /// path and MuJoCo's error text when the file does not load.
 std::shared_ptr<const mjModel> load_mujoco_model(const std::string& file);
 
+/// The model of task file `name` (e.g. "hopper.xml"), once per process: read from
+/// $SAC_MODEL_DIR when that is set (edited models without a rebuild), else the copy compiled into
+/// the library (embedded_models.h), so an installed library needs no model files at run time.
+std::shared_ptr<const mjModel> load_task_model(const std::string& name);
+
 /// Installs the process-wide MuJoCo error and warning handlers (once; later calls do nothing).
 /// Errors then throw std::runtime_error instead of exiting the process; warnings are printed to
 /// stderr (the first few only).
@@ -47,7 +52,7 @@ struct ResetNoise {
 /// Base of the MuJoCo tasks: model sharing, frame-skipped stepping, noisy reset, state access.
 class MujocoEnv : public Env {
  public:
-  /// Loads `model_file` from model_dir() (shared with other envs of the task) and allocates
+  /// Loads `model_file` with load_task_model() (shared with other envs of the task) and allocates
   /// this env's mjData. `frame_skip` is the number of mj_step calls per env step;
   /// `contact_forces` asks for mj_rnePostConstraint after them (fills cfrc_ext).
   MujocoEnv(const std::string& model_file, int frame_skip, bool contact_forces);

@@ -70,7 +70,9 @@ std::unique_ptr<Env> make_env(const std::string& id);
 /// All registered task ids, in a stable order.
 std::vector<std::string> env_ids();
 
-/// Folder holding the MJCF model files: $SAC_MODEL_DIR if set, else the build's envs/models.
+/// Folder holding the MJCF model files: $SAC_MODEL_DIR if set, else the source tree's envs/models.
+/// Tasks read these files only when $SAC_MODEL_DIR is set; otherwise they use the copies compiled
+/// into the library (so an installed library needs no files).
 std::string model_dir();
 
 }  // namespace sac

@@ -65,6 +65,11 @@ struct TrainSummary {
   std::string checkpoint;         // the last checkpoint written ("" when none)
 };
 
+/// The JSON object `sac train` prints for a run of `config` that ended with `summary` (the
+/// Python module's train() returns the same): task, steps, updates, wall_seconds, final and best
+/// eval return, rates, run_dir, interrupted, checkpoint, and resumed_from_step when resumed.
+nlohmann::json summary_json(const Config& config, const TrainSummary& summary);
+
 /// How a run is driven.
 struct TrainOptions {
   bool progress = true;         // progress line on stderr

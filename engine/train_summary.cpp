@@ -1,0 +1,20 @@
+// train_summary.cpp: summary_json() (trainer.h), the one JSON form of a run's summary that
+// `sac train` prints and the Python module's train() returns.
+#include <nlohmann/json.hpp>
+
+#include "sac/trainer.h"
+
+namespace sac {
+
+nlohmann::json summary_json(const Config& config, const TrainSummary& s) {
+  nlohmann::json out = {{"task", config.env_id}, {"steps", s.steps}, {"updates", s.updates},
+                        {"wall_seconds", s.wall_seconds}, {"final_eval_return", s.final_eval_return},
+                        {"best_eval_return", s.best_eval_return},
+                        {"env_steps_per_second", s.env_steps_per_second},
+                        {"updates_per_second", s.updates_per_second}, {"run_dir", s.run_dir},
+                        {"interrupted", s.interrupted}, {"checkpoint", s.checkpoint}};
+  if (s.resumed_from >= 0) out["resumed_from_step"] = s.resumed_from;
+  return out;
+}
+
+}  // namespace sac

@@ -1,0 +1,29 @@
+// bindings.h: the pieces of the `sac_engine._core` extension module (module.cpp puts them
+// together) and the array checks they share. Each bind_* adds one concept's classes and
+// functions to the module.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <string>
+
+namespace sac::python {
+
+namespace py = pybind11;
+
+/// VecEnv: the env pool as a Gymnasium-style vector env (vec_env.cpp).
+void bind_vec_env(py::module_& m);
+/// Policy: a policy file loaded with the loader `sac eval` uses, acting on numpy arrays
+/// (policy.cpp).
+void bind_policy(py::module_& m);
+/// train(): exactly what `sac train` runs, returning its summary (train.cpp).
+void bind_train(py::module_& m);
+
+/// `value` as a C-contiguous float32 array of shape (rows, cols), or of shape (cols,) when
+/// `allow_single` (a single row). Raises ValueError naming `what` when it is not an array of
+/// numbers, has another shape, or holds a NaN or an infinity. `rows` < 0 accepts any row count.
+/// Converts other numeric dtypes (a copy); a float32 C-contiguous array is used as it is.
+py::array_t<float> float_rows(py::handle value, const char* what, int rows, int cols,
+                              bool allow_single);
+
+}  // namespace sac::python
