@@ -4,7 +4,8 @@
 //   - every task's env pool continues its episodes bit for bit from a saved state
 //   - flipped, truncated or extended checkpoint files are refused with a CheckpointError
 //   - checkpoints of another task or network size are refused, naming the setting
-//   - bad run directories and settings give one message and a non-zero exit, writing nothing
+//   - bad run directories, settings and corrupt checkpoints give one message and exit 2,
+//     writing nothing
 //   - a diverging run stops naming the non-finite value and keeps the last good checkpoint
 // Run: sac_tests --gtest_filter='Checkpoint*'
 #include <fcntl.h>
@@ -506,18 +507,18 @@ TEST(CheckpointCli, BadInputGivesOneMessageAndNonZeroExit) {
   std::string bad = bytes;
   bad[bad.size() - 5] ^= 0x40;
   write_file(f.main, bad);
-  expect_error({"train", "--resume", dir + "/run", "--set", "train.total_steps=600"}, 1,
+  expect_error({"train", "--resume", dir + "/run", "--set", "train.total_steps=600"}, 2,
                "checksum mismatch");
   EXPECT_TRUE(read_file(f.main) == bad);
   EXPECT_EQ(latest_checkpoint(dir + "/run/checkpoints").step, 300);
   write_file(f.main, bytes.substr(0, bytes.size() / 2));
-  expect_error({"train", "--resume", dir + "/run", "--set", "train.total_steps=600"}, 1,
+  expect_error({"train", "--resume", dir + "/run", "--set", "train.total_steps=600"}, 2,
                "checkpoint");
 
   // a finished run whose checkpoints are gone is not started again over its results
   fs::remove_all(dir + "/run/checkpoints");
   const std::string policy = read_file(dir + "/run/policy.safetensors");
-  expect_error({"train", "--resume", dir + "/run", "--set", "train.total_steps=600"}, 1,
+  expect_error({"train", "--resume", dir + "/run", "--set", "train.total_steps=600"}, 2,
                "already finished");
   EXPECT_TRUE(read_file(dir + "/run/policy.safetensors") == policy);
 
