@@ -2,6 +2,7 @@
 #include "sac/safetensors.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -117,9 +118,14 @@ SafetensorsFile SafetensorsFile::load(const std::string& path) {
   auto bad = [&](const std::string& what) {
     return InputError("'" + path + "' is not a valid safetensors file: " + what);
   };
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    throw InputError("cannot read '" + path + "': " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) throw InputError("cannot read '" + path + "': not a regular file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError("cannot read '" + path + "': " + std::strerror(errno));
   std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw InputError("cannot read '" + path + "': I/O error");
   if (data.size() < 8) throw bad("shorter than the 8-byte header length");
   uint64_t n = 0;
   for (int i = 0; i < 8; ++i) n |= (uint64_t)(uint8_t)data[i] << (8 * i);

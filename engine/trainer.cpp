@@ -66,6 +66,9 @@ void make_dirs(const std::string& path) {
     if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
       throw InputError("cannot create run directory '" + path + "': " + std::strerror(errno));
   }
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw InputError("cannot create run directory '" + path + "': " + std::strerror(ENOTDIR));
 }
 
 bool file_exists(const std::string& path) {
