@@ -723,10 +723,15 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
   auto fill = [&]() {
     s.steps = st.steps;
     s.updates = st.updates;
-    s.wall_seconds = prior_seconds + seconds_since(t0);
-    double segment = std::max(1e-9, seconds_since(t0));
-    s.env_steps_per_second = (st.steps - start_steps) / segment;
-    s.updates_per_second = (st.updates - start_updates) / segment;
+    // the rates are this process's alone: earlier segments of a resumed run ran at their own
+    // speed (maybe elsewhere); one that only finished a stopped run stepped no env and has none
+    s.segment_from_step = start_steps;
+    s.segment_steps = st.steps - start_steps;
+    s.segment_updates = st.updates - start_updates;
+    s.segment_seconds = std::max(1e-9, seconds_since(t0));
+    s.wall_seconds = prior_seconds + s.segment_seconds;
+    s.env_steps_per_second = s.segment_steps > 0 ? s.segment_steps / s.segment_seconds : NAN;
+    s.updates_per_second = s.segment_steps > 0 ? s.segment_updates / s.segment_seconds : NAN;
     s.final_eval_return = eval_pool ? st.final_eval : NAN;
     s.best_eval_return = eval_pool ? st.best_eval : NAN;
   };
@@ -769,6 +774,8 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
       {"best_eval_return", eval_pool ? nlohmann::json(s.best_eval_return) : nlohmann::json()},
       {"env_steps_per_second", s.env_steps_per_second},
       {"updates_per_second", s.updates_per_second},
+      {"segment", {{"from_step", s.segment_from_step}, {"steps", s.segment_steps},
+                   {"updates", s.segment_updates}, {"wall_seconds", s.segment_seconds}}},
       {"unstable_episodes", pool.unstable_episodes()}, {"run_dir", run_dir}};
   write_file_atomic(run_dir + "/summary.json", summary.dump(2) + "\n");
   return s;

@@ -56,7 +56,13 @@ EvalResult evaluate(Agent& agent, Backend& backend, EnvPool& pool, float* d_obs,
 /// Final figures of a run (also written to summary.json).
 struct TrainSummary {
   int64_t steps = 0, updates = 0;
-  double wall_seconds = 0, final_eval_return = 0, best_eval_return = 0;
+  double wall_seconds = 0;  // training time of the whole run, all segments
+  double final_eval_return = 0, best_eval_return = 0;
+  // the segment run by this process (from its start or its checkpoint to the end), and its
+  // rates: segment steps and updates over segment seconds; NaN when it stepped no env (it only
+  // finished a run stopped after its final checkpoint)
+  int64_t segment_from_step = 0, segment_steps = 0, segment_updates = 0;
+  double segment_seconds = 0;
   double env_steps_per_second = 0, updates_per_second = 0;
   std::string run_dir;
   bool interrupted = false;       // stopped by SIGINT/SIGTERM after writing a checkpoint
