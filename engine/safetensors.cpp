@@ -122,10 +122,15 @@ SafetensorsFile SafetensorsFile::load(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0)
     throw InputError("cannot read '" + path + "': " + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) throw InputError("cannot read '" + path + "': not a regular file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError("cannot read '" + path + "': " + std::strerror(errno));
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw InputError("cannot read '" + path + "': I/O error");
+  std::string data;
+  try {  // libstdc++ throws on a read error (EIO) even without an exception mask
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw InputError("cannot read '" + path + "': " + std::strerror(errno));
+    data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (in.bad()) throw InputError("cannot read '" + path + "': I/O error");
+  } catch (const std::ios_base::failure& e) {
+    throw InputError("cannot read '" + path + "': " + e.what());
+  }
   if (data.size() < 8) throw bad("shorter than the 8-byte header length");
   uint64_t n = 0;
   for (int i = 0; i < 8; ++i) n |= (uint64_t)(uint8_t)data[i] << (8 * i);

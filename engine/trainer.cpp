@@ -604,6 +604,13 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
   auto check_written = [&](std::ofstream& log, const std::string& name) {
     if (!log.flush()) write_failed("cannot write '" + run_dir + "/" + name + "'");
   };
+  auto write_or_stop = [&](const std::function<void()>& write) {
+    try {
+      write();
+    } catch (const std::runtime_error& e) {
+      write_failed(e.what());
+    }
+  };
   // a non-finite value stops the run; the last good checkpoint stays
   auto diverged = [&](const std::string& what) {
     if (progress) std::fprintf(stderr, "\n");
@@ -738,7 +745,7 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
 
   if (interrupted) {
     checkpoint();
-    save_policy(agent, c, run_dir + "/policy.safetensors");
+    write_or_stop([&] { save_policy(agent, c, run_dir + "/policy.safetensors"); });
     if (progress) std::fprintf(stderr, "\n");
     std::fprintf(stderr,
                  "sac: stopped by signal %d at step %lld; checkpoint '%s' written; continue with: "
@@ -766,7 +773,7 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
     checkpoint();  // the final checkpoint, so the run can be extended later
   }
   fill();
-  save_policy(agent, c, run_dir + "/policy.safetensors");
+  write_or_stop([&] { save_policy(agent, c, run_dir + "/policy.safetensors"); });
   nlohmann::json summary = {
       {"task", c.env_id}, {"seed", c.seed}, {"device", backend->name()}, {"steps", s.steps},
       {"updates", s.updates}, {"wall_seconds", s.wall_seconds},
@@ -777,7 +784,7 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
       {"segment", {{"from_step", s.segment_from_step}, {"steps", s.segment_steps},
                    {"updates", s.segment_updates}, {"wall_seconds", s.segment_seconds}}},
       {"unstable_episodes", pool.unstable_episodes()}, {"run_dir", run_dir}};
-  write_file_atomic(run_dir + "/summary.json", summary.dump(2) + "\n");
+  write_or_stop([&] { write_file_atomic(run_dir + "/summary.json", summary.dump(2) + "\n"); });
   return s;
 }
 
