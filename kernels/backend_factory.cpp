@@ -5,6 +5,7 @@
 
 #include "cpu_backend.h"
 #include "sac/backend.h"
+#include "sac/errors.h"
 #ifdef SAC_HAVE_CUDA
 #include "cuda_backend.h"
 #endif
@@ -55,10 +56,10 @@ std::unique_ptr<Backend> make_backend(const std::string& device, int threads) {
   if (device == "cuda") {
 #ifdef SAC_HAVE_CUDA
     if (!cuda_device_available())
-      throw std::runtime_error("device=cuda but no CUDA device is usable on this machine");
+      throw InputError("device=cuda but no CUDA device is usable on this machine");
     return make_cuda_backend();
 #else
-    throw std::runtime_error("device=cuda but this build has no CUDA backend (SAC_ENABLE_CUDA=OFF)");
+    throw InputError("device=cuda but this build has no CUDA backend (SAC_ENABLE_CUDA=OFF)");
 #endif
   }
   throw std::invalid_argument("unknown device '" + device + "' (expected auto, cpu or cuda)");

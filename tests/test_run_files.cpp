@@ -29,6 +29,7 @@
 
 #include "checkpoint.h"
 #include "run_lock.h"
+#include "sac/backend.h"
 #include "sac/errors.h"
 #include "sac/safetensors.h"
 #include "sac/trainer.h"
@@ -229,6 +230,8 @@ TEST(RunFilesCli, BadInputExitsTwoAndFailuresDuringWorkExitOne) {
   expect_exit({"train", "--resume", dir / "missing"}, 2, {"not a readable directory"});
   expect_exit({"eval", policy, "--episodes", "zero"}, 2, {"--episodes"});
   expect_exit({"bogus"}, 2, {"unknown command"});
+  if (!cuda_device_available())
+    expect_exit({"eval", policy, "--episodes", "1", "--device", "cuda"}, 2, {"device=cuda"});
 
   // a failure during the work: a run that diverges (log alpha overflows) exits 1
   expect_exit(cli_train(dir / "diverge", 5000, {"sac.target_entropy=1000", "sac.alpha_lr=1",
