@@ -598,7 +598,7 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
         (last_checkpoint.step >= 0
              ? "The latest complete checkpoint is '" + last_checkpoint.main + "' (step " +
                    std::to_string(last_checkpoint.step) + ")"
-             : std::string("No checkpoint was written before (the run starts again from step 0)")) +
+             : std::string("No checkpoint was written (it starts again from step 0)")) +
         "; once the cause is fixed, continue with: sac train --resume " + run_dir);
   };
   auto check_written = [&](std::ofstream& log, const std::string& name) {

@@ -121,7 +121,8 @@ TEST(RunFilesChecksum, EveryFlipOfAPolicyOrCheckpointIsRefusedByEveryLoader) {
     fs::copy_file(ckpt.replay, copy.replay, fs::copy_options::overwrite_existing);
     for (int k = 0; k < kFlips && !HasFailure(); ++k) {
       const size_t at = flip_offset(k, good.size());
-      const std::string what = "flip at " + std::to_string(at) + " of " + std::to_string(good.size());
+      const std::string what =
+          "flip at " + std::to_string(at) + " of " + std::to_string(good.size());
       write_file(c.flipped_copy, flipped(good, at));
       if (c.eval) {
         std::string e = input_error([&] { load_policy(c.flipped_copy, "cpu", 1); }, what);
@@ -184,7 +185,8 @@ TEST(RunFilesCli, BadInputExitsTwoAndFailuresDuringWorkExitOne) {
     auto [rc, out] = run_sac(args, log);
     EXPECT_EQ(rc, code) << shown << "\n" << out;
     for (const std::string& text : texts)
-      EXPECT_NE(out.find(text), std::string::npos) << shown << ": expected '" << text << "' in:\n" << out;
+      EXPECT_NE(out.find(text), std::string::npos) << shown << ": expected '" << text << "' in:\n"
+                                                   << out;
     if (code != 0) EXPECT_EQ(count(out, "sac: error: "), 1u) << shown << "\n" << out;
     return out;
   };
@@ -201,8 +203,8 @@ TEST(RunFilesCli, BadInputExitsTwoAndFailuresDuringWorkExitOne) {
   };
   const std::string bad_policy = dir / "bad_policy.safetensors";
   corrupt_copy(policy, bad_policy);
-  const std::vector<std::string> checksums = {"checksum mismatch", "stored fnv1a64:",
-                                              "computed fnv1a64:"};
+  const std::vector<std::string> checksums = {"checksum mismatch",
+                                              "stored fnv1a64:", "computed fnv1a64:"};
   auto with = [](std::vector<std::string> v, const std::string& s) { return v.push_back(s), v; };
   expect_exit({"eval", bad_policy, "--episodes", "1"}, 2, with(checksums, bad_policy));
   expect_exit({"rollout", "--env", "Pendulum-v1", "--policy", bad_policy, "--steps", "5",
@@ -234,8 +236,8 @@ TEST(RunFilesCli, BadInputExitsTwoAndFailuresDuringWorkExitOne) {
     expect_exit({"eval", policy, "--episodes", "1", "--device", "cuda"}, 2, {"device=cuda"});
 
   // a failure during the work: a run that diverges (log alpha overflows) exits 1
-  expect_exit(cli_train(dir / "diverge", 5000, {"sac.target_entropy=1000", "sac.alpha_lr=1",
-                                                "train.log_every=20"}),
+  expect_exit(cli_train(dir / "diverge", 5000,
+                        {"sac.target_entropy=1000", "sac.alpha_lr=1", "train.log_every=20"}),
               1, {"diverged at step"});
   // and a good file: 0
   expect_exit({"eval", policy, "--episodes", "1", "--device", "cpu"}, 0, {"mean_return"});
@@ -265,22 +267,25 @@ TEST(RunFilesLock, TwoTrainsIntoOneDirectoryOneRunsTheOtherExitsTwo) {
   pid_t b = spawn_sac(cli_train(run, 3000, extra), dir / "b.txt");
   int rc_a = wait_child(a, 120), rc_b = wait_child(b, 120);
   std::string out_a = read_file(dir / "a.txt"), out_b = read_file(dir / "b.txt");
-  ASSERT_TRUE((rc_a == 0 && rc_b == 2) || (rc_a == 2 && rc_b == 0))
-      << rc_a << ": " << out_a << "\n" << rc_b << ": " << out_b;
+  ASSERT_TRUE((rc_a == 0 && rc_b == 2) || (rc_a == 2 && rc_b == 0)) << rc_a << ": " << out_a << "\n"
+                                                                    << rc_b << ": " << out_b;
   const std::string& refused = rc_a == 2 ? out_a : out_b;
   const pid_t winner = rc_a == 0 ? a : b;
   EXPECT_EQ(count(refused, "sac: error: "), 1u) << refused;
   EXPECT_NE(refused.find(run), std::string::npos) << refused;
   // refused by the lock while the other ran, or by its config.json once it had started
-  bool by_lock = refused.find("is in use by process " + std::to_string(winner)) != std::string::npos;
+  bool by_lock =
+      refused.find("is in use by process " + std::to_string(winner)) != std::string::npos;
   EXPECT_TRUE(by_lock || refused.find("already holds a run") != std::string::npos) << refused;
   std::printf("[ info ] the second train was refused %s\n",
               by_lock ? "by the lock" : "by the run's config.json");
 
   // the run's files are those of the same run done alone, not spliced
   train(small_config(3000, extra), dir / "alone", quiet());
-  EXPECT_TRUE(read_file(run + "/policy.safetensors") == read_file(dir / "alone/policy.safetensors"));
-  EXPECT_EQ(count(read_file(run + "/eval.csv"), "\n"), count(read_file(dir / "alone/eval.csv"), "\n"));
+  EXPECT_TRUE(read_file(run + "/policy.safetensors") ==
+              read_file(dir / "alone/policy.safetensors"));
+  EXPECT_EQ(count(read_file(run + "/eval.csv"), "\n"),
+            count(read_file(dir / "alone/eval.csv"), "\n"));
   EXPECT_EQ(count(read_file(run + "/metrics.jsonl"), "\n"),
             count(read_file(dir / "alone/metrics.jsonl"), "\n"));
 }
@@ -288,7 +293,8 @@ TEST(RunFilesLock, TwoTrainsIntoOneDirectoryOneRunsTheOtherExitsTwo) {
 TEST(RunFilesLock, ResumeOfARunningRunIsRefusedAndKill9FreesTheDirectoryAtOnce) {
   TempDir dir("run_files_resume_lock");
   const std::string run = dir / "run";
-  pid_t holder = spawn_sac(cli_train(run, 10000000, {"train.checkpoint_every=1000"}), dir / "h.txt");
+  pid_t holder =
+      spawn_sac(cli_train(run, 10000000, {"train.checkpoint_every=1000"}), dir / "h.txt");
   auto t0 = std::chrono::steady_clock::now();
   while (latest_checkpoint(run + "/checkpoints").step < 0) {
     ASSERT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 60)
@@ -342,7 +348,8 @@ class SmallTmpfs {
 };
 
 TEST(RunFilesDiskFull, AFailedCheckpointWriteLeavesNoTraceAndTheRunResumesToTheSameEnd) {
-  if (::geteuid() != 0) GTEST_SKIP() << "mounting a small tmpfs needs root; run as root to test a full disk";
+  if (::geteuid() != 0)
+    GTEST_SKIP() << "mounting a small tmpfs needs root; run as root to test a full disk";
   TempDir dir("run_files_full");
   const int64_t total = 16000;
   // the disk fills up in the main file (the replay file was renamed into place already) or in
