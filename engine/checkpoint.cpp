@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "group_tensors.h"
@@ -21,27 +20,6 @@ namespace {
 constexpr const char* kFormatMain = "sac-engine checkpoint";
 constexpr const char* kFormatReplay = "sac-engine replay";
 constexpr const char* kVersion = "1";
-constexpr const char* kChecksumPrefix = "fnv1a64:";
-
-// ---- FNV-1a 64
-struct Fnv1a64 {
-  uint64_t h = 14695981039346656037ull;
-  void feed(const void* data, size_t n) {
-    const uint8_t* p = static_cast<const uint8_t*>(data);
-    uint64_t x = h;
-    for (size_t i = 0; i < n; ++i) x = (x ^ p[i]) * 1099511628211ull;
-    h = x;
-  }
-  void feed(const std::string& s) { feed(s.data(), s.size()); }
-  void zero() { feed("\0", 1); }
-};
-
-std::string hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)v);
-  return buf;
-}
-
 std::string shape_text(const std::vector<int64_t>& shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
@@ -201,26 +179,7 @@ void flatten(const nlohmann::json& j, const std::string& prefix,
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-// checksum, names
-
-uint64_t checkpoint_checksum(const SafetensorsFile& f) {
-  Fnv1a64 h;
-  for (const auto& [key, value] : f.metadata) {
-    if (key == "checksum") continue;
-    h.feed(key), h.zero(), h.feed(value), h.zero();
-  }
-  for (const auto& [name, t] : f.tensors) {
-    std::string dims;
-    for (size_t i = 0; i < t.shape.size(); ++i) dims += (i ? "," : "") + std::to_string(t.shape[i]);
-    h.feed(name), h.zero(), h.feed(t.dtype), h.zero(), h.feed(dims), h.zero();
-    h.feed(t.bytes.data(), t.bytes.size());
-  }
-  return h.h;
-}
-
-void stamp_checksum(SafetensorsFile& f) {
-  f.metadata["checksum"] = kChecksumPrefix + hex64(checkpoint_checksum(f));
-}
+// names
 
 CheckpointFiles checkpoint_files(const std::string& dir, int64_t step) {
   CheckpointFiles c;
@@ -291,10 +250,11 @@ CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, A
   // never write a non-finite checkpoint: the previous one stays the last good one
   std::string bad = find_non_finite(agent, true, true);
   if (!bad.empty())
-    throw CheckpointError("non-finite value at step " + std::to_string(st.steps) + ": " + bad);
+    throw std::runtime_error("non-finite value at step " + std::to_string(st.steps) + ": " + bad);
 
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
-    throw CheckpointError("cannot create checkpoint folder '" + dir + "': " + std::strerror(errno));
+    throw CheckpointWriteError("cannot create checkpoint folder '" + dir +
+                               "': " + std::strerror(errno));
   CheckpointFiles files = checkpoint_files(dir, st.steps);
   Backend& be = agent.backend();
   const int O = replay.obs_dim(), A = replay.act_dim();
@@ -325,7 +285,7 @@ CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, A
   r.metadata["version"] = kVersion;
   r.metadata["step"] = std::to_string(st.steps);
   r.metadata["env_id"] = config.env_id;
-  stamp_checksum(r);
+  r.stamp_checksum();
 
   // ---- networks and optimiser state
   SafetensorsFile m;
@@ -400,15 +360,20 @@ CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, A
   m.metadata["config"] = config.to_json().dump();
   m.metadata["replay_file"] = base_name(files.replay);
   m.metadata["replay_checksum"] = r.metadata["checksum"];
-  stamp_checksum(m);
+  m.stamp_checksum();
 
-  // ---- replay first, the main file last: a present main file means a complete pair
+  // ---- replay first, the main file last: a present main file means a complete pair. A failed
+  // write (its temp file is gone already) takes this checkpoint's replay file with it, unless a
+  // complete checkpoint of the same step owns that name (finishing an overlapped run rewrites
+  // its final checkpoint)
   try {
     r.save(files.replay);
     m.save(files.main);
   } catch (const std::runtime_error& e) {
-    throw CheckpointError(std::string("cannot write the checkpoint of step ") +
-                          std::to_string(st.steps) + ": " + e.what());
+    struct stat main_st;
+    if (::stat(files.main.c_str(), &main_st) != 0) ::unlink(files.replay.c_str());
+    throw CheckpointWriteError(std::string("cannot write the checkpoint of step ") +
+                               std::to_string(st.steps) + ": " + e.what());
   }
 
   // ---- older checkpoints and temp files left by an interrupted write go only now
@@ -428,26 +393,12 @@ SafetensorsFile read_checkpoint_file(const std::string& path, const std::string&
   SafetensorsFile f;
   try {
     f = SafetensorsFile::load(path);
-  } catch (const std::runtime_error& e) {
+  } catch (const InputError& e) {
     throw CheckpointError(e.what());
   }
   auto fail = [&](const std::string& what) {
     return CheckpointError("checkpoint '" + path + "': " + what);
   };
-
-  // nothing may follow the data block (SafetensorsFile::load tolerates trailing bytes)
-  uint64_t header = 0, data = 0;
-  {
-    std::ifstream in(path, std::ios::binary);
-    unsigned char b[8] = {};
-    in.read(reinterpret_cast<char*>(b), 8);
-    for (int i = 0; i < 8; ++i) header |= (uint64_t)b[i] << (8 * i);
-  }
-  for (const auto& kv : f.tensors) data += kv.second.bytes.size();
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0 || (uint64_t)st.st_size != 8 + header + data)
-    throw fail("file size does not match its header (truncated or extended)");
-
   auto it = f.metadata.find("format");
   if (it == f.metadata.end() || it->second != format)
     throw fail("not a " + format + " file (format '" +
@@ -458,12 +409,11 @@ SafetensorsFile read_checkpoint_file(const std::string& path, const std::string&
                (it == f.metadata.end() ? std::string("none") : it->second) +
                "' (this build reads version " + kVersion + ")");
   if (verify_checksum) {
-    it = f.metadata.find("checksum");
-    if (it == f.metadata.end()) throw fail("no checksum in the metadata");
-    std::string expected = kChecksumPrefix + hex64(checkpoint_checksum(f));
-    if (it->second != expected)
-      throw fail("checksum mismatch (stored " + it->second + ", computed " + expected +
-                 "): the file is corrupted");
+    try {
+      f.verify_checksum(path);  // checkpoints always had one: none means damage
+    } catch (const InputError& e) {
+      throw CheckpointError(std::string("checkpoint ") + e.what());
+    }
   }
   return f;
 }

@@ -11,13 +11,11 @@
 // eval_pool.rng_counters. Metadata: format, version, step, config (the resolved config JSON),
 // replay_file, replay_checksum, checksum.
 //
-// Integrity: each file's "checksum" metadata is "fnv1a64:<16 hex digits>", FNV-1a 64 over
-//   for each metadata key except "checksum", in byte order:  key 0x00 value 0x00
-//   for each tensor, in name order (the data block's order):  name 0x00 dtype 0x00
-//                                                              dims joined by ',' 0x00 bytes
-// so any change to the header's meaning or to the data block is detected on load. Files are
-// written atomically (temp file, fsync, rename, fsync of the folder), replay file first; older
-// checkpoints are removed only after the new pair is complete.
+// Integrity: each file carries the "checksum" metadata of include/sac/safetensors.h (FNV-1a 64
+// over metadata and tensors), required and verified on every load. Files are written
+// atomically (temp file, fsync, rename, fsync of the folder), replay file first; older
+// checkpoints are removed only after the new pair is complete, and a failed write removes what
+// it wrote, so the previous checkpoint stays the latest.
 // Tested by tests/test_checkpoint.cpp and tests/test_fuzz.cpp.
 #pragma once
 #include <cmath>
@@ -33,8 +31,14 @@
 
 namespace sac {
 
-/// A checkpoint that cannot be read, does not verify or does not fit the run.
-struct CheckpointError : std::runtime_error {
+/// A checkpoint that cannot be read, does not verify or does not fit the run (bad input: `sac`
+/// exits 2).
+struct CheckpointError : InputError {
+  using InputError::InputError;
+};
+
+/// A checkpoint that could not be written (disk full, I/O error): a failure during the work.
+struct CheckpointWriteError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
@@ -68,8 +72,10 @@ CheckpointFiles checkpoint_files(const std::string& dir, int64_t step);
 CheckpointFiles latest_checkpoint(const std::string& dir);
 
 /// Writes the checkpoint of step `state.steps` into `dir` (created if missing), then removes
-/// older checkpoints and stale temp files there. Throws CheckpointError naming the first
-/// non-finite value of the agent before anything is written; `eval_pool` may be null.
+/// older checkpoints and stale temp files there. Throws std::runtime_error naming the first
+/// non-finite value of the agent before anything is written, and CheckpointWriteError when a
+/// write fails, after removing its temp file and this checkpoint's replay file (older
+/// checkpoints stay as they were); `eval_pool` may be null.
 CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, Agent& agent,
                                  const ReplayBuffer& replay, const EnvPool& pool,
                                  const EnvPool* eval_pool, const TrainerState& state);
@@ -113,9 +119,5 @@ void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent, ReplayBuffer
 /// when `with_losses`, then log alpha and the weights of actor, critics and targets, then the
 /// Adam moments when `with_moments`. Downloads from the backend (a host sync on CUDA).
 std::string find_non_finite(Agent& agent, bool with_losses, bool with_moments);
-
-/// The checksum defined above, and a helper that stores it in the file's metadata.
-uint64_t checkpoint_checksum(const SafetensorsFile& f);
-void stamp_checksum(SafetensorsFile& f);
 
 }  // namespace sac

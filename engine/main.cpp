@@ -1,5 +1,8 @@
 // main.cpp: the `sac` command line. Every subcommand prints its figures as one JSON line on
-// stdout; errors print one line naming the problem and exit non-zero before any work starts.
+// stdout; an error prints one `sac: error: ...` line naming the problem. Exit status, for every
+// subcommand: 2 for bad input (arguments, config, an unreadable or corrupt file, a run directory
+// in use: InputError, sac/errors.h), 1 for a failure during the work (disk full, an I/O error, a
+// diverged run), 0 otherwise.
 //   sac train [CONFIG] [--set key.path=value ...] [--run-dir DIR] [--quiet]
 //   sac train --resume RUN_DIR [--set train.total_steps=N ...] [--quiet]
 //   sac eval POLICY [--episodes N] [--device D] [--seed S]
@@ -21,6 +24,7 @@
 #include "sac/config.h"
 #include "sac/env.h"
 #include "sac/env_pool.h"
+#include "sac/errors.h"
 #include "sac/trainer.h"
 
 namespace {
@@ -142,10 +146,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
     return dispatch(args);
-  } catch (const ConfigError& e) {
+  } catch (const sac::InputError& e) {
     std::fprintf(stderr, "sac: error: %s\n", e.what());
     return 2;
-  } catch (const std::invalid_argument& e) {
+  } catch (const std::invalid_argument& e) {  // e.g. an unknown task id from make_env
     std::fprintf(stderr, "sac: error: %s\n", e.what());
     return 2;
   } catch (const std::exception& e) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <climits>
 #include <cmath>
@@ -19,6 +20,7 @@
 #include <functional>
 #include <limits>
 #include <mutex>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
@@ -29,6 +31,8 @@
 #include "checkpoint.h"
 #include "group_tensors.h"
 #include "job_thread.h"
+#include "run_lock.h"
+#include "sac/errors.h"
 #include "sac/replay_buffer.h"
 #include "sac/safetensors.h"
 #include "signals.h"
@@ -60,8 +64,11 @@ void make_dirs(const std::string& path) {
     if (part.empty()) continue;
     partial += part + "/";
     if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
-      throw std::runtime_error("cannot create run directory '" + path + "'");
+      throw InputError("cannot create run directory '" + path + "': " + std::strerror(errno));
   }
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw InputError("cannot create run directory '" + path + "': " + std::strerror(ENOTDIR));
 }
 
 bool file_exists(const std::string& path) {
@@ -112,14 +119,17 @@ void save_policy(Agent& agent, const Config& config, const std::string& path) {
   std::vector<float> flat(agent.actor().num_params());
   agent.backend().download(flat.data(), agent.actor().params(), flat.size() * sizeof(float));
   put_group_tensors(f, "actor", agent.actor(), flat);
+  f.stamp_checksum();
   f.save(path);
 }
 
 LoadedPolicy load_policy(const std::string& path, const std::string& device, int act_batch) {
-  SafetensorsFile f = SafetensorsFile::load(path);
+  // policy files written before checksums existed held exactly these metadata keys
+  static const std::set<std::string> kUncheckedPolicyKeys = {"config", "format"};
+  SafetensorsFile f = SafetensorsFile::load_verified(path, kUncheckedPolicyKeys);
   auto it = f.metadata.find("config");
   if (it == f.metadata.end())
-    throw std::runtime_error("'" + path + "' holds no config metadata: not a sac-engine policy");
+    throw InputError("'" + path + "' holds no config metadata: not a sac-engine policy");
   LoadedPolicy p;
   p.config = config_from_json_text(it->second, path + " (config metadata)");
   validate(p.config);
@@ -132,11 +142,17 @@ LoadedPolicy load_policy(const std::string& path, const std::string& device, int
   MlpGroup& actor = p.agent->actor();
   std::vector<float> flat = group_from_tensors(
       "actor", actor, [&](const std::string& name, const std::vector<int64_t>& shape) {
-        std::vector<float> v = f.at(name).floats();
+        std::vector<float> v;
+        try {
+          v = f.at(name).floats();
+        } catch (const InputError& e) {
+          throw InputError("'" + path + "': " + e.what());
+        }
         size_t want = 1;
         for (int64_t d : shape) want *= (size_t)d;
         if (v.size() != want)
-          throw std::runtime_error("tensor '" + name + "' has the wrong size for this network");
+          throw InputError("'" + path + "': tensor '" + name +
+                           "' has the wrong size for this network");
         return v;
       });
   p.backend->upload(actor.params(), flat.data(), flat.size() * sizeof(float));
@@ -468,10 +484,19 @@ class StepLoop {
   std::unique_ptr<JobThread> m_worker;  // CPU backend, overlapped loop
 };
 
+// refuses to train over a run: `run_dir` holds one once its config.json is there
+void refuse_existing_run(const std::string& run_dir) {
+  if (file_exists(run_dir + "/config.json"))
+    throw InputError("run directory '" + run_dir +
+                     "' already holds a run; choose another --run-dir, or continue it "
+                     "with --resume " + run_dir);
+}
+
 // trains from scratch (`from` null) or from a verified checkpoint, whose tensors are released
-// once restored (the replay copy can be large)
+// once restored (the replay copy can be large). `lock`: the run directory's lock when the caller
+// holds it already (resume); null: a fresh run, locked here before anything is written.
 TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedCheckpoint* from,
-                          const TrainOptions& o) {
+                          const TrainOptions& o, const RunLock* lock) {
   const bool progress = o.progress;
   std::unique_ptr<StopSignals> signals;
   if (o.handle_signals) signals = std::make_unique<StopSignals>();
@@ -532,10 +557,15 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
   // a sequential run's final checkpoint follows its final evaluation, so only the files remain
   const bool finishing = from && st.steps >= c.total_steps;
 
-  // ---- run directory
+  // ---- run directory, locked first: one process at a time writes a run
+  std::unique_ptr<RunLock> own_lock;
+  if (!lock) {
+    make_dirs(run_dir);
+    own_lock = std::make_unique<RunLock>(run_dir);
+    refuse_existing_run(run_dir);  // one begun there while this process was starting
+  }
   const std::string ckpt_dir = run_dir + "/checkpoints";
   if (!from) {
-    make_dirs(run_dir);
     write_file_atomic(run_dir + "/config.json", c.to_json().dump(2) + "\n");
   } else {
     write_file_atomic(run_dir + "/config.json", c.to_json().dump(2) + "\n");  // a longer run
@@ -559,6 +589,28 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
       c.checkpoint_every > 0 ? (st.steps / c.checkpoint_every + 1) * c.checkpoint_every : 0;
   CheckpointFiles last_checkpoint = from ? from->files : CheckpointFiles{};
 
+  // a failed write (disk full, I/O error) stops the run; it continues from its latest complete
+  // checkpoint once the cause is fixed
+  auto write_failed = [&](const std::string& what) {
+    if (progress) std::fprintf(stderr, "\n");
+    throw std::runtime_error(
+        what + "; stopped at step " + std::to_string(st.steps) + ". " +
+        (last_checkpoint.step >= 0
+             ? "The latest complete checkpoint is '" + last_checkpoint.main + "' (step " +
+                   std::to_string(last_checkpoint.step) + ")"
+             : std::string("No checkpoint was written (it starts again from step 0)")) +
+        "; once the cause is fixed, continue with: sac train --resume " + run_dir);
+  };
+  auto check_written = [&](std::ofstream& log, const std::string& name) {
+    if (!log.flush()) write_failed("cannot write '" + run_dir + "/" + name + "'");
+  };
+  auto write_or_stop = [&](const std::function<void()>& write) {
+    try {
+      write();
+    } catch (const std::runtime_error& e) {
+      write_failed(e.what());
+    }
+  };
   // a non-finite value stops the run; the last good checkpoint stays
   auto diverged = [&](const std::string& what) {
     if (progress) std::fprintf(stderr, "\n");
@@ -581,7 +633,7 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
     st.final_eval = r.mean;
     eval_csv << step << "," << wall_seconds << "," << r.mean << "," << r.min << "," << r.max
              << "," << r.episodes << "\n";
-    eval_csv.flush();
+    check_written(eval_csv, "eval.csv");
   };
   auto finish_eval = [&]() {
     if (!background_eval || !background_eval->running()) return;
@@ -607,7 +659,11 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
     if (!bad.empty()) diverged(bad);
     st.warmup_rng_counter = warmup_rng.counter();
     st.wall_seconds = prior_seconds + seconds_since(t0);
-    last_checkpoint = write_checkpoint(ckpt_dir, c, agent, replay, pool, eval_pool.get(), st);
+    try {
+      last_checkpoint = write_checkpoint(ckpt_dir, c, agent, replay, pool, eval_pool.get(), st);
+    } catch (const CheckpointWriteError& e) {
+      write_failed(e.what());
+    }
     s.checkpoint = last_checkpoint.main;
   };
 
@@ -639,7 +695,7 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
       st.recent_return_sum = 0.0;
       st.recent_episodes = 0;
       metrics << line.dump() << "\n";
-      metrics.flush();
+      check_written(metrics, "metrics.jsonl");
       std::string bad = find_non_finite(agent, st.updates > 0, false);
       if (!bad.empty()) diverged(bad);
       if (progress) {
@@ -674,17 +730,22 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
   auto fill = [&]() {
     s.steps = st.steps;
     s.updates = st.updates;
-    s.wall_seconds = prior_seconds + seconds_since(t0);
-    double segment = std::max(1e-9, seconds_since(t0));
-    s.env_steps_per_second = (st.steps - start_steps) / segment;
-    s.updates_per_second = (st.updates - start_updates) / segment;
+    // the rates are this process's alone: earlier segments of a resumed run ran at their own
+    // speed (maybe elsewhere); one that only finished a stopped run stepped no env and has none
+    s.segment_from_step = start_steps;
+    s.segment_steps = st.steps - start_steps;
+    s.segment_updates = st.updates - start_updates;
+    s.segment_seconds = std::max(1e-9, seconds_since(t0));
+    s.wall_seconds = prior_seconds + s.segment_seconds;
+    s.env_steps_per_second = s.segment_steps > 0 ? s.segment_steps / s.segment_seconds : NAN;
+    s.updates_per_second = s.segment_steps > 0 ? s.segment_updates / s.segment_seconds : NAN;
     s.final_eval_return = eval_pool ? st.final_eval : NAN;
     s.best_eval_return = eval_pool ? st.best_eval : NAN;
   };
 
   if (interrupted) {
     checkpoint();
-    save_policy(agent, c, run_dir + "/policy.safetensors");
+    write_or_stop([&] { save_policy(agent, c, run_dir + "/policy.safetensors"); });
     if (progress) std::fprintf(stderr, "\n");
     std::fprintf(stderr,
                  "sac: stopped by signal %d at step %lld; checkpoint '%s' written; continue with: "
@@ -712,7 +773,7 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
     checkpoint();  // the final checkpoint, so the run can be extended later
   }
   fill();
-  save_policy(agent, c, run_dir + "/policy.safetensors");
+  write_or_stop([&] { save_policy(agent, c, run_dir + "/policy.safetensors"); });
   nlohmann::json summary = {
       {"task", c.env_id}, {"seed", c.seed}, {"device", backend->name()}, {"steps", s.steps},
       {"updates", s.updates}, {"wall_seconds", s.wall_seconds},
@@ -720,8 +781,10 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
       {"best_eval_return", eval_pool ? nlohmann::json(s.best_eval_return) : nlohmann::json()},
       {"env_steps_per_second", s.env_steps_per_second},
       {"updates_per_second", s.updates_per_second},
+      {"segment", {{"from_step", s.segment_from_step}, {"steps", s.segment_steps},
+                   {"updates", s.segment_updates}, {"wall_seconds", s.segment_seconds}}},
       {"unstable_episodes", pool.unstable_episodes()}, {"run_dir", run_dir}};
-  write_file_atomic(run_dir + "/summary.json", summary.dump(2) + "\n");
+  write_or_stop([&] { write_file_atomic(run_dir + "/summary.json", summary.dump(2) + "\n"); });
   return s;
 }
 
@@ -780,11 +843,8 @@ TrainSummary train(const Config& c, const std::string& run_dir, bool progress) {
 TrainSummary train(const Config& c, const std::string& run_dir_arg, const TrainOptions& o) {
   // refuse to overwrite an existing run
   std::string run_dir = run_dir_arg.empty() ? default_run_dir(c) : run_dir_arg;
-  if (file_exists(run_dir + "/config.json"))
-    throw std::runtime_error("run directory '" + run_dir +
-                             "' already holds a run; choose another --run-dir, or continue it "
-                             "with --resume " + run_dir);
-  return run_training(c, run_dir, nullptr, o);
+  refuse_existing_run(run_dir);  // early, before the components are built; again once locked
+  return run_training(c, run_dir, nullptr, o, nullptr);
 }
 
 Config resume_config(const std::string& run_dir, const std::vector<std::string>& overrides) {
@@ -810,20 +870,21 @@ Config resume_config(const std::string& run_dir, const std::vector<std::string>&
 }
 
 TrainSummary resume(const Config& c, const std::string& run_dir, const TrainOptions& o) {
+  RunLock lock(run_dir);  // before reading anything: the run there may still be going
   CheckpointFiles files = latest_checkpoint(run_dir + "/checkpoints");
   if (files.step < 0) {
     // A finished run whose checkpoints are gone has results that a restart would overwrite.
     if (file_exists(run_dir + "/summary.json") || file_exists(run_dir + "/policy.safetensors"))
-      throw std::runtime_error("cannot resume '" + run_dir + "': no complete checkpoint in '" +
-                               run_dir + "/checkpoints', and the run has already finished " +
-                               "(summary.json or policy.safetensors is there)");
+      throw InputError("cannot resume '" + run_dir + "': no complete checkpoint in '" + run_dir +
+                       "/checkpoints', and the run has already finished " +
+                       "(summary.json or policy.safetensors is there)");
     // Stopped before its first checkpoint: nothing was saved, so starting again from step 0
     // with the same config loses nothing and (on the CPU) reproduces the same run.
     std::fprintf(stderr,
                  "sac: no complete checkpoint in '%s/checkpoints' (the run stopped before its "
                  "first one): starting it again from step 0\n",
                  run_dir.c_str());
-    return run_training(c, run_dir, nullptr, o);
+    return run_training(c, run_dir, nullptr, o, &lock);
   }
   if (files.step > c.total_steps ||
       (files.step == c.total_steps && summary_steps(run_dir) >= files.step))
@@ -844,7 +905,7 @@ TrainSummary resume(const Config& c, const std::string& run_dir, const TrainOpti
                  "sac: the run in '%s' stopped after its final checkpoint (step %lld): finishing "
                  "it (policy.safetensors, summary.json)\n",
                  run_dir.c_str(), (long long)files.step);
-  return run_training(c, run_dir, &ckpt, o);
+  return run_training(c, run_dir, &ckpt, o, &lock);
 }
 
 }  // namespace sac

@@ -5,6 +5,7 @@
 
 #include "cpu_backend.h"
 #include "sac/backend.h"
+#include "sac/errors.h"
 #ifdef SAC_HAVE_CUDA
 #include "cuda_backend.h"
 #endif
@@ -45,10 +46,10 @@ std::unique_ptr<Backend> make_backend(const std::string& device, int threads) {
 #ifdef SAC_HAVE_CUDA
     std::string why = cuda_unavailable_reason();
     if (!why.empty())
-      throw std::runtime_error("device=cuda but no CUDA device is usable on this machine: " + why);
+      throw InputError("device=cuda but no CUDA device is usable on this machine: " + why);
     return make_cuda_backend();
 #else
-    throw std::runtime_error("device=cuda but this build has no CUDA backend (SAC_ENABLE_CUDA=OFF)");
+    throw InputError("device=cuda but this build has no CUDA backend (SAC_ENABLE_CUDA=OFF)");
 #endif
   }
   throw std::invalid_argument("unknown device '" + device + "' (expected auto, cpu or cuda)");

@@ -2,7 +2,7 @@
 """check_safetensors.py: loads sac-engine checkpoint / replay / policy files the way a user would,
 with Python's `safetensors` package (`from safetensors.numpy import load_file`), prints every
 tensor's name, dtype and shape, and recomputes the FNV-1a 64 checksum stored in "__metadata__"
-(definition in engine/checkpoint.h).
+(definition in include/sac/safetensors.h).
 
 When the `safetensors` package is not installed, a small pure-Python parser of the layout
 (8-byte little-endian header length, JSON header, raw little-endian data) is used instead, and
@@ -80,7 +80,7 @@ def fnv1a64(chunks):
 
 
 def checksum(metadata, tensors):
-    """The checksum of engine/checkpoint.h over metadata (minus "checksum") and tensors."""
+    """The checksum of include/sac/safetensors.h over metadata (minus "checksum") and tensors."""
     chunks = []
     for key in sorted(k for k in metadata if k != "checksum"):
         chunks += [key.encode(), b"\0", metadata[key].encode(), b"\0"]

@@ -4,7 +4,8 @@
 //   - every task's env pool continues its episodes bit for bit from a saved state
 //   - flipped, truncated or extended checkpoint files are refused with a CheckpointError
 //   - checkpoints of another task or network size are refused, naming the setting
-//   - bad run directories and settings give one message and a non-zero exit, writing nothing
+//   - bad run directories, settings and corrupt checkpoints give one message and exit 2,
+//     writing nothing
 //   - a diverging run stops naming the non-finite value and keeps the last good checkpoint
 // Run: sac_tests --gtest_filter='Checkpoint*'
 #include <fcntl.h>
@@ -29,6 +30,7 @@
 #include "sac/env_pool.h"
 #include "sac/safetensors.h"
 #include "sac/trainer.h"
+#include "small_run.h"
 #include "test_files.h"
 #include "test_util.h"
 
@@ -36,39 +38,20 @@ namespace sac {
 namespace {
 
 namespace fs = std::filesystem;
+using test::cli_train;
 using test::fresh_dir;
 using test::path_exists;
+using test::quiet;
 using test::read_file;
+using test::run_sac;
+using test::small_config;
+using test::spawn_sac;
+using test::wait_child;
+using test::wait_for_file;
 using test::write_file;
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-// the small Pendulum run of these tests, as --set overrides (so CLI runs use the same config)
-std::vector<std::string> small_overrides(int64_t total_steps) {
-  return {"env.id=Pendulum-v1",
-          "sac.hidden=[32,32]",
-          "sac.batch_size=32",
-          "train.warmup_steps=100",
-          "train.eval_episodes=0",
-          "train.log_every=100",
-          "device=cpu",
-          "train.threads=1",
-          "train.seed=3",
-          "train.total_steps=" + std::to_string(total_steps)};
-}
-
-Config small_config(int64_t total_steps, std::vector<std::string> extra = {}) {
-  std::vector<std::string> o = small_overrides(total_steps);
-  o.insert(o.end(), extra.begin(), extra.end());
-  return load_config("", o);
-}
-
-TrainOptions quiet() {
-  TrainOptions o;
-  o.progress = false;
-  return o;
-}
 
 // the tensors that must match between a resumed run and a run done in one go: everything but
 // wall-clock time and the bookkeeping of evaluations and log lines (an extra evaluation or log
@@ -95,66 +78,6 @@ void expect_same_tensors(const std::string& a_path, const std::string& b_path, s
         << "tensor " << name << " differs between " << a_path << " and " << b_path;
   }
   EXPECT_GE(n, min);
-}
-
-// runs the sac binary with `args`, stdout and stderr to `log`; returns the child's pid
-pid_t spawn_sac(const std::vector<std::string>& args, const std::string& log) {
-  std::vector<std::string> all = {SAC_BINARY};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) ::dup2(fd, 1), ::dup2(fd, 2);
-    ::execv(SAC_BINARY, argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-// waits for `pid`: its exit code, 128 + signal when killed, -1 (after kill -9) on timeout
-int wait_child(pid_t pid, double timeout_s) {
-  auto t0 = std::chrono::steady_clock::now();
-  for (;;) {
-    int status = 0;
-    pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > timeout_s) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      return -1;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-}
-
-// runs the sac binary to completion: exit code and output
-std::pair<int, std::string> run_sac(const std::vector<std::string>& args, const std::string& log,
-                                    double timeout_s = 120) {
-  int code = wait_child(spawn_sac(args, log), timeout_s);
-  return {code, read_file(log)};
-}
-
-// `train` CLI arguments of small_overrides
-std::vector<std::string> cli_train(const std::string& run_dir, int64_t total,
-                                   std::vector<std::string> extra = {}) {
-  std::vector<std::string> a = {"train", "--quiet", "--run-dir", run_dir};
-  std::vector<std::string> o = small_overrides(total);
-  o.insert(o.end(), extra.begin(), extra.end());
-  for (const auto& s : o) a.push_back("--set"), a.push_back(s);
-  return a;
-}
-
-bool wait_for_file(const std::string& path, double timeout_s) {
-  auto t0 = std::chrono::steady_clock::now();
-  while (!path_exists(path)) {
-    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > timeout_s)
-      return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -506,18 +429,18 @@ TEST(CheckpointCli, BadInputGivesOneMessageAndNonZeroExit) {
   std::string bad = bytes;
   bad[bad.size() - 5] ^= 0x40;
   write_file(f.main, bad);
-  expect_error({"train", "--resume", dir + "/run", "--set", "train.total_steps=600"}, 1,
+  expect_error({"train", "--resume", dir + "/run", "--set", "train.total_steps=600"}, 2,
                "checksum mismatch");
   EXPECT_TRUE(read_file(f.main) == bad);
   EXPECT_EQ(latest_checkpoint(dir + "/run/checkpoints").step, 300);
   write_file(f.main, bytes.substr(0, bytes.size() / 2));
-  expect_error({"train", "--resume", dir + "/run", "--set", "train.total_steps=600"}, 1,
+  expect_error({"train", "--resume", dir + "/run", "--set", "train.total_steps=600"}, 2,
                "checkpoint");
 
   // a finished run whose checkpoints are gone is not started again over its results
   fs::remove_all(dir + "/run/checkpoints");
   const std::string policy = read_file(dir + "/run/policy.safetensors");
-  expect_error({"train", "--resume", dir + "/run", "--set", "train.total_steps=600"}, 1,
+  expect_error({"train", "--resume", dir + "/run", "--set", "train.total_steps=600"}, 2,
                "already finished");
   EXPECT_TRUE(read_file(dir + "/run/policy.safetensors") == policy);
 

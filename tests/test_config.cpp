@@ -189,7 +189,7 @@ TEST(ConfigCli, SmokeRunWritesTheRunDirectory) {
   ASSERT_EQ(ev.exit_code, 0) << ev.output;
   EXPECT_NE(ev.output.find("mean_return"), std::string::npos) << ev.output;
   CliRun bad = run_sac("eval " + dir + "/summary.json");
-  EXPECT_EQ(bad.exit_code, 1) << bad.output;
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
   EXPECT_NE(bad.output.find("summary.json"), std::string::npos) << bad.output;
 }
 

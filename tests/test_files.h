@@ -1,12 +1,15 @@
 // test_files.h: file and command-line helpers shared by the tests that write run directories or
 // run the `sac` binary: scratch folders, whole-file reads and writes, and `sac ARGS` with its
-// exit code and output.
+// exit code and output (to completion, or as a child process to signal and wait for).
 #pragma once
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +18,8 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <thread>
+#include <utility>
 #include <vector>
 
 namespace sac {
@@ -89,6 +94,57 @@ inline CliRun run_sac(const std::string& args) {
   while (fgets(buf, sizeof buf, p)) out += buf;
   int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+/// Runs the sac binary with `args`, stdout and stderr to `log`; returns the child's pid
+inline pid_t spawn_sac(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<std::string> all = {SAC_BINARY};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) ::dup2(fd, 1), ::dup2(fd, 2);
+    ::execv(SAC_BINARY, argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+/// Waits for `pid`: its exit code, 128 + signal when killed, -1 (after kill -9) on timeout
+inline int wait_child(pid_t pid, double timeout_s) {
+  auto t0 = std::chrono::steady_clock::now();
+  for (;;) {
+    int status = 0;
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > timeout_s) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+/// Runs the sac binary to completion: exit code and output.
+inline std::pair<int, std::string> run_sac(const std::vector<std::string>& args,
+                                           const std::string& log, double timeout_s = 120) {
+  int code = wait_child(spawn_sac(args, log), timeout_s);
+  return {code, read_file(log)};
+}
+
+/// Waits until `path` exists; false after `timeout_s` seconds.
+inline bool wait_for_file(const std::string& path, double timeout_s) {
+  auto t0 = std::chrono::steady_clock::now();
+  while (!path_exists(path)) {
+    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > timeout_s)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
 }
 
 }  // namespace test

@@ -281,7 +281,8 @@ class Backend {
 };
 
 /// Creates the backend for `device` ("cpu" or "cuda"; resolve "auto" first). `threads` is the
-/// CPU backend's worker count (0 = one per core). Throws when CUDA is asked for but absent.
+/// CPU backend's worker count (0 = one per core). Throws InputError (bad input: `sac` exits 2)
+/// when CUDA is asked for but absent.
 std::unique_ptr<Backend> make_backend(const std::string& device, int threads = 0);
 
 /// RAII buffer of n T from `backend`: device memory (allocate/release) or, with OnHost, the

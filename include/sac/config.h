@@ -9,6 +9,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "sac/errors.h"
+
 namespace sac {
 
 struct Config {
@@ -76,8 +78,9 @@ void validate(const Config& config);
 /// Reads a config file, applies the overrides, validates. Throws ConfigError.
 Config load_config(const std::string& path, const std::vector<std::string>& overrides);
 
-struct ConfigError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+/// A bad setting or option (bad input: `sac` exits 2).
+struct ConfigError : InputError {
+  using InputError::InputError;
 };
 
 }  // namespace sac

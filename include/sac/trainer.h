@@ -1,6 +1,7 @@
 // trainer.h: the training loop (warm-up with uniform random actions, then updates at the
 // configured update-to-data ratio, periodic deterministic evaluation) and the run directory it
-// fills: config.json, metrics.jsonl, eval.csv, summary.json, policy.safetensors, checkpoints/.
+// fills: config.json, metrics.jsonl, eval.csv, summary.json, policy.safetensors, checkpoints/,
+// and run.lock (one process at a time writes a run: engine/run_lock.h).
 // A run stopped by a signal or a crash continues from its latest checkpoint with resume().
 //
 // Two loop shapes (train.pipeline), one batch step of N envs each:
@@ -57,7 +58,13 @@ EvalResult evaluate(Agent& agent, Backend& backend, EnvPool& pool, float* d_obs,
 /// Final figures of a run (also written to summary.json).
 struct TrainSummary {
   int64_t steps = 0, updates = 0;
-  double wall_seconds = 0, final_eval_return = 0, best_eval_return = 0;
+  double wall_seconds = 0;  // training time of the whole run, all segments
+  double final_eval_return = 0, best_eval_return = 0;
+  // the segment run by this process (from its start or its checkpoint to the end), and its
+  // rates: segment steps and updates over segment seconds; NaN when it stepped no env (it only
+  // finished a run stopped after its final checkpoint)
+  int64_t segment_from_step = 0, segment_steps = 0, segment_updates = 0;
+  double segment_seconds = 0;
   double env_steps_per_second = 0, updates_per_second = 0;
   std::string run_dir;
   bool interrupted = false;       // stopped by SIGINT/SIGTERM after writing a checkpoint
@@ -76,12 +83,14 @@ struct TrainOptions {
   bool handle_signals = false;  // SIGINT/SIGTERM: finish the step, checkpoint, return interrupted
 };
 
-/// Trains with `config` into `run_dir` ("" = runs/<task>-s<seed>-<time>). Refuses a run_dir
-/// that already holds a run. Progress goes to stderr when `progress` is set. Checkpoints go to
-/// run_dir/checkpoints every train.checkpoint_every env steps and at the end. Throws
-/// std::runtime_error when a loss, log alpha or a weight becomes non-finite (naming it and the
-/// step; the last good checkpoint stays), ConfigError when the replay buffer cannot fit in
-/// memory (before anything is written).
+/// Trains with `config` into `run_dir` ("" = runs/<task>-s<seed>-<time>), holding the run
+/// directory's lock for the whole run. Refuses (InputError, before writing anything) a run_dir
+/// that already holds a run or that another process holds. Progress goes to stderr when
+/// `progress` is set. Checkpoints go to run_dir/checkpoints every train.checkpoint_every env
+/// steps and at the end. Throws std::runtime_error when a loss, log alpha or a weight becomes
+/// non-finite (naming it and the step; the last good checkpoint stays) or when a write fails
+/// (disk full: naming the latest complete checkpoint and `sac train --resume`), ConfigError
+/// when the replay buffer cannot fit in memory (before anything is written).
 TrainSummary train(const Config& config, const std::string& run_dir, bool progress = true);
 TrainSummary train(const Config& config, const std::string& run_dir, const TrainOptions& options);
 
@@ -97,7 +106,8 @@ Config resume_config(const std::string& run_dir, const std::vector<std::string>&
 /// that stopped after its final checkpoint but before its summary is finished (policy, summary,
 /// and the final evaluation where it came after the checkpoint). Throws (before anything is
 /// written) when the checkpoint does not verify or does not match `config`, when the run has
-/// already finished at config.total_steps, or when a finished run has no checkpoint left.
+/// already finished at config.total_steps, when a finished run has no checkpoint left, or when
+/// another process holds the run directory (its lock is taken before anything is read).
 TrainSummary resume(const Config& config, const std::string& run_dir, const TrainOptions& options);
 
 /// The loop shape train.pipeline = `pipeline` gives on backend `device` ("cpu" or "cuda"):
@@ -134,7 +144,8 @@ struct BenchTrainResult {
 /// caller chooses the warm-up (the bench uses the batch size, so updates start at once).
 BenchTrainResult bench_train(const Config& config);
 
-/// Writes the actor of `agent` with what is needed to rebuild it as a safetensors policy file.
+/// Writes the actor of `agent` with what is needed to rebuild it as a safetensors policy file,
+/// checksummed (include/sac/safetensors.h).
 void save_policy(Agent& agent, const Config& config, const std::string& path);
 
 /// A policy loaded from a policy or checkpoint file: the config it was trained with and an
@@ -144,6 +155,9 @@ struct LoadedPolicy {
   std::unique_ptr<Backend> backend;
   std::unique_ptr<Agent> agent;
 };
+/// Verifies the file's checksum (a policy file written before checksums existed loads with a
+/// warning on stderr); throws InputError naming the file when it cannot be read, is corrupt or
+/// holds no policy.
 LoadedPolicy load_policy(const std::string& path, const std::string& device, int act_batch);
 
 }  // namespace sac
