@@ -5,12 +5,13 @@
 # (rewritten after every step, so a part stopped at its cap still leaves a partial report) and a
 # few logs:
 #   checks  facts (GPU, driver, CUDA runtime, clocks, CPUs); the CUDA tests with
-#           SAC_REQUIRE_GPU=1; a short filter of them under compute-sanitizer memcheck and
-#           racecheck; the CUDA tests again with SAC_CUDA_DEBUG_SYNC=1, and the GEMM tests
-#           with the cuBLASLt epilogues off (SAC_CUBLASLT=0: the fallback); sac_bench_kernels;
-#           `sac bench update` beside the PyTorch reference (eager and CUDA graph) at batch
-#           256, 1024, 4096, and in TF32 at 256; `sac bench train` (1 env ratio 1; 64 envs, 16 threads, ratio 1/64);
-#           `sac bench env` with 16 threads (HalfCheetah, Hopper, Ant).    cap 330 s (< 6 min)
+#           SAC_REQUIRE_GPU=1; then the figures: sac_bench_kernels, `sac bench update` beside
+#           the PyTorch reference (eager and CUDA graph) at batch 256, 1024, 4096 and in TF32 at
+#           256, `sac bench train` (1 env ratio 1; 64 envs, 16 threads, ratio 1/64), `sac bench
+#           env` with 16 threads (HalfCheetah, Hopper, Ant); then the slower checks: a short
+#           filter of the CUDA tests under compute-sanitizer memcheck and racecheck, the CUDA
+#           tests again with SAC_CUDA_DEBUG_SYNC=1, the GEMM tests with the cuBLASLt epilogues
+#           off (SAC_CUBLASLT=0: the fallback).                                  cap 330 s (< 6 min)
 #   train   HalfCheetah-v5 on CUDA (paper defaults, 1 env, 1 update per step) up to 1,000,000
 #           steps or the time cap, checkpointed; a later call resumes the same run directory
 #           ($REPO/runs/gpu-campaign-halfcheetah) while the machine is warm; the Python
@@ -222,24 +223,7 @@ part_checks() {
 
   run_step cuda_tests 120 tests.log "${tests_env[@]}" "$BIN/sac_tests" --gtest_filter="$cuda_filter" \
     --gtest_output=json:"$STEPS/cuda_tests.json"
-  if [ $DRY = 0 ] && command -v compute-sanitizer >/dev/null; then
-    run_step memcheck 75 sanitizer.log "${tests_env[@]}" compute-sanitizer --tool memcheck \
-      --error-exitcode 99 "$BIN/sac_tests" --gtest_filter="$memcheck_filter"
-    run_step racecheck 60 sanitizer.log "${tests_env[@]}" compute-sanitizer --tool racecheck \
-      --error-exitcode 99 "$BIN/sac_tests" --gtest_filter="$racecheck_filter"
-  else
-    local why="compute-sanitizer is not on PATH"
-    [ $DRY = 1 ] && why="dry run: no GPU to check"
-    for tool in memcheck racecheck; do
-      mark_unavailable "$tool" sanitizer.log "$why" compute-sanitizer --tool "$tool"
-    done
-  fi
-  run_step debug_sync_tests 120 tests.log "${tests_env[@]}" SAC_CUDA_DEBUG_SYNC=1 "$BIN/sac_tests" \
-    --gtest_filter="$cuda_filter" --gtest_output=json:"$STEPS/debug_sync_tests.json"
-  # the cuBLAS fallback of the fused GEMM epilogues (taken where cuBLASLt has no algorithm)
-  run_step no_lt_tests 60 tests.log "${tests_env[@]}" SAC_CUBLASLT=0 "$BIN/sac_tests" \
-    --gtest_filter="$lt_filter" --gtest_output=json:"$STEPS/no_lt_tests.json"
-
+  # then the figures, then the slower checks: a part stopped at its cap keeps what matters most
   run_step kernels 45 bench.log "${tests_env[@]}" "$BIN/sac_bench_kernels" --warmup 20 --iters 200 --repeats 3
   for b in $batches; do
     run_step "update_ours_b$b" 25 bench.log "$BIN/sac" bench update --env HalfCheetah-v5 \
@@ -272,6 +256,24 @@ part_checks() {
     run_step "env_bench_$task" 25 bench.log "$BIN/sac" bench env --env "$task" \
       --num-envs "$envs64" --threads "$threads" --steps "$env_steps"
   done
+
+  if [ $DRY = 0 ] && command -v compute-sanitizer >/dev/null; then
+    run_step memcheck 75 sanitizer.log "${tests_env[@]}" compute-sanitizer --tool memcheck \
+      --error-exitcode 99 "$BIN/sac_tests" --gtest_filter="$memcheck_filter"
+    run_step racecheck 60 sanitizer.log "${tests_env[@]}" compute-sanitizer --tool racecheck \
+      --error-exitcode 99 "$BIN/sac_tests" --gtest_filter="$racecheck_filter"
+  else
+    local why="compute-sanitizer is not on PATH"
+    [ $DRY = 1 ] && why="dry run: no GPU to check"
+    for tool in memcheck racecheck; do
+      mark_unavailable "$tool" sanitizer.log "$why" compute-sanitizer --tool "$tool"
+    done
+  fi
+  run_step debug_sync_tests 120 tests.log "${tests_env[@]}" SAC_CUDA_DEBUG_SYNC=1 "$BIN/sac_tests" \
+    --gtest_filter="$cuda_filter" --gtest_output=json:"$STEPS/debug_sync_tests.json"
+  # the cuBLAS fallback of the fused GEMM epilogues (taken where cuBLASLt has no algorithm)
+  run_step no_lt_tests 60 tests.log "${tests_env[@]}" SAC_CUBLASLT=0 "$BIN/sac_tests" \
+    --gtest_filter="$lt_filter" --gtest_output=json:"$STEPS/no_lt_tests.json"
 }
 
 part_train() {
