@@ -1,6 +1,6 @@
 // bench_kernels.cu: per-op timings of the CUDA backend at the HalfCheetah update shapes
 // (obs 17, act 6, batch 256, hidden 256x256, E = 1 and 2 members), then one whole SAC update
-// issued eagerly versus replayed from its recorded CUDA graph.
+// issued eagerly versus replayed from its recorded CUDA graph, and each fused op of the update.
 //
 // Every figure comes from CUDA events on the backend's own stream: `--warmup` calls, then
 // `--iters` back-to-back calls between two events, repeated `--repeats` times; the median
@@ -269,6 +269,33 @@ void bench_linear(Bench& bench, Backend& be) {
         be.linear_backward(E, B, l.in, l.out, X.data(), stride, W.data(), Y.data(), dY.data(),
                            dX.data(), nullptr, nullptr, act);
       });
+      // the fused ops the update runs: forward with the ReLU mask, then each backward GEMM
+      // with its epilogue (one launch each where cuBLASLt supports it)
+      DeviceArray<uint32_t> mask(be, Backend::relu_mask_bytes(E, B, l.out) / 4);
+      DeviceArray<uint32_t> in_mask(be, Backend::relu_mask_bytes(E, B, l.in) / 4);
+      if (l.out == kHidden)
+        bench.gemm("linear_forward.relu_mask", shape, flops, [&] {
+          be.linear_forward(E, B, l.in, l.out, X.data(), stride, W.data(), b.data(), Y.data(),
+                            Activation::kRelu, mask.data());
+        });
+      bench.gemm("linear_grad_weights", shape, flops, [&] {
+        be.linear_grad_weights(E, B, l.in, l.out, X.data(), stride, dY.data(), dW.data(),
+                               db.data());
+      });
+      // an input that is a hidden layer's output goes back through that layer's ReLU, with
+      // the mask that layer's forward wrote (a forward of that width, run once here)
+      Activation x_act = l.in == kHidden ? Activation::kRelu : Activation::kNone;
+      DeviceArray<float> below_w = random_floats(be, (size_t)E * l.in * l.in, 16, -0.1, 0.1);
+      DeviceArray<float> below_b = random_floats(be, (size_t)E * l.in, 17, -0.1, 0.1);
+      DeviceArray<float> below_out(be, nx);
+      if (x_act == Activation::kRelu)
+        be.linear_forward(E, B, l.in, l.in, X.data(), stride, below_w.data(), below_b.data(),
+                          below_out.data(), Activation::kRelu, in_mask.data());
+      bench.gemm(std::string("linear_grad_input.") + (x_act == Activation::kRelu ? "drelu" : "none"),
+                 shape, flops, [&] {
+                   be.linear_grad_input(E, B, l.in, l.out, dY.data(), W.data(), x_act,
+                                        below_out.data(), in_mask.data(), dX.data());
+                 });
     }
 }
 
@@ -331,6 +358,32 @@ void bench_head_and_losses(Bench& bench, Backend& be) {
                f * ((double)E * B * A + (double)B * A), [&] {
                  be.sum_member_columns(E, B, W, O, A, dX.data(), grad_action.data());
                });
+
+  // the fused ops of the update
+  bench.memory("critic_loss_soft_targets", eshape,
+               f * (2.0 * E * B + 4.0 * B + (double)E * B), [&] {
+                 be.critic_loss_soft_targets(E, B, q.data(), logp.data(), reward.data(),
+                                             terminated.data(), 0.99f, log_alpha.data(), q.data(),
+                                             y.data(), dq.data(), loss.data());
+               });
+  DeviceArray<float> alpha_grad(be, 1), alpha_loss(be, 1);
+  bench.memory("actor_alpha_loss", eshape, f * ((double)E * B + B + (double)E * B), [&] {
+    be.actor_alpha_loss(E, B, q.data(), logp.data(), log_alpha.data(), -(float)A, dq.data(),
+                        loss.data(), alpha_grad.data(), alpha_loss.data());
+  });
+  // the sample into the action columns of [s, a~], and the backward reading the critics' dX
+  bench.memory("tanh_gaussian_sample.into_critic_input", shape,
+               f * (3.0 * B * A + B * A + B), [&] {
+                 be.tanh_gaussian_sample(B, A, head.data(), eps.data(), -5.0f, 2.0f,
+                                         critic_in.data() + O, W, logp.data());
+               });
+  bench.memory("tanh_gaussian_backward_critics", shape_of({{"E", E}, {"B", B}, {"A", A}}),
+               f * ((double)E * B * A + 3.0 * B * A + 2.0 * B * A), [&] {
+                 be.tanh_gaussian_backward_critics(B, A, head.data(), eps.data(),
+                                                   critic_in.data() + O, W, E, W, O, dX.data(),
+                                                   log_alpha.data(), 1.0f / B, -5.0f, 2.0f,
+                                                   grad_head.data());
+               });
 }
 
 // ---- optimiser, targets: one flat buffer the size of the critic group (E = 2)
@@ -354,6 +407,19 @@ void bench_optimiser(Bench& bench, Backend& be) {
   bench.memory("polyak", shape, f * 3.0 * n, [&] {  // reads target, online; writes target
     be.polyak(n, target.data(), critic.params(), 0.005f);
   });
+  // the critics' step: Adam, then the targets follow (reads p, g, m, v, target; writes p, m, v,
+  // target)
+  bench.memory("adam_polyak", shape, f * 9.0 * n, [&] {
+    be.adam_polyak(n, critic.params(), critic.grads(), critic.adam_m(), critic.adam_v(), 3e-4f,
+                   0.9f, 0.999f, 1e-8f, step.data(), target.data(), 0.005f);
+  });
+  // two tensors in one launch (the actor's step with the temperature's)
+  sac::AdamTensor two[2] = {
+      {n - 1, critic.params(), critic.grads(), critic.adam_m(), critic.adam_v(), 3e-4f},
+      {1, critic.params() + n - 1, critic.grads() + n - 1, critic.adam_m() + n - 1,
+       critic.adam_v() + n - 1, 3e-4f}};
+  bench.memory("adam_multi", shape, f * 7.0 * n,
+               [&] { be.adam_multi(2, two, 0.9f, 0.999f, 1e-8f, step.data()); });
 }
 
 // ---- random numbers, replay sampling
@@ -386,6 +452,27 @@ void bench_random_and_replay(Bench& bench, Backend& be, const sac::ReplayBuffer&
   bench.memory("replay_sample", shape_of({{"n", B}, {"row_floats", (long long)row}}),
                sizeof(int64_t) * (1.0 + 5.0) * B + 2.0 * sizeof(float) * B * row,
                [&] { replay.sample(B, kSeed, 1, counter.data(), idx.data(), batch); });
+
+  // the update's one sampling launch: indices, rows into five layouts, both noise blocks
+  const int O = kObs, A = kAct, W = kObs + kAct;
+  DeviceArray<float> layouts(be, (size_t)B * (2 * O + 3 * W + 2 + 2 * A));
+  float* p = layouts.data();
+  sac::MinibatchLayout out;
+  out.indices = idx.data();
+  out.obs = p, p += (size_t)B * O;
+  out.next_obs = p, p += (size_t)B * O;
+  out.critic_in = p, p += (size_t)B * W;
+  out.critic_in_pi = p, p += (size_t)B * W;
+  out.target_in = p, p += (size_t)B * W;
+  out.reward = p, p += B;
+  out.terminated = p, p += B;
+  out.eps_next = p, p += (size_t)B * A;
+  out.eps_cur = p;
+  sac::MinibatchDraws draws{kSeed, 1, 2, 3, counter.data()};
+  bench.memory("sample_minibatch", shape_of({{"n", B}, {"row_floats", (long long)row}}),
+               sizeof(int64_t) * (double)B +
+                   sizeof(float) * (double)B * (row + 2.0 * O + 3.0 * W + 2.0 + 2.0 * A),
+               [&] { be.sample_minibatch(B, O, A, replay.ring(), draws, out); });
 }
 
 // ---- one whole SAC update: eager versus recorded
