@@ -216,21 +216,6 @@ __global__ void alpha_loss_kernel(int B, float target_entropy, const float* __re
   }
 }
 
-// Adam over a flat buffer; the bias corrections come from the device step count, computed
-// once per block
-__global__ void adam_kernel(size_t n, float lr, float beta1, float beta2, float eps,
-                            const int64_t* __restrict__ d_step, float* __restrict__ params,
-                            const float* __restrict__ grads, float* __restrict__ m,
-                            float* __restrict__ v) {
-  __shared__ AdamScalars scalars;
-  if (threadIdx.x == 0) scalars = adam_scalars(lr, beta1, beta2, (long long)*d_step);
-  __syncthreads();
-  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= n) return;
-  adam_step(params + i, m + i, v + i, grads[i], beta1, beta2, eps, scalars.step_size,
-            scalars.sqrt_bias_correction2);
-}
-
 // target = tau * online + (1 - tau) * target
 __global__ void polyak_kernel(size_t n, float tau, float* __restrict__ target,
                               const float* __restrict__ online) {
@@ -892,9 +877,7 @@ void CudaBackend::alpha_loss(int B, const float* logp, const float* d_log_alpha,
 
 void CudaBackend::adam(size_t n, float* params, const float* grads, float* m, float* v, float lr,
                        float beta1, float beta2, float eps, const int64_t* d_step) {
-  if (n == 0) return;
-  require(params && grads && m && v && d_step, "adam", "null pointer");
-  linear_kernel(adam_kernel, cur(), n, lr, beta1, beta2, eps, d_step, params, grads, m, v);
+  launch_adam_polyak(cur(), n, params, grads, m, v, lr, beta1, beta2, eps, d_step, nullptr, 0.0f);
 }
 
 void CudaBackend::polyak(size_t n, float* target, const float* online, float tau) {

@@ -81,12 +81,14 @@ __global__ void tanh_gaussian_backward_critics_kernel(
       grad_log_std * squash_log_std_grad(raw, log_std_min, log_std_max);
 }
 
-// Adam on the online parameters, then the target follows: target = tau online + (1 - tau) target
+// Adam on the online parameters, then (when target is not null) the target follows:
+// target = tau online + (1 - tau) target. The bias corrections come from the device step count,
+// computed once per block.
 __global__ void adam_polyak_kernel(size_t n, float lr, float beta1, float beta2, float eps,
                                    float tau, const int64_t* __restrict__ d_step,
                                    float* __restrict__ online, const float* __restrict__ grads,
                                    float* __restrict__ m, float* __restrict__ v,
-                                   float* __restrict__ target) {
+                                   float* target) {
   __shared__ AdamScalars scalars;
   if (threadIdx.x == 0) scalars = adam_scalars(lr, beta1, beta2, (long long)*d_step);
   __syncthreads();
@@ -94,7 +96,7 @@ __global__ void adam_polyak_kernel(size_t n, float lr, float beta1, float beta2,
   if (i >= n) return;
   adam_step(online + i, m + i, v + i, grads[i], beta1, beta2, eps, scalars.step_size,
             scalars.sqrt_bias_correction2);
-  target[i] = polyak(target[i], online[i], tau);
+  if (target) target[i] = polyak(target[i], online[i], tau);
 }
 
 struct AdamTensors {
@@ -202,7 +204,7 @@ void launch_adam_polyak(cudaStream_t stream, size_t n, float* online, const floa
                         float* m, float* v, float lr, float beta1, float beta2, float eps,
                         const int64_t* d_step, float* target, float tau) {
   if (n == 0) return;
-  require(online && grads && m && v && d_step && target, "adam_polyak", "null pointer");
+  require(online && grads && m && v && d_step, "adam_polyak", "null pointer");
   linear_kernel(adam_polyak_kernel, stream, n, lr, beta1, beta2, eps, tau, d_step, online, grads,
                 m, v, target);
 }

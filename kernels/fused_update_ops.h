@@ -27,6 +27,7 @@ void launch_tanh_gaussian_backward_critics(cudaStream_t stream, int B, int A, co
                                            const float* d_log_alpha, float logp_scale,
                                            float log_std_min, float log_std_max,
                                            float* grad_head);
+/// Adam, then Polyak of `target` (null: Adam alone, Backend::adam).
 void launch_adam_polyak(cudaStream_t stream, size_t n, float* online, const float* grads,
                         float* m, float* v, float lr, float beta1, float beta2, float eps,
                         const int64_t* d_step, float* target, float tau);
