@@ -225,11 +225,7 @@ void CpuBackend::tanh_gaussian_backward_critics(int B, int A, const float* head,
                                                 float logp_scale, float log_std_min,
                                                 float log_std_max, float* grad_head) {
   // the member sum of sum_member_columns, in member order
-  auto member_sum = [&](int r, int j) {
-    float g = 0.0f;
-    for (int e = 0; e < E; ++e) g += dX[((size_t)e * B + r) * width + skip + j];
-    return g;
-  };
+  auto member_sum = [&](int r, int j) { return member_column_sum(dX, E, B, width, skip, r, j); };
   tanh_gaussian_backward_rows(B, A, head, eps, action, action_ld, member_sum,
                               logp_scale * expf(*d_log_alpha), log_std_min, log_std_max,
                               grad_head);
@@ -278,11 +274,8 @@ void CpuBackend::actor_loss(int E, int B, const float* q, const float* logp,
 void CpuBackend::sum_member_columns(int E, int B, int width, int skip, int A, const float* dX,
                                     float* grad_action) {
   for (int r = 0; r < B; ++r)
-    for (int j = 0; j < A; ++j) {
-      float g = 0.0f;
-      for (int e = 0; e < E; ++e) g += dX[((size_t)e * B + r) * width + skip + j];
-      grad_action[(size_t)r * A + j] = g;
-    }
+    for (int j = 0; j < A; ++j)
+      grad_action[(size_t)r * A + j] = member_column_sum(dX, E, B, width, skip, r, j);
 }
 
 void CpuBackend::critic_loss_soft_targets(int E, int B, const float* q_target,

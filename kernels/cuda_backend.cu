@@ -197,9 +197,7 @@ __global__ void sum_member_columns_kernel(size_t n, int E, int B, int width, int
   if (i >= n) return;
   size_t r = i / A;
   int j = (int)(i % A);
-  float g = 0.0f;
-  for (int e = 0; e < E; ++e) g += dX[((size_t)e * B + r) * width + skip + j];
-  grad_action[i] = g;
+  grad_action[i] = member_column_sum(dX, E, B, width, skip, r, j);
 }
 
 // loss = mean_b -log_alpha (logp + target_entropy), grad = d loss / d log_alpha; one block

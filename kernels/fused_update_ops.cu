@@ -69,8 +69,7 @@ __global__ void tanh_gaussian_backward_critics_kernel(
   if (i >= n) return;
   size_t r = i / A;
   int j = (int)(i % A);
-  float grad_action = 0.0f;
-  for (int e = 0; e < E; ++e) grad_action += dX[((size_t)e * B + r) * width + skip + j];
+  float grad_action = member_column_sum(dX, E, B, width, skip, r, j);
   float grad_logp = logp_scale * expf(*d_log_alpha);
   float raw = head[r * 2 * A + A + j];
   float log_std = squash_log_std(raw, log_std_min, log_std_max);

@@ -3,6 +3,7 @@
 // tests cover the arithmetic the GPU runs.
 #pragma once
 #include <cmath>
+#include <cstddef>
 
 #include "sac/hd.h"
 
@@ -41,6 +42,15 @@ SAC_HD float tanh_gaussian_backward(float a, float log_std, float eps, float gra
   float grad_u = grad_a * (1.0f - a * a) + grad_logp * 2.0f * a;
   *grad_log_std = grad_u * expf(log_std) * eps - grad_logp;
   return grad_u;
+}
+
+// dL/daction[r][j] of the actor loss: column skip + j of row r of every critic's input gradient
+// dX (E x B x width), summed in member order.
+SAC_HD float member_column_sum(const float* dX, int E, int B, int width, int skip, size_t r,
+                               int j) {
+  float g = 0.0f;
+  for (int e = 0; e < E; ++e) g += dX[((size_t)e * B + r) * width + skip + j];
+  return g;
 }
 
 // soft state value of one action sample: Q - alpha log pi (the soft Bellman backup's inner term).
