@@ -76,7 +76,8 @@ Agent::Agent(Backend& backend, const AgentSpec& spec)
       m_actor_acts(backend, actor_spec(spec), 1, spec.batch_size),
       m_critic_acts(backend, critic_spec(spec), spec.num_critics, spec.batch_size),
       m_target_acts(backend, critic_spec(spec), spec.num_critics, spec.batch_size),
-      m_act_acts(backend, actor_spec(spec), 1, spec.max_act_batch) {
+      m_act_acts(backend, actor_spec(spec), 1, spec.max_act_batch),
+      m_snapshot_acts(backend, actor_spec(spec), 1, spec.max_act_batch) {
   const int B = spec.batch_size, A = spec.act_dim, O = spec.obs_dim;
   backend.set_matmul_precision(spec.matmul_precision);
   // one block for the minibatch layouts: s, s', [s, a], [s, a~], [s', a'], r, d, 2 noise blocks
@@ -105,6 +106,9 @@ Agent::Agent(Backend& backend, const AgentSpec& spec)
   m_losses = DeviceArray<float>(backend, 3);
   m_act_eps = DeviceArray<float>(backend, (size_t)spec.max_act_batch * A);
   m_act_logp = DeviceArray<float>(backend, spec.max_act_batch);
+  m_actor_snapshot = DeviceArray<float>(backend, m_actor.num_params());
+  m_snapshot_eps = DeviceArray<float>(backend, (size_t)spec.max_act_batch * A);
+  m_snapshot_logp = DeviceArray<float>(backend, spec.max_act_batch);
 
   // PyTorch-style init; targets start as copies of the critics
   HostRng rng(spec.seed, kStreamInit);
@@ -112,6 +116,7 @@ Agent::Agent(Backend& backend, const AgentSpec& spec)
   m_critic.init_uniform(rng);
   backend.copy(m_target.params(), m_critic.params(), m_critic.num_params() * sizeof(float));
   m_log_alpha.upload(&spec.init_log_alpha, 1);
+  snapshot_actor();
 }
 
 void Agent::update(const ReplayBuffer& replay, int count) {
@@ -235,17 +240,49 @@ void Agent::update_laid_out() {
 }
 
 void Agent::act(int n, const float* d_obs, bool deterministic, float* d_actions) {
+  act_with(m_actor.params(), m_act_acts, m_act_eps.data(), m_act_logp.data(), n, d_obs,
+           deterministic, d_actions);
+}
+
+void Agent::act_with(const float* actor_params, MlpActivations& acts, float* eps, float* logp,
+                     int n, const float* d_obs, bool deterministic, float* d_actions) {
   const int A = m_spec.act_dim;
-  mlp_forward(m_backend, m_actor, m_actor.params(), n, d_obs, 0, m_act_acts);
+  mlp_forward(m_backend, m_actor, actor_params, n, d_obs, 0, acts);
   if (deterministic) {
-    m_backend.tanh_gaussian_mean(n, A, m_act_acts.result(), d_actions);
+    m_backend.tanh_gaussian_mean(n, A, acts.result(), d_actions);
     return;
   }
   m_backend.increment(m_act_draws.data());
-  m_backend.fill_normal((size_t)n * A, m_spec.seed, kStreamAct, m_act_draws.data(),
-                        m_act_eps.data());
-  m_backend.tanh_gaussian_sample(n, A, m_act_acts.result(), m_act_eps.data(), m_spec.log_std_min,
-                                 m_spec.log_std_max, d_actions, A, m_act_logp.data());
+  m_backend.fill_normal((size_t)n * A, m_spec.seed, kStreamAct, m_act_draws.data(), eps);
+  m_backend.tanh_gaussian_sample(n, A, acts.result(), eps, m_spec.log_std_min,
+                                 m_spec.log_std_max, d_actions, A, logp);
+}
+
+void Agent::act_snapshot(int n, const float* d_obs, float* d_actions, float* h_actions) {
+  auto work = [this, n, d_obs, d_actions] {
+    act_with(m_actor_snapshot.data(), m_snapshot_acts, m_snapshot_eps.data(),
+             m_snapshot_logp.data(), n, d_obs, false, d_actions);
+  };
+  m_backend.set_lane(0);
+  m_backend.fork(Backend::kActLane);  // after the obs upload and the latest snapshot
+  m_backend.set_lane(Backend::kActLane);
+  if (!m_snapshot_warm) {
+    work();
+    m_snapshot_warm = true;
+  } else {
+    std::unique_ptr<RecordedOps>& slot = m_recorded_acts[{n, d_obs, d_actions}];
+    if (!slot) slot = m_backend.record(work);
+    slot->replay();
+  }
+  m_backend.download_async(h_actions, d_actions, (size_t)n * m_spec.act_dim * sizeof(float));
+  m_backend.set_lane(0);
+}
+
+void Agent::snapshot_actor() {
+  m_backend.set_lane(0);
+  m_backend.join(Backend::kActLane);  // no act_snapshot still reads the old weights
+  m_backend.copy(m_actor_snapshot.data(), m_actor.params(),
+                 m_actor.num_params() * sizeof(float));
 }
 
 UpdateMetrics Agent::read_metrics() const {

@@ -36,7 +36,7 @@ ReplayBuffer::ReplayBuffer(Backend& backend, int64_t capacity, int obs_dim, int 
                              " MiB) does not fit on the " + backend.name() + " backend: " +
                              e.what());
   }
-  m_d_size = DeviceArray<int64_t>(backend, 1);
+  m_d_head_size = DeviceArray<int64_t>(backend, 2);
   m_storage = {m_obs.data(), m_action.data(), m_reward.data(), m_next_obs.data(),
                m_terminated.data()};
 }
@@ -61,12 +61,28 @@ void ReplayBuffer::insert_host(int n, const float* obs, const float* action, con
     done += run;
   }
   m_size = std::min(m_capacity, m_size + n);
-  m_backend.upload(m_d_size.data(), &m_size, sizeof(int64_t));
+  const int64_t head_size[2] = {m_head, m_size};
+  m_backend.upload(m_d_head_size.data(), head_size, sizeof head_size);
+}
+
+void ReplayBuffer::insert_step(int n, int kept, const float* d_obs, const float* d_actions,
+                               const float* d_step) {
+  if (kept < 0 || kept > n || n > m_capacity)
+    throw std::invalid_argument("replay insert of " + std::to_string(kept) + " of " +
+                                std::to_string(n) + " rows into a ring of " +
+                                std::to_string(m_capacity));
+  RingStorage ring{m_obs.data(),      m_action.data(), m_reward.data(),
+                   m_next_obs.data(), m_terminated.data(), m_capacity,
+                   m_d_head_size.data()};
+  m_backend.ring_insert(n, m_obs_dim, m_act_dim, d_obs, d_actions,
+                        StepTransitions::over(d_step, n), ring);
+  m_head = (m_head + kept) % m_capacity;
+  m_size = std::min(m_capacity, m_size + kept);
 }
 
 void ReplayBuffer::sample(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
                           int64_t* d_indices, TransitionBatch& out) const {
-  m_backend.sample_indices(n, key, stream, d_counter, m_d_size.data(), d_indices);
+  m_backend.sample_indices(n, key, stream, d_counter, device_size(), d_indices);
   m_backend.gather_rows(n, m_obs_dim, m_obs.data(), d_indices, out.obs);
   m_backend.gather_rows(n, m_act_dim, m_action.data(), d_indices, out.action);
   m_backend.gather_rows(n, 1, m_reward.data(), d_indices, out.reward);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sac/philox.h"
+#include "ring_insert.h"
 #include "sac_math.h"
 
 extern "C" void openblas_set_num_threads(int);
@@ -362,6 +363,11 @@ void CpuBackend::sample_indices(int n, uint64_t key, uint64_t stream, const int6
 void CpuBackend::gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) {
   for (int i = 0; i < n; ++i)
     std::memcpy(dst + (size_t)i * dim, src + (size_t)idx[i] * dim, dim * sizeof(float));
+}
+
+void CpuBackend::ring_insert(int n, int O, int A, const float* obs, const float* action,
+                             const StepTransitions& step, const RingStorage& ring) {
+  ring_insert_cpu(n, O, A, obs, action, step, ring);
 }
 
 void CpuBackend::sample_minibatch(int B, int O, int A, const RingView& ring,

@@ -87,6 +87,8 @@ class CpuBackend : public Backend {
   void sample_indices(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
                       const int64_t* d_bound, int64_t* idx) override;
   void gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) override;
+  void ring_insert(int n, int O, int A, const float* obs, const float* action,
+                   const StepTransitions& step, const RingStorage& ring) override;
 
  private:
   // dY = 0 where Y <= 0 (E x B x width), in place

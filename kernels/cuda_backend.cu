@@ -29,6 +29,7 @@
 #include "cublaslt_matmul.h"
 #include "cuda_check.h"
 #include "fused_update_ops.h"
+#include "ring_insert_cuda.h"
 #include "sac/philox.h"
 #include "sac_math.h"
 
@@ -284,6 +285,11 @@ class CudaBackend final : public Backend {
   void download(void* host_dst, const void* src, size_t bytes) override;
   void copy(void* dst, const void* src, size_t bytes) override;
   void synchronize() override;
+  void upload_async(void* dst, const void* host_src, size_t bytes) override;
+  void download_async(void* host_dst, const void* src, size_t bytes) override;
+  void wait_lane(int lane) override;
+  void ring_insert(int n, int O, int A, const float* obs, const float* action,
+                   const StepTransitions& step, const RingStorage& ring) override;
 
   void linear_forward(int E, int B, int in, int out, const float* X, size_t x_member_stride,
                       const float* W, const float* b, float* Y, Activation act,
@@ -469,7 +475,7 @@ class CudaGraph final : public RecordedOps {
 };
 
 std::unique_ptr<RecordedOps> CudaBackend::record(std::function<void()> work) {
-  return std::make_unique<CudaGraph>(*this, m_stream, work);
+  return std::make_unique<CudaGraph>(*this, cur(), work);  // captured and replayed on this lane
 }
 
 CudaBackend::~CudaBackend() {
@@ -588,6 +594,34 @@ void CudaBackend::copy(void* dst, const void* src, size_t bytes) {
 void CudaBackend::synchronize() {
   refuse_while_recording("synchronize");
   for (cudaStream_t stream : m_streams) CUDA_CHECK(cudaStreamSynchronize(stream));
+}
+
+// ---- the step loop's transfers: queued on the current lane from or to page-locked memory
+
+void CudaBackend::upload_async(void* dst, const void* host_src, size_t bytes) {
+  refuse_while_recording("upload_async");
+  if (bytes == 0) return;
+  require(dst && host_src, "upload_async", "null pointer");
+  CUDA_CHECK(cudaMemcpyAsync(dst, host_src, bytes, cudaMemcpyHostToDevice, cur()));
+}
+
+void CudaBackend::download_async(void* host_dst, const void* src, size_t bytes) {
+  refuse_while_recording("download_async");
+  if (bytes == 0) return;
+  require(host_dst && src, "download_async", "null pointer");
+  CUDA_CHECK(cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDeviceToHost, cur()));
+}
+
+void CudaBackend::wait_lane(int lane) {
+  check_lane(lane);
+  refuse_while_recording("wait_lane");
+  CUDA_CHECK(cudaEventRecord(m_events[lane], m_streams[lane]));
+  CUDA_CHECK(cudaEventSynchronize(m_events[lane]));
+}
+
+void CudaBackend::ring_insert(int n, int O, int A, const float* obs, const float* action,
+                              const StepTransitions& step, const RingStorage& ring) {
+  launch_ring_insert(cur(), n, O, A, obs, action, step, ring);
 }
 
 // ---- networks

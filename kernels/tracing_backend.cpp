@@ -12,6 +12,7 @@ int TracingBackend::critical_path() const {
 void TracingBackend::reset() {
   m_launches = 0;
   m_depth.fill(0);
+  m_traffic = Traffic();
 }
 
 void TracingBackend::launch() {
@@ -217,6 +218,12 @@ void TracingBackend::gather_rows(int n, int dim, const float* src, const int64_t
                                  float* dst) {
   launch();
   m_inner.gather_rows(n, dim, src, idx, dst);
+}
+
+void TracingBackend::ring_insert(int n, int O, int A, const float* obs, const float* action,
+                                 const StepTransitions& step, const RingStorage& ring) {
+  launch();
+  m_inner.ring_insert(n, O, A, obs, action, step, ring);
 }
 
 }  // namespace sac

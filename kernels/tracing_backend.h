@@ -3,7 +3,9 @@
 // its epilogue, a fused kernel, a copy) and the critical path, the longest chain of launches
 // that must run one after another given the lanes (ops of one lane in order; fork and join
 // add the edges between lanes). `sac bench update` prints both for one update, and
-// tests/test_update_shape.cpp keeps them within their bounds.
+// tests/test_update_shape.cpp keeps them within their bounds. It also counts the host-device
+// traffic (every transfer and every host wait), which tests/test_step_traffic.cpp holds to one
+// observation upload, one transition upload and one action download per batch step.
 #pragma once
 #include <array>
 #include <string>
@@ -11,6 +13,13 @@
 #include "sac/backend.h"
 
 namespace sac {
+
+/// Host-device traffic counted by TracingBackend since its last reset().
+struct Traffic {
+  int uploads = 0, downloads = 0;              // blocking copies
+  int async_uploads = 0, async_downloads = 0;  // queued copies
+  int lane_waits = 0, synchronizes = 0;        // host waits
+};
 
 class TracingBackend final : public Backend {
  public:
@@ -20,6 +29,8 @@ class TracingBackend final : public Backend {
   int launches() const { return m_launches; }
   /// The longest dependent chain of launches since the last reset(), over every lane.
   int critical_path() const;
+  const Traffic& traffic() const { return m_traffic; }
+  /// Clears the launch count, the critical path and the traffic.
   void reset();
 
   std::string name() const override { return m_inner.name(); }
@@ -28,11 +39,30 @@ class TracingBackend final : public Backend {
   void release(void* ptr) override { m_inner.release(ptr); }
   void* allocate_host(size_t bytes) override { return m_inner.allocate_host(bytes); }
   void release_host(void* ptr) override { m_inner.release_host(ptr); }
-  void upload(void* dst, const void* src, size_t bytes) override { m_inner.upload(dst, src, bytes); }
+  void upload(void* dst, const void* src, size_t bytes) override {
+    ++m_traffic.uploads;
+    m_inner.upload(dst, src, bytes);
+  }
   void download(void* dst, const void* src, size_t bytes) override {
+    ++m_traffic.downloads;
     m_inner.download(dst, src, bytes);
   }
-  void synchronize() override { m_inner.synchronize(); }
+  void upload_async(void* dst, const void* src, size_t bytes) override {
+    ++m_traffic.async_uploads;
+    m_inner.upload_async(dst, src, bytes);
+  }
+  void download_async(void* dst, const void* src, size_t bytes) override {
+    ++m_traffic.async_downloads;
+    m_inner.download_async(dst, src, bytes);
+  }
+  void wait_lane(int lane) override {
+    ++m_traffic.lane_waits;
+    m_inner.wait_lane(lane);
+  }
+  void synchronize() override {
+    ++m_traffic.synchronizes;
+    m_inner.synchronize();
+  }
   void copy(void* dst, const void* src, size_t bytes) override;
 
   void fork(int lane) override;
@@ -99,6 +129,8 @@ class TracingBackend final : public Backend {
   void sample_indices(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
                       const int64_t* d_bound, int64_t* idx) override;
   void gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) override;
+  void ring_insert(int n, int O, int A, const float* obs, const float* action,
+                   const StepTransitions& step, const RingStorage& ring) override;
 
  private:
   // one launch on the current lane: one more link in its chain
@@ -106,6 +138,7 @@ class TracingBackend final : public Backend {
 
   Backend& m_inner;
   int m_launches = 0;
+  Traffic m_traffic;
   std::array<int, kMaxLanes> m_depth{};  // longest chain ending at each lane's latest launch
 };
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <tuple>
 #include <vector>
 
 #include "sac/backend.h"
@@ -68,6 +69,19 @@ class Agent {
   /// sample with fresh Philox noise, or tanh(mean) when `deterministic`.
   void act(int n, const float* d_obs, bool deterministic, float* d_actions);
 
+  /// The step loop's acting: act(n, d_obs, false, d_actions) on the actor snapshot (not the
+  /// live actor), issued on Backend::kActLane after everything issued so far on the main lane,
+  /// followed by the download of the actions into h_actions (allocate_host memory): the host
+  /// reads them after wait_lane(Backend::kActLane). Update blocks issued later run beside it.
+  /// The first call runs op by op; later ones are a recording per (n, d_obs, d_actions), one
+  /// CUDA graph launch each. The current lane is the main lane again on return.
+  void act_snapshot(int n, const float* d_obs, float* d_actions, float* h_actions);
+
+  /// Copies the actor's weights into the snapshot act_snapshot reads, on the main lane, once
+  /// every act_snapshot issued so far has finished with it. The step loop calls it after each
+  /// update block; the agent takes one at construction (call it again after loading weights).
+  void snapshot_actor();
+
   UpdateMetrics read_metrics() const;
 
   MlpGroup& actor() { return m_actor; }
@@ -105,6 +119,14 @@ class Agent {
   // actor on s' and on s, critics on (s, a) then (s, a~), targets on (s', a')
   MlpActivations m_actor_next_acts, m_actor_acts, m_critic_acts, m_target_acts, m_act_acts;
   DeviceArray<float> m_act_eps, m_act_logp;
+  // act_snapshot's own weights and workspace, never touched by update() or act()
+  DeviceArray<float> m_actor_snapshot;
+  MlpActivations m_snapshot_acts;
+  DeviceArray<float> m_snapshot_eps, m_snapshot_logp;
+  bool m_snapshot_warm = false;  // act_snapshot has run once (eagerly)
+  std::map<std::tuple<int, const float*, float*>, std::unique_ptr<RecordedOps>> m_recorded_acts;
+  void act_with(const float* actor_params, MlpActivations& acts, float* eps, float* logp, int n,
+                const float* d_obs, bool deterministic, float* d_actions);
 
   // The recorded sequence of `length` updates on the replay buffer with id m_recorded_replay
   // (recorded on first use; recordings for another buffer are dropped).

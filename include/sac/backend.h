@@ -27,6 +27,33 @@ struct RingView {
   const int64_t* d_size = nullptr;    // rows filled so far (indices are drawn below it)
 };
 
+/// The ring of a replay buffer, as ring_insert writes it (backend memory).
+struct RingStorage {
+  float* obs = nullptr;         // capacity x O
+  float* action = nullptr;      // capacity x A
+  float* reward = nullptr;      // capacity
+  float* next_obs = nullptr;    // capacity x O
+  float* terminated = nullptr;  // capacity
+  int64_t capacity = 0;
+  int64_t* d_head_size = nullptr;  // [head, size], kept on the device
+};
+
+/// One batch step's transitions of n envs as the step loop uploads them, in one block of
+/// step_floats(n, O) floats laid out by over(): reward (n), terminated (n, 1 or 0), keep (n, 1
+/// or 0: 0 drops a transition whose physics blew up), next_obs (n x O, the real final
+/// observation where an episode ended).
+struct StepTransitions {
+  const float* reward = nullptr;
+  const float* terminated = nullptr;
+  const float* keep = nullptr;
+  const float* next_obs = nullptr;
+
+  static size_t floats(int n, int O) { return (size_t)n * (3 + O); }
+  static StepTransitions over(const float* block, int n) {
+    return {block, block + n, block + 2 * (size_t)n, block + 3 * (size_t)n};
+  }
+};
+
 /// The Philox draws of one minibatch: indices from (key, index_stream), the two noise blocks
 /// from (key, next_noise_stream) and (key, cur_noise_stream), each at draw block *d_counter.
 struct MinibatchDraws {
@@ -83,8 +110,9 @@ class Backend {
   virtual std::string name() const = 0;
 
   /// Records the ops that `work` issues without running them; replay() runs them. The CUDA
-  /// backend captures them once as a CUDA graph (so `work` must not allocate or synchronise);
-  /// this default keeps `work` and calls it on each replay.
+  /// backend captures them once as a CUDA graph from the current lane's stream and replays it
+  /// there (so `work` must not allocate or synchronise); this default keeps `work` and calls
+  /// it on each replay.
   virtual std::unique_ptr<RecordedOps> record(std::function<void()> work);
 
   /// True while the calling thread is inside recorded ops of this backend: capturing them
@@ -120,12 +148,25 @@ class Backend {
   /// Waits until every queued op has finished (a no-op on the CPU).
   virtual void synchronize() = 0;
 
+  // ---- the step loop's transfers: queued on the current lane, no host wait (CUDA: one
+  // cudaMemcpyAsync from or to allocate_host memory); the CPU backend copies at once
+  /// Queues a copy of `bytes` from host_src (allocate_host memory) to dst. The host must not
+  /// change host_src until a later wait_lane() of this lane, or synchronize(), has returned.
+  virtual void upload_async(void* dst, const void* host_src, size_t bytes);
+  /// Queues a copy of `bytes` from src to host_dst (allocate_host memory); the host may read it
+  /// after wait_lane() of this lane returns.
+  virtual void download_async(void* host_dst, const void* src, size_t bytes);
+  /// Blocks the host until everything issued so far on `lane` has finished (CUDA: one event).
+  virtual void wait_lane(int lane);
+
   // ---- lanes: independent work issued on separate lanes may run concurrently (CUDA: one
   // stream with its own cuBLAS handle and workspace per lane, so a recorded update becomes a
   // graph with parallel branches). Ops of one lane run in issue order; the CPU backend runs
-  // everything in issue order. Lane 0 is the main lane; every lane must be joined into the
-  // lane that forked it before synchronize(), a download or the end of a recording.
-  static constexpr int kMaxLanes = 4;
+  // everything in issue order. Lane 0 is the main lane; inside a recording, every lane must be
+  // joined into the lane that forked it before its end. Lanes 0-3 serve the update (agent.cpp);
+  // kActLane serves the step loop's acting, beside the update block (Agent::act_snapshot).
+  static constexpr int kMaxLanes = 5;
+  static constexpr int kActLane = 4;
   /// Ops issued later on `lane` start after everything issued so far on the current lane.
   virtual void fork(int lane);
   /// Later ops are issued on `lane`.
@@ -268,6 +309,13 @@ class Backend {
   // ---- replay
   /// dst[i] = src[idx[i]] for i < n; rows are `dim` floats.
   virtual void gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) = 0;
+  /// Appends the rows i < n of one batch step whose step.keep[i] is nonzero to the ring, in
+  /// order, at its head (ring.d_head_size[0]), wrapping at ring.capacity, then advances head
+  /// and size (ring.d_head_size[1], at most capacity) on the device. Row i is (obs[i],
+  /// action[i], step.reward[i], step.next_obs[i], step.terminated[i]); obs is n x O, action
+  /// n x A. One op in stream order: no host wait, nothing read back.
+  virtual void ring_insert(int n, int O, int A, const float* obs, const float* action,
+                           const StepTransitions& step, const RingStorage& ring) = 0;
 
  protected:
   /// Throws std::logic_error naming `op` when recording() (see there).

@@ -55,9 +55,17 @@ class ReplayBuffer {
   int obs_dim() const { return m_obs_dim; }
   int act_dim() const { return m_act_dim; }
 
-  /// Appends n transitions from host memory at the ring head, wrapping around.
+  /// Appends n transitions from host memory at the ring head, wrapping around (blocking
+  /// uploads: for checkpoints and tests; the step loop uses insert_step).
   void insert_host(int n, const float* obs, const float* action, const float* reward,
                    const float* next_obs, const float* terminated);
+
+  /// Appends the kept rows of one batch step of n envs, all in backend memory: obs and actions
+  /// (n x obs_dim, n x act_dim) and the step's block of StepTransitions (d_step, keep flags
+  /// included) of which `kept` rows are kept. One Backend::ring_insert in stream order: head
+  /// and size advance on the device; the host mirror (head(), size()) follows from `kept`.
+  void insert_step(int n, int kept, const float* d_obs, const float* d_actions,
+                   const float* d_step);
 
   /// Draws n uniform indices in [0, size) (Philox stream (key, stream), draw block *d_counter)
   /// and gathers those rows into `out`. Runs entirely on the backend.
@@ -69,10 +77,10 @@ class ReplayBuffer {
   /// The ring as Backend::sample_minibatch reads it.
   RingView ring() const {
     return {m_obs.data(), m_action.data(), m_reward.data(), m_next_obs.data(),
-            m_terminated.data(), m_d_size.data()};
+            m_terminated.data(), device_size()};
   }
   /// Device copy of size(), the bound sampling reads.
-  const int64_t* device_size() const { return m_d_size.data(); }
+  const int64_t* device_size() const { return m_d_head_size.data() + 1; }
 
  private:
   Backend& m_backend;
@@ -81,7 +89,7 @@ class ReplayBuffer {
   int m_obs_dim, m_act_dim;
   int64_t m_size = 0, m_head = 0;
   DeviceArray<float> m_obs, m_action, m_reward, m_next_obs, m_terminated;
-  DeviceArray<int64_t> m_d_size;
+  DeviceArray<int64_t> m_d_head_size;  // [head, size]: ring_insert's, and sampling's bound
   TransitionBatch m_storage;
 };
 
