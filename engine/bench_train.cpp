@@ -5,6 +5,8 @@
 // evaluation and no checkpoints, and the warm-up shortened to the batch size so updates start at
 // once. Prints one JSON line: env_steps_per_second, updates_per_second, gpu_busy_fraction (CUDA
 // only, else null), env_busy_fraction, and the host seconds per stage (see StageTimes).
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -16,8 +18,61 @@
 #include "commands.h"
 #include "sac/config.h"
 #include "sac/trainer.h"
+#include "step_loop.h"
+#include "training_run.h"
 
 namespace sac {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+}  // namespace
+
+// the loop of a run without its run (trainer.h)
+BenchTrainResult bench_train(const Config& c) {
+  const std::string device = resolve_device(c.device);
+  check_replay_fits(c, device);
+  std::unique_ptr<Backend> backend = make_backend(device, c.threads);
+  EnvPool pool(c.env_id, c.num_envs, c.seed, c.env_threads);
+  const int N = pool.size(), O = pool.spec().obs_dim, A = pool.spec().act_dim;
+  Agent agent(*backend, AgentSpec::from_config(c, O, A, N));
+  ReplayBuffer replay(*backend, replay_capacity(c), O, A);
+  BenchTrainResult r;
+  r.device = backend->name();
+  r.pipeline = resolve_pipeline(c.pipeline, backend->name());
+  r.warmup_steps = c.warmup_steps;
+  pool.reset();
+  StepLoop loop(c, r.pipeline == "overlapped", *backend, pool, agent, replay, &r.stages);
+  const TrainerState& st = loop.state();
+  backend->synchronize();
+  auto t0 = Clock::now();
+  while (st.steps < c.total_steps) loop.step();
+  loop.drain();
+  backend->synchronize();
+  r.wall_seconds = std::max(1e-9, seconds_since(t0));
+  r.steps = st.steps;
+  r.updates = st.updates;
+  r.env_steps_per_second = r.steps / r.wall_seconds;
+  r.updates_per_second = r.updates / r.wall_seconds;
+  r.env_busy_fraction = r.stages.env_step / r.wall_seconds;
+  if (r.device != "cpu" && r.updates > 0) {
+    // GPU time of one update: blocks replayed back to back between two synchronisations
+    const int block = update_block(c, N);
+    const int reps = std::max(1, 200 / block);
+    agent.update(replay, block);  // the recording in use, warm
+    backend->synchronize();
+    auto t1 = Clock::now();
+    for (int i = 0; i < reps; ++i) agent.update(replay, block);
+    backend->synchronize();
+    double per_update = seconds_since(t1) / ((double)reps * block);
+    r.gpu_busy_fraction = std::min(1.0, per_update * r.updates / r.wall_seconds);
+  }
+  return r;
+}
+
 
 int bench_train_main(const std::vector<std::string>& args) {
   Config c;

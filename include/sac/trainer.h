@@ -8,15 +8,13 @@
 //   sequential  act (actor inference for all N envs in one call) -> step the envs -> insert the
 //               N transitions -> the updates owed at the ratio, on data that includes them.
 //   overlapped  act -> launch the update block owed for the PREVIOUS step's data -> step the
-//               envs while it runs -> wait for it -> insert. On CUDA the block is launches of
-//               recorded graphs of N x ratio updates (at most Agent::kMaxRecordedUpdates per
-//               graph; asynchronous; when N x ratio is not a whole number, the count
-//               alternates, so it is that many launches of a one-update recording instead of
-//               a recording for every count): the host steps the envs
-//               and reads no device memory until the stream synchronisation before the insert
-//               (stream order alone would keep the insert behind the block). On the CPU
-//               backend the block runs on a dedicated thread, joined before the insert (the
-//               insert never overlaps the block's reads of the ring). So the updates lag the
+//               envs while it runs -> store. On CUDA the block is launches of recorded graphs
+//               of N x ratio updates (at most Agent::kMaxRecordedUpdates per graph; when N x
+//               ratio is not a whole number, that many launches of a one-update recording),
+//               queued behind the acting of this step on the main lane: the host steps the
+//               envs, and the transitions' upload and ring insert queue behind the block in
+//               stream order, with no host wait (step_loop.h). On the CPU backend the block
+//               runs on a dedicated thread, joined before the insert. So the updates lag the
 //               newest data by one batch step and the actions of step t come from a policy
 //               that has not yet learned from step t-1's data: deliberate (DESIGN.md section 7),
 //               and a different (equally deterministic, equally resumable) run than sequential.
@@ -25,13 +23,16 @@
 //               evaluation and policy.safetensors. Both shapes do the same number of updates.
 //   auto        overlapped on the CUDA backend, sequential on the CPU backend (there the update
 //               already uses every core; overlapping only makes envs and update share them).
-// Evaluation (its own envs, stepped by env.threads threads) runs between batch steps with no
-// update block in flight, in both shapes: it stalls training for eval_episodes envs stepped to
+// Evaluation (its own envs, stepped by env.threads threads) runs between batch steps in the
+// sequential shape: it stalls training for eval_episodes envs stepped to
 // the end of their episodes (up to max_episode_steps batched steps, one actor inference each).
 // For HalfCheetah-v5 (10 episodes of 1000 steps, 256x256 actor) that is about 0.5 s on a 2-core
-// CPU: ~0.5% of the 10,000 steps between evaluations at the CPU's ~100 env steps/s, but ~5% at
-// 1,000 env steps/s on a GPU. Overlapping it with the update block would need a second copy of
-// the actor and a second stream, which the Backend interface does not offer.
+// CPU: ~0.5% of the 10,000 steps between evaluations at the CPU's ~100 env steps/s. The
+// overlapped loop therefore evaluates beside training, on a CPU thread with a snapshot of the
+// actor (background_eval.h).
+// Acting in both shapes reads the agent's actor snapshot, taken after every update block
+// (Agent::act_snapshot), on a lane of its own: one observation upload, one action download and
+// one transition upload per batch step (step_loop.h).
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -115,13 +116,12 @@ TrainSummary resume(const Config& config, const std::string& run_dir, const Trai
 std::string resolve_pipeline(const std::string& pipeline, const std::string& device);
 
 /// Host seconds spent in each stage of the loop, measured with steady_clock (the Backend has no
-/// event interface). On CUDA: `inference` is the launch of the actor, `copy` the obs upload and
-/// the action download (which waits for the actor, so it holds the actor's GPU time), `update`
-/// the launch of the update block only; its GPU time shows up where the host waits for it:
-/// `update_wait` in the overlapped loop (the synchronisation before the insert), `copy` in the
-/// sequential one. On the CPU backend `update` is the update's compute time (on the update
-/// thread in the overlapped loop, concurrently with `env_step`) and `update_wait` the time the
-/// loop waits for that thread. `insert` holds the transitions' assembly and the ring insert.
+/// event interface). On CUDA: `inference` is the launch of the actor, `copy` the queueing of the
+/// three copies and the one wait for the actions (which waits for the actor, and the actor for
+/// the update block before it, so it holds their GPU time), `update` the launch of the update
+/// block only. On the CPU backend `update` is the update's compute time (on the update thread
+/// in the overlapped loop, concurrently with `env_step`) and `update_wait` the time the loop
+/// waits for that thread. `insert` holds the transitions' assembly and the ring insert.
 struct StageTimes {
   double inference = 0, copy = 0, env_step = 0, update = 0, update_wait = 0, insert = 0, eval = 0;
 };

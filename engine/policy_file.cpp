@@ -1,0 +1,90 @@
+// policy_file.cpp: the policy file (save_policy, load_policy) and deterministic evaluation of
+// an actor on an env pool (evaluate), declared in trainer.h.
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "group_tensors.h"
+#include "sac/errors.h"
+#include "sac/safetensors.h"
+#include "sac/trainer.h"
+
+namespace sac {
+
+EvalResult evaluate(Agent& agent, Backend& backend, EnvPool& pool, float* d_obs,
+                    float* d_actions) {
+  const int n = pool.size(), O = pool.spec().obs_dim, A = pool.spec().act_dim;
+  std::vector<float> actions((size_t)n * A);
+  std::vector<double> returns(n, 0.0);
+  std::vector<char> done(n, 0);
+  pool.reset();
+  int remaining = n;
+  while (remaining > 0) {
+    backend.upload(d_obs, pool.obs(), (size_t)n * O * sizeof(float));
+    agent.act(n, d_obs, true, d_actions);
+    backend.download(actions.data(), d_actions, actions.size() * sizeof(float));
+    pool.step(actions.data());
+    for (int i = 0; i < n; ++i) {
+      if (done[i]) continue;
+      returns[i] += pool.reward()[i];
+      if (pool.terminated()[i] || pool.truncated()[i]) done[i] = 1, --remaining;
+    }
+  }
+  EvalResult r;
+  r.episodes = n;
+  r.min = *std::min_element(returns.begin(), returns.end());
+  r.max = *std::max_element(returns.begin(), returns.end());
+  for (double x : returns) r.mean += x / n;
+  return r;
+}
+
+void save_policy(Agent& agent, const Config& config, const std::string& path) {
+  SafetensorsFile f;
+  f.metadata["format"] = "sac-engine policy";
+  f.metadata["config"] = config.to_json().dump();
+  std::vector<float> flat(agent.actor().num_params());
+  agent.backend().download(flat.data(), agent.actor().params(), flat.size() * sizeof(float));
+  put_group_tensors(f, "actor", agent.actor(), flat);
+  f.stamp_checksum();
+  f.save(path);
+}
+
+LoadedPolicy load_policy(const std::string& path, const std::string& device, int act_batch) {
+  // policy files written before checksums existed held exactly these metadata keys
+  static const std::set<std::string> kUncheckedPolicyKeys = {"config", "format"};
+  SafetensorsFile f = SafetensorsFile::load_verified(path, kUncheckedPolicyKeys);
+  auto it = f.metadata.find("config");
+  if (it == f.metadata.end())
+    throw InputError("'" + path + "' holds no config metadata: not a sac-engine policy");
+  LoadedPolicy p;
+  p.config = config_from_json_text(it->second, path + " (config metadata)");
+  validate(p.config);
+  std::unique_ptr<Env> env = make_env(p.config.env_id);
+  p.backend = make_backend(resolve_device(device), p.config.threads);
+  AgentSpec spec = AgentSpec::from_config(p.config, env->spec().obs_dim, env->spec().act_dim,
+                                          act_batch);
+  spec.batch_size = 1;  // evaluation needs no update workspace
+  p.agent = std::make_unique<Agent>(*p.backend, spec);
+  MlpGroup& actor = p.agent->actor();
+  std::vector<float> flat = group_from_tensors(
+      "actor", actor, [&](const std::string& name, const std::vector<int64_t>& shape) {
+        std::vector<float> v;
+        try {
+          v = f.at(name).floats();
+        } catch (const InputError& e) {
+          throw InputError("'" + path + "': " + e.what());
+        }
+        size_t want = 1;
+        for (int64_t d : shape) want *= (size_t)d;
+        if (v.size() != want)
+          throw InputError("'" + path + "': tensor '" + name +
+                           "' has the wrong size for this network");
+        return v;
+      });
+  p.backend->upload(actor.params(), flat.data(), flat.size() * sizeof(float));
+  return p;
+}
+
+}  // namespace sac

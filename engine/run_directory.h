@@ -1,0 +1,55 @@
+// run_directory.h: the files of one training run (trainer.h lists them): the folder, its lock,
+// config.json, the appended logs metrics.jsonl and eval.csv, and the atomically written
+// summary.json; plus the checks a new run or a resume makes on a folder before writing.
+// Every write that fails throws std::runtime_error naming the file.
+#pragma once
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "run_lock.h"
+#include "sac/config.h"
+#include "sac/trainer.h"
+
+namespace sac {
+
+/// runs/<task>-s<seed>-<local time>.
+std::string default_run_dir(const Config& config);
+
+bool file_exists(const std::string& path);
+
+/// Throws InputError when `run_dir` already holds a run (its config.json is there).
+void refuse_existing_run(const std::string& run_dir);
+
+/// The `steps` of the run's summary.json (the step its last finished segment ended at); -1 when
+/// there is no readable summary.
+int64_t summary_steps(const std::string& run_dir);
+
+class RunDirectory {
+ public:
+  /// A fresh run (`resumed_step` < 0): creates the folder and locks it unless `held` (the
+  /// caller's lock) is given, refuses a folder holding a run, writes config.json and starts the
+  /// logs. A resumed run: rewrites config.json (a longer run) and keeps the log lines up to
+  /// `resumed_step` (eval.csv: up to `eval_keep_step`), which the run writes again otherwise.
+  RunDirectory(const std::string& path, const Config& config, int64_t resumed_step,
+               int64_t eval_keep_step, const RunLock* held);
+
+  const std::string& path() const { return m_path; }
+  std::string checkpoints() const { return m_path + "/checkpoints"; }
+  std::string policy() const { return m_path + "/policy.safetensors"; }
+
+  void append_metrics(const nlohmann::json& line);
+  void append_eval(int64_t step, double wall_seconds, const EvalResult& result);
+  void write_summary(const nlohmann::json& summary);
+
+ private:
+  void flushed(std::ofstream& log, const char* name);
+
+  std::string m_path;
+  std::unique_ptr<RunLock> m_own_lock;
+  std::ofstream m_metrics, m_eval;
+};
+
+}  // namespace sac

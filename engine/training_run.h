@@ -1,0 +1,93 @@
+// training_run.h: what a training run does around its step loop (trainer.h): the metrics line
+// and progress, evaluation (inline in the sequential loop; beside training in the overlapped
+// one, background_eval.h), checkpoints on their cadence, the divergence guard, a stop by
+// signal, and the end (final evaluation and checkpoint, policy, summary). Writes go through
+// RunDirectory; a failed write or a non-finite value stops the run with a message naming the
+// latest complete checkpoint and how to continue.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "background_eval.h"
+#include "checkpoint.h"
+#include "run_directory.h"
+#include "sac/agent.h"
+#include "sac/config.h"
+#include "sac/env_pool.h"
+#include "sac/replay_buffer.h"
+#include "sac/trainer.h"
+#include "step_loop.h"
+
+namespace sac {
+
+/// The replay ring's capacity for `config`: a run never holds more than total_steps
+/// transitions.
+int64_t replay_capacity(const Config& config);
+
+/// Refuses (ConfigError, with the figures) a replay buffer that cannot fit in host memory on
+/// the CPU backend; the CUDA backend reports a failed allocation with the figure itself.
+void check_replay_fits(const Config& config, const std::string& device);
+
+/// The components of a run, all sized before anything is written.
+struct RunParts {
+  Backend& backend;
+  EnvPool& pool;
+  EnvPool* eval_pool;  // null: no evaluation
+  Agent& agent;
+  ReplayBuffer& replay;
+  StepLoop& loop;
+  bool overlapped;
+};
+
+class TrainingRun {
+ public:
+  /// `resumed_from`: the checkpoint the parts were restored from (step -1: a fresh run).
+  TrainingRun(const Config& config, RunParts parts, RunDirectory& dir,
+              const CheckpointFiles& resumed_from, bool progress);
+
+  /// After each batch step: the metrics line (every log_every steps), evaluation (every
+  /// eval_every) and a checkpoint (every checkpoint_every, not when `stopping`).
+  void after_step(bool stopping);
+
+  /// The end of a run stopped by signal `signal_number`: checkpoint, policy, summary fields.
+  TrainSummary interrupt(int signal_number);
+
+  /// The end of a finished run: the pending updates, the final evaluation and checkpoint (in
+  /// the order of the loop's shape), policy.safetensors and summary.json. `finishing`: resumed
+  /// from the final checkpoint of a run stopped before its summary.
+  TrainSummary finish(bool finishing);
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  double run_seconds() const;
+  void log_metrics();
+  void print_progress(double sps, double ups);
+  void evaluate_now();
+  void finish_evaluation();
+  void record_evaluation(int64_t step, double wall_seconds, const EvalResult& result);
+  void checkpoint();
+  void check_finite(bool with_moments);
+  void write_or_stop(const std::function<void()>& write);
+  [[noreturn]] void write_failed(const std::string& what);
+  [[noreturn]] void diverged(const std::string& what);
+  TrainSummary summary() const;
+
+  const Config& m_c;
+  RunParts m_parts;
+  RunDirectory& m_dir;
+  TrainerState& m_st;
+  const bool m_progress;
+  std::unique_ptr<BackgroundEval> m_background_eval;  // the overlapped loop's evaluations
+  DeviceArray<float> m_d_eval_obs, m_d_eval_actions;  // the sequential loop's
+  CheckpointFiles m_last_checkpoint;
+  const int64_t m_start_steps, m_start_updates;
+  const double m_prior_seconds;
+  const Clock::time_point m_t0;
+  Clock::time_point m_last_log_time;
+  int64_t m_last_log_steps, m_last_log_updates, m_next_checkpoint;
+  int64_t m_resumed_from;
+};
+
+}  // namespace sac
