@@ -18,7 +18,6 @@
 // it wrote, so the previous checkpoint stays the latest.
 // Tested by tests/test_checkpoint.cpp and tests/test_fuzz.cpp.
 #pragma once
-#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -28,6 +27,7 @@
 #include "sac/env_pool.h"
 #include "sac/replay_buffer.h"
 #include "sac/safetensors.h"
+#include "trainer_state.h"
 
 namespace sac {
 
@@ -40,22 +40,6 @@ struct CheckpointError : InputError {
 /// A checkpoint that could not be written (disk full, I/O error): a failure during the work.
 struct CheckpointWriteError : std::runtime_error {
   using std::runtime_error::runtime_error;
-};
-
-/// The trainer's loop state, saved with every checkpoint.
-struct TrainerState {
-  int64_t steps = 0;                // env steps so far (all envs together)
-  int64_t updates = 0;              // agent updates so far
-  uint64_t warmup_rng_counter = 0;  // HostRng counter of the warm-up actions
-  double update_debt = 0.0;         // updates owed at the update-to-data ratio
-  int64_t next_log = 0;             // step of the next metrics line
-  int64_t next_eval = 0;            // step of the next evaluation
-  double recent_return_sum = 0.0;   // finished-episode returns since the last metrics line
-  int64_t recent_episodes = 0;
-  double last_eval = NAN;  // mean return of the latest evaluation (NaN: none yet)
-  double final_eval = 0.0;
-  double best_eval = -INFINITY;
-  double wall_seconds = 0.0;  // training time before the current process
 };
 
 /// The two files of one checkpoint; step -1 when there is none.
