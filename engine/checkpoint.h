@@ -10,6 +10,9 @@
 // log_alpha, log_alpha_grad, adam_m|adam_v.log_alpha, losses, counters.*, trainer.*, pool.*,
 // eval_pool.rng_counters. Metadata: format, version, step, config (the resolved config JSON),
 // replay_file, replay_checksum, checksum.
+// Each component lists its own tensors (Agent::state_tensors(), ReplayBuffer::state_tensors(),
+// pool_state.h, trainer_state.h); writing, restoring and the non-finite scan are one loop each
+// over those lists (state_tensors.h).
 //
 // Integrity: each file carries the "checksum" metadata of include/sac/safetensors.h (FNV-1a 64
 // over metadata and tensors), required and verified on every load. Files are written
@@ -93,15 +96,18 @@ void check_resumable(const Config& checkpoint, const Config& run);
 const std::vector<std::string>& resumable_keys();
 
 /// Restores the agent, the replay buffer, the pools and the trainer state from `ckpt`. Every
-/// tensor's dtype and shape is checked against the live components; throws CheckpointError on
-/// the first mismatch. `eval_pool` may be null.
+/// tensor's presence, dtype and shape is checked against the live components, and the values
+/// the components check (trainer ranges and counters, pool state, replay fill) are checked, all
+/// before anything changes; throws CheckpointError on the first mismatch, leaving everything as
+/// it was. `eval_pool` may be null.
 void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent, ReplayBuffer& replay,
                         EnvPool& pool, EnvPool* eval_pool, TrainerState& state);
 
-/// Names the first non-finite value of the agent ("critic loss = nan", "weight
-/// critic.1.0.weight[12] = inf", ...) or returns "" when all are finite. Looks at the losses
-/// when `with_losses`, then log alpha and the weights of actor, critics and targets, then the
-/// Adam moments when `with_moments`. Downloads from the backend (a host sync on CUDA).
+/// Names the first non-finite value of the agent ("critic loss (Q values) = nan",
+/// "critic.1.0.weight[12] = inf", "adam_m.critic.0.1.bias[3] = nan", ...) or returns "" when
+/// all are finite. Looks at the losses when `with_losses`, then log alpha and the weights of
+/// critics, actor and targets, then the Adam moments when `with_moments`. Downloads from the
+/// backend (a host sync on CUDA).
 std::string find_non_finite(Agent& agent, bool with_losses, bool with_moments);
 
 }  // namespace sac
