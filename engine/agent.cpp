@@ -17,6 +17,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "group_tensors.h"
+
 namespace sac {
 namespace {
 
@@ -299,6 +301,35 @@ UpdateMetrics Agent::read_metrics() const {
   // alpha-loss gradient is -mean(log pi + target entropy), so entropy = grad + target entropy
   m.entropy = grad + m_spec.target_entropy;
   return m;
+}
+
+std::vector<StateTensor> Agent::state_tensors() {
+  using Memory = StateTensor::Memory;
+  using Scan = StateTensor::Scan;
+  // losses and log alpha, named for the divergence message
+  std::vector<StateTensor> list = {backend_tensor("losses", losses(), {3}, Scan::kWithLosses),
+                                   backend_tensor("log_alpha", log_alpha(), {1}, Scan::kAlways)};
+  list[0].labels = {"critic loss (Q values)", "actor loss", "alpha loss"};
+  list[1].labels = {"log alpha"};
+  // the networks' weights, then the Adam moments of the trained ones
+  auto add_group = [&](const std::string& prefix, const MlpGroup& group, float* flat, Scan scan) {
+    std::vector<StateTensor> g = group_state_tensors(prefix, group, flat, Memory::kBackend, scan);
+    list.insert(list.end(), g.begin(), g.end());
+  };
+  add_group("critic", m_critic, m_critic.params(), Scan::kAlways);
+  add_group("actor", m_actor, m_actor.params(), Scan::kAlways);
+  add_group("target", m_target, m_target.params(), Scan::kAlways);
+  add_group("adam_m.critic", m_critic, m_critic.adam_m(), Scan::kWithMoments);
+  add_group("adam_v.critic", m_critic, m_critic.adam_v(), Scan::kWithMoments);
+  add_group("adam_m.actor", m_actor, m_actor.adam_m(), Scan::kWithMoments);
+  add_group("adam_v.actor", m_actor, m_actor.adam_v(), Scan::kWithMoments);
+  // log alpha's Adam state and gradient, the update and action-noise counters
+  list.push_back(backend_tensor("adam_m.log_alpha", log_alpha_adam_m(), {1}, Scan::kWithMoments));
+  list.push_back(backend_tensor("adam_v.log_alpha", log_alpha_adam_v(), {1}, Scan::kWithMoments));
+  list.push_back(backend_tensor("log_alpha_grad", log_alpha_grad(), {1}));
+  list.push_back(backend_tensor("counters.updates", update_counter(), {1}));
+  list.push_back(backend_tensor("counters.act_draws", act_draw_counter(), {1}));
+  return list;
 }
 
 }  // namespace sac

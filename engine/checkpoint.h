@@ -10,6 +10,9 @@
 // log_alpha, log_alpha_grad, adam_m|adam_v.log_alpha, losses, counters.*, trainer.*, pool.*,
 // eval_pool.rng_counters. Metadata: format, version, step, config (the resolved config JSON),
 // replay_file, replay_checksum, checksum.
+// Each component lists its own tensors (Agent::state_tensors(), ReplayBuffer::state_tensors(),
+// pool_state.h, trainer_state.h); writing, restoring and the non-finite scan are one loop each
+// over those lists (state_tensors.h).
 //
 // Integrity: each file carries the "checksum" metadata of include/sac/safetensors.h (FNV-1a 64
 // over metadata and tensors), required and verified on every load. Files are written
@@ -18,7 +21,6 @@
 // it wrote, so the previous checkpoint stays the latest.
 // Tested by tests/test_checkpoint.cpp and tests/test_fuzz.cpp.
 #pragma once
-#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -28,6 +30,7 @@
 #include "sac/env_pool.h"
 #include "sac/replay_buffer.h"
 #include "sac/safetensors.h"
+#include "trainer_state.h"
 
 namespace sac {
 
@@ -40,22 +43,6 @@ struct CheckpointError : InputError {
 /// A checkpoint that could not be written (disk full, I/O error): a failure during the work.
 struct CheckpointWriteError : std::runtime_error {
   using std::runtime_error::runtime_error;
-};
-
-/// The trainer's loop state, saved with every checkpoint.
-struct TrainerState {
-  int64_t steps = 0;                // env steps so far (all envs together)
-  int64_t updates = 0;              // agent updates so far
-  uint64_t warmup_rng_counter = 0;  // HostRng counter of the warm-up actions
-  double update_debt = 0.0;         // updates owed at the update-to-data ratio
-  int64_t next_log = 0;             // step of the next metrics line
-  int64_t next_eval = 0;            // step of the next evaluation
-  double recent_return_sum = 0.0;   // finished-episode returns since the last metrics line
-  int64_t recent_episodes = 0;
-  double last_eval = NAN;  // mean return of the latest evaluation (NaN: none yet)
-  double final_eval = 0.0;
-  double best_eval = -INFINITY;
-  double wall_seconds = 0.0;  // training time before the current process
 };
 
 /// The two files of one checkpoint; step -1 when there is none.
@@ -109,15 +96,18 @@ void check_resumable(const Config& checkpoint, const Config& run);
 const std::vector<std::string>& resumable_keys();
 
 /// Restores the agent, the replay buffer, the pools and the trainer state from `ckpt`. Every
-/// tensor's dtype and shape is checked against the live components; throws CheckpointError on
-/// the first mismatch. `eval_pool` may be null.
+/// tensor's presence, dtype and shape is checked against the live components, and the values
+/// the components check (trainer ranges and counters, pool state, replay fill) are checked, all
+/// before anything changes; throws CheckpointError on the first mismatch, leaving everything as
+/// it was. `eval_pool` may be null.
 void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent, ReplayBuffer& replay,
                         EnvPool& pool, EnvPool* eval_pool, TrainerState& state);
 
-/// Names the first non-finite value of the agent ("critic loss = nan", "weight
-/// critic.1.0.weight[12] = inf", ...) or returns "" when all are finite. Looks at the losses
-/// when `with_losses`, then log alpha and the weights of actor, critics and targets, then the
-/// Adam moments when `with_moments`. Downloads from the backend (a host sync on CUDA).
+/// Names the first non-finite value of the agent ("critic loss (Q values) = nan",
+/// "critic.1.0.weight[12] = inf", "adam_m.critic.0.1.bias[3] = nan", ...) or returns "" when
+/// all are finite. Looks at the losses when `with_losses`, then log alpha and the weights of
+/// critics, actor and targets, then the Adam moments when `with_moments`. Downloads from the
+/// backend (a host sync on CUDA).
 std::string find_non_finite(Agent& agent, bool with_losses, bool with_moments);
 
 }  // namespace sac

@@ -9,8 +9,17 @@
 
 #include "sac/mlp.h"
 #include "sac/safetensors.h"
+#include "sac/state_tensor.h"
 
 namespace sac {
+
+/// The tensors of one of `group`'s flat buffers (parameters, gradients or Adam moments) starting
+/// at `flat` in `memory`: each member's layer weight and bias is a contiguous slice of it. In
+/// the buffer's order (per layer the members' weights, then their biases), so a scan reports
+/// the first non-finite value of the buffer.
+std::vector<StateTensor> group_state_tensors(const std::string& prefix, const MlpGroup& group,
+                                             float* flat, StateTensor::Memory memory,
+                                             StateTensor::Scan scan = StateTensor::Scan::kNever);
 
 /// Adds the tensors of `flat` (a host copy of one of `group`'s buffers) to `f`.
 void put_group_tensors(SafetensorsFile& f, const std::string& prefix, const MlpGroup& group,

@@ -80,6 +80,41 @@ void ReplayBuffer::insert_step(int n, int kept, const float* d_obs, const float*
   m_size = std::min(m_capacity, m_size + kept);
 }
 
+std::vector<StateTensor> ReplayBuffer::state_tensors(ReplayFill& fill) const {
+  const int64_t rows = fill.size, O = m_obs_dim, A = m_act_dim;
+  return {backend_tensor("obs", m_storage.obs, {rows, O}),
+          backend_tensor("action", m_storage.action, {rows, A}),
+          backend_tensor("reward", m_storage.reward, {rows}),
+          backend_tensor("next_obs", m_storage.next_obs, {rows, O}),
+          backend_tensor("terminated", m_storage.terminated, {rows}),
+          host_tensor("head", &fill.head),
+          host_tensor("size", &fill.size),
+          host_tensor("capacity", &fill.capacity)};
+}
+
+void ReplayBuffer::check_fill(const ReplayFill& f) const {
+  if (f.size < 0 || f.size > f.capacity || f.head < 0 || (f.size > 0 && f.head >= f.capacity) ||
+      (f.size < f.capacity && f.head != f.size))
+    throw std::invalid_argument("replay head " + std::to_string(f.head) + ", size " +
+                                std::to_string(f.size) + " and capacity " +
+                                std::to_string(f.capacity) + " are inconsistent");
+  if (f.size > m_capacity || (f.size == f.capacity && f.capacity != m_capacity))
+    throw std::invalid_argument("replay of " + std::to_string(f.size) +
+                                " transitions (capacity " + std::to_string(f.capacity) +
+                                ") does not fit this run's buffer of " +
+                                std::to_string(m_capacity));
+  if (m_size != 0) throw std::invalid_argument("the replay buffer to restore into is not empty");
+}
+
+void ReplayBuffer::restore_fill(const ReplayFill& f) {
+  check_fill(f);
+  // a partly filled ring continues at its size (wrapped when the rows fill this buffer), a full
+  // one at its head
+  m_head = f.head % std::max<int64_t>(m_capacity, 1);
+  m_size = f.size;
+  m_backend.upload(m_d_size.data(), &m_size, sizeof(int64_t));
+}
+
 void ReplayBuffer::sample(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
                           int64_t* d_indices, TransitionBatch& out) const {
   m_backend.sample_indices(n, key, stream, d_counter, device_size(), d_indices);

@@ -3,10 +3,12 @@
 //     ends with byte-identical weights to the same run done in one go (CPU backend)
 //   - every task's env pool continues its episodes bit for bit from a saved state
 //   - flipped, truncated or extended checkpoint files are refused with a CheckpointError
-//   - checkpoints of another task or network size are refused, naming the setting
+//   - checkpoints of another task or network size are refused, naming the setting; a refused
+//     restore changes no component
 //   - bad run directories, settings and corrupt checkpoints give one message and exit 2,
 //     writing nothing
-//   - a diverging run stops naming the non-finite value and keeps the last good checkpoint
+//   - a diverging run stops naming the non-finite value and keeps the last good checkpoint;
+//     the scan names the tensor element ("critic.1.1.bias[3] = nan")
 // Run: sac_tests --gtest_filter='Checkpoint*'
 #include <fcntl.h>
 #include <signal.h>
@@ -15,9 +17,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -31,6 +36,7 @@
 #include "sac/safetensors.h"
 #include "sac/trainer.h"
 #include "small_run.h"
+#include "state_tensors.h"
 #include "test_files.h"
 #include "test_util.h"
 
@@ -391,6 +397,83 @@ TEST(CheckpointMismatch, AnotherTaskOrNetworkSizeIsRefused) {
     EXPECT_EQ(read_file(dir + "/run/metrics.jsonl"), before);
     EXPECT_EQ(latest_checkpoint(dir + "/run/checkpoints").step, 300);
   }
+}
+
+// a restore checks every component before it changes any: a checkpoint whose replay fill is
+// inconsistent (the last check) is refused with the agent, the pool, the replay buffer and the
+// trainer state as they were; the intact checkpoint then restores, and the restored components
+// list the checkpoint's tensors byte for byte
+TEST(CheckpointRestore, ARefusedCheckpointChangesNothing) {
+  std::string dir = fresh_dir("restore_checks");
+  Config c = small_config(300);
+  train(c, dir + "/run", quiet());
+  LoadedCheckpoint good = read_checkpoint(latest_checkpoint(dir + "/run/checkpoints"));
+  auto backend = make_backend("cpu", 1);
+  EnvPool pool(c.env_id, c.num_envs, c.seed);
+  const int O = pool.spec().obs_dim, A = pool.spec().act_dim;
+  Agent agent(*backend, AgentSpec::from_config(c, O, A, 1));
+  ReplayBuffer replay(*backend, 1000, O, A);
+  pool.reset();
+  // the agent's tensors and the pool's state as they are now
+  auto agent_file = [&] {
+    SafetensorsFile f;
+    put_state_tensors(f, agent.state_tensors(), *backend);
+    return f;
+  };
+  const std::map<std::string, Tensor> agent_before = agent_file().tensors;
+  const PoolState pool_before = save_pool_state(pool);
+  TrainerState st;
+  st.steps = -7;
+
+  LoadedCheckpoint bad = good;
+  int64_t head = 5;  // the ring is not full: its head must be its size (300)
+  std::memcpy(bad.replay.tensors.at("head").bytes.data(), &head, sizeof head);
+  std::string e =
+      checkpoint_error([&] { restore_checkpoint(bad, agent, replay, pool, nullptr, st); });
+  EXPECT_NE(e.find("inconsistent"), std::string::npos) << e;
+  EXPECT_NE(e.find(good.files.replay), std::string::npos) << e;
+  EXPECT_EQ(st.steps, -7);
+  EXPECT_EQ(replay.size(), 0);
+  const PoolState pool_after = save_pool_state(pool);
+  EXPECT_EQ(pool_after.rng_counters, pool_before.rng_counters);
+  EXPECT_EQ(pool_after.episode_steps, pool_before.episode_steps);
+  EXPECT_EQ(pool_after.env_states, pool_before.env_states);
+  EXPECT_EQ(pool_after.obs, pool_before.obs);
+  for (const auto& [name, t] : agent_file().tensors)
+    EXPECT_TRUE(t.bytes == agent_before.at(name).bytes) << name << " changed";
+
+  restore_checkpoint(good, agent, replay, pool, nullptr, st);
+  EXPECT_EQ(st.steps, 300);
+  EXPECT_EQ(replay.size(), 300);
+  EXPECT_EQ(replay.head(), 300);
+  for (const auto& [name, t] : agent_file().tensors)
+    EXPECT_TRUE(t.bytes == good.main.tensors.at(name).bytes) << name << " differs";
+  SafetensorsFile ring;
+  ReplayFill fill = replay.fill();
+  put_state_tensors(ring, replay.state_tensors(fill), *backend);
+  for (const auto& [name, t] : ring.tensors)
+    if (name != "capacity") EXPECT_TRUE(t.bytes == good.replay.tensors.at(name).bytes) << name;
+}
+
+// the non-finite scan names the tensor and the value: the element of a network's buffer by its
+// checkpoint name, the losses by what they are; Adam moments and losses only when asked
+TEST(CheckpointDivergence, TheScanNamesTheFirstNonFiniteValue) {
+  auto backend = make_backend("cpu", 1);
+  Agent agent(*backend, AgentSpec::from_config(small_config(100), 3, 1, 1));
+  const float zero = 0.0f, nan = NAN, inf = INFINITY;
+  EXPECT_EQ(find_non_finite(agent, false, true), "");
+  // bias 3 of critic 1 in layer 1 (mlp.h: per layer the members' weights, then their biases)
+  const LayerOffsets& lo = agent.critic().layer(1);
+  float* bias = agent.critic().params() + lo.bias + lo.out + 3;
+  backend->upload(bias, &nan, sizeof nan);
+  EXPECT_EQ(find_non_finite(agent, false, false), "critic.1.1.bias[3] = nan");
+  backend->upload(bias, &zero, sizeof zero);
+  backend->upload(agent.actor().adam_m() + agent.actor().layer(0).weight + 5, &inf, sizeof inf);
+  EXPECT_EQ(find_non_finite(agent, false, false), "");
+  EXPECT_EQ(find_non_finite(agent, false, true), "adam_m.actor.0.0.weight[5] = inf");
+  const float losses[3] = {0.0f, -INFINITY, 0.0f};
+  backend->upload(agent.losses(), losses, sizeof losses);
+  EXPECT_EQ(find_non_finite(agent, true, true), "actor loss = -inf");
 }
 
 TEST(CheckpointCli, BadInputGivesOneMessageAndNonZeroExit) {

@@ -12,6 +12,7 @@
 #include "sac/config.h"
 #include "sac/mlp.h"
 #include "sac/replay_buffer.h"
+#include "sac/state_tensor.h"
 
 namespace sac {
 
@@ -99,6 +100,11 @@ class Agent {
   int64_t* act_draw_counter() { return m_act_draws.data(); }
   /// Losses of the latest update: critic, actor, alpha (3 values).
   float* losses() { return m_losses.data(); }
+
+  /// The agent's checkpoint tensors (backend memory): actor, critic, target, their Adam
+  /// moments, log alpha with its gradient and Adam state, the losses and the counters, in the
+  /// order a non-finite scan reports them (losses, log alpha, weights, then Adam state).
+  std::vector<StateTensor> state_tensors();
 
  private:
   void sample_and_update(const ReplayBuffer& replay);

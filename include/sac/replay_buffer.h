@@ -4,8 +4,10 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "sac/backend.h"
+#include "sac/state_tensor.h"
 
 namespace sac {
 
@@ -32,6 +34,11 @@ struct TransitionBatch {
     b.terminated = b.next_obs + (size_t)n * obs_dim;
     return b;
   }
+};
+
+/// Where a ring stands: the next insert position, the filled rows and the capacity.
+struct ReplayFill {
+  int64_t head = 0, size = 0, capacity = 0;
 };
 
 class ReplayBuffer {
@@ -71,6 +78,22 @@ class ReplayBuffer {
   /// and gathers those rows into `out`. Runs entirely on the backend.
   void sample(int n, uint64_t key, uint64_t stream, const int64_t* d_counter, int64_t* d_indices,
               TransitionBatch& out) const;
+
+  /// Where the ring stands now.
+  ReplayFill fill() const { return {m_head, m_size, m_capacity}; }
+
+  /// The buffer's checkpoint tensors: the first fill.size rows of obs, action, reward, next_obs
+  /// and terminated as stored (backend memory; rows [0, size) are the filled ones), and head,
+  /// size and capacity in `fill` (host memory). A checkpoint writes them with fill(); a restore
+  /// reads them with the fill of the file, checks it (check_fill), uploads the rows, then calls
+  /// restore_fill().
+  std::vector<StateTensor> state_tensors(ReplayFill& fill) const;
+  /// Throws std::invalid_argument when `fill`, as saved from some buffer, is inconsistent or
+  /// does not fit this one, which must be empty.
+  void check_fill(const ReplayFill& fill) const;
+  /// Takes the position of `fill` (check_fill first) once its rows were written into storage():
+  /// the ring insert_host of those rows would leave.
+  void restore_fill(const ReplayFill& fill);
 
   /// The storage arrays, for checkpoints and tests.
   const TransitionBatch& storage() const { return m_storage; }
