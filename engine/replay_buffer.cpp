@@ -112,7 +112,8 @@ void ReplayBuffer::restore_fill(const ReplayFill& f) {
   // one at its head
   m_head = f.head % std::max<int64_t>(m_capacity, 1);
   m_size = f.size;
-  m_backend.upload(m_d_size.data(), &m_size, sizeof(int64_t));
+  const int64_t head_size[2] = {m_head, m_size};  // where ring_insert goes on
+  m_backend.upload(m_d_head_size.data(), head_size, sizeof head_size);
 }
 
 void ReplayBuffer::sample(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,

@@ -21,7 +21,7 @@
 #include "sac/philox.h"
 #include "sac/replay_buffer.h"
 #include "sac/trainer.h"
-#include "checkpoint.h"  // TrainerState
+#include "trainer_state.h"
 
 namespace sac {
 
