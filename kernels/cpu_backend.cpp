@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "linear.h"
 #include "sac/philox.h"
 #include "sac_math.h"
 
@@ -64,102 +65,27 @@ void CpuBackend::copy(void* dst, const void* src, size_t bytes) { std::memmove(d
 void CpuBackend::linear_forward(int E, int B, int in, int out, const float* X,
                                 size_t x_member_stride, const float* W, const float* b, float* Y,
                                 Activation act, uint32_t* /*relu_mask: the mask is Y > 0 here*/) {
-  // one task per (member, row block): members first, rows split only to fill the cores
-  int row_blocks = std::max(1, m_pool.threads() / E);
-  m_pool.run(E * row_blocks, [&](int task) {
-    int e = task / row_blocks;
-    auto [r0, r1] = block(B, row_blocks, task % row_blocks);
-    if (r1 <= r0) return;
-    const float* x = X + e * x_member_stride + (size_t)r0 * in;
-    const float* w = W + (size_t)e * out * in;
-    const float* bias = b + (size_t)e * out;
-    float* y = Y + ((size_t)e * B + r0) * out;
-    // y = x w^T, then bias and activation in one pass over the block
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, out, in, 1.0f, x, in, w, in,
-                0.0f, y, out);
-    for (int r = 0; r < r1 - r0; ++r) {
-      float* row = y + (size_t)r * out;
-      for (int o = 0; o < out; ++o) {
-        float z = row[o] + bias[o];
-        row[o] = (act == Activation::kRelu && z < 0.0f) ? 0.0f : z;
-      }
-    }
-  });
+  linear_forward_cpu(m_pool, E, B, in, out, X, x_member_stride, W, b, Y, act);
 }
-
-void CpuBackend::relu_mask_grad(int E, int B, int width, const float* Y, float* dY) {
-  // branch-free so it vectorises
-  int parts = std::max(1, m_pool.threads() / E);
-  m_pool.run(E * parts, [&](int task) {
-    auto [r0, r1] = block(B, parts, task % parts);
-    size_t begin = ((size_t)(task / parts) * B + r0) * width;
-    size_t end = begin + (size_t)(r1 - r0) * width;
-    for (size_t i = begin; i < end; ++i) dY[i] = Y[i] > 0.0f ? dY[i] : 0.0f;
-  });
-}
-
-void CpuBackend::backward_gemms(int E, int B, int in, int out, const float* X,
-                                size_t x_member_stride, const float* W, const float* dZ,
-                                float* dX, float* dW, float* db) {
-  // dX row blocks and dW output-row blocks are independent: one task list for both
-  int parts = std::max(1, m_pool.threads() / E);
-  int dx_tasks = dX ? parts : 0;
-  int dw_tasks = (dW || db) ? parts : 0;
-  int per_member = dx_tasks + dw_tasks;
-  m_pool.run(E * per_member, [&](int task) {
-    int e = task / per_member, k = task % per_member;
-    const float* dz = dZ + (size_t)e * B * out;
-    const float* x = X ? X + e * x_member_stride : nullptr;
-    if (k < dx_tasks) {
-      auto [r0, r1] = block(B, parts, k);
-      if (r1 <= r0) return;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, in, out, 1.0f,
-                  dz + (size_t)r0 * out, out, W + (size_t)e * out * in, in, 0.0f,
-                  dX + ((size_t)e * B + r0) * in, in);
-      return;
-    }
-    auto [o0, o1] = block(out, parts, k - dx_tasks);
-    if (o1 <= o0) return;
-    if (dW)
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, o1 - o0, in, B, 1.0f, dz + o0, out, x,
-                  in, 0.0f, dW + (size_t)e * out * in + (size_t)o0 * in, in);
-    if (db) {
-      // fixed summation order over the batch
-      float* bias_grad = db + (size_t)e * out;
-      for (int o = o0; o < o1; ++o) bias_grad[o] = 0.0f;
-      for (int r = 0; r < B; ++r)
-        for (int o = o0; o < o1; ++o) bias_grad[o] += dz[(size_t)r * out + o];
-    }
-  });
-}
-
 void CpuBackend::linear_backward(int E, int B, int in, int out, const float* X,
                                  size_t x_member_stride, const float* W, const float* Y, float* dY,
                                  float* dX, float* dW, float* db, Activation act) {
-  if (act == Activation::kRelu) relu_mask_grad(E, B, out, Y, dY);
-  backward_gemms(E, B, in, out, X, x_member_stride, W, dY, dX, dW, db);
+  linear_backward_cpu(m_pool, E, B, in, out, X, x_member_stride, W, Y, dY, dX, dW, db, act);
 }
-
 void CpuBackend::linear_grad_weights(int E, int B, int in, int out, const float* X,
                                      size_t x_member_stride, const float* dZ, float* dW,
                                      float* db) {
-  backward_gemms(E, B, in, out, X, x_member_stride, nullptr, dZ, nullptr, dW, db);
+  linear_grad_weights_cpu(m_pool, E, B, in, out, X, x_member_stride, dZ, dW, db);
 }
-
 void CpuBackend::linear_grad_input(int E, int B, int in, int out, const float* dZ,
                                    const float* W, Activation x_act, const float* X_relu,
                                    const uint32_t* /*relu_mask: X_relu > 0 is the mask here*/,
                                    float* dX) {
-  backward_gemms(E, B, in, out, nullptr, 0, W, dZ, dX, nullptr, nullptr);
-  if (x_act == Activation::kRelu) relu_mask_grad(E, B, in, X_relu, dX);
+  linear_grad_input_cpu(m_pool, E, B, in, out, dZ, W, x_act, X_relu, dX);
 }
-
 void CpuBackend::concat_columns(int rows, int na, const float* a, int nb, const float* b,
                                 float* out) {
-  for (int r = 0; r < rows; ++r) {
-    std::memcpy(out + (size_t)r * (na + nb), a + (size_t)r * na, na * sizeof(float));
-    std::memcpy(out + (size_t)r * (na + nb) + na, b + (size_t)r * nb, nb * sizeof(float));
-  }
+  concat_columns_cpu(rows, na, a, nb, b, out);
 }
 
 void CpuBackend::tanh_gaussian_sample(int B, int A, const float* head, const float* eps,

@@ -89,12 +89,6 @@ class CpuBackend : public Backend {
   void gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) override;
 
  private:
-  // dY = 0 where Y <= 0 (E x B x width), in place
-  void relu_mask_grad(int E, int B, int width, const float* Y, float* dY);
-  // dX = dZ W, dW = dZ^T X, db = sum_b dZ for the non-null outputs, as one task list
-  void backward_gemms(int E, int B, int in, int out, const float* X, size_t x_member_stride,
-                      const float* W, const float* dZ, float* dX, float* dW, float* db);
-
   ThreadPool m_pool;
 };
 

@@ -151,10 +151,6 @@ __global__ void sample_minibatch_kernel(int B, int O, int A, RingView ring, Mini
   }
 }
 
-void require(bool ok, const char* op, const std::string& message) {
-  if (!ok) throw std::invalid_argument(std::string("CudaBackend::") + op + ": " + message);
-}
-
 }  // namespace
 
 void launch_critic_loss_soft_targets(cudaStream_t stream, int E, int B, const float* q_target,
