@@ -14,6 +14,7 @@
 #include "linear.h"
 #include "sac/philox.h"
 #include "sac_math.h"
+#include "tanh_gaussian.h"
 
 extern "C" void openblas_set_num_threads(int);
 
@@ -91,70 +92,31 @@ void CpuBackend::concat_columns(int rows, int na, const float* a, int nb, const 
 void CpuBackend::tanh_gaussian_sample(int B, int A, const float* head, const float* eps,
                                       float log_std_min, float log_std_max, float* action,
                                       int action_ld, float* logp) {
-  for (int r = 0; r < B; ++r) {
-    const float* h = head + (size_t)r * 2 * A;
-    float lp = 0.0f;
-    for (int j = 0; j < A; ++j) {
-      float log_std = squash_log_std(h[A + j], log_std_min, log_std_max);
-      action[(size_t)r * action_ld + j] =
-          sac::tanh_gaussian_sample(h[j], log_std, eps[(size_t)r * A + j], &lp);
-    }
-    logp[r] = lp;
-  }
+  tanh_gaussian_sample_cpu(B, A, head, eps, log_std_min, log_std_max, action, action_ld, logp);
 }
-
 void CpuBackend::tanh_gaussian_mean(int B, int A, const float* head, float* action) {
-  for (int r = 0; r < B; ++r)
-    for (int j = 0; j < A; ++j) action[(size_t)r * A + j] = tanhf(head[(size_t)r * 2 * A + j]);
+  tanh_gaussian_mean_cpu(B, A, head, action);
 }
-
-namespace {
-
-// The head gradient of every row given dL/daction(r, j) = grad_action(r, j); action rows are
-// action_ld floats apart.
-template <typename GradAction>
-void tanh_gaussian_backward_rows(int B, int A, const float* head, const float* eps,
-                                 const float* action, int action_ld, GradAction grad_action,
-                                 float grad_logp, float log_std_min, float log_std_max,
-                                 float* grad_head) {
-  for (int r = 0; r < B; ++r) {
-    const float* h = head + (size_t)r * 2 * A;
-    float* g = grad_head + (size_t)r * 2 * A;
-    for (int j = 0; j < A; ++j) {
-      size_t i = (size_t)r * A + j;
-      float raw = h[A + j];
-      float log_std = squash_log_std(raw, log_std_min, log_std_max);
-      float grad_log_std;
-      g[j] = sac::tanh_gaussian_backward(action[(size_t)r * action_ld + j], log_std, eps[i],
-                                         grad_action(r, j), grad_logp, &grad_log_std);
-      g[A + j] = grad_log_std * squash_log_std_grad(raw, log_std_min, log_std_max);
-    }
-  }
-}
-
-}  // namespace
-
 void CpuBackend::tanh_gaussian_backward(int B, int A, const float* head, const float* eps,
                                         const float* action, const float* grad_action,
                                         const float* d_log_alpha, float logp_scale,
                                         float log_std_min, float log_std_max, float* grad_head) {
-  tanh_gaussian_backward_rows(
-      B, A, head, eps, action, A,
-      [&](int r, int j) { return grad_action ? grad_action[(size_t)r * A + j] : 0.0f; },
-      logp_scale * expf(*d_log_alpha), log_std_min, log_std_max, grad_head);
+  tanh_gaussian_backward_cpu(B, A, head, eps, action, grad_action, d_log_alpha, logp_scale,
+                             log_std_min, log_std_max, grad_head);
 }
-
 void CpuBackend::tanh_gaussian_backward_critics(int B, int A, const float* head,
                                                 const float* eps, const float* action,
                                                 int action_ld, int E, int width, int skip,
                                                 const float* dX, const float* d_log_alpha,
                                                 float logp_scale, float log_std_min,
                                                 float log_std_max, float* grad_head) {
-  // the member sum of sum_member_columns, in member order
-  auto member_sum = [&](int r, int j) { return member_column_sum(dX, E, B, width, skip, r, j); };
-  tanh_gaussian_backward_rows(B, A, head, eps, action, action_ld, member_sum,
-                              logp_scale * expf(*d_log_alpha), log_std_min, log_std_max,
-                              grad_head);
+  tanh_gaussian_backward_critics_cpu(B, A, head, eps, action, action_ld, E, width, skip, dX,
+                                     d_log_alpha, logp_scale, log_std_min, log_std_max,
+                                     grad_head);
+}
+void CpuBackend::sum_member_columns(int E, int B, int width, int skip, int A, const float* dX,
+                                    float* grad_action) {
+  sum_member_columns_cpu(E, B, width, skip, A, dX, grad_action);
 }
 
 void CpuBackend::soft_targets(int E, int B, const float* q_target, const float* logp_next,
@@ -195,13 +157,6 @@ void CpuBackend::actor_loss(int E, int B, const float* q, const float* logp,
     sum += alpha * logp[r] - q[(size_t)arg * B + r];
   }
   *loss = sum / B;
-}
-
-void CpuBackend::sum_member_columns(int E, int B, int width, int skip, int A, const float* dX,
-                                    float* grad_action) {
-  for (int r = 0; r < B; ++r)
-    for (int j = 0; j < A; ++j)
-      grad_action[(size_t)r * A + j] = member_column_sum(dX, E, B, width, skip, r, j);
 }
 
 void CpuBackend::critic_loss_soft_targets(int E, int B, const float* q_target,

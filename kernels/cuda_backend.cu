@@ -30,6 +30,7 @@
 #include "cuda_check.h"
 #include "fused_update_ops.h"
 #include "linear.h"
+#include "tanh_gaussian.h"
 #include "sac/philox.h"
 #include "sac_math.h"
 
@@ -44,58 +45,6 @@ constexpr size_t kCublasWorkspaceBytes = size_t(32) << 20;
 
 // ---------------------------------------------------------------------------------------------
 // kernels: count first, then scalars, then pointers (inputs const), then the bounds guard
-
-// one thread per row: the log-density sums the action dimensions in order, as the CPU does
-__global__ void tanh_gaussian_sample_kernel(size_t n, int A, int action_ld, float log_std_min,
-                                            float log_std_max, const float* __restrict__ head,
-                                            const float* __restrict__ eps,
-                                            float* __restrict__ action, float* __restrict__ logp) {
-  size_t r = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (r >= n) return;
-  const float* h = head + r * 2 * A;
-  float lp = 0.0f;
-  for (int j = 0; j < A; ++j) {
-    float log_std = squash_log_std(h[A + j], log_std_min, log_std_max);
-    action[r * action_ld + j] = tanh_gaussian_sample(h[j], log_std, eps[r * A + j], &lp);
-  }
-  logp[r] = lp;
-}
-
-// action = tanh(mean), one thread per (row, dimension)
-__global__ void tanh_gaussian_mean_kernel(size_t n, int A, const float* __restrict__ head,
-                                          float* __restrict__ action) {
-  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= n) return;
-  size_t r = i / A;
-  int j = (int)(i % A);
-  action[i] = tanhf(head[r * 2 * A + j]);
-}
-
-// gradient into the head row [mean, raw log-std], one thread per (row, dimension);
-// dL/dlogp = logp_scale * alpha with alpha read on the device. grad_action may be null (zero).
-// head and grad_head may alias: a thread reads only its raw log-std before writing its outputs.
-__global__ void tanh_gaussian_backward_kernel(size_t n, int A, float logp_scale,
-                                              float log_std_min, float log_std_max,
-                                              const float* __restrict__ d_log_alpha,
-                                              const float* head, const float* __restrict__ eps,
-                                              const float* __restrict__ action,
-                                              const float* __restrict__ grad_action,
-                                              float* grad_head) {
-  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= n) return;
-  size_t r = i / A;
-  int j = (int)(i % A);
-  float grad_logp = logp_scale * expf(*d_log_alpha);
-  float raw = head[r * 2 * A + A + j];
-  float log_std = squash_log_std(raw, log_std_min, log_std_max);
-  float grad_log_std;
-  float grad_mean = tanh_gaussian_backward(action[i], log_std, eps[i],
-                                           grad_action ? grad_action[i] : 0.0f, grad_logp,
-                                           &grad_log_std);
-  grad_head[r * 2 * A + j] = grad_mean;
-  grad_head[r * 2 * A + A + j] =
-      grad_log_std * squash_log_std_grad(raw, log_std_min, log_std_max);
-}
 
 // clipped double-Q soft target per row; alpha = exp(log_alpha) read on the device
 __global__ void soft_targets_kernel(size_t n, int E, float gamma,
@@ -129,17 +78,6 @@ __global__ void actor_loss_kernel(int E, int B, const float* __restrict__ q,
   __shared__ float shared[kLossThreads];
   float sum = block_actor_loss_sum<kLossThreads>(E, B, q, logp, expf(*d_log_alpha), dq, shared);
   if (threadIdx.x == 0) *loss = sum / B;
-}
-
-// grad_action[b] = sum_e dX[e][b][skip:skip+A], members in order
-__global__ void sum_member_columns_kernel(size_t n, int E, int B, int width, int skip, int A,
-                                          const float* __restrict__ dX,
-                                          float* __restrict__ grad_action) {
-  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= n) return;
-  size_t r = i / A;
-  int j = (int)(i % A);
-  grad_action[i] = member_column_sum(dX, E, B, width, skip, r, j);
 }
 
 // loss = mean_b -log_alpha (logp + target_entropy), grad = d loss / d log_alpha; one block
@@ -253,12 +191,33 @@ class CudaBackend final : public Backend {
 
   void tanh_gaussian_sample(int B, int A, const float* head, const float* eps,
                             float log_std_min, float log_std_max, float* action,
-                            int action_ld, float* logp) override;
-  void tanh_gaussian_mean(int B, int A, const float* head, float* action) override;
+                            int action_ld, float* logp) override {
+    launch_tanh_gaussian_sample(cur(), B, A, head, eps, log_std_min, log_std_max, action,
+                                action_ld, logp);
+  }
+  void tanh_gaussian_mean(int B, int A, const float* head, float* action) override {
+    launch_tanh_gaussian_mean(cur(), B, A, head, action);
+  }
   void tanh_gaussian_backward(int B, int A, const float* head, const float* eps,
                               const float* action, const float* grad_action,
                               const float* d_log_alpha, float logp_scale, float log_std_min,
-                              float log_std_max, float* grad_head) override;
+                              float log_std_max, float* grad_head) override {
+    launch_tanh_gaussian_backward(cur(), B, A, head, eps, action, grad_action, d_log_alpha,
+                                  logp_scale, log_std_min, log_std_max, grad_head);
+  }
+  void tanh_gaussian_backward_critics(int B, int A, const float* head, const float* eps,
+                                      const float* action, int action_ld, int E, int width,
+                                      int skip, const float* dX, const float* d_log_alpha,
+                                      float logp_scale, float log_std_min, float log_std_max,
+                                      float* grad_head) override {
+    launch_tanh_gaussian_backward_critics(cur(), B, A, head, eps, action, action_ld, E, width,
+                                          skip, dX, d_log_alpha, logp_scale, log_std_min,
+                                          log_std_max, grad_head);
+  }
+  void sum_member_columns(int E, int B, int width, int skip, int A, const float* dX,
+                          float* grad_action) override {
+    launch_sum_member_columns(cur(), E, B, width, skip, A, dX, grad_action);
+  }
 
   void soft_targets(int E, int B, const float* q_target, const float* logp_next,
                     const float* reward, const float* terminated, float gamma,
@@ -266,8 +225,6 @@ class CudaBackend final : public Backend {
   void critic_loss(int E, int B, const float* q, const float* y, float* dq, float* loss) override;
   void actor_loss(int E, int B, const float* q, const float* logp, const float* d_log_alpha,
                   float* dq, float* loss) override;
-  void sum_member_columns(int E, int B, int width, int skip, int A, const float* dX,
-                          float* grad_action) override;
   void alpha_loss(int B, const float* logp, const float* d_log_alpha, float target_entropy,
                   float* grad, float* loss) override;
 
@@ -283,15 +240,6 @@ class CudaBackend final : public Backend {
                         float* actor_loss, float* alpha_grad, float* alpha_loss) override {
     launch_actor_alpha_loss(cur(), E, B, q, logp, d_log_alpha, target_entropy, dq, actor_loss,
                             alpha_grad, alpha_loss);
-  }
-  void tanh_gaussian_backward_critics(int B, int A, const float* head, const float* eps,
-                                      const float* action, int action_ld, int E, int width,
-                                      int skip, const float* dX, const float* d_log_alpha,
-                                      float logp_scale, float log_std_min, float log_std_max,
-                                      float* grad_head) override {
-    launch_tanh_gaussian_backward_critics(cur(), B, A, head, eps, action, action_ld, E, width,
-                                          skip, dX, d_log_alpha, logp_scale, log_std_min,
-                                          log_std_max, grad_head);
   }
   void adam_polyak(size_t n, float* online, const float* grads, float* m, float* v, float lr,
                    float beta1, float beta2, float eps, const int64_t* d_step, float* target,
@@ -546,40 +494,6 @@ void CudaBackend::synchronize() {
   for (cudaStream_t stream : m_streams) CUDA_CHECK(cudaStreamSynchronize(stream));
 }
 
-// ---- tanh-Gaussian head
-
-void CudaBackend::tanh_gaussian_sample(int B, int A, const float* head, const float* eps,
-                                       float log_std_min, float log_std_max, float* action,
-                                       int action_ld, float* logp) {
-  require(B >= 0 && A >= 1 && action_ld >= A, "tanh_gaussian_sample",
-          "need B >= 0, A >= 1, action_ld >= A");
-  if (B == 0) return;
-  require(head && eps && action && logp, "tanh_gaussian_sample", "null pointer");
-  linear_kernel(tanh_gaussian_sample_kernel, cur(), (size_t)B, A, action_ld, log_std_min,
-                log_std_max, head, eps, action, logp);
-}
-
-void CudaBackend::tanh_gaussian_mean(int B, int A, const float* head, float* action) {
-  require(B >= 0 && A >= 1, "tanh_gaussian_mean", "need B >= 0, A >= 1");
-  if (B == 0) return;
-  require(head && action, "tanh_gaussian_mean", "null pointer");
-  linear_kernel(tanh_gaussian_mean_kernel, cur(), (size_t)B * A, A, head, action);
-}
-
-void CudaBackend::tanh_gaussian_backward(int B, int A, const float* head, const float* eps,
-                                         const float* action, const float* grad_action,
-                                         const float* d_log_alpha, float logp_scale,
-                                         float log_std_min, float log_std_max,
-                                         float* grad_head) {
-  require(B >= 0 && A >= 1, "tanh_gaussian_backward", "need B >= 0, A >= 1");
-  if (B == 0) return;
-  require(head && eps && action && d_log_alpha && grad_head, "tanh_gaussian_backward",
-          "null pointer (only grad_action may be null)");
-  linear_kernel(tanh_gaussian_backward_kernel, cur(), (size_t)B * A, A, logp_scale,
-                log_std_min, log_std_max, d_log_alpha, head, eps, action, grad_action,
-                grad_head);
-}
-
 // ---- losses
 
 void CudaBackend::soft_targets(int E, int B, const float* q_target, const float* logp_next,
@@ -607,16 +521,6 @@ void CudaBackend::actor_loss(int E, int B, const float* q, const float* logp,
   require(loss && d_log_alpha && (B == 0 || (q && logp && dq)), "actor_loss", "null pointer");
   actor_loss_kernel<<<1, kLossThreads, 0, cur()>>>(E, B, q, logp, d_log_alpha, dq, loss);
   check_launch("actor_loss_kernel", cur());
-}
-
-void CudaBackend::sum_member_columns(int E, int B, int width, int skip, int A, const float* dX,
-                                     float* grad_action) {
-  require(E >= 1 && B >= 0 && A >= 0 && skip >= 0 && skip + A <= width, "sum_member_columns",
-          "need E >= 1, B >= 0, 0 <= skip, skip + A <= width");
-  size_t n = (size_t)B * A;
-  if (n == 0) return;
-  require(dX && grad_action, "sum_member_columns", "null pointer");
-  linear_kernel(sum_member_columns_kernel, cur(), n, E, B, width, skip, A, dX, grad_action);
 }
 
 void CudaBackend::alpha_loss(int B, const float* logp, const float* d_log_alpha,

@@ -58,28 +58,6 @@ __global__ void actor_alpha_loss_kernel(int E, int B, float target_entropy,
   }
 }
 
-// head gradient per (row, action dimension), dL/daction summed over the critics in order
-__global__ void tanh_gaussian_backward_critics_kernel(
-    size_t n, int A, int action_ld, int E, int B, int width, int skip, float logp_scale,
-    float log_std_min, float log_std_max, const float* __restrict__ d_log_alpha,
-    const float* __restrict__ head, const float* __restrict__ eps,
-    const float* __restrict__ action, const float* __restrict__ dX,
-    float* __restrict__ grad_head) {
-  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= n) return;
-  size_t r = i / A;
-  int j = (int)(i % A);
-  float grad_action = member_column_sum(dX, E, B, width, skip, r, j);
-  float grad_logp = logp_scale * expf(*d_log_alpha);
-  float raw = head[r * 2 * A + A + j];
-  float log_std = squash_log_std(raw, log_std_min, log_std_max);
-  float grad_log_std;
-  grad_head[r * 2 * A + j] = tanh_gaussian_backward(action[r * action_ld + j], log_std, eps[i],
-                                                    grad_action, grad_logp, &grad_log_std);
-  grad_head[r * 2 * A + A + j] =
-      grad_log_std * squash_log_std_grad(raw, log_std_min, log_std_max);
-}
-
 // Adam on the online parameters, then (when target is not null) the target follows:
 // target = tau online + (1 - tau) target. The bias corrections come from the device step count,
 // computed once per block.
@@ -176,23 +154,6 @@ void launch_actor_alpha_loss(cudaStream_t stream, int E, int B, const float* q, 
   actor_alpha_loss_kernel<<<1, kThreads, 0, stream>>>(E, B, target_entropy, q, logp, d_log_alpha,
                                                       dq, actor_loss, alpha_grad, alpha_loss);
   check_launch("actor_alpha_loss_kernel", stream);
-}
-
-void launch_tanh_gaussian_backward_critics(cudaStream_t stream, int B, int A, const float* head,
-                                           const float* eps, const float* action, int action_ld,
-                                           int E, int width, int skip, const float* dX,
-                                           const float* d_log_alpha, float logp_scale,
-                                           float log_std_min, float log_std_max,
-                                           float* grad_head) {
-  require(B >= 0 && A >= 1 && E >= 1 && action_ld >= A && skip >= 0 && skip + A <= width,
-          "tanh_gaussian_backward_critics",
-          "need B >= 0, A >= 1, E >= 1, action_ld >= A, 0 <= skip, skip + A <= width");
-  if (B == 0) return;
-  require(head && eps && action && dX && d_log_alpha && grad_head,
-          "tanh_gaussian_backward_critics", "null pointer");
-  linear_kernel(tanh_gaussian_backward_critics_kernel, stream, (size_t)B * A, A, action_ld, E, B,
-                width, skip, logp_scale, log_std_min, log_std_max, d_log_alpha, head, eps,
-                action, dX, grad_head);
 }
 
 void launch_adam_polyak(cudaStream_t stream, size_t n, float* online, const float* grads,

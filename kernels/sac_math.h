@@ -9,50 +9,6 @@
 
 namespace sac {
 
-constexpr float kLog2 = 0.69314718055994530942f;
-constexpr float kHalfLog2Pi = 0.91893853320467274178f;
-
-SAC_HD float softplus(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
-
-// log(1 - tanh(u)^2) in its stable form 2 (log 2 - u - softplus(-2u)).
-SAC_HD float log1m_tanh_sq(float u) { return 2.0f * (kLog2 - u - softplus(-2.0f * u)); }
-
-// smooth squash of the raw log-std output into [lo, hi].
-SAC_HD float squash_log_std(float raw, float lo, float hi) {
-  return lo + 0.5f * (hi - lo) * (tanhf(raw) + 1.0f);
-}
-SAC_HD float squash_log_std_grad(float raw, float lo, float hi) {
-  float t = tanhf(raw);
-  return 0.5f * (hi - lo) * (1.0f - t * t);
-}
-
-// one action dimension of the tanh-Gaussian policy: u = mean + exp(log_std) eps, a = tanh(u);
-// returns a and adds this dimension's log-density term to *logp.
-SAC_HD float tanh_gaussian_sample(float mean, float log_std, float eps, float* logp) {
-  float u = mean + expf(log_std) * eps;
-  *logp += -0.5f * eps * eps - log_std - kHalfLog2Pi - log1m_tanh_sq(u);
-  return tanhf(u);
-}
-
-// gradients of one dimension through the reparameterised sample: given dL/da for this
-// dimension and dL/dlogpi for the sample, returns dL/dmean and writes dL/dlog_std.
-// d logpi / du = 2 tanh(u) = 2a, d logpi / d log_std (direct) = -1.
-SAC_HD float tanh_gaussian_backward(float a, float log_std, float eps, float grad_a,
-                                    float grad_logp, float* grad_log_std) {
-  float grad_u = grad_a * (1.0f - a * a) + grad_logp * 2.0f * a;
-  *grad_log_std = grad_u * expf(log_std) * eps - grad_logp;
-  return grad_u;
-}
-
-// dL/daction[r][j] of the actor loss: column skip + j of row r of every critic's input gradient
-// dX (E x B x width), summed in member order.
-SAC_HD float member_column_sum(const float* dX, int E, int B, int width, int skip, size_t r,
-                               int j) {
-  float g = 0.0f;
-  for (int e = 0; e < E; ++e) g += dX[((size_t)e * B + r) * width + skip + j];
-  return g;
-}
-
 // soft state value of one action sample: Q - alpha log pi (the soft Bellman backup's inner term).
 SAC_HD float soft_value(float q, float alpha, float logp) { return q - alpha * logp; }
 
