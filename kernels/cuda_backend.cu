@@ -30,6 +30,7 @@
 #include "cuda_check.h"
 #include "fused_update_ops.h"
 #include "linear.h"
+#include "sac_losses.h"
 #include "tanh_gaussian.h"
 #include "sac/philox.h"
 #include "sac_math.h"
@@ -37,62 +38,12 @@
 namespace sac {
 namespace {
 
-// threads of the single-block loss reductions (a power of two: the tree below halves it)
-constexpr int kLossThreads = 256;
 // cuBLAS workspace given to the handle up front, so captured GEMMs never allocate
 // (NVIDIA's recommended size on Hopper; more than enough elsewhere)
 constexpr size_t kCublasWorkspaceBytes = size_t(32) << 20;
 
 // ---------------------------------------------------------------------------------------------
 // kernels: count first, then scalars, then pointers (inputs const), then the bounds guard
-
-// clipped double-Q soft target per row; alpha = exp(log_alpha) read on the device
-__global__ void soft_targets_kernel(size_t n, int E, float gamma,
-                                    const float* __restrict__ d_log_alpha,
-                                    const float* __restrict__ q_target,
-                                    const float* __restrict__ logp_next,
-                                    const float* __restrict__ reward,
-                                    const float* __restrict__ terminated, float* __restrict__ y) {
-  size_t r = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (r >= n) return;
-  float alpha = expf(*d_log_alpha);
-  float q_min = q_target[r];
-  for (int e = 1; e < E; ++e) q_min = fminf(q_min, q_target[(size_t)e * n + r]);
-  y[r] = soft_target(reward[r], gamma, terminated[r], q_min, alpha, logp_next[r]);
-}
-
-// loss = sum_e mean_b (q[e] - y)^2 and dq; one block, members in order
-__global__ void critic_loss_kernel(int E, int B, const float* __restrict__ q,
-                                   const float* __restrict__ y, float* __restrict__ dq,
-                                   float* __restrict__ loss) {
-  __shared__ float shared[kLossThreads];
-  float total = block_critic_loss<kLossThreads>(E, B, q, y, dq, shared);
-  if (threadIdx.x == 0) *loss = total;
-}
-
-// loss = mean_b (alpha logp - min_e q[e]); dq = -1/B on the first minimising member; one block
-__global__ void actor_loss_kernel(int E, int B, const float* __restrict__ q,
-                                  const float* __restrict__ logp,
-                                  const float* __restrict__ d_log_alpha, float* __restrict__ dq,
-                                  float* __restrict__ loss) {
-  __shared__ float shared[kLossThreads];
-  float sum = block_actor_loss_sum<kLossThreads>(E, B, q, logp, expf(*d_log_alpha), dq, shared);
-  if (threadIdx.x == 0) *loss = sum / B;
-}
-
-// loss = mean_b -log_alpha (logp + target_entropy), grad = d loss / d log_alpha; one block
-__global__ void alpha_loss_kernel(int B, float target_entropy, const float* __restrict__ logp,
-                                  const float* __restrict__ d_log_alpha,
-                                  float* __restrict__ grad, float* __restrict__ loss) {
-  __shared__ float shared[kLossThreads];
-  float partial = 0.0f;
-  for (int r = threadIdx.x; r < B; r += kLossThreads) partial += logp[r] + target_entropy;
-  float mean = block_sum<kLossThreads>(partial, shared) / B;
-  if (threadIdx.x == 0) {
-    *grad = -mean;
-    *loss = -*d_log_alpha * mean;
-  }
-}
 
 // target = tau * online + (1 - tau) * target
 __global__ void polyak_kernel(size_t n, float tau, float* __restrict__ target,
@@ -221,13 +172,22 @@ class CudaBackend final : public Backend {
 
   void soft_targets(int E, int B, const float* q_target, const float* logp_next,
                     const float* reward, const float* terminated, float gamma,
-                    const float* d_log_alpha, float* y) override;
-  void critic_loss(int E, int B, const float* q, const float* y, float* dq, float* loss) override;
+                    const float* d_log_alpha, float* y) override {
+    launch_soft_targets(cur(), E, B, q_target, logp_next, reward, terminated, gamma, d_log_alpha,
+                        y);
+  }
+  void critic_loss(int E, int B, const float* q, const float* y, float* dq,
+                   float* loss) override {
+    launch_critic_loss(cur(), E, B, q, y, dq, loss);
+  }
   void actor_loss(int E, int B, const float* q, const float* logp, const float* d_log_alpha,
-                  float* dq, float* loss) override;
+                  float* dq, float* loss) override {
+    launch_actor_loss(cur(), E, B, q, logp, d_log_alpha, dq, loss);
+  }
   void alpha_loss(int B, const float* logp, const float* d_log_alpha, float target_entropy,
-                  float* grad, float* loss) override;
-
+                  float* grad, float* loss) override {
+    launch_alpha_loss(cur(), B, logp, d_log_alpha, target_entropy, grad, loss);
+  }
   void critic_loss_soft_targets(int E, int B, const float* q_target, const float* logp_next,
                                 const float* reward, const float* terminated, float gamma,
                                 const float* d_log_alpha, const float* q, float* y, float* dq,
@@ -241,6 +201,7 @@ class CudaBackend final : public Backend {
     launch_actor_alpha_loss(cur(), E, B, q, logp, d_log_alpha, target_entropy, dq, actor_loss,
                             alpha_grad, alpha_loss);
   }
+
   void adam_polyak(size_t n, float* online, const float* grads, float* m, float* v, float lr,
                    float beta1, float beta2, float eps, const int64_t* d_step, float* target,
                    float tau) override {
@@ -492,44 +453,6 @@ void CudaBackend::copy(void* dst, const void* src, size_t bytes) {
 void CudaBackend::synchronize() {
   refuse_while_recording("synchronize");
   for (cudaStream_t stream : m_streams) CUDA_CHECK(cudaStreamSynchronize(stream));
-}
-
-// ---- losses
-
-void CudaBackend::soft_targets(int E, int B, const float* q_target, const float* logp_next,
-                               const float* reward, const float* terminated, float gamma,
-                               const float* d_log_alpha, float* y) {
-  require(E >= 1 && B >= 0, "soft_targets", "need E >= 1, B >= 0");
-  if (B == 0) return;
-  require(q_target && logp_next && reward && terminated && d_log_alpha && y, "soft_targets",
-          "null pointer");
-  linear_kernel(soft_targets_kernel, cur(), (size_t)B, E, gamma, d_log_alpha, q_target,
-                logp_next, reward, terminated, y);
-}
-
-void CudaBackend::critic_loss(int E, int B, const float* q, const float* y, float* dq,
-                              float* loss) {
-  require(E >= 1 && B >= 0, "critic_loss", "need E >= 1, B >= 0");
-  require(loss && (B == 0 || (q && y && dq)), "critic_loss", "null pointer");
-  critic_loss_kernel<<<1, kLossThreads, 0, cur()>>>(E, B, q, y, dq, loss);
-  check_launch("critic_loss_kernel", cur());
-}
-
-void CudaBackend::actor_loss(int E, int B, const float* q, const float* logp,
-                             const float* d_log_alpha, float* dq, float* loss) {
-  require(E >= 1 && B >= 0, "actor_loss", "need E >= 1, B >= 0");
-  require(loss && d_log_alpha && (B == 0 || (q && logp && dq)), "actor_loss", "null pointer");
-  actor_loss_kernel<<<1, kLossThreads, 0, cur()>>>(E, B, q, logp, d_log_alpha, dq, loss);
-  check_launch("actor_loss_kernel", cur());
-}
-
-void CudaBackend::alpha_loss(int B, const float* logp, const float* d_log_alpha,
-                             float target_entropy, float* grad, float* loss) {
-  require(B >= 0, "alpha_loss", "need B >= 0");
-  require(d_log_alpha && grad && loss && (B == 0 || logp), "alpha_loss", "null pointer");
-  alpha_loss_kernel<<<1, kLossThreads, 0, cur()>>>(B, target_entropy, logp, d_log_alpha, grad,
-                                                      loss);
-  check_launch("alpha_loss_kernel", cur());
 }
 
 // ---- optimiser and targets

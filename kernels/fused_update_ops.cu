@@ -5,7 +5,6 @@
 #include <stdexcept>
 #include <string>
 
-#include "block_sum.cuh"
 #include "cuda_check.h"
 #include "sac/philox.h"
 #include "sac_math.h"
@@ -13,50 +12,7 @@
 namespace sac {
 namespace {
 
-constexpr int kThreads = 256;      // one block of the loss reductions (a power of two)
 constexpr int kMaxAdamTensors = 4;  // adam_multi's tensors per launch
-
-// y = soft targets, then loss = sum_e mean_b (q[e] - y)^2 and dq (one block)
-__global__ void critic_loss_soft_targets_kernel(int E, int B, float gamma,
-                                                const float* __restrict__ d_log_alpha,
-                                                const float* __restrict__ q_target,
-                                                const float* __restrict__ logp_next,
-                                                const float* __restrict__ reward,
-                                                const float* __restrict__ terminated,
-                                                const float* __restrict__ q, float* __restrict__ y,
-                                                float* __restrict__ dq, float* __restrict__ loss) {
-  __shared__ float shared[kThreads];
-  float alpha = expf(*d_log_alpha);
-  for (int r = threadIdx.x; r < B; r += kThreads) {
-    float q_min = q_target[r];
-    for (int e = 1; e < E; ++e) q_min = fminf(q_min, q_target[(size_t)e * B + r]);
-    y[r] = soft_target(reward[r], gamma, terminated[r], q_min, alpha, logp_next[r]);
-  }
-  __syncthreads();  // y complete before the loss reads it
-  float total = block_critic_loss<kThreads>(E, B, q, y, dq, shared);
-  if (threadIdx.x == 0) *loss = total;
-}
-
-// actor loss (dq on the first minimising member) and alpha loss (one block)
-__global__ void actor_alpha_loss_kernel(int E, int B, float target_entropy,
-                                        const float* __restrict__ q,
-                                        const float* __restrict__ logp,
-                                        const float* __restrict__ d_log_alpha,
-                                        float* __restrict__ dq, float* __restrict__ actor_loss,
-                                        float* __restrict__ alpha_grad,
-                                        float* __restrict__ alpha_loss) {
-  __shared__ float shared[kThreads];
-  float log_alpha = *d_log_alpha;
-  float sum = block_actor_loss_sum<kThreads>(E, B, q, logp, expf(log_alpha), dq, shared);
-  float partial_entropy = 0.0f;
-  for (int r = threadIdx.x; r < B; r += kThreads) partial_entropy += logp[r] + target_entropy;
-  float mean = block_sum<kThreads>(partial_entropy, shared) / B;
-  if (threadIdx.x == 0) {
-    *actor_loss = sum / B;
-    *alpha_grad = -mean;
-    *alpha_loss = -log_alpha * mean;
-  }
-}
 
 // Adam on the online parameters, then (when target is not null) the target follows:
 // target = tau online + (1 - tau) target. The bias corrections come from the device step count,
@@ -130,31 +86,6 @@ __global__ void sample_minibatch_kernel(int B, int O, int A, RingView ring, Mini
 }
 
 }  // namespace
-
-void launch_critic_loss_soft_targets(cudaStream_t stream, int E, int B, const float* q_target,
-                                     const float* logp_next, const float* reward,
-                                     const float* terminated, float gamma,
-                                     const float* d_log_alpha, const float* q, float* y,
-                                     float* dq, float* loss) {
-  require(E >= 1 && B >= 0, "critic_loss_soft_targets", "need E >= 1, B >= 0");
-  require(loss && d_log_alpha && (B == 0 || (q_target && logp_next && reward && terminated && q &&
-                                             y && dq)),
-          "critic_loss_soft_targets", "null pointer");
-  critic_loss_soft_targets_kernel<<<1, kThreads, 0, stream>>>(
-      E, B, gamma, d_log_alpha, q_target, logp_next, reward, terminated, q, y, dq, loss);
-  check_launch("critic_loss_soft_targets_kernel", stream);
-}
-
-void launch_actor_alpha_loss(cudaStream_t stream, int E, int B, const float* q, const float* logp,
-                             const float* d_log_alpha, float target_entropy, float* dq,
-                             float* actor_loss, float* alpha_grad, float* alpha_loss) {
-  require(E >= 1 && B >= 1, "actor_alpha_loss", "need E >= 1, B >= 1");
-  require(q && logp && d_log_alpha && dq && actor_loss && alpha_grad && alpha_loss,
-          "actor_alpha_loss", "null pointer");
-  actor_alpha_loss_kernel<<<1, kThreads, 0, stream>>>(E, B, target_entropy, q, logp, d_log_alpha,
-                                                      dq, actor_loss, alpha_grad, alpha_loss);
-  check_launch("actor_alpha_loss_kernel", stream);
-}
 
 void launch_adam_polyak(cudaStream_t stream, size_t n, float* online, const float* grads,
                         float* m, float* v, float lr, float beta1, float beta2, float eps,

@@ -1,6 +1,6 @@
 // fused_update_ops.h: the CUDA launchers of the update's fused ops (Backend's
-// critic_loss_soft_targets, actor_alpha_loss, adam_polyak, adam_multi, sample_minibatch). Each is one launch on `stream` and runs the same SAC_HD bodies
-// (sac_math.h, philox.h) as its CPU twin in cpu_backend.cpp; tests/test_cuda_backend.cpp
+// adam_polyak, adam_multi, sample_minibatch). Each is one launch on `stream` and runs the same
+// SAC_HD bodies (sac_math.h, philox.h) as its CPU twin in cpu_backend.cpp; tests/test_cuda_backend.cpp
 // compares them. Only .cu files include this header.
 #pragma once
 #include <cuda_runtime.h>
@@ -12,14 +12,6 @@
 
 namespace sac {
 
-void launch_critic_loss_soft_targets(cudaStream_t stream, int E, int B, const float* q_target,
-                                     const float* logp_next, const float* reward,
-                                     const float* terminated, float gamma,
-                                     const float* d_log_alpha, const float* q, float* y,
-                                     float* dq, float* loss);
-void launch_actor_alpha_loss(cudaStream_t stream, int E, int B, const float* q, const float* logp,
-                             const float* d_log_alpha, float target_entropy, float* dq,
-                             float* actor_loss, float* alpha_grad, float* alpha_loss);
 /// Adam, then Polyak of `target` (null: Adam alone, Backend::adam).
 void launch_adam_polyak(cudaStream_t stream, size_t n, float* online, const float* grads,
                         float* m, float* v, float lr, float beta1, float beta2, float eps,

@@ -9,15 +9,6 @@
 
 namespace sac {
 
-// soft state value of one action sample: Q - alpha log pi (the soft Bellman backup's inner term).
-SAC_HD float soft_value(float q, float alpha, float logp) { return q - alpha * logp; }
-
-// clipped double-Q soft target y = r + gamma (1 - terminated) (min_i Q'_i - alpha logpi').
-SAC_HD float soft_target(float reward, float gamma, float terminated, float q_min, float alpha,
-                         float logp) {
-  return reward + gamma * (1.0f - terminated) * soft_value(q_min, alpha, logp);
-}
-
 // Adam's per-launch scalars for step t >= 1, computed once per launch (in double, as PyTorch
 // does on the host): step_size = lr / (1 - beta1^t), sqrt(1 - beta2^t).
 struct AdamScalars {
