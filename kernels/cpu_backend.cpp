@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "linear.h"
+#include "optimizer.h"
 #include "sac_losses.h"
 #include "sac/philox.h"
-#include "sac_math.h"
 #include "tanh_gaussian.h"
 
 extern "C" void openblas_set_num_threads(int);
@@ -25,13 +25,6 @@ namespace {
 int resolve_threads(int threads) {
   if (threads > 0) return threads;
   return std::max(1u, std::thread::hardware_concurrency());
-}
-
-// splits [0, n) into `parts` nearly equal blocks; returns block k as [begin, end).
-std::pair<int, int> block(int n, int parts, int k) {
-  int base = n / parts, extra = n % parts;
-  int begin = k * base + std::min(k, extra);
-  return {begin, begin + base + (k < extra ? 1 : 0)};
 }
 
 }  // namespace
@@ -155,44 +148,19 @@ void CpuBackend::actor_alpha_loss(int E, int B, const float* q, const float* log
 
 void CpuBackend::adam(size_t n, float* params, const float* grads, float* m, float* v, float lr,
                       float beta1, float beta2, float eps, const int64_t* d_step) {
-  AdamScalars s = adam_scalars(lr, beta1, beta2, *d_step);
-  int parts = n < 4096 ? 1 : m_pool.threads();
-  m_pool.run(parts, [&](int k) {
-    auto [i0, i1] = block((int)n, parts, k);
-    for (int i = i0; i < i1; ++i)
-      adam_step(params + i, m + i, v + i, grads[i], beta1, beta2, eps, s.step_size,
-                s.sqrt_bias_correction2);
-  });
+  adam_cpu(m_pool, n, params, grads, m, v, lr, beta1, beta2, eps, d_step);
 }
-
 void CpuBackend::polyak(size_t n, float* target, const float* online, float tau) {
-  int parts = n < 4096 ? 1 : m_pool.threads();
-  m_pool.run(parts, [&](int k) {
-    auto [i0, i1] = block((int)n, parts, k);
-    for (int i = i0; i < i1; ++i) target[i] = sac::polyak(target[i], online[i], tau);
-  });
+  polyak_cpu(m_pool, n, target, online, tau);
 }
-
 void CpuBackend::adam_polyak(size_t n, float* online, const float* grads, float* m, float* v,
                              float lr, float beta1, float beta2, float eps,
                              const int64_t* d_step, float* target, float tau) {
-  AdamScalars s = adam_scalars(lr, beta1, beta2, *d_step);
-  int parts = n < 4096 ? 1 : m_pool.threads();
-  m_pool.run(parts, [&](int k) {
-    auto [i0, i1] = block((int)n, parts, k);
-    for (int i = i0; i < i1; ++i) {
-      adam_step(online + i, m + i, v + i, grads[i], beta1, beta2, eps, s.step_size,
-                s.sqrt_bias_correction2);
-      target[i] = sac::polyak(target[i], online[i], tau);
-    }
-  });
+  adam_polyak_cpu(m_pool, n, online, grads, m, v, lr, beta1, beta2, eps, d_step, target, tau);
 }
-
 void CpuBackend::adam_multi(int count, const AdamTensor* tensors, float beta1, float beta2,
                             float eps, const int64_t* d_step) {
-  for (int t = 0; t < count; ++t)
-    adam(tensors[t].n, tensors[t].params, tensors[t].grads, tensors[t].m, tensors[t].v,
-         tensors[t].lr, beta1, beta2, eps, d_step);
+  adam_multi_cpu(m_pool, count, tensors, beta1, beta2, eps, d_step);
 }
 
 void CpuBackend::fill_normal(size_t n, uint64_t key, uint64_t stream, const int64_t* d_counter,

@@ -1,6 +1,7 @@
 // cpu_backend.h: the reference backend. GEMMs through OpenBLAS (one thread per call), spread
 // over a ThreadPool by member and row block; every element-wise op is a plain loop over the
-// SAC_HD bodies of sac_math.h.
+// SAC_HD bodies its family header holds. The loops are the `_cpu` twins in the op families'
+// files (linear, tanh_gaussian, sac_losses, optimizer, sampling); the methods forward to them.
 #pragma once
 #include <memory>
 

@@ -30,10 +30,10 @@
 #include "cuda_check.h"
 #include "fused_update_ops.h"
 #include "linear.h"
+#include "optimizer.h"
 #include "sac_losses.h"
 #include "tanh_gaussian.h"
 #include "sac/philox.h"
-#include "sac_math.h"
 
 namespace sac {
 namespace {
@@ -44,14 +44,6 @@ constexpr size_t kCublasWorkspaceBytes = size_t(32) << 20;
 
 // ---------------------------------------------------------------------------------------------
 // kernels: count first, then scalars, then pointers (inputs const), then the bounds guard
-
-// target = tau * online + (1 - tau) * target
-__global__ void polyak_kernel(size_t n, float tau, float* __restrict__ target,
-                              const float* __restrict__ online) {
-  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= n) return;
-  target[i] = polyak(target[i], online[i], tau);
-}
 
 // *d_counter += 1
 __global__ void increment_kernel(int64_t* d_counter) { ++*d_counter; }
@@ -202,6 +194,14 @@ class CudaBackend final : public Backend {
                             alpha_grad, alpha_loss);
   }
 
+  void adam(size_t n, float* params, const float* grads, float* m, float* v, float lr,
+            float beta1, float beta2, float eps, const int64_t* d_step) override {
+    launch_adam_polyak(cur(), n, params, grads, m, v, lr, beta1, beta2, eps, d_step, nullptr,
+                       0.0f);
+  }
+  void polyak(size_t n, float* target, const float* online, float tau) override {
+    launch_polyak(cur(), n, target, online, tau);
+  }
   void adam_polyak(size_t n, float* online, const float* grads, float* m, float* v, float lr,
                    float beta1, float beta2, float eps, const int64_t* d_step, float* target,
                    float tau) override {
@@ -216,9 +216,6 @@ class CudaBackend final : public Backend {
     launch_sample_minibatch(cur(), B, O, A, ring, draws, out);
   }
 
-  void adam(size_t n, float* params, const float* grads, float* m, float* v, float lr,
-            float beta1, float beta2, float eps, const int64_t* d_step) override;
-  void polyak(size_t n, float* target, const float* online, float tau) override;
   void increment(int64_t* d_counter) override;
   void fill_normal(size_t n, uint64_t key, uint64_t stream, const int64_t* d_counter,
                    float* out) override;
@@ -456,17 +453,6 @@ void CudaBackend::synchronize() {
 }
 
 // ---- optimiser and targets
-
-void CudaBackend::adam(size_t n, float* params, const float* grads, float* m, float* v, float lr,
-                       float beta1, float beta2, float eps, const int64_t* d_step) {
-  launch_adam_polyak(cur(), n, params, grads, m, v, lr, beta1, beta2, eps, d_step, nullptr, 0.0f);
-}
-
-void CudaBackend::polyak(size_t n, float* target, const float* online, float tau) {
-  if (n == 0) return;
-  require(target && online, "polyak", "null pointer");
-  linear_kernel(polyak_kernel, cur(), n, tau, target, online);
-}
 
 void CudaBackend::increment(int64_t* d_counter) {
   require(d_counter, "increment", "null pointer");

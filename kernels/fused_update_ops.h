@@ -12,12 +12,6 @@
 
 namespace sac {
 
-/// Adam, then Polyak of `target` (null: Adam alone, Backend::adam).
-void launch_adam_polyak(cudaStream_t stream, size_t n, float* online, const float* grads,
-                        float* m, float* v, float lr, float beta1, float beta2, float eps,
-                        const int64_t* d_step, float* target, float tau);
-void launch_adam_multi(cudaStream_t stream, int count, const AdamTensor* tensors, float beta1,
-                       float beta2, float eps, const int64_t* d_step);
 void launch_sample_minibatch(cudaStream_t stream, int B, int O, int A, const RingView& ring,
                              const MinibatchDraws& draws, const MinibatchLayout& out);
 
