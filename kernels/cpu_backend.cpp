@@ -1,20 +1,18 @@
-// cpu_backend.cpp: the reference implementation of the op set (see backend.h).
+// cpu_backend.cpp: the reference backend (see backend.h): memory, the thread pool, and the
+// dispatch of every op to its `_cpu` twin in the op families' files (linear, tanh_gaussian,
+// sac_losses, optimizer, sampling), where each sits beside its CUDA kernel.
 #include "cpu_backend.h"
-
-#include <cblas.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
-#include <stdexcept>
 #include <thread>
-#include <vector>
 
 #include "linear.h"
 #include "optimizer.h"
 #include "sac_losses.h"
-#include "sac/philox.h"
+#include "sampling.h"
 #include "tanh_gaussian.h"
 
 extern "C" void openblas_set_num_threads(int);
@@ -165,41 +163,18 @@ void CpuBackend::adam_multi(int count, const AdamTensor* tensors, float beta1, f
 
 void CpuBackend::fill_normal(size_t n, uint64_t key, uint64_t stream, const int64_t* d_counter,
                              float* out) {
-  uint64_t offset = (uint64_t)*d_counter * n;
-  for (size_t i = 0; i < n; ++i) out[i] = philox_normal(key, stream, offset + i);
+  fill_normal_cpu(n, key, stream, d_counter, out);
 }
-
 void CpuBackend::sample_indices(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
                                 const int64_t* d_bound, int64_t* idx) {
-  uint64_t offset = (uint64_t)*d_counter * n;
-  for (int i = 0; i < n; ++i)
-    idx[i] = (int64_t)philox_below(key, stream, offset + i, (uint64_t)*d_bound);
+  sample_indices_cpu(n, key, stream, d_counter, d_bound, idx);
 }
-
 void CpuBackend::gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) {
-  for (int i = 0; i < n; ++i)
-    std::memcpy(dst + (size_t)i * dim, src + (size_t)idx[i] * dim, dim * sizeof(float));
+  gather_rows_cpu(n, dim, src, idx, dst);
 }
-
 void CpuBackend::sample_minibatch(int B, int O, int A, const RingView& ring,
                                   const MinibatchDraws& draws, const MinibatchLayout& out) {
-  sample_indices(B, draws.key, draws.index_stream, draws.d_counter, ring.d_size, out.indices);
-  const int W = O + A;
-  for (int r = 0; r < B; ++r) {
-    const size_t k = (size_t)out.indices[r];
-    const float* s = ring.obs + k * O;
-    const float* s_next = ring.next_obs + k * O;
-    std::copy(s, s + O, out.obs + (size_t)r * O);
-    std::copy(s, s + O, out.critic_in + (size_t)r * W);
-    std::copy(s, s + O, out.critic_in_pi + (size_t)r * W);
-    std::copy(ring.action + k * A, ring.action + (k + 1) * A, out.critic_in + (size_t)r * W + O);
-    std::copy(s_next, s_next + O, out.next_obs + (size_t)r * O);
-    std::copy(s_next, s_next + O, out.target_in + (size_t)r * W);
-    out.reward[r] = ring.reward[k];
-    out.terminated[r] = ring.terminated[k];
-  }
-  fill_normal((size_t)B * A, draws.key, draws.next_noise_stream, draws.d_counter, out.eps_next);
-  fill_normal((size_t)B * A, draws.key, draws.cur_noise_stream, draws.d_counter, out.eps_cur);
+  sample_minibatch_cpu(B, O, A, ring, draws, out);
 }
 
 }  // namespace sac

@@ -1,22 +1,23 @@
-// cuda_backend.cu: the CUDA implementation of the op set in sac/backend.h. GEMMs go through
-// cuBLAS (one strided-batched call covers all E members); every other op is a kernel that calls
-// the SAC_HD bodies of sac_math.h / philox.h, the same bodies the CPU reference runs, so the two
-// backends compute the same things (tests/test_cuda_backend.cpp compares them op by op).
+// cuda_backend.cu: the CUDA backend itself: its streams (one per lane) with their cuBLAS
+// handles and workspaces, fork and join between lanes, memory and transfers, CUDA graphs for
+// recorded ops, and the dispatch of every op of sac/backend.h to its family's launcher
+// (linear.h, tanh_gaussian.h, sac_losses.h, optimizer.h, sampling.h), where the kernels live
+// beside their CPU twins. increment, the one op without a family, lives here.
 //
-// Everything runs on the backend's own non-blocking stream. Ops never allocate, never
+// Everything runs on the backend's own non-blocking streams. Ops never allocate, never
 // synchronise and never read device scalars (log-alpha, step and RNG counters, replay bound)
 // on the host, so a whole update can be captured into a CUDA graph and replayed; only
 // allocate/upload/download/synchronize wait for the stream.
 //
 // Determinism: no float atomics anywhere. Bias gradients and losses are reduced along a fixed
 // tree; cuBLAS SGEMM is run-to-run deterministic on one GPU model and toolkit (atomics mode is
-// left off, and the handle has its own workspace). So the same inputs give the same bits.
+// left off, and each lane's handle has its own workspace). So the same inputs give the same
+// bits.
 //
 // Build: part of the sac_cuda target (cmake ... && ninja sac_cuda); tests: sac_tests
-// --gtest_filter='CudaBackend*' (they skip on machines without a GPU).
+// --gtest_filter='CudaBackend*:*FusedOps*:CudaGraph*' (they skip on machines without a GPU).
 #include "cuda_backend.h"
 
-#include <climits>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -25,15 +26,13 @@
 #include <string>
 #include <unordered_set>
 
-#include "block_sum.cuh"
 #include "cublaslt_matmul.h"
 #include "cuda_check.h"
-#include "fused_update_ops.h"
 #include "linear.h"
 #include "optimizer.h"
 #include "sac_losses.h"
+#include "sampling.h"
 #include "tanh_gaussian.h"
-#include "sac/philox.h"
 
 namespace sac {
 namespace {
@@ -42,44 +41,8 @@ namespace {
 // (NVIDIA's recommended size on Hopper; more than enough elsewhere)
 constexpr size_t kCublasWorkspaceBytes = size_t(32) << 20;
 
-// ---------------------------------------------------------------------------------------------
-// kernels: count first, then scalars, then pointers (inputs const), then the bounds guard
-
-// *d_counter += 1
+// *d_counter += 1 (also the probe of the constructor's architecture check)
 __global__ void increment_kernel(int64_t* d_counter) { ++*d_counter; }
-
-// out[i] = normal number (*d_counter * n + i) of (key, stream)
-__global__ void fill_normal_kernel(size_t n, uint64_t key, uint64_t stream,
-                                   const int64_t* __restrict__ d_counter,
-                                   float* __restrict__ out) {
-  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= n) return;
-  uint64_t offset = (uint64_t)*d_counter * n;
-  out[i] = philox_normal(key, stream, offset + i);
-}
-
-// idx[i] = uniform integer in [0, *d_bound) number (*d_counter * n + i) of (key, stream);
-// an empty range (bound <= 0, which the CPU would divide by) gives index 0
-__global__ void sample_indices_kernel(size_t n, uint64_t key, uint64_t stream,
-                                      const int64_t* __restrict__ d_counter,
-                                      const int64_t* __restrict__ d_bound,
-                                      int64_t* __restrict__ idx) {
-  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= n) return;
-  int64_t bound = *d_bound;
-  uint64_t offset = (uint64_t)*d_counter * n;
-  idx[i] = bound > 0 ? (int64_t)philox_below(key, stream, offset + i, (uint64_t)bound) : 0;
-}
-
-// dst[r] = src[idx[r]], one thread per float
-__global__ void gather_rows_kernel(size_t n, int dim, const float* __restrict__ src,
-                                   const int64_t* __restrict__ idx, float* __restrict__ dst) {
-  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= n) return;
-  size_t r = i / dim;
-  int c = (int)(i % dim);
-  dst[i] = src[(size_t)idx[r] * dim + c];
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -108,6 +71,7 @@ class CudaBackend final : public Backend {
   void copy(void* dst, const void* src, size_t bytes) override;
   void synchronize() override;
 
+  // ---- the ops: one-line forwards to the launchers of their families (networks: linear.h)
   void linear_forward(int E, int B, int in, int out, const float* X, size_t x_member_stride,
                       const float* W, const float* b, float* Y, Activation act,
                       uint32_t* relu_mask) override {
@@ -132,6 +96,7 @@ class CudaBackend final : public Backend {
     launch_concat_columns(cur(), rows, na, a, nb, b, out);
   }
 
+  // tanh-Gaussian head: tanh_gaussian.h
   void tanh_gaussian_sample(int B, int A, const float* head, const float* eps,
                             float log_std_min, float log_std_max, float* action,
                             int action_ld, float* logp) override {
@@ -162,6 +127,7 @@ class CudaBackend final : public Backend {
     launch_sum_member_columns(cur(), E, B, width, skip, A, dX, grad_action);
   }
 
+  // losses: sac_losses.h
   void soft_targets(int E, int B, const float* q_target, const float* logp_next,
                     const float* reward, const float* terminated, float gamma,
                     const float* d_log_alpha, float* y) override {
@@ -194,6 +160,7 @@ class CudaBackend final : public Backend {
                             alpha_grad, alpha_loss);
   }
 
+  // optimiser and targets: optimizer.h
   void adam(size_t n, float* params, const float* grads, float* m, float* v, float lr,
             float beta1, float beta2, float eps, const int64_t* d_step) override {
     launch_adam_polyak(cur(), n, params, grads, m, v, lr, beta1, beta2, eps, d_step, nullptr,
@@ -211,17 +178,24 @@ class CudaBackend final : public Backend {
                   const int64_t* d_step) override {
     launch_adam_multi(cur(), count, tensors, beta1, beta2, eps, d_step);
   }
+  void increment(int64_t* d_counter) override;
+
+  // random numbers and replay: sampling.h
+  void fill_normal(size_t n, uint64_t key, uint64_t stream, const int64_t* d_counter,
+                   float* out) override {
+    launch_fill_normal(cur(), n, key, stream, d_counter, out);
+  }
+  void sample_indices(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
+                      const int64_t* d_bound, int64_t* idx) override {
+    launch_sample_indices(cur(), n, key, stream, d_counter, d_bound, idx);
+  }
+  void gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) override {
+    launch_gather_rows(cur(), n, dim, src, idx, dst);
+  }
   void sample_minibatch(int B, int O, int A, const RingView& ring, const MinibatchDraws& draws,
                         const MinibatchLayout& out) override {
     launch_sample_minibatch(cur(), B, O, A, ring, draws, out);
   }
-
-  void increment(int64_t* d_counter) override;
-  void fill_normal(size_t n, uint64_t key, uint64_t stream, const int64_t* d_counter,
-                   float* out) override;
-  void sample_indices(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
-                      const int64_t* d_bound, int64_t* idx) override;
-  void gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) override;
 
  private:
   // the stream of the current lane (lane 0: m_stream)
@@ -452,37 +426,12 @@ void CudaBackend::synchronize() {
   for (cudaStream_t stream : m_streams) CUDA_CHECK(cudaStreamSynchronize(stream));
 }
 
-// ---- optimiser and targets
+// ---- device counters
 
 void CudaBackend::increment(int64_t* d_counter) {
   require(d_counter, "increment", "null pointer");
   increment_kernel<<<1, 1, 0, cur()>>>(d_counter);
   check_launch("increment_kernel", cur());
-}
-
-// ---- random numbers and replay
-
-void CudaBackend::fill_normal(size_t n, uint64_t key, uint64_t stream, const int64_t* d_counter,
-                              float* out) {
-  if (n == 0) return;
-  require(d_counter && out, "fill_normal", "null pointer");
-  linear_kernel(fill_normal_kernel, cur(), n, key, stream, d_counter, out);
-}
-
-void CudaBackend::sample_indices(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
-                                 const int64_t* d_bound, int64_t* idx) {
-  require(n >= 0, "sample_indices", "need n >= 0");
-  if (n == 0) return;
-  require(d_counter && d_bound && idx, "sample_indices", "null pointer");
-  linear_kernel(sample_indices_kernel, cur(), (size_t)n, key, stream, d_counter, d_bound, idx);
-}
-
-void CudaBackend::gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) {
-  require(n >= 0 && dim >= 0, "gather_rows", "need n >= 0, dim >= 0");
-  size_t count = (size_t)n * dim;
-  if (count == 0) return;
-  require(src && idx && dst, "gather_rows", "null pointer");
-  linear_kernel(gather_rows_kernel, cur(), count, dim, src, idx, dst);
 }
 
 }  // namespace
