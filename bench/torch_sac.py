@@ -22,7 +22,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-# sac conventions, shared with the c++ engine (kernels/sac_math.h)
+# sac conventions, shared with the c++ engine (kernels/tanh_gaussian.h, sac_losses.h, optimizer.h)
 LOG_STD_MIN = -5.0
 LOG_STD_MAX = 2.0
 GAMMA = 0.99

@@ -1,19 +1,20 @@
-// cpu_backend.cpp: the reference implementation of the op set (see backend.h).
+// cpu_backend.cpp: the reference backend (see backend.h): memory, the thread pool, and the
+// dispatch of every op to its `_cpu` twin in the op families' files (linear, tanh_gaussian,
+// sac_losses, optimizer, sampling), where each sits beside its CUDA kernel.
 #include "cpu_backend.h"
-
-#include <cblas.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
-#include <stdexcept>
 #include <thread>
-#include <vector>
 
-#include "sac/philox.h"
+#include "linear.h"
+#include "optimizer.h"
 #include "ring_insert.h"
-#include "sac_math.h"
+#include "sac_losses.h"
+#include "sampling.h"
+#include "tanh_gaussian.h"
 
 extern "C" void openblas_set_num_threads(int);
 
@@ -23,13 +24,6 @@ namespace {
 int resolve_threads(int threads) {
   if (threads > 0) return threads;
   return std::max(1u, std::thread::hardware_concurrency());
-}
-
-// splits [0, n) into `parts` nearly equal blocks; returns block k as [begin, end).
-std::pair<int, int> block(int n, int parts, int k) {
-  int base = n / parts, extra = n % parts;
-  int begin = k * base + std::min(k, extra);
-  return {begin, begin + base + (k < extra ? 1 : 0)};
 }
 
 }  // namespace
@@ -65,330 +59,127 @@ void CpuBackend::copy(void* dst, const void* src, size_t bytes) { std::memmove(d
 void CpuBackend::linear_forward(int E, int B, int in, int out, const float* X,
                                 size_t x_member_stride, const float* W, const float* b, float* Y,
                                 Activation act, uint32_t* /*relu_mask: the mask is Y > 0 here*/) {
-  // one task per (member, row block): members first, rows split only to fill the cores
-  int row_blocks = std::max(1, m_pool.threads() / E);
-  m_pool.run(E * row_blocks, [&](int task) {
-    int e = task / row_blocks;
-    auto [r0, r1] = block(B, row_blocks, task % row_blocks);
-    if (r1 <= r0) return;
-    const float* x = X + e * x_member_stride + (size_t)r0 * in;
-    const float* w = W + (size_t)e * out * in;
-    const float* bias = b + (size_t)e * out;
-    float* y = Y + ((size_t)e * B + r0) * out;
-    // y = x w^T, then bias and activation in one pass over the block
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, out, in, 1.0f, x, in, w, in,
-                0.0f, y, out);
-    for (int r = 0; r < r1 - r0; ++r) {
-      float* row = y + (size_t)r * out;
-      for (int o = 0; o < out; ++o) {
-        float z = row[o] + bias[o];
-        row[o] = (act == Activation::kRelu && z < 0.0f) ? 0.0f : z;
-      }
-    }
-  });
+  linear_forward_cpu(m_pool, E, B, in, out, X, x_member_stride, W, b, Y, act);
 }
-
-void CpuBackend::relu_mask_grad(int E, int B, int width, const float* Y, float* dY) {
-  // branch-free so it vectorises
-  int parts = std::max(1, m_pool.threads() / E);
-  m_pool.run(E * parts, [&](int task) {
-    auto [r0, r1] = block(B, parts, task % parts);
-    size_t begin = ((size_t)(task / parts) * B + r0) * width;
-    size_t end = begin + (size_t)(r1 - r0) * width;
-    for (size_t i = begin; i < end; ++i) dY[i] = Y[i] > 0.0f ? dY[i] : 0.0f;
-  });
-}
-
-void CpuBackend::backward_gemms(int E, int B, int in, int out, const float* X,
-                                size_t x_member_stride, const float* W, const float* dZ,
-                                float* dX, float* dW, float* db) {
-  // dX row blocks and dW output-row blocks are independent: one task list for both
-  int parts = std::max(1, m_pool.threads() / E);
-  int dx_tasks = dX ? parts : 0;
-  int dw_tasks = (dW || db) ? parts : 0;
-  int per_member = dx_tasks + dw_tasks;
-  m_pool.run(E * per_member, [&](int task) {
-    int e = task / per_member, k = task % per_member;
-    const float* dz = dZ + (size_t)e * B * out;
-    const float* x = X ? X + e * x_member_stride : nullptr;
-    if (k < dx_tasks) {
-      auto [r0, r1] = block(B, parts, k);
-      if (r1 <= r0) return;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, in, out, 1.0f,
-                  dz + (size_t)r0 * out, out, W + (size_t)e * out * in, in, 0.0f,
-                  dX + ((size_t)e * B + r0) * in, in);
-      return;
-    }
-    auto [o0, o1] = block(out, parts, k - dx_tasks);
-    if (o1 <= o0) return;
-    if (dW)
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, o1 - o0, in, B, 1.0f, dz + o0, out, x,
-                  in, 0.0f, dW + (size_t)e * out * in + (size_t)o0 * in, in);
-    if (db) {
-      // fixed summation order over the batch
-      float* bias_grad = db + (size_t)e * out;
-      for (int o = o0; o < o1; ++o) bias_grad[o] = 0.0f;
-      for (int r = 0; r < B; ++r)
-        for (int o = o0; o < o1; ++o) bias_grad[o] += dz[(size_t)r * out + o];
-    }
-  });
-}
-
 void CpuBackend::linear_backward(int E, int B, int in, int out, const float* X,
                                  size_t x_member_stride, const float* W, const float* Y, float* dY,
                                  float* dX, float* dW, float* db, Activation act) {
-  if (act == Activation::kRelu) relu_mask_grad(E, B, out, Y, dY);
-  backward_gemms(E, B, in, out, X, x_member_stride, W, dY, dX, dW, db);
+  linear_backward_cpu(m_pool, E, B, in, out, X, x_member_stride, W, Y, dY, dX, dW, db, act);
 }
-
 void CpuBackend::linear_grad_weights(int E, int B, int in, int out, const float* X,
                                      size_t x_member_stride, const float* dZ, float* dW,
                                      float* db) {
-  backward_gemms(E, B, in, out, X, x_member_stride, nullptr, dZ, nullptr, dW, db);
+  linear_grad_weights_cpu(m_pool, E, B, in, out, X, x_member_stride, dZ, dW, db);
 }
-
 void CpuBackend::linear_grad_input(int E, int B, int in, int out, const float* dZ,
                                    const float* W, Activation x_act, const float* X_relu,
                                    const uint32_t* /*relu_mask: X_relu > 0 is the mask here*/,
                                    float* dX) {
-  backward_gemms(E, B, in, out, nullptr, 0, W, dZ, dX, nullptr, nullptr);
-  if (x_act == Activation::kRelu) relu_mask_grad(E, B, in, X_relu, dX);
+  linear_grad_input_cpu(m_pool, E, B, in, out, dZ, W, x_act, X_relu, dX);
 }
-
 void CpuBackend::concat_columns(int rows, int na, const float* a, int nb, const float* b,
                                 float* out) {
-  for (int r = 0; r < rows; ++r) {
-    std::memcpy(out + (size_t)r * (na + nb), a + (size_t)r * na, na * sizeof(float));
-    std::memcpy(out + (size_t)r * (na + nb) + na, b + (size_t)r * nb, nb * sizeof(float));
-  }
+  concat_columns_cpu(rows, na, a, nb, b, out);
 }
 
 void CpuBackend::tanh_gaussian_sample(int B, int A, const float* head, const float* eps,
                                       float log_std_min, float log_std_max, float* action,
                                       int action_ld, float* logp) {
-  for (int r = 0; r < B; ++r) {
-    const float* h = head + (size_t)r * 2 * A;
-    float lp = 0.0f;
-    for (int j = 0; j < A; ++j) {
-      float log_std = squash_log_std(h[A + j], log_std_min, log_std_max);
-      action[(size_t)r * action_ld + j] =
-          sac::tanh_gaussian_sample(h[j], log_std, eps[(size_t)r * A + j], &lp);
-    }
-    logp[r] = lp;
-  }
+  tanh_gaussian_sample_cpu(B, A, head, eps, log_std_min, log_std_max, action, action_ld, logp);
 }
-
 void CpuBackend::tanh_gaussian_mean(int B, int A, const float* head, float* action) {
-  for (int r = 0; r < B; ++r)
-    for (int j = 0; j < A; ++j) action[(size_t)r * A + j] = tanhf(head[(size_t)r * 2 * A + j]);
+  tanh_gaussian_mean_cpu(B, A, head, action);
 }
-
-namespace {
-
-// The head gradient of every row given dL/daction(r, j) = grad_action(r, j); action rows are
-// action_ld floats apart.
-template <typename GradAction>
-void tanh_gaussian_backward_rows(int B, int A, const float* head, const float* eps,
-                                 const float* action, int action_ld, GradAction grad_action,
-                                 float grad_logp, float log_std_min, float log_std_max,
-                                 float* grad_head) {
-  for (int r = 0; r < B; ++r) {
-    const float* h = head + (size_t)r * 2 * A;
-    float* g = grad_head + (size_t)r * 2 * A;
-    for (int j = 0; j < A; ++j) {
-      size_t i = (size_t)r * A + j;
-      float raw = h[A + j];
-      float log_std = squash_log_std(raw, log_std_min, log_std_max);
-      float grad_log_std;
-      g[j] = sac::tanh_gaussian_backward(action[(size_t)r * action_ld + j], log_std, eps[i],
-                                         grad_action(r, j), grad_logp, &grad_log_std);
-      g[A + j] = grad_log_std * squash_log_std_grad(raw, log_std_min, log_std_max);
-    }
-  }
-}
-
-}  // namespace
-
 void CpuBackend::tanh_gaussian_backward(int B, int A, const float* head, const float* eps,
                                         const float* action, const float* grad_action,
                                         const float* d_log_alpha, float logp_scale,
                                         float log_std_min, float log_std_max, float* grad_head) {
-  tanh_gaussian_backward_rows(
-      B, A, head, eps, action, A,
-      [&](int r, int j) { return grad_action ? grad_action[(size_t)r * A + j] : 0.0f; },
-      logp_scale * expf(*d_log_alpha), log_std_min, log_std_max, grad_head);
+  tanh_gaussian_backward_cpu(B, A, head, eps, action, grad_action, d_log_alpha, logp_scale,
+                             log_std_min, log_std_max, grad_head);
 }
-
 void CpuBackend::tanh_gaussian_backward_critics(int B, int A, const float* head,
                                                 const float* eps, const float* action,
                                                 int action_ld, int E, int width, int skip,
                                                 const float* dX, const float* d_log_alpha,
                                                 float logp_scale, float log_std_min,
                                                 float log_std_max, float* grad_head) {
-  // the member sum of sum_member_columns, in member order
-  auto member_sum = [&](int r, int j) { return member_column_sum(dX, E, B, width, skip, r, j); };
-  tanh_gaussian_backward_rows(B, A, head, eps, action, action_ld, member_sum,
-                              logp_scale * expf(*d_log_alpha), log_std_min, log_std_max,
-                              grad_head);
+  tanh_gaussian_backward_critics_cpu(B, A, head, eps, action, action_ld, E, width, skip, dX,
+                                     d_log_alpha, logp_scale, log_std_min, log_std_max,
+                                     grad_head);
+}
+void CpuBackend::sum_member_columns(int E, int B, int width, int skip, int A, const float* dX,
+                                    float* grad_action) {
+  sum_member_columns_cpu(E, B, width, skip, A, dX, grad_action);
 }
 
 void CpuBackend::soft_targets(int E, int B, const float* q_target, const float* logp_next,
                               const float* reward, const float* terminated, float gamma,
                               const float* d_log_alpha, float* y) {
-  float alpha = expf(*d_log_alpha);
-  for (int r = 0; r < B; ++r) {
-    float q_min = q_target[r];
-    for (int e = 1; e < E; ++e) q_min = fminf(q_min, q_target[(size_t)e * B + r]);
-    y[r] = soft_target(reward[r], gamma, terminated[r], q_min, alpha, logp_next[r]);
-  }
+  soft_targets_cpu(E, B, q_target, logp_next, reward, terminated, gamma, d_log_alpha, y);
 }
-
 void CpuBackend::critic_loss(int E, int B, const float* q, const float* y, float* dq,
                              float* loss) {
-  float total = 0.0f;
-  for (int e = 0; e < E; ++e) {
-    float sum = 0.0f;
-    for (int r = 0; r < B; ++r) {
-      float diff = q[(size_t)e * B + r] - y[r];
-      sum += diff * diff;
-      dq[(size_t)e * B + r] = 2.0f * diff / B;
-    }
-    total += sum / B;
-  }
-  *loss = total;
+  critic_loss_cpu(E, B, q, y, dq, loss);
 }
-
 void CpuBackend::actor_loss(int E, int B, const float* q, const float* logp,
                             const float* d_log_alpha, float* dq, float* loss) {
-  float alpha = expf(*d_log_alpha);
-  float sum = 0.0f;
-  for (int r = 0; r < B; ++r) {
-    int arg = 0;
-    for (int e = 1; e < E; ++e)
-      if (q[(size_t)e * B + r] < q[(size_t)arg * B + r]) arg = e;
-    for (int e = 0; e < E; ++e) dq[(size_t)e * B + r] = e == arg ? -1.0f / B : 0.0f;
-    sum += alpha * logp[r] - q[(size_t)arg * B + r];
-  }
-  *loss = sum / B;
+  actor_loss_cpu(E, B, q, logp, d_log_alpha, dq, loss);
 }
-
-void CpuBackend::sum_member_columns(int E, int B, int width, int skip, int A, const float* dX,
-                                    float* grad_action) {
-  for (int r = 0; r < B; ++r)
-    for (int j = 0; j < A; ++j)
-      grad_action[(size_t)r * A + j] = member_column_sum(dX, E, B, width, skip, r, j);
+void CpuBackend::alpha_loss(int B, const float* logp, const float* d_log_alpha,
+                            float target_entropy, float* grad, float* loss) {
+  alpha_loss_cpu(B, logp, d_log_alpha, target_entropy, grad, loss);
 }
-
 void CpuBackend::critic_loss_soft_targets(int E, int B, const float* q_target,
                                           const float* logp_next, const float* reward,
                                           const float* terminated, float gamma,
                                           const float* d_log_alpha, const float* q, float* y,
                                           float* dq, float* loss) {
-  soft_targets(E, B, q_target, logp_next, reward, terminated, gamma, d_log_alpha, y);
-  critic_loss(E, B, q, y, dq, loss);
+  critic_loss_soft_targets_cpu(E, B, q_target, logp_next, reward, terminated, gamma, d_log_alpha,
+                               q, y, dq, loss);
 }
-
 void CpuBackend::actor_alpha_loss(int E, int B, const float* q, const float* logp,
                                   const float* d_log_alpha, float target_entropy, float* dq,
                                   float* actor_loss_out, float* alpha_grad,
                                   float* alpha_loss_out) {
-  actor_loss(E, B, q, logp, d_log_alpha, dq, actor_loss_out);
-  alpha_loss(B, logp, d_log_alpha, target_entropy, alpha_grad, alpha_loss_out);
-}
-
-void CpuBackend::alpha_loss(int B, const float* logp, const float* d_log_alpha,
-                            float target_entropy, float* grad, float* loss) {
-  float sum = 0.0f;
-  for (int r = 0; r < B; ++r) sum += logp[r] + target_entropy;
-  float mean = sum / B;
-  *grad = -mean;
-  *loss = -*d_log_alpha * mean;
+  actor_alpha_loss_cpu(E, B, q, logp, d_log_alpha, target_entropy, dq, actor_loss_out,
+                       alpha_grad, alpha_loss_out);
 }
 
 void CpuBackend::adam(size_t n, float* params, const float* grads, float* m, float* v, float lr,
                       float beta1, float beta2, float eps, const int64_t* d_step) {
-  AdamScalars s = adam_scalars(lr, beta1, beta2, *d_step);
-  int parts = n < 4096 ? 1 : m_pool.threads();
-  m_pool.run(parts, [&](int k) {
-    auto [i0, i1] = block((int)n, parts, k);
-    for (int i = i0; i < i1; ++i)
-      adam_step(params + i, m + i, v + i, grads[i], beta1, beta2, eps, s.step_size,
-                s.sqrt_bias_correction2);
-  });
+  adam_cpu(m_pool, n, params, grads, m, v, lr, beta1, beta2, eps, d_step);
 }
-
 void CpuBackend::polyak(size_t n, float* target, const float* online, float tau) {
-  int parts = n < 4096 ? 1 : m_pool.threads();
-  m_pool.run(parts, [&](int k) {
-    auto [i0, i1] = block((int)n, parts, k);
-    for (int i = i0; i < i1; ++i) target[i] = sac::polyak(target[i], online[i], tau);
-  });
+  polyak_cpu(m_pool, n, target, online, tau);
 }
-
 void CpuBackend::adam_polyak(size_t n, float* online, const float* grads, float* m, float* v,
                              float lr, float beta1, float beta2, float eps,
                              const int64_t* d_step, float* target, float tau) {
-  AdamScalars s = adam_scalars(lr, beta1, beta2, *d_step);
-  int parts = n < 4096 ? 1 : m_pool.threads();
-  m_pool.run(parts, [&](int k) {
-    auto [i0, i1] = block((int)n, parts, k);
-    for (int i = i0; i < i1; ++i) {
-      adam_step(online + i, m + i, v + i, grads[i], beta1, beta2, eps, s.step_size,
-                s.sqrt_bias_correction2);
-      target[i] = sac::polyak(target[i], online[i], tau);
-    }
-  });
+  adam_polyak_cpu(m_pool, n, online, grads, m, v, lr, beta1, beta2, eps, d_step, target, tau);
 }
-
 void CpuBackend::adam_multi(int count, const AdamTensor* tensors, float beta1, float beta2,
                             float eps, const int64_t* d_step) {
-  for (int t = 0; t < count; ++t)
-    adam(tensors[t].n, tensors[t].params, tensors[t].grads, tensors[t].m, tensors[t].v,
-         tensors[t].lr, beta1, beta2, eps, d_step);
+  adam_multi_cpu(m_pool, count, tensors, beta1, beta2, eps, d_step);
 }
 
 void CpuBackend::fill_normal(size_t n, uint64_t key, uint64_t stream, const int64_t* d_counter,
                              float* out) {
-  uint64_t offset = (uint64_t)*d_counter * n;
-  for (size_t i = 0; i < n; ++i) out[i] = philox_normal(key, stream, offset + i);
+  fill_normal_cpu(n, key, stream, d_counter, out);
 }
-
 void CpuBackend::sample_indices(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
                                 const int64_t* d_bound, int64_t* idx) {
-  uint64_t offset = (uint64_t)*d_counter * n;
-  for (int i = 0; i < n; ++i)
-    idx[i] = (int64_t)philox_below(key, stream, offset + i, (uint64_t)*d_bound);
+  sample_indices_cpu(n, key, stream, d_counter, d_bound, idx);
 }
-
 void CpuBackend::gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) {
-  for (int i = 0; i < n; ++i)
-    std::memcpy(dst + (size_t)i * dim, src + (size_t)idx[i] * dim, dim * sizeof(float));
+  gather_rows_cpu(n, dim, src, idx, dst);
 }
-
 void CpuBackend::ring_insert(int n, int O, int A, const float* obs, const float* action,
                              const StepTransitions& step, const RingStorage& ring) {
   ring_insert_cpu(n, O, A, obs, action, step, ring);
 }
-
 void CpuBackend::sample_minibatch(int B, int O, int A, const RingView& ring,
                                   const MinibatchDraws& draws, const MinibatchLayout& out) {
-  sample_indices(B, draws.key, draws.index_stream, draws.d_counter, ring.d_size, out.indices);
-  const int W = O + A;
-  for (int r = 0; r < B; ++r) {
-    const size_t k = (size_t)out.indices[r];
-    const float* s = ring.obs + k * O;
-    const float* s_next = ring.next_obs + k * O;
-    std::copy(s, s + O, out.obs + (size_t)r * O);
-    std::copy(s, s + O, out.critic_in + (size_t)r * W);
-    std::copy(s, s + O, out.critic_in_pi + (size_t)r * W);
-    std::copy(ring.action + k * A, ring.action + (k + 1) * A, out.critic_in + (size_t)r * W + O);
-    std::copy(s_next, s_next + O, out.next_obs + (size_t)r * O);
-    std::copy(s_next, s_next + O, out.target_in + (size_t)r * W);
-    out.reward[r] = ring.reward[k];
-    out.terminated[r] = ring.terminated[k];
-  }
-  fill_normal((size_t)B * A, draws.key, draws.next_noise_stream, draws.d_counter, out.eps_next);
-  fill_normal((size_t)B * A, draws.key, draws.cur_noise_stream, draws.d_counter, out.eps_cur);
+  sample_minibatch_cpu(B, O, A, ring, draws, out);
 }
 
 }  // namespace sac

@@ -1,6 +1,7 @@
 // cpu_backend.h: the reference backend. GEMMs through OpenBLAS (one thread per call), spread
 // over a ThreadPool by member and row block; every element-wise op is a plain loop over the
-// SAC_HD bodies of sac_math.h.
+// SAC_HD bodies its family header holds. The loops are the `_cpu` twins in the op families'
+// files (linear, tanh_gaussian, sac_losses, optimizer, sampling); the methods forward to them.
 #pragma once
 #include <memory>
 
@@ -91,12 +92,6 @@ class CpuBackend : public Backend {
                    const StepTransitions& step, const RingStorage& ring) override;
 
  private:
-  // dY = 0 where Y <= 0 (E x B x width), in place
-  void relu_mask_grad(int E, int B, int width, const float* Y, float* dY);
-  // dX = dZ W, dW = dZ^T X, db = sum_b dZ for the non-null outputs, as one task list
-  void backward_gemms(int E, int B, int in, int out, const float* X, size_t x_member_stride,
-                      const float* W, const float* dZ, float* dX, float* dW, float* db);
-
   ThreadPool m_pool;
 };
 

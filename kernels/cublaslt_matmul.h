@@ -1,7 +1,7 @@
 // cublaslt_matmul.h: strided-batched FP32 GEMMs through cuBLASLt with a fused epilogue (bias,
 // bias + ReLU with its bit-mask, ReLU gradient from that mask, bias gradient), so a linear
 // layer's forward or either backward GEMM is one launch. Column-major, as cuBLAS: the caller
-// (cuda_backend.cu) maps its row-major buffers. Every (shape, epilogue, precision, alignment)
+// (linear.cu) maps its row-major buffers. Every (shape, epilogue, precision, alignment)
 // gets its plan once: descriptors, layouts and the heuristic's algorithm, with split-K
 // reductions excluded so results are run-to-run deterministic. When no algorithm supports a
 // problem, run() returns false and the caller falls back to cuBLAS plus its own kernels.

@@ -1,22 +1,23 @@
-// cuda_backend.cu: the CUDA implementation of the op set in sac/backend.h. GEMMs go through
-// cuBLAS (one strided-batched call covers all E members); every other op is a kernel that calls
-// the SAC_HD bodies of sac_math.h / philox.h, the same bodies the CPU reference runs, so the two
-// backends compute the same things (tests/test_cuda_backend.cpp compares them op by op).
+// cuda_backend.cu: the CUDA backend itself: its streams (one per lane) with their cuBLAS
+// handles and workspaces, fork and join between lanes, memory and transfers, CUDA graphs for
+// recorded ops, and the dispatch of every op of sac/backend.h to its family's launcher
+// (linear.h, tanh_gaussian.h, sac_losses.h, optimizer.h, sampling.h), where the kernels live
+// beside their CPU twins. increment, the one op without a family, lives here.
 //
-// Everything runs on the backend's own non-blocking stream. Ops never allocate, never
+// Everything runs on the backend's own non-blocking streams. Ops never allocate, never
 // synchronise and never read device scalars (log-alpha, step and RNG counters, replay bound)
 // on the host, so a whole update can be captured into a CUDA graph and replayed; only
 // allocate/upload/download/synchronize wait for the stream.
 //
 // Determinism: no float atomics anywhere. Bias gradients and losses are reduced along a fixed
 // tree; cuBLAS SGEMM is run-to-run deterministic on one GPU model and toolkit (atomics mode is
-// left off, and the handle has its own workspace). So the same inputs give the same bits.
+// left off, and each lane's handle has its own workspace). So the same inputs give the same
+// bits.
 //
 // Build: part of the sac_cuda target (cmake ... && ninja sac_cuda); tests: sac_tests
-// --gtest_filter='CudaBackend*' (they skip on machines without a GPU).
+// --gtest_filter='CudaBackend*:*FusedOps*:CudaGraph*' (they skip on machines without a GPU).
 #include "cuda_backend.h"
 
-#include <climits>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -25,239 +26,24 @@
 #include <string>
 #include <unordered_set>
 
-#include "block_sum.cuh"
 #include "cublaslt_matmul.h"
 #include "cuda_check.h"
-#include "fused_update_ops.h"
-#include "ring_insert_cuda.h"
-#include "sac/philox.h"
-#include "sac_math.h"
+#include "linear.h"
+#include "optimizer.h"
+#include "ring_insert.h"
+#include "sac_losses.h"
+#include "sampling.h"
+#include "tanh_gaussian.h"
 
 namespace sac {
 namespace {
 
-// threads of the single-block loss reductions (a power of two: the tree below halves it)
-constexpr int kLossThreads = 256;
-// tile of the bias-gradient reduction: 32 columns (one warp, coalesced) x 8 row phases
-constexpr int kBiasCols = 32;
-constexpr int kBiasRows = 8;
 // cuBLAS workspace given to the handle up front, so captured GEMMs never allocate
 // (NVIDIA's recommended size on Hopper; more than enough elsewhere)
 constexpr size_t kCublasWorkspaceBytes = size_t(32) << 20;
 
-// throws std::invalid_argument naming the op when a precondition fails
-void require(bool ok, const char* op, const std::string& message) {
-  if (!ok) throw std::invalid_argument(std::string("CudaBackend::") + op + ": " + message);
-}
-
-// ---------------------------------------------------------------------------------------------
-// kernels: count first, then scalars, then pointers (inputs const), then the bounds guard
-
-// z = y + b[e], then the activation, in place on the GEMM output (rows of `out` columns)
-template <bool RELU>
-__global__ void bias_activation_kernel(size_t n, int out, size_t member_size,
-                                       const float* __restrict__ b, float* __restrict__ Y) {
-  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= n) return;
-  size_t e = i / member_size;
-  int o = (int)(i % (size_t)out);
-  float z = Y[i] + b[e * out + o];
-  Y[i] = (RELU && z < 0.0f) ? 0.0f : z;
-}
-
-// ReLU gradient mask, in place: dY = 0 where the forward output was clamped (Y <= 0)
-__global__ void relu_grad_kernel(size_t n, const float* __restrict__ Y, float* __restrict__ dY) {
-  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= n) return;
-  if (Y[i] <= 0.0f) dY[i] = 0.0f;
-}
-
-// db[e][o] = sum_r dZ[e][r][o]. One block per (32-column tile, member): thread (x, y) sums rows
-// y, y + 8, ... of column x in order, then the 8 partial sums meet in a fixed tree.
-__global__ void bias_grad_kernel(int B, int out, const float* __restrict__ dZ,
-                                 float* __restrict__ db) {
-  __shared__ float partial[kBiasRows][kBiasCols + 1];
-  int tx = threadIdx.x, ty = threadIdx.y;
-  int o = blockIdx.x * kBiasCols + tx;
-  size_t e = blockIdx.y;
-  const float* dz = dZ + e * (size_t)B * out;
-  float sum = 0.0f;
-  if (o < out)
-    for (int r = ty; r < B; r += kBiasRows) sum += dz[(size_t)r * out + o];
-  partial[ty][tx] = sum;
-  __syncthreads();
-  for (int stride = kBiasRows / 2; stride > 0; stride >>= 1) {
-    if (ty < stride) partial[ty][tx] += partial[ty + stride][tx];
-    __syncthreads();
-  }
-  if (ty == 0 && o < out) db[e * out + o] = partial[0][tx];
-}
-
-// out[r] = [a[r], b[r]]
-__global__ void concat_columns_kernel(size_t n, int na, int nb, const float* __restrict__ a,
-                                      const float* __restrict__ b, float* __restrict__ out) {
-  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= n) return;
-  size_t width = (size_t)na + nb;
-  size_t r = i / width;
-  int c = (int)(i % width);
-  out[i] = c < na ? a[r * na + c] : b[r * nb + (c - na)];
-}
-
-// one thread per row: the log-density sums the action dimensions in order, as the CPU does
-__global__ void tanh_gaussian_sample_kernel(size_t n, int A, int action_ld, float log_std_min,
-                                            float log_std_max, const float* __restrict__ head,
-                                            const float* __restrict__ eps,
-                                            float* __restrict__ action, float* __restrict__ logp) {
-  size_t r = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (r >= n) return;
-  const float* h = head + r * 2 * A;
-  float lp = 0.0f;
-  for (int j = 0; j < A; ++j) {
-    float log_std = squash_log_std(h[A + j], log_std_min, log_std_max);
-    action[r * action_ld + j] = tanh_gaussian_sample(h[j], log_std, eps[r * A + j], &lp);
-  }
-  logp[r] = lp;
-}
-
-// action = tanh(mean), one thread per (row, dimension)
-__global__ void tanh_gaussian_mean_kernel(size_t n, int A, const float* __restrict__ head,
-                                          float* __restrict__ action) {
-  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= n) return;
-  size_t r = i / A;
-  int j = (int)(i % A);
-  action[i] = tanhf(head[r * 2 * A + j]);
-}
-
-// gradient into the head row [mean, raw log-std], one thread per (row, dimension);
-// dL/dlogp = logp_scale * alpha with alpha read on the device. grad_action may be null (zero).
-// head and grad_head may alias: a thread reads only its raw log-std before writing its outputs.
-__global__ void tanh_gaussian_backward_kernel(size_t n, int A, float logp_scale,
-                                              float log_std_min, float log_std_max,
-                                              const float* __restrict__ d_log_alpha,
-                                              const float* head, const float* __restrict__ eps,
-                                              const float* __restrict__ action,
-                                              const float* __restrict__ grad_action,
-                                              float* grad_head) {
-  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= n) return;
-  size_t r = i / A;
-  int j = (int)(i % A);
-  float grad_logp = logp_scale * expf(*d_log_alpha);
-  float raw = head[r * 2 * A + A + j];
-  float log_std = squash_log_std(raw, log_std_min, log_std_max);
-  float grad_log_std;
-  float grad_mean = tanh_gaussian_backward(action[i], log_std, eps[i],
-                                           grad_action ? grad_action[i] : 0.0f, grad_logp,
-                                           &grad_log_std);
-  grad_head[r * 2 * A + j] = grad_mean;
-  grad_head[r * 2 * A + A + j] =
-      grad_log_std * squash_log_std_grad(raw, log_std_min, log_std_max);
-}
-
-// clipped double-Q soft target per row; alpha = exp(log_alpha) read on the device
-__global__ void soft_targets_kernel(size_t n, int E, float gamma,
-                                    const float* __restrict__ d_log_alpha,
-                                    const float* __restrict__ q_target,
-                                    const float* __restrict__ logp_next,
-                                    const float* __restrict__ reward,
-                                    const float* __restrict__ terminated, float* __restrict__ y) {
-  size_t r = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (r >= n) return;
-  float alpha = expf(*d_log_alpha);
-  float q_min = q_target[r];
-  for (int e = 1; e < E; ++e) q_min = fminf(q_min, q_target[(size_t)e * n + r]);
-  y[r] = soft_target(reward[r], gamma, terminated[r], q_min, alpha, logp_next[r]);
-}
-
-// loss = sum_e mean_b (q[e] - y)^2 and dq; one block, members in order
-__global__ void critic_loss_kernel(int E, int B, const float* __restrict__ q,
-                                   const float* __restrict__ y, float* __restrict__ dq,
-                                   float* __restrict__ loss) {
-  __shared__ float shared[kLossThreads];
-  float total = block_critic_loss<kLossThreads>(E, B, q, y, dq, shared);
-  if (threadIdx.x == 0) *loss = total;
-}
-
-// loss = mean_b (alpha logp - min_e q[e]); dq = -1/B on the first minimising member; one block
-__global__ void actor_loss_kernel(int E, int B, const float* __restrict__ q,
-                                  const float* __restrict__ logp,
-                                  const float* __restrict__ d_log_alpha, float* __restrict__ dq,
-                                  float* __restrict__ loss) {
-  __shared__ float shared[kLossThreads];
-  float sum = block_actor_loss_sum<kLossThreads>(E, B, q, logp, expf(*d_log_alpha), dq, shared);
-  if (threadIdx.x == 0) *loss = sum / B;
-}
-
-// grad_action[b] = sum_e dX[e][b][skip:skip+A], members in order
-__global__ void sum_member_columns_kernel(size_t n, int E, int B, int width, int skip, int A,
-                                          const float* __restrict__ dX,
-                                          float* __restrict__ grad_action) {
-  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= n) return;
-  size_t r = i / A;
-  int j = (int)(i % A);
-  grad_action[i] = member_column_sum(dX, E, B, width, skip, r, j);
-}
-
-// loss = mean_b -log_alpha (logp + target_entropy), grad = d loss / d log_alpha; one block
-__global__ void alpha_loss_kernel(int B, float target_entropy, const float* __restrict__ logp,
-                                  const float* __restrict__ d_log_alpha,
-                                  float* __restrict__ grad, float* __restrict__ loss) {
-  __shared__ float shared[kLossThreads];
-  float partial = 0.0f;
-  for (int r = threadIdx.x; r < B; r += kLossThreads) partial += logp[r] + target_entropy;
-  float mean = block_sum<kLossThreads>(partial, shared) / B;
-  if (threadIdx.x == 0) {
-    *grad = -mean;
-    *loss = -*d_log_alpha * mean;
-  }
-}
-
-// target = tau * online + (1 - tau) * target
-__global__ void polyak_kernel(size_t n, float tau, float* __restrict__ target,
-                              const float* __restrict__ online) {
-  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= n) return;
-  target[i] = polyak(target[i], online[i], tau);
-}
-
-// *d_counter += 1
+// *d_counter += 1 (also the probe of the constructor's architecture check)
 __global__ void increment_kernel(int64_t* d_counter) { ++*d_counter; }
-
-// out[i] = normal number (*d_counter * n + i) of (key, stream)
-__global__ void fill_normal_kernel(size_t n, uint64_t key, uint64_t stream,
-                                   const int64_t* __restrict__ d_counter,
-                                   float* __restrict__ out) {
-  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= n) return;
-  uint64_t offset = (uint64_t)*d_counter * n;
-  out[i] = philox_normal(key, stream, offset + i);
-}
-
-// idx[i] = uniform integer in [0, *d_bound) number (*d_counter * n + i) of (key, stream);
-// an empty range (bound <= 0, which the CPU would divide by) gives index 0
-__global__ void sample_indices_kernel(size_t n, uint64_t key, uint64_t stream,
-                                      const int64_t* __restrict__ d_counter,
-                                      const int64_t* __restrict__ d_bound,
-                                      int64_t* __restrict__ idx) {
-  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= n) return;
-  int64_t bound = *d_bound;
-  uint64_t offset = (uint64_t)*d_counter * n;
-  idx[i] = bound > 0 ? (int64_t)philox_below(key, stream, offset + i, (uint64_t)bound) : 0;
-}
-
-// dst[r] = src[idx[r]], one thread per float
-__global__ void gather_rows_kernel(size_t n, int dim, const float* __restrict__ src,
-                                   const int64_t* __restrict__ idx, float* __restrict__ dst) {
-  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= n) return;
-  size_t r = i / dim;
-  int c = (int)(i % dim);
-  dst[i] = src[(size_t)idx[r] * dim + c];
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -291,40 +77,81 @@ class CudaBackend final : public Backend {
   void ring_insert(int n, int O, int A, const float* obs, const float* action,
                    const StepTransitions& step, const RingStorage& ring) override;
 
+  // ---- the ops: one-line forwards to the launchers of their families (networks: linear.h)
   void linear_forward(int E, int B, int in, int out, const float* X, size_t x_member_stride,
                       const float* W, const float* b, float* Y, Activation act,
-                      uint32_t* relu_mask) override;
+                      uint32_t* relu_mask) override {
+    launch_linear_forward(gemm(), E, B, in, out, X, x_member_stride, W, b, Y, act, relu_mask);
+  }
   void linear_backward(int E, int B, int in, int out, const float* X, size_t x_member_stride,
                        const float* W, const float* Y, float* dY, float* dX, float* dW, float* db,
-                       Activation act) override;
+                       Activation act) override {
+    launch_linear_backward(gemm(), E, B, in, out, X, x_member_stride, W, Y, dY, dX, dW, db, act);
+  }
   void linear_grad_weights(int E, int B, int in, int out, const float* X, size_t x_member_stride,
-                           const float* dZ, float* dW, float* db) override;
+                           const float* dZ, float* dW, float* db) override {
+    launch_linear_grad_weights(gemm(), E, B, in, out, X, x_member_stride, dZ, dW, db);
+  }
   void linear_grad_input(int E, int B, int in, int out, const float* dZ, const float* W,
                          Activation x_act, const float* X_relu, const uint32_t* relu_mask,
-                         float* dX) override;
+                         float* dX) override {
+    launch_linear_grad_input(gemm(), E, B, in, out, dZ, W, x_act, X_relu, relu_mask, dX);
+  }
   void concat_columns(int rows, int na, const float* a, int nb, const float* b,
-                      float* out) override;
+                      float* out) override {
+    launch_concat_columns(cur(), rows, na, a, nb, b, out);
+  }
 
+  // tanh-Gaussian head: tanh_gaussian.h
   void tanh_gaussian_sample(int B, int A, const float* head, const float* eps,
                             float log_std_min, float log_std_max, float* action,
-                            int action_ld, float* logp) override;
-  void tanh_gaussian_mean(int B, int A, const float* head, float* action) override;
+                            int action_ld, float* logp) override {
+    launch_tanh_gaussian_sample(cur(), B, A, head, eps, log_std_min, log_std_max, action,
+                                action_ld, logp);
+  }
+  void tanh_gaussian_mean(int B, int A, const float* head, float* action) override {
+    launch_tanh_gaussian_mean(cur(), B, A, head, action);
+  }
   void tanh_gaussian_backward(int B, int A, const float* head, const float* eps,
                               const float* action, const float* grad_action,
                               const float* d_log_alpha, float logp_scale, float log_std_min,
-                              float log_std_max, float* grad_head) override;
+                              float log_std_max, float* grad_head) override {
+    launch_tanh_gaussian_backward(cur(), B, A, head, eps, action, grad_action, d_log_alpha,
+                                  logp_scale, log_std_min, log_std_max, grad_head);
+  }
+  void tanh_gaussian_backward_critics(int B, int A, const float* head, const float* eps,
+                                      const float* action, int action_ld, int E, int width,
+                                      int skip, const float* dX, const float* d_log_alpha,
+                                      float logp_scale, float log_std_min, float log_std_max,
+                                      float* grad_head) override {
+    launch_tanh_gaussian_backward_critics(cur(), B, A, head, eps, action, action_ld, E, width,
+                                          skip, dX, d_log_alpha, logp_scale, log_std_min,
+                                          log_std_max, grad_head);
+  }
+  void sum_member_columns(int E, int B, int width, int skip, int A, const float* dX,
+                          float* grad_action) override {
+    launch_sum_member_columns(cur(), E, B, width, skip, A, dX, grad_action);
+  }
 
+  // losses: sac_losses.h
   void soft_targets(int E, int B, const float* q_target, const float* logp_next,
                     const float* reward, const float* terminated, float gamma,
-                    const float* d_log_alpha, float* y) override;
-  void critic_loss(int E, int B, const float* q, const float* y, float* dq, float* loss) override;
+                    const float* d_log_alpha, float* y) override {
+    launch_soft_targets(cur(), E, B, q_target, logp_next, reward, terminated, gamma, d_log_alpha,
+                        y);
+  }
+  void critic_loss(int E, int B, const float* q, const float* y, float* dq,
+                   float* loss) override {
+    launch_critic_loss(cur(), E, B, q, y, dq, loss);
+  }
   void actor_loss(int E, int B, const float* q, const float* logp, const float* d_log_alpha,
-                  float* dq, float* loss) override;
-  void sum_member_columns(int E, int B, int width, int skip, int A, const float* dX,
-                          float* grad_action) override;
+                  float* dq, float* loss) override {
+    launch_actor_loss(cur(), E, B, q, logp, d_log_alpha, dq, loss);
+  }
   void alpha_loss(int B, const float* logp, const float* d_log_alpha, float target_entropy,
-                  float* grad, float* loss) override;
-
+                  float* grad, float* loss) override {
+    launch_alpha_loss(cur(), B, logp, d_log_alpha, target_entropy, grad, loss);
+  }
   void critic_loss_soft_targets(int E, int B, const float* q_target, const float* logp_next,
                                 const float* reward, const float* terminated, float gamma,
                                 const float* d_log_alpha, const float* q, float* y, float* dq,
@@ -338,14 +165,15 @@ class CudaBackend final : public Backend {
     launch_actor_alpha_loss(cur(), E, B, q, logp, d_log_alpha, target_entropy, dq, actor_loss,
                             alpha_grad, alpha_loss);
   }
-  void tanh_gaussian_backward_critics(int B, int A, const float* head, const float* eps,
-                                      const float* action, int action_ld, int E, int width,
-                                      int skip, const float* dX, const float* d_log_alpha,
-                                      float logp_scale, float log_std_min, float log_std_max,
-                                      float* grad_head) override {
-    launch_tanh_gaussian_backward_critics(cur(), B, A, head, eps, action, action_ld, E, width,
-                                          skip, dX, d_log_alpha, logp_scale, log_std_min,
-                                          log_std_max, grad_head);
+
+  // optimiser and targets: optimizer.h
+  void adam(size_t n, float* params, const float* grads, float* m, float* v, float lr,
+            float beta1, float beta2, float eps, const int64_t* d_step) override {
+    launch_adam_polyak(cur(), n, params, grads, m, v, lr, beta1, beta2, eps, d_step, nullptr,
+                       0.0f);
+  }
+  void polyak(size_t n, float* target, const float* online, float tau) override {
+    launch_polyak(cur(), n, target, online, tau);
   }
   void adam_polyak(size_t n, float* online, const float* grads, float* m, float* v, float lr,
                    float beta1, float beta2, float eps, const int64_t* d_step, float* target,
@@ -356,32 +184,40 @@ class CudaBackend final : public Backend {
                   const int64_t* d_step) override {
     launch_adam_multi(cur(), count, tensors, beta1, beta2, eps, d_step);
   }
+  void increment(int64_t* d_counter) override;
+
+  // random numbers and replay: sampling.h
+  void fill_normal(size_t n, uint64_t key, uint64_t stream, const int64_t* d_counter,
+                   float* out) override {
+    launch_fill_normal(cur(), n, key, stream, d_counter, out);
+  }
+  void sample_indices(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
+                      const int64_t* d_bound, int64_t* idx) override {
+    launch_sample_indices(cur(), n, key, stream, d_counter, d_bound, idx);
+  }
+  void gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) override {
+    launch_gather_rows(cur(), n, dim, src, idx, dst);
+  }
   void sample_minibatch(int B, int O, int A, const RingView& ring, const MinibatchDraws& draws,
                         const MinibatchLayout& out) override {
     launch_sample_minibatch(cur(), B, O, A, ring, draws, out);
   }
 
-  void adam(size_t n, float* params, const float* grads, float* m, float* v, float lr,
-            float beta1, float beta2, float eps, const int64_t* d_step) override;
-  void polyak(size_t n, float* target, const float* online, float tau) override;
-  void increment(int64_t* d_counter) override;
-  void fill_normal(size_t n, uint64_t key, uint64_t stream, const int64_t* d_counter,
-                   float* out) override;
-  void sample_indices(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
-                      const int64_t* d_bound, int64_t* idx) override;
-  void gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) override;
-
  private:
   // the stream of the current lane (lane 0: m_stream)
   cudaStream_t cur() const { return m_streams[lane()]; }
-  // C = op(A) op(B) for `batch` column-major problems (alpha 1, beta 0), plain cuBLAS
-  void gemm_batched(cublasOperation_t op_a, cublasOperation_t op_b, int m, int n, int k,
-                    const float* A, int lda, long long stride_a, const float* Bm, int ldb,
-                    long long stride_b, float* C, int ldc, long long stride_c, int batch);
-  // the same through cuBLASLt with an epilogue; false when unsupported (nothing launched)
-  bool lt_gemm(LtProblem p);
-  // db = column sums of dZ (E x B x out), fixed reduction tree
-  void bias_grad(int E, int B, int out, const float* dZ, float* db);
+  // what the GEMM launchers run on: the current lane's stream, handle and workspace
+  GemmContext gemm() {
+    GemmContext ctx;
+    ctx.stream = cur();
+    ctx.cublas = m_cublas[lane()];
+    ctx.lt = m_lt.get();
+    ctx.workspace = m_workspace[lane()];
+    ctx.workspace_bytes = kCublasWorkspaceBytes;
+    ctx.tf32 = matmul_precision() == MatmulPrecision::kTf32;
+    ctx.lt_masks = &m_lt_masks;
+    return ctx;
+  }
   // frees whatever the constructor got (also on a failed construction)
   void destroy() noexcept;
 
@@ -624,329 +460,12 @@ void CudaBackend::ring_insert(int n, int O, int A, const float* obs, const float
   launch_ring_insert(cur(), n, O, A, obs, action, step, ring);
 }
 
-// ---- networks
-
-void CudaBackend::gemm_batched(cublasOperation_t op_a, cublasOperation_t op_b, int m, int n,
-                               int k, const float* A, int lda, long long stride_a,
-                               const float* Bm, int ldb, long long stride_b, float* C, int ldc,
-                               long long stride_c, int batch) {
-  // host pointer mode: the scalars are read at call time (and baked into a captured graph)
-  const float one = 1.0f, zero = 0.0f;
-  CUBLAS_CHECK(cublasSgemmStridedBatched(m_cublas[lane()], op_a, op_b, m, n, k, &one, A, lda, stride_a,
-                                         Bm, ldb, stride_b, &zero, C, ldc, stride_c, batch));
-  if (cuda_debug_sync()) check_launch("cublasSgemmStridedBatched", cur());
-}
-
-// Row-major and cuBLAS's column-major meet through one fact: a row-major r x c matrix with
-// leading dimension c is, read column-major, its c x r transpose. So every row-major product
-// P = Q R is computed as the column-major product P^T = R^T Q^T, and each operand's op is N when
-// the needed transpose is just the buffer read column-major, T otherwise:
-//   forward  Y = X W^T    ->  Y^T (out x B)  = W (T of the in x out buffer W^T) * X^T (N)
-//   backward dX = dZ W    ->  dX^T (in x B)  = W^T (N) * dZ^T (N)
-//            dW = dZ^T X  ->  dW^T (in x out) = X^T (N) * dZ (T of the out x B buffer dZ^T)
-// Member e uses X + e * x_member_stride (stride 0: one input shared by all members),
-// W + e * out * in, and its own B x out slice of Y / dZ.
-
-bool CudaBackend::lt_gemm(LtProblem p) {
-  if (!m_lt) return false;
-  p.tf32 = matmul_precision() == MatmulPrecision::kTf32;
-  return m_lt->run(p, cur(), m_workspace[lane()], kCublasWorkspaceBytes);
-}
-
-void CudaBackend::bias_grad(int E, int B, int out, const float* dZ, float* db) {
-  dim3 grid((unsigned)((out + kBiasCols - 1) / kBiasCols), (unsigned)E);
-  dim3 block(kBiasCols, kBiasRows);
-  bias_grad_kernel<<<grid, block, 0, cur()>>>(B, out, dZ, db);
-  check_launch("bias_grad_kernel", cur());
-}
-
-namespace {
-
-void check_linear_shape(const char* op, int E, int B, int in, int out) {
-  require(E >= 1 && E <= 65535 && B >= 0 && in >= 1 && out >= 1, op,
-          "need 1 <= E <= 65535, B >= 0, in >= 1, out >= 1 (got E=" + std::to_string(E) +
-              " B=" + std::to_string(B) + " in=" + std::to_string(in) +
-              " out=" + std::to_string(out) + ")");
-}
-
-// the ReLU bit-mask's leading dimension in bits (Backend::relu_mask_bytes' layout)
-long long mask_ld(int width) { return (long long)(width + 127) / 128 * 128; }
-
-}  // namespace
-
-void CudaBackend::linear_forward(int E, int B, int in, int out, const float* X,
-                                 size_t x_member_stride, const float* W, const float* b, float* Y,
-                                 Activation act, uint32_t* relu_mask) {
-  check_linear_shape("linear_forward", E, B, in, out);
-  require(act == Activation::kNone || act == Activation::kRelu, "linear_forward",
-          "unknown activation");
-  if (B == 0) return;
-  require(X && W && b && Y, "linear_forward", "null pointer");
-  require(x_member_stride <= (size_t)LLONG_MAX, "linear_forward", "x_member_stride too large");
-  // one launch: the GEMM with bias (+ ReLU and its bit-mask) in its epilogue
-  LtProblem p;
-  p.op_a = CUBLAS_OP_T;
-  p.op_b = CUBLAS_OP_N;
-  p.m = out, p.n = B, p.k = in, p.batch = E;
-  p.A = W, p.lda = in, p.stride_a = (long long)out * in;
-  p.B = X, p.ldb = in, p.stride_b = (long long)x_member_stride;
-  p.D = Y, p.ldd = out, p.stride_d = (long long)B * out;
-  p.bias = const_cast<float*>(b), p.bias_stride = out;
-  if (act == Activation::kNone) {
-    p.epilogue = CUBLASLT_EPILOGUE_BIAS;
-  } else if (relu_mask) {
-    p.epilogue = CUBLASLT_EPILOGUE_RELU_AUX_BIAS;
-    p.aux = relu_mask, p.aux_ld = mask_ld(out), p.aux_stride = mask_ld(out) * B;
-  } else {
-    p.epilogue = CUBLASLT_EPILOGUE_RELU_BIAS;
-  }
-  if (lt_gemm(p)) {
-    if (relu_mask) m_lt_masks.insert(relu_mask);
-    return;
-  }
-  // fallback: plain GEMM, then bias and activation in one pass (no mask: linear_grad_input
-  // then masks from the output)
-  if (relu_mask) m_lt_masks.erase(relu_mask);
-  gemm_batched(CUBLAS_OP_T, CUBLAS_OP_N, out, B, in, W, in, (long long)out * in, X, in,
-               (long long)x_member_stride, Y, out, (long long)B * out, E);
-  size_t n = (size_t)E * B * out;
-  if (act == Activation::kRelu)
-    linear_kernel(bias_activation_kernel<true>, cur(), n, out, (size_t)B * out, b, Y);
-  else
-    linear_kernel(bias_activation_kernel<false>, cur(), n, out, (size_t)B * out, b, Y);
-}
-
-void CudaBackend::linear_backward(int E, int B, int in, int out, const float* X,
-                                  size_t x_member_stride, const float* W, const float* Y,
-                                  float* dY, float* dX, float* dW, float* db, Activation act) {
-  check_linear_shape("linear_backward", E, B, in, out);
-  require(act == Activation::kNone || act == Activation::kRelu, "linear_backward",
-          "unknown activation");
-  require(x_member_stride <= (size_t)LLONG_MAX, "linear_backward", "x_member_stride too large");
-  if (B == 0) {
-    // an empty batch contributes nothing: zero gradients, as the CPU's GEMM with k = 0 gives
-    if (dW) CUDA_CHECK(cudaMemsetAsync(dW, 0, (size_t)E * out * in * sizeof(float), cur()));
-    if (db) CUDA_CHECK(cudaMemsetAsync(db, 0, (size_t)E * out * sizeof(float), cur()));
-    return;
-  }
-  require(dY, "linear_backward", "null dY");
-  require(!dX || W, "linear_backward", "dX needs W");
-  require(!dW || X, "linear_backward", "dW needs X");
-  // gradient through the activation, in place
-  if (act == Activation::kRelu) {
-    require(Y, "linear_backward", "ReLU needs the forward output Y");
-    linear_kernel(relu_grad_kernel, cur(), (size_t)E * B * out, Y, dY);
-  }
-  if (dX)
-    gemm_batched(CUBLAS_OP_N, CUBLAS_OP_N, in, B, out, W, in, (long long)out * in, dY, out,
-                 (long long)B * out, dX, in, (long long)B * in, E);
-  if (dW)
-    gemm_batched(CUBLAS_OP_N, CUBLAS_OP_T, in, out, B, X, in, (long long)x_member_stride, dY,
-                 out, (long long)B * out, dW, in, (long long)out * in, E);
-  if (db) bias_grad(E, B, out, dY, db);
-}
-
-void CudaBackend::linear_grad_weights(int E, int B, int in, int out, const float* X,
-                                      size_t x_member_stride, const float* dZ, float* dW,
-                                      float* db) {
-  check_linear_shape("linear_grad_weights", E, B, in, out);
-  require(x_member_stride <= (size_t)LLONG_MAX, "linear_grad_weights",
-          "x_member_stride too large");
-  if (B == 0) {
-    if (dW) CUDA_CHECK(cudaMemsetAsync(dW, 0, (size_t)E * out * in * sizeof(float), cur()));
-    if (db) CUDA_CHECK(cudaMemsetAsync(db, 0, (size_t)E * out * sizeof(float), cur()));
-    return;
-  }
-  require(dZ && (!dW || X), "linear_grad_weights", "null pointer");
-  if (!dW) {
-    if (db) bias_grad(E, B, out, dZ, db);
-    return;
-  }
-  // one launch: dW^T (in x out) = X^T (N) dZ (T), the bias gradient (sum over k = B of the
-  // B operand) in the epilogue
-  LtProblem p;
-  p.op_a = CUBLAS_OP_N;
-  p.op_b = CUBLAS_OP_T;
-  p.m = in, p.n = out, p.k = B, p.batch = E;
-  p.A = X, p.lda = in, p.stride_a = (long long)x_member_stride;
-  p.B = dZ, p.ldb = out, p.stride_b = (long long)B * out;
-  p.D = dW, p.ldd = in, p.stride_d = (long long)out * in;
-  if (db) {
-    p.epilogue = CUBLASLT_EPILOGUE_BGRADB;
-    p.bias = db, p.bias_stride = out;
-  }
-  if (lt_gemm(p)) return;
-  gemm_batched(CUBLAS_OP_N, CUBLAS_OP_T, in, out, B, X, in, (long long)x_member_stride, dZ, out,
-               (long long)B * out, dW, in, (long long)out * in, E);
-  if (db) bias_grad(E, B, out, dZ, db);
-}
-
-void CudaBackend::linear_grad_input(int E, int B, int in, int out, const float* dZ,
-                                    const float* W, Activation x_act, const float* X_relu,
-                                    const uint32_t* relu_mask, float* dX) {
-  check_linear_shape("linear_grad_input", E, B, in, out);
-  require(x_act == Activation::kNone || x_act == Activation::kRelu, "linear_grad_input",
-          "unknown activation");
-  if (B == 0) return;
-  require(dZ && W && dX, "linear_grad_input", "null pointer");
-  require(x_act != Activation::kRelu || X_relu, "linear_grad_input",
-          "the ReLU gradient needs the layer's input X_relu");
-  // one launch: dX^T (in x B) = W^T (N) dZ^T (N), the ReLU gradient from the forward's bit-mask
-  // in the epilogue
-  LtProblem p;
-  p.op_a = CUBLAS_OP_N;
-  p.op_b = CUBLAS_OP_N;
-  p.m = in, p.n = B, p.k = out, p.batch = E;
-  p.A = W, p.lda = in, p.stride_a = (long long)out * in;
-  p.B = dZ, p.ldb = out, p.stride_b = (long long)B * out;
-  p.D = dX, p.ldd = in, p.stride_d = (long long)B * in;
-  // the mask is used only where the forward's epilogue wrote it
-  bool masked = x_act == Activation::kRelu && relu_mask && m_lt_masks.count(relu_mask);
-  if (masked) {
-    p.epilogue = CUBLASLT_EPILOGUE_DRELU;
-    p.aux = const_cast<uint32_t*>(relu_mask), p.aux_ld = mask_ld(in),
-    p.aux_stride = mask_ld(in) * B;
-  }
-  if ((x_act == Activation::kNone || masked) && lt_gemm(p)) return;
-  gemm_batched(CUBLAS_OP_N, CUBLAS_OP_N, in, B, out, W, in, (long long)out * in, dZ, out,
-               (long long)B * out, dX, in, (long long)B * in, E);
-  if (x_act == Activation::kRelu)
-    linear_kernel(relu_grad_kernel, cur(), (size_t)E * B * in, X_relu, dX);
-}
-
-void CudaBackend::concat_columns(int rows, int na, const float* a, int nb, const float* b,
-                                 float* out) {
-  require(rows >= 0 && na >= 0 && nb >= 0, "concat_columns", "negative size");
-  size_t n = (size_t)rows * ((size_t)na + nb);
-  if (n == 0) return;
-  require(out && (na == 0 || a) && (nb == 0 || b), "concat_columns", "null pointer");
-  linear_kernel(concat_columns_kernel, cur(), n, na, nb, a, b, out);
-}
-
-// ---- tanh-Gaussian head
-
-void CudaBackend::tanh_gaussian_sample(int B, int A, const float* head, const float* eps,
-                                       float log_std_min, float log_std_max, float* action,
-                                       int action_ld, float* logp) {
-  require(B >= 0 && A >= 1 && action_ld >= A, "tanh_gaussian_sample",
-          "need B >= 0, A >= 1, action_ld >= A");
-  if (B == 0) return;
-  require(head && eps && action && logp, "tanh_gaussian_sample", "null pointer");
-  linear_kernel(tanh_gaussian_sample_kernel, cur(), (size_t)B, A, action_ld, log_std_min,
-                log_std_max, head, eps, action, logp);
-}
-
-void CudaBackend::tanh_gaussian_mean(int B, int A, const float* head, float* action) {
-  require(B >= 0 && A >= 1, "tanh_gaussian_mean", "need B >= 0, A >= 1");
-  if (B == 0) return;
-  require(head && action, "tanh_gaussian_mean", "null pointer");
-  linear_kernel(tanh_gaussian_mean_kernel, cur(), (size_t)B * A, A, head, action);
-}
-
-void CudaBackend::tanh_gaussian_backward(int B, int A, const float* head, const float* eps,
-                                         const float* action, const float* grad_action,
-                                         const float* d_log_alpha, float logp_scale,
-                                         float log_std_min, float log_std_max,
-                                         float* grad_head) {
-  require(B >= 0 && A >= 1, "tanh_gaussian_backward", "need B >= 0, A >= 1");
-  if (B == 0) return;
-  require(head && eps && action && d_log_alpha && grad_head, "tanh_gaussian_backward",
-          "null pointer (only grad_action may be null)");
-  linear_kernel(tanh_gaussian_backward_kernel, cur(), (size_t)B * A, A, logp_scale,
-                log_std_min, log_std_max, d_log_alpha, head, eps, action, grad_action,
-                grad_head);
-}
-
-// ---- losses
-
-void CudaBackend::soft_targets(int E, int B, const float* q_target, const float* logp_next,
-                               const float* reward, const float* terminated, float gamma,
-                               const float* d_log_alpha, float* y) {
-  require(E >= 1 && B >= 0, "soft_targets", "need E >= 1, B >= 0");
-  if (B == 0) return;
-  require(q_target && logp_next && reward && terminated && d_log_alpha && y, "soft_targets",
-          "null pointer");
-  linear_kernel(soft_targets_kernel, cur(), (size_t)B, E, gamma, d_log_alpha, q_target,
-                logp_next, reward, terminated, y);
-}
-
-void CudaBackend::critic_loss(int E, int B, const float* q, const float* y, float* dq,
-                              float* loss) {
-  require(E >= 1 && B >= 0, "critic_loss", "need E >= 1, B >= 0");
-  require(loss && (B == 0 || (q && y && dq)), "critic_loss", "null pointer");
-  critic_loss_kernel<<<1, kLossThreads, 0, cur()>>>(E, B, q, y, dq, loss);
-  check_launch("critic_loss_kernel", cur());
-}
-
-void CudaBackend::actor_loss(int E, int B, const float* q, const float* logp,
-                             const float* d_log_alpha, float* dq, float* loss) {
-  require(E >= 1 && B >= 0, "actor_loss", "need E >= 1, B >= 0");
-  require(loss && d_log_alpha && (B == 0 || (q && logp && dq)), "actor_loss", "null pointer");
-  actor_loss_kernel<<<1, kLossThreads, 0, cur()>>>(E, B, q, logp, d_log_alpha, dq, loss);
-  check_launch("actor_loss_kernel", cur());
-}
-
-void CudaBackend::sum_member_columns(int E, int B, int width, int skip, int A, const float* dX,
-                                     float* grad_action) {
-  require(E >= 1 && B >= 0 && A >= 0 && skip >= 0 && skip + A <= width, "sum_member_columns",
-          "need E >= 1, B >= 0, 0 <= skip, skip + A <= width");
-  size_t n = (size_t)B * A;
-  if (n == 0) return;
-  require(dX && grad_action, "sum_member_columns", "null pointer");
-  linear_kernel(sum_member_columns_kernel, cur(), n, E, B, width, skip, A, dX, grad_action);
-}
-
-void CudaBackend::alpha_loss(int B, const float* logp, const float* d_log_alpha,
-                             float target_entropy, float* grad, float* loss) {
-  require(B >= 0, "alpha_loss", "need B >= 0");
-  require(d_log_alpha && grad && loss && (B == 0 || logp), "alpha_loss", "null pointer");
-  alpha_loss_kernel<<<1, kLossThreads, 0, cur()>>>(B, target_entropy, logp, d_log_alpha, grad,
-                                                      loss);
-  check_launch("alpha_loss_kernel", cur());
-}
-
-// ---- optimiser and targets
-
-void CudaBackend::adam(size_t n, float* params, const float* grads, float* m, float* v, float lr,
-                       float beta1, float beta2, float eps, const int64_t* d_step) {
-  launch_adam_polyak(cur(), n, params, grads, m, v, lr, beta1, beta2, eps, d_step, nullptr, 0.0f);
-}
-
-void CudaBackend::polyak(size_t n, float* target, const float* online, float tau) {
-  if (n == 0) return;
-  require(target && online, "polyak", "null pointer");
-  linear_kernel(polyak_kernel, cur(), n, tau, target, online);
-}
+// ---- device counters
 
 void CudaBackend::increment(int64_t* d_counter) {
   require(d_counter, "increment", "null pointer");
   increment_kernel<<<1, 1, 0, cur()>>>(d_counter);
   check_launch("increment_kernel", cur());
-}
-
-// ---- random numbers and replay
-
-void CudaBackend::fill_normal(size_t n, uint64_t key, uint64_t stream, const int64_t* d_counter,
-                              float* out) {
-  if (n == 0) return;
-  require(d_counter && out, "fill_normal", "null pointer");
-  linear_kernel(fill_normal_kernel, cur(), n, key, stream, d_counter, out);
-}
-
-void CudaBackend::sample_indices(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
-                                 const int64_t* d_bound, int64_t* idx) {
-  require(n >= 0, "sample_indices", "need n >= 0");
-  if (n == 0) return;
-  require(d_counter && d_bound && idx, "sample_indices", "null pointer");
-  linear_kernel(sample_indices_kernel, cur(), (size_t)n, key, stream, d_counter, d_bound, idx);
-}
-
-void CudaBackend::gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) {
-  require(n >= 0 && dim >= 0, "gather_rows", "need n >= 0, dim >= 0");
-  size_t count = (size_t)n * dim;
-  if (count == 0) return;
-  require(src && idx && dst, "gather_rows", "null pointer");
-  linear_kernel(gather_rows_kernel, cur(), count, dim, src, idx, dst);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
-// cuda_backend.h: the CUDA implementation of the op set in sac/backend.h (kernels in
-// cuda_backend.cu). A plain C++ header with no CUDA includes, so .cpp files (the backend
-// factory, tests) can include it; it exists only in builds with SAC_HAVE_CUDA.
+// cuda_backend.h: the CUDA implementation of the op set in sac/backend.h (the class in
+// cuda_backend.cu, the kernels in the op families' .cu files). A plain C++ header with no CUDA
+// includes, so .cpp files (the backend factory, tests) can include it; it exists only in builds
+// with SAC_HAVE_CUDA.
 #pragma once
 #include <memory>
 #include <string>

@@ -3,6 +3,7 @@
 // library's error string; CUDA_CHECK_PRINT only prints (for destructors, which must not throw).
 // check_launch() follows every kernel launch; with SAC_CUDA_DEBUG_SYNC=1 in the environment it
 // also synchronises, so an asynchronous fault is reported at the launch that caused it.
+// require() is the launchers' argument check (std::invalid_argument naming the op).
 // Only .cu files include this header (it pulls in cuda_runtime.h and cublas_v2.h).
 #pragma once
 #include <cublas_v2.h>
@@ -57,6 +58,12 @@
   } while (0)
 
 namespace sac {
+
+/// Throws std::invalid_argument "CudaBackend::<op>: <message>" unless `ok`: the argument checks
+/// of the launchers.
+inline void require(bool ok, const char* op, const std::string& message) {
+  if (!ok) throw std::invalid_argument(std::string("CudaBackend::") + op + ": " + message);
+}
 
 /// True when SAC_CUDA_DEBUG_SYNC is set to anything but "" or "0" (read once per process).
 inline bool cuda_debug_sync() {

@@ -5,9 +5,10 @@
 #include <cuda_runtime.h>
 
 #include <stdexcept>
+#include <string>
 
 #include "cuda_check.h"
-#include "ring_insert_cuda.h"
+#include "ring_insert.h"
 
 namespace sac {
 namespace {

@@ -2,14 +2,24 @@
 // calling thread. Used by the CPU backend to spread members and row blocks of one op over the
 // cores: a single 256-wide GEMM does not scale across cores, independent GEMMs do.
 #pragma once
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace sac {
+
+/// Splits [0, n) into `parts` nearly equal blocks and returns block k as [begin, end): the
+/// share of task k when one op's rows or elements are spread over a pool's tasks.
+inline std::pair<int, int> split_range(int n, int parts, int k) {
+  int base = n / parts, extra = n % parts;
+  int begin = k * base + std::min(k, extra);
+  return {begin, begin + base + (k < extra ? 1 : 0)};
+}
 
 class ThreadPool {
  public:

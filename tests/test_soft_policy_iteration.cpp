@@ -1,13 +1,14 @@
 // test_soft_policy_iteration.cpp: soft policy iteration (Haarnoja et al. 2018, section 4.1,
 // tabular case) on small random MDPs. Every soft backup goes through sac::soft_value and
-// sac::soft_target from kernels/sac_math.h, the same element-wise formulas the critic targets use,
-// so these tests check that those formulas define the right operator: a gamma-contraction whose
-// fixed point is Q^pi, with soft policy improvement and convergence to the soft-optimal policy.
+// sac::soft_target from kernels/sac_losses.h, the same element-wise formulas the critic targets
+// use, so these tests check that those formulas define the right operator: a gamma-contraction
+// whose fixed point is Q^pi, with soft policy improvement and convergence to the soft-optimal
+// policy.
 // Expectations over next states and actions are exact weighted sums; nothing is sampled.
 // Run: ./build/sac_tests --gtest_filter='SoftPolicyIteration.*'
 //
 // precision: the MDP bookkeeping (transition sums, linear solves, log-sum-exp) is double, but
-// sac_math.h takes float, so every backup term is rounded to float (~6e-8 relative). Here
+// sac_losses.h takes float, so every backup term is rounded to float (~6e-8 relative). Here
 // |Q| <= ~15, so one backup carries an error of a few 1e-6, and a fixed point reached by
 // iterating the backup carries at most that error times 1 / (1 - gamma) = 10. Hence tables are
 // compared with |got - ref| <= atol + rtol |ref|, atol = rtol = 1e-4: ten times the expected
@@ -20,7 +21,7 @@
 #include <random>
 #include <vector>
 
-#include "sac_math.h"
+#include "sac_losses.h"
 
 namespace {
 
@@ -147,7 +148,7 @@ Table evaluate_policy(const TabularMdp& mdp, const Table& pi) {
   return q;
 }
 
-// Solves Q^pi exactly in double, independent of sac_math.h:
+// Solves Q^pi exactly in double, independent of sac_losses.h:
 // (I - gamma P_pi) V = sum_a pi (r - alpha log pi), with P_pi masked by (1 - term), then
 // Q(s,a) = r(s,a) + gamma sum_s' P(s'|s,a) (1 - term) V(s').
 // Gaussian elimination with partial pivoting.
@@ -358,7 +359,7 @@ TEST(SoftPolicyIteration, ConvergesToSoftOptimalPolicy) {
     }
     expect_close(q, rhs, kAtol, kRtol, "soft Bellman optimality residual");
 
-    // independent reference: soft value iteration in double, no sac_math.h
+    // independent reference: soft value iteration in double, no sac_losses.h
     Table q_vi(q.size(), 0.0);
     for (int k = 0; k < 400; ++k) {
       Table next(q.size());

@@ -1,0 +1,116 @@
+// linear.cpp: the CPU twins of the linear layer (see linear.h); CpuBackend forwards to them.
+// OpenBLAS runs one thread per call; the ThreadPool spreads members and row blocks over the
+// cores. Tests: sac_tests --gtest_filter='*Linear*:*ConcatColumns*'.
+#include "linear.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace sac {
+namespace {
+
+// dY = 0 where Y <= 0 (E x B x width), in place (relu_grad_kernel's twin)
+void relu_grad_cpu(ThreadPool& pool, int E, int B, int width, const float* Y, float* dY) {
+  // branch-free so it vectorises
+  int parts = std::max(1, pool.threads() / E);
+  pool.run(E * parts, [&](int task) {
+    auto [r0, r1] = split_range(B, parts, task % parts);
+    size_t begin = ((size_t)(task / parts) * B + r0) * width;
+    size_t end = begin + (size_t)(r1 - r0) * width;
+    for (size_t i = begin; i < end; ++i) dY[i] = Y[i] > 0.0f ? dY[i] : 0.0f;
+  });
+}
+
+// dX = dZ W, dW = dZ^T X, db = sum_b dZ for the non-null outputs, as one task list
+void linear_backward_gemms_cpu(ThreadPool& pool, int E, int B, int in, int out, const float* X,
+                               size_t x_member_stride, const float* W, const float* dZ,
+                               float* dX, float* dW, float* db) {
+  // dX row blocks and dW output-row blocks are independent: one task list for both
+  int parts = std::max(1, pool.threads() / E);
+  int dx_tasks = dX ? parts : 0;
+  int dw_tasks = (dW || db) ? parts : 0;
+  int per_member = dx_tasks + dw_tasks;
+  pool.run(E * per_member, [&](int task) {
+    int e = task / per_member, k = task % per_member;
+    const float* dz = dZ + (size_t)e * B * out;
+    const float* x = X ? X + e * x_member_stride : nullptr;
+    if (k < dx_tasks) {
+      auto [r0, r1] = split_range(B, parts, k);
+      if (r1 <= r0) return;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, in, out, 1.0f,
+                  dz + (size_t)r0 * out, out, W + (size_t)e * out * in, in, 0.0f,
+                  dX + ((size_t)e * B + r0) * in, in);
+      return;
+    }
+    auto [o0, o1] = split_range(out, parts, k - dx_tasks);
+    if (o1 <= o0) return;
+    if (dW)
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, o1 - o0, in, B, 1.0f, dz + o0, out, x,
+                  in, 0.0f, dW + (size_t)e * out * in + (size_t)o0 * in, in);
+    if (db) {
+      // fixed summation order over the batch
+      float* bias_grad = db + (size_t)e * out;
+      for (int o = o0; o < o1; ++o) bias_grad[o] = 0.0f;
+      for (int r = 0; r < B; ++r)
+        for (int o = o0; o < o1; ++o) bias_grad[o] += dz[(size_t)r * out + o];
+    }
+  });
+}
+
+}  // namespace
+
+void linear_forward_cpu(ThreadPool& pool, int E, int B, int in, int out, const float* X,
+                        size_t x_member_stride, const float* W, const float* b, float* Y,
+                        Activation act) {
+  // one task per (member, row block): members first, rows split only to fill the cores
+  int row_blocks = std::max(1, pool.threads() / E);
+  pool.run(E * row_blocks, [&](int task) {
+    int e = task / row_blocks;
+    auto [r0, r1] = split_range(B, row_blocks, task % row_blocks);
+    if (r1 <= r0) return;
+    const float* x = X + e * x_member_stride + (size_t)r0 * in;
+    const float* w = W + (size_t)e * out * in;
+    const float* bias = b + (size_t)e * out;
+    float* y = Y + ((size_t)e * B + r0) * out;
+    // y = x w^T, then bias and activation in one pass over the block
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, out, in, 1.0f, x, in, w, in,
+                0.0f, y, out);
+    for (int r = 0; r < r1 - r0; ++r) {
+      float* row = y + (size_t)r * out;
+      for (int o = 0; o < out; ++o) {
+        float z = row[o] + bias[o];
+        row[o] = (act == Activation::kRelu && z < 0.0f) ? 0.0f : z;
+      }
+    }
+  });
+}
+
+void linear_backward_cpu(ThreadPool& pool, int E, int B, int in, int out, const float* X,
+                         size_t x_member_stride, const float* W, const float* Y, float* dY,
+                         float* dX, float* dW, float* db, Activation act) {
+  if (act == Activation::kRelu) relu_grad_cpu(pool, E, B, out, Y, dY);
+  linear_backward_gemms_cpu(pool, E, B, in, out, X, x_member_stride, W, dY, dX, dW, db);
+}
+
+void linear_grad_weights_cpu(ThreadPool& pool, int E, int B, int in, int out, const float* X,
+                             size_t x_member_stride, const float* dZ, float* dW, float* db) {
+  linear_backward_gemms_cpu(pool, E, B, in, out, X, x_member_stride, nullptr, dZ, nullptr, dW,
+                            db);
+}
+
+void linear_grad_input_cpu(ThreadPool& pool, int E, int B, int in, int out, const float* dZ,
+                           const float* W, Activation x_act, const float* X_relu, float* dX) {
+  linear_backward_gemms_cpu(pool, E, B, in, out, nullptr, 0, W, dZ, dX, nullptr, nullptr);
+  if (x_act == Activation::kRelu) relu_grad_cpu(pool, E, B, in, X_relu, dX);
+}
+
+void concat_columns_cpu(int rows, int na, const float* a, int nb, const float* b, float* out) {
+  for (int r = 0; r < rows; ++r) {
+    std::memcpy(out + (size_t)r * (na + nb), a + (size_t)r * na, na * sizeof(float));
+    std::memcpy(out + (size_t)r * (na + nb) + na, b + (size_t)r * nb, nb * sizeof(float));
+  }
+}
+
+}  // namespace sac
