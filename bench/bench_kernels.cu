@@ -31,7 +31,7 @@
 #include <utility>
 #include <vector>
 
-#include "bench_update.h"
+#include "cli/bench_update.h"
 #include "cuda_backend.h"
 #include "cuda_check.h"
 #include "sac/agent.h"

@@ -1,4 +1,4 @@
-// test_checkpoint.cpp: runs that survive (engine/checkpoint.h, engine/signals.h, trainer resume).
+// test_checkpoint.cpp: runs that survive (engine/formats/checkpoint.h, engine/run/signals.h, trainer resume).
 //   - a run stopped at step k and resumed (in process, by SIGINT, and through repeated kill -9)
 //     ends with byte-identical weights to the same run done in one go (CPU backend)
 //   - every task's env pool continues its episodes bit for bit from a saved state
@@ -29,14 +29,14 @@
 #include <thread>
 #include <vector>
 
-#include "checkpoint.h"
-#include "pool_state.h"
+#include "formats/checkpoint.h"
+#include "formats/pool_state.h"
 #include "sac/config.h"
 #include "sac/env_pool.h"
 #include "sac/safetensors.h"
 #include "sac/trainer.h"
 #include "small_run.h"
-#include "state_tensors.h"
+#include "formats/state_tensors.h"
 #include "test_files.h"
 #include "test_util.h"
 

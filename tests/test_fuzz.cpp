@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "checkpoint.h"
+#include "formats/checkpoint.h"
 #include "sac/config.h"
 #include "sac/env_pool.h"
 #include "sac/trainer.h"

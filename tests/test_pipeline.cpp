@@ -23,8 +23,8 @@
 #include <string>
 #include <vector>
 
-#include "background_eval.h"
-#include "checkpoint.h"
+#include "run/background_eval.h"
+#include "formats/checkpoint.h"
 #include "sac/config.h"
 #include "sac/safetensors.h"
 #include "sac/trainer.h"

@@ -1,4 +1,4 @@
-// test_plot.cpp: `sac plot` (engine/plot.cpp), called in process through sac::plot_main on fake
+// test_plot.cpp: `sac plot` (engine/cli/plot.cpp), called in process through sac::plot_main on fake
 // run directories (config.json + eval.csv) made in a temp folder:
 //   - three runs give an SVG with the mean polyline (one point per eval row), the band polygon,
 //     the task title and a <desc> JSON block whose mean/min/max equal those of the runs
@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "commands.h"
+#include "cli/commands.h"
 #include "sac/config.h"
 #include "test_files.h"
 

@@ -1,5 +1,5 @@
 // test_run_files.cpp: run files that cannot be silently corrupted (include/sac/safetensors.h
-// checksums, engine/run_lock.h, failed checkpoint writes, the exit-code rule of sac/errors.h,
+// checksums, engine/run/run_lock.h, failed checkpoint writes, the exit-code rule of sac/errors.h,
 // the summary's rates).
 //   - every single-byte flip at 50 evenly spread offsets of a policy file and of a checkpoint is
 //     refused by the loaders behind sac eval / rollout --policy (load_policy) and --resume
@@ -27,8 +27,8 @@
 #include <string>
 #include <vector>
 
-#include "checkpoint.h"
-#include "run_lock.h"
+#include "formats/checkpoint.h"
+#include "run/run_lock.h"
 #include "sac/backend.h"
 #include "sac/errors.h"
 #include "sac/safetensors.h"

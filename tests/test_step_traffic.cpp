@@ -12,8 +12,8 @@
 #include "agent_state.h"
 #include "cpu_backend.h"
 #include "small_run.h"
-#include "step_loop.h"
-#include "training_run.h"
+#include "run/step_loop.h"
+#include "run/training_run.h"
 #include "tracing_backend.h"
 
 namespace sac {

@@ -64,7 +64,7 @@ class EnvPool {
   /// The env used by slot i (for state inspection).
   const Env& env(int i) const { return *m_envs[i]; }
 
-  // ---- state access for checkpoints (engine/pool_state.h); call only between steps
+  // ---- state access for checkpoints (engine/formats/pool_state.h); call only between steps
   /// The env of slot i, writable (to restore its state).
   Env& mutable_env(int i) { return *m_envs[i]; }
   /// The noise generator of env i (its counter is the whole mutable state).

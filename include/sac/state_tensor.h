@@ -1,7 +1,7 @@
 // state_tensor.h: StateTensor, one named buffer of a component's state as a checkpoint stores it
 // (name, dtype, shape, where the values live). Each component lists its own state
-// (Agent::state_tensors(), ReplayBuffer::state_tensors(), engine/pool_state.h,
-// engine/trainer_state.h); engine/state_tensors.h writes, reads and scans such lists, so a new
+// (Agent::state_tensors(), ReplayBuffer::state_tensors(), engine/formats/pool_state.h,
+// engine/run/trainer_state.h); engine/formats/state_tensors.h writes, reads and scans such lists, so a new
 // buffer is added in one place. Tested by tests/test_checkpoint.cpp.
 #pragma once
 #include <cstdint>
@@ -15,7 +15,7 @@ struct StateTensor {
   /// Where the values live: host memory, or backend memory (device memory on CUDA, moved
   /// through Backend::download and Backend::upload).
   enum class Memory { kHost, kBackend };
-  /// Which non-finite scans look at the tensor (engine/state_tensors.h first_non_finite).
+  /// Which non-finite scans look at the tensor (engine/formats/state_tensors.h first_non_finite).
   enum class Scan { kNever, kAlways, kWithLosses, kWithMoments };
 
   std::string name;            // the checkpoint tensor name

@@ -1,7 +1,7 @@
 // trainer.h: the training loop (warm-up with uniform random actions, then updates at the
 // configured update-to-data ratio, periodic deterministic evaluation) and the run directory it
 // fills: config.json, metrics.jsonl, eval.csv, summary.json, policy.safetensors, checkpoints/,
-// and run.lock (one process at a time writes a run: engine/run_lock.h).
+// and run.lock (one process at a time writes a run: engine/run/run_lock.h).
 // A run stopped by a signal or a crash continues from its latest checkpoint with resume().
 //
 // Two loop shapes (train.pipeline), one batch step of N envs each:

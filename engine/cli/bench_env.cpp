@@ -37,8 +37,8 @@
 #include <string>
 #include <vector>
 
-#include "cli_args.h"
-#include "commands.h"
+#include "cli/cli_args.h"
+#include "cli/commands.h"
 #include "mujoco_env.h"
 #include "sac/config.h"
 #include "sac/env.h"

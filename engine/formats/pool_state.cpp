@@ -1,5 +1,5 @@
 // pool_state.cpp: capture and restore of an EnvPool's state (see pool_state.h).
-#include "pool_state.h"
+#include "formats/pool_state.h"
 
 #include <algorithm>
 #include <cmath>

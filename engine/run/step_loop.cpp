@@ -1,5 +1,5 @@
 // step_loop.cpp: the batch step of the training loop (step_loop.h, trainer.h).
-#include "step_loop.h"
+#include "run/step_loop.h"
 
 #include <algorithm>
 #include <chrono>

@@ -14,11 +14,11 @@ int rollout_main(const std::vector<std::string>& args);
 int bench_env_main(const std::vector<std::string>& args);
 
 /// `sac bench train --env ID --steps K --device cpu|cuda [--num-envs N] [--threads T]
-/// [--updates-per-step R] [--pipeline auto|sequential|overlapped]`; see engine/bench_train.cpp
+/// [--updates-per-step R] [--pipeline auto|sequential|overlapped]`; see engine/cli/bench_train.cpp
 int bench_train_main(const std::vector<std::string>& args);
 
 /// `sac plot RUN_DIR... -o curves.svg [--title T]`: eval return against env steps and wall time
-/// (mean and min-max band over the runs) as one self-contained SVG; see engine/plot.cpp.
+/// (mean and min-max band over the runs) as one self-contained SVG; see engine/cli/plot.cpp.
 int plot_main(const std::vector<std::string>& args);
 
 }  // namespace sac

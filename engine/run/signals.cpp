@@ -1,5 +1,5 @@
 // signals.cpp: the stop flag and the async-signal-safe handler (see signals.h).
-#include "signals.h"
+#include "run/signals.h"
 
 #include <signal.h>
 #include <unistd.h>

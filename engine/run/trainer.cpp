@@ -14,14 +14,14 @@
 #include <stdexcept>
 #include <vector>
 
-#include "checkpoint.h"
-#include "run_directory.h"
-#include "run_lock.h"
+#include "formats/checkpoint.h"
+#include "run/run_directory.h"
+#include "run/run_lock.h"
 #include "sac/errors.h"
 #include "sac/replay_buffer.h"
-#include "signals.h"
-#include "step_loop.h"
-#include "training_run.h"
+#include "run/signals.h"
+#include "run/step_loop.h"
+#include "run/training_run.h"
 
 namespace sac {
 namespace {

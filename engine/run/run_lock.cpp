@@ -1,5 +1,5 @@
 // run_lock.cpp: the run directory's lock (see run_lock.h).
-#include "run_lock.h"
+#include "run/run_lock.h"
 
 #include <fcntl.h>
 #include <sys/file.h>

@@ -1,5 +1,5 @@
 // run_directory.cpp: the files of a training run (run_directory.h).
-#include "run_directory.h"
+#include "run/run_directory.h"
 
 #include <sys/stat.h>
 

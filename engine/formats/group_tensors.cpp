@@ -1,5 +1,5 @@
 // group_tensors.cpp: see group_tensors.h.
-#include "group_tensors.h"
+#include "formats/group_tensors.h"
 
 #include <algorithm>
 

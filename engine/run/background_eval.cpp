@@ -1,5 +1,5 @@
 // background_eval.cpp: see background_eval.h.
-#include "background_eval.h"
+#include "run/background_eval.h"
 
 #include <stdexcept>
 

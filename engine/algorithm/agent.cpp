@@ -17,7 +17,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "group_tensors.h"
+#include "formats/group_tensors.h"
 
 namespace sac {
 namespace {

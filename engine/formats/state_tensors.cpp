@@ -1,11 +1,11 @@
 // state_tensors.cpp: writing, reading and scanning lists of StateTensor (see state_tensors.h).
-#include "state_tensors.h"
+#include "formats/state_tensors.h"
 
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
 
-#include "checkpoint.h"
+#include "formats/checkpoint.h"
 
 namespace sac {
 namespace {

@@ -1,5 +1,5 @@
 // checkpoint.cpp: writing, finding, verifying and restoring checkpoints (see checkpoint.h).
-#include "checkpoint.h"
+#include "formats/checkpoint.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -12,8 +12,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "pool_state.h"
-#include "state_tensors.h"
+#include "formats/pool_state.h"
+#include "formats/state_tensors.h"
 
 namespace sac {
 namespace {

@@ -10,15 +10,15 @@
 #include <memory>
 #include <string>
 
-#include "background_eval.h"
-#include "checkpoint.h"
-#include "run_directory.h"
+#include "run/background_eval.h"
+#include "formats/checkpoint.h"
+#include "run/run_directory.h"
 #include "sac/agent.h"
 #include "sac/config.h"
 #include "sac/env_pool.h"
 #include "sac/replay_buffer.h"
 #include "sac/trainer.h"
-#include "step_loop.h"
+#include "run/step_loop.h"
 
 namespace sac {
 

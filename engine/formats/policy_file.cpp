@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "group_tensors.h"
+#include "formats/group_tensors.h"
 #include "sac/errors.h"
 #include "sac/safetensors.h"
 #include "sac/trainer.h"

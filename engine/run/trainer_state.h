@@ -1,4 +1,4 @@
-// trainer_state.h: TrainerState, the state of the trainer's step loop (engine/trainer.cpp) that a
+// trainer_state.h: TrainerState, the state of the trainer's step loop (engine/run/trainer.cpp) that a
 // checkpoint saves beside the agent, the replay buffer and the env pools, and its checkpoint
 // tensors (trainer.*). Tested by tests/test_checkpoint.cpp.
 #pragma once

@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "bench_update.h"
-#include "cli_args.h"
-#include "commands.h"
+#include "cli/bench_update.h"
+#include "cli/cli_args.h"
+#include "cli/commands.h"
 #include "sac/config.h"
 #include "sac/env.h"
 #include "sac/env_pool.h"

@@ -1,5 +1,5 @@
 // training_run.cpp: a run around its step loop (training_run.h).
-#include "training_run.h"
+#include "run/training_run.h"
 
 #include <algorithm>
 #include <cmath>

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "run_lock.h"
+#include "run/run_lock.h"
 #include "sac/config.h"
 #include "sac/trainer.h"
 

@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include "job_thread.h"
+#include "run/job_thread.h"
 #include "sac/agent.h"
 #include "sac/backend.h"
 #include "sac/env_pool.h"

@@ -14,12 +14,12 @@
 #include <thread>
 #include <vector>
 
-#include "cli_args.h"
-#include "commands.h"
+#include "cli/cli_args.h"
+#include "cli/commands.h"
 #include "sac/config.h"
 #include "sac/trainer.h"
-#include "step_loop.h"
-#include "training_run.h"
+#include "run/step_loop.h"
+#include "run/training_run.h"
 
 namespace sac {
 namespace {

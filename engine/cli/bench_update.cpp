@@ -2,7 +2,7 @@
 // [--seconds S] [--hidden 256,256] [--precision fp32|tf32]`: fills a replay buffer with random
 // transitions, warms up, then times back-to-back updates and prints {"updates_per_second",
 // "launches_per_update", "critical_path_launches", ...} as one JSON line.
-#include "bench_update.h"
+#include "cli/bench_update.h"
 
 #include <chrono>
 #include <cstdio>
@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "cli_args.h"
+#include "cli/cli_args.h"
 #include "cpu_backend.h"
 #include "tracing_backend.h"
 #include "sac/agent.h"

@@ -14,14 +14,14 @@
 #include <cstdint>
 #include <memory>
 
-#include "job_thread.h"
+#include "run/job_thread.h"
 #include "sac/agent.h"
 #include "sac/config.h"
 #include "sac/env_pool.h"
 #include "sac/philox.h"
 #include "sac/replay_buffer.h"
 #include "sac/trainer.h"
-#include "trainer_state.h"
+#include "run/trainer_state.h"
 
 namespace sac {
 
