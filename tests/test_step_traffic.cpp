@@ -1,7 +1,8 @@
 // test_step_traffic.cpp: the host-device traffic of one batch step of the training loop
 // (step_loop.h), counted by a TracingBackend around the CPU backend after the warm-up: one
 // observation upload, one transition upload, one action download and one host wait (for the
-// actions), queued; no blocking copy and no synchronize. Any extra fails, in both loop shapes,
+// actions), queued; no blocking copy and no synchronize (a warm-up step: three uploads, with its
+// random actions, and one wait for them). Any extra fails, in both loop shapes,
 // with one and with several envs, with and without updates in the step. Also: the traced loop
 // and the plain one end with the same weights (tracing and the transfers change no result).
 // Run: sac_tests --gtest_filter='StepTraffic*'
@@ -41,6 +42,16 @@ TEST_P(StepTraffic, OneUploadOfEachAndOneActionDownloadPerStep) {
   ReplayBuffer replay(traced, replay_capacity(c), O, A);
   pool.reset();
   StepLoop loop(c, c.pipeline == "overlapped", traced, pool, agent, replay, nullptr);
+  // a warm-up step uploads its random actions too and waits for its own copies (the host
+  // slots are rewritten two steps later, and no wait for actions covers them)
+  for (int s = 0; s < 3; ++s) {
+    traced.reset();
+    loop.step();
+    const Traffic& t = traced.traffic();
+    EXPECT_EQ(t.async_uploads, 3) << "warm-up: observations, actions, transitions";
+    EXPECT_EQ(t.async_downloads + t.uploads + t.downloads + t.synchronizes, 0) << "warm-up";
+    EXPECT_EQ(t.lane_waits, 1) << "warm-up: the wait for the step's own copies";
+  }
   while (loop.state().steps < c.warmup_steps + 4 * c.num_envs) loop.step();  // past the warm-up
   for (int s = 0; s < 6; ++s) {
     traced.reset();

@@ -240,6 +240,13 @@ void StepLoop::step() {
   wait_pending(count);
   store(p, kept);
   owe_updates();
+  // after the warm-up the wait for the actions also covers every copy queued before the acting
+  // (the host slots are rewritten two steps later); a warm-up step has no such wait, so it
+  // waits for its own copies here (a no-op on the CPU)
+  if (m_st.steps - m_N < m_c.warmup_steps) {
+    StageTimer t(slot(&StageTimes::copy));
+    m_backend.wait_lane(0);
+  }
 }
 
 }  // namespace sac

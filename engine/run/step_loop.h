@@ -6,7 +6,9 @@
 //   up    the step's transitions (reward, terminated, keep flags, next observations) in one
 //         block, queued; the ring insert is a backend op behind it in stream order
 // Host blocks and device slots are double-buffered by step parity, so the host fills the next
-// step's while the previous step's copies and inserts may still be queued. Acting reads the
+// step's while the previous step's copies and inserts may still be queued (the wait for the
+// actions covers the copies of the step before; a warm-up step, with uniform random actions
+// and no acting, uploads its actions too and waits for its own copies at its end). Acting reads the
 // agent's actor snapshot (Agent::act_snapshot), taken after each update block, so on CUDA the
 // acting of step t runs on its own lane beside the update block launched after it, and the
 // results never depend on timing. tests/test_step_traffic.cpp counts the traffic.
