@@ -161,7 +161,7 @@ TEST_P(FusedOps, LossesEqualTheirUnfusedOps) {
     Pair log_alpha = pair({-0.4f});
     Pair q = pair(random_normal((size_t)E * B, 5 + E));
     Pair y = zeros(B), dq = zeros((size_t)E * B), loss = zeros(1);
-    m_be->critic_loss_soft_targets(E, B, q_target.got.data(), logp_next.got.data(),
+    m_be->critic_loss_soft_targets(1, E, B, q_target.got.data(), logp_next.got.data(),
                                    reward.got.data(), terminated.got.data(), 0.99f,
                                    log_alpha.got.data(), q.got.data(), y.got.data(),
                                    dq.got.data(), loss.got.data());
@@ -174,7 +174,7 @@ TEST_P(FusedOps, LossesEqualTheirUnfusedOps) {
 
     Pair logp = pair(random_normal(B, 6 + E));
     Pair adq = zeros((size_t)E * B), actor = zeros(1), grad = zeros(1), alpha = zeros(1);
-    m_be->actor_alpha_loss(E, B, q.got.data(), logp.got.data(), log_alpha.got.data(), -6.0f,
+    m_be->actor_alpha_loss(1, E, B, q.got.data(), logp.got.data(), log_alpha.got.data(), -6.0f,
                            adq.got.data(), actor.got.data(), grad.got.data(), alpha.got.data());
     m_ref.actor_loss(E, B, q.ref.data(), logp.ref.data(), log_alpha.ref.data(), adq.ref.data(),
                      actor.ref.data());
@@ -196,10 +196,10 @@ TEST_P(FusedOps, TanhGaussianOpsIntoCriticInputs) {
     // the sample into the action columns of a critic input, against a packed sample
     Pair critic_in = pair(random_normal((size_t)B * W, 9 + E));
     Pair packed = zeros((size_t)B * A), logp = zeros(B), logp_packed = zeros(B);
-    m_be->tanh_gaussian_sample(B, A, head.got.data(), eps.got.data(), -5, 2,
-                               critic_in.got.data() + O, W, logp.got.data());
-    m_ref.tanh_gaussian_sample(B, A, head.ref.data(), eps.ref.data(), -5, 2, packed.ref.data(),
-                               A, logp_packed.ref.data());
+    m_be->tanh_gaussian_sample(1, B, A, head.got.data(), eps.got.data(), -5, 2,
+                               critic_in.got.data() + O, W, 1, logp.got.data());
+    m_ref.tanh_gaussian_sample(1, B, A, head.ref.data(), eps.ref.data(), -5, 2, packed.ref.data(),
+                               A, 1, logp_packed.ref.data());
     std::vector<float> in_got = host(critic_in.got, (size_t)B * W);
     std::vector<float> in_before = random_normal((size_t)B * W, 9 + E);
     std::vector<float> actions_got, actions_ref = host(packed.ref, (size_t)B * A);
@@ -224,8 +224,8 @@ TEST_P(FusedOps, TanhGaussianOpsIntoCriticInputs) {
     for (int r = 0; r < B; ++r)
       for (int j = 0; j < A; ++j) act_rows[(size_t)r * W + O + j] = actions_ref[(size_t)r * A + j];
     act_in.got.upload(act_rows.data(), act_rows.size());
-    m_be->tanh_gaussian_backward_critics(B, A, head.got.data(), eps.got.data(),
-                                         act_in.got.data() + O, W, E, W, O, dX.got.data(),
+    m_be->tanh_gaussian_backward_critics(1, B, A, head.got.data(), eps.got.data(),
+                                         act_in.got.data() + O, W, 0, E, W, O, dX.got.data(),
                                          log_alpha.got.data(), 1.0f / B, -5, 2,
                                          grad_head.got.data());
     m_ref.sum_member_columns(E, B, W, O, A, dX.ref.data(), grad_action.ref.data());
@@ -288,7 +288,7 @@ TEST_P(FusedOps, SampleMinibatchEqualsIndicesGathersAndNoise) {
   Pair en = zeros((size_t)B * A), ec = zeros((size_t)B * A);
   MinibatchLayout out{idx.data(),    s.got.data(),  s2.got.data(), ci.got.data(), cpi.got.data(),
                       ti.got.data(), r.got.data(),  d.got.data(),  en.got.data(), ec.got.data()};
-  m_be->sample_minibatch(B, O, A, ring, draws, out);
+  m_be->sample_minibatch(1, B, O, A, 1, &ring, &draws, out);
 
   // reference: the unfused draws and gathers
   m_ref.sample_indices(B, 42, 1, counter_ref.data(), size_ref.data(), idx_ref.data());
