@@ -379,8 +379,9 @@ std::vector<StateTensor> Agent::state_tensors() {
   // losses and log alpha, named for the divergence message
   // (S = 1: shapes {3} and {1}, as single-seed checkpoints have always stored them)
   const int S = m_seeds;
-  const std::vector<int64_t> per_seed = S == 1 ? std::vector<int64_t>{1} : std::vector<int64_t>{S};
-  const std::vector<int64_t> loss_shape = S == 1 ? std::vector<int64_t>{3} : std::vector<int64_t>{3, S};
+  using Shape = std::vector<int64_t>;
+  const Shape per_seed = S == 1 ? Shape{1} : Shape{S};
+  const Shape loss_shape = S == 1 ? Shape{3} : Shape{3, S};
   std::vector<StateTensor> list = {
       backend_tensor("losses", losses(), loss_shape, Scan::kWithLosses),
       backend_tensor("log_alpha", log_alpha(), per_seed, Scan::kAlways)};
