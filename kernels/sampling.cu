@@ -26,7 +26,9 @@ struct SeedKeys {
 };
 
 // out[s * n + i] = normal number (*d_counter * n + i) of (keys[s], stream); count = S x n
-__global__ void fill_normal_seeds_kernel(size_t count, size_t n, SeedKeys keys, uint64_t stream,
+// (__grid_constant__: the indexed keys are read in place, not copied per thread)
+__global__ void fill_normal_seeds_kernel(size_t count, size_t n,
+                                         const __grid_constant__ SeedKeys keys, uint64_t stream,
                                          const int64_t* __restrict__ d_counter,
                                          float* __restrict__ out) {
   size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
@@ -66,7 +68,8 @@ struct SeedRings {
 
 // one block per minibatch row of one seed (S x B blocks): its ring index from the seed's own
 // key, then its columns in every layout (each critic-input copy), then its noise
-__global__ void sample_minibatch_kernel(int B, int O, int A, int copies, SeedRings seeds,
+__global__ void sample_minibatch_kernel(int B, int O, int A, int copies,
+                                        const __grid_constant__ SeedRings seeds,
                                         MinibatchLayout out) {
   __shared__ int64_t row;
   const int seed = blockIdx.x / B, r = blockIdx.x % B;
