@@ -22,15 +22,21 @@ namespace {
 constexpr int kMaxLaunches = 40;
 constexpr int kMaxCriticalPath = 25;
 
+// HalfCheetah's sizes with smaller networks and batch (the counts follow the layers, not widths)
+AgentSpec traced_spec(int critics) {
+  AgentSpec spec = test::half_cheetah_spec(1);
+  spec.hidden = {64, 64};
+  spec.batch_size = 64;
+  spec.num_critics = critics;
+  return spec;
+}
+
 TEST(UpdateShape, OneUpdateIsAtMost40LaunchesWithACriticalPathOfAtMost25) {
   for (int critics : {2, 3}) {
     SCOPED_TRACE("num_critics " + std::to_string(critics));
     CpuBackend cpu(1);
     TracingBackend traced(cpu);
-    AgentSpec spec = test::half_cheetah_spec(1);
-    spec.hidden = {64, 64};
-    spec.batch_size = 64;
-    spec.num_critics = critics;
+    AgentSpec spec = traced_spec(critics);
     auto replay = test::filled_replay(traced, spec, 500, 10);
     Agent agent(traced, spec);
     agent.update(*replay, 2);  // the eager first update and a recording
@@ -59,10 +65,7 @@ TEST(UpdateShape, FourSeedsIssueTheLaunchesOfOne) {
     for (int k = 0; k < 2; ++k) {
       CpuBackend cpu(1);
       TracingBackend traced(cpu);
-      AgentSpec spec = test::half_cheetah_spec(1);
-      spec.hidden = {64, 64};
-      spec.batch_size = 64;
-      spec.num_critics = critics;
+      AgentSpec spec = traced_spec(critics);
       spec.max_act_batch = 4;
       if (k == 1) spec.seeds = {1, 2, 3, 4};
       std::vector<std::unique_ptr<ReplayBuffer>> rings;
