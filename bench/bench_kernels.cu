@@ -313,7 +313,7 @@ void bench_head_and_losses(Bench& bench, Backend& be) {
 
   // reads head (2 B A) and eps; writes action and logp
   bench.memory("tanh_gaussian_sample", shape, f * (3.0 * B * A + B * A + B), [&] {
-    be.tanh_gaussian_sample(B, A, head.data(), eps.data(), -5.0f, 2.0f, action.data(), A,
+    be.tanh_gaussian_sample(1, B, A, head.data(), eps.data(), -5.0f, 2.0f, action.data(), A, 1,
                             logp.data());
   });
   // reads the raw log-stds of head, eps, action, grad_action; writes grad_head (2 B A)
@@ -362,25 +362,25 @@ void bench_head_and_losses(Bench& bench, Backend& be) {
   // the fused ops of the update
   bench.memory("critic_loss_soft_targets", eshape,
                f * (2.0 * E * B + 4.0 * B + (double)E * B), [&] {
-                 be.critic_loss_soft_targets(E, B, q.data(), logp.data(), reward.data(),
+                 be.critic_loss_soft_targets(1, E, B, q.data(), logp.data(), reward.data(),
                                              terminated.data(), 0.99f, log_alpha.data(), q.data(),
                                              y.data(), dq.data(), loss.data());
                });
   DeviceArray<float> alpha_grad(be, 1), alpha_loss(be, 1);
   bench.memory("actor_alpha_loss", eshape, f * ((double)E * B + B + (double)E * B), [&] {
-    be.actor_alpha_loss(E, B, q.data(), logp.data(), log_alpha.data(), -(float)A, dq.data(),
+    be.actor_alpha_loss(1, E, B, q.data(), logp.data(), log_alpha.data(), -(float)A, dq.data(),
                         loss.data(), alpha_grad.data(), alpha_loss.data());
   });
   // the sample into the action columns of [s, a~], and the backward reading the critics' dX
   bench.memory("tanh_gaussian_sample.into_critic_input", shape,
                f * (3.0 * B * A + B * A + B), [&] {
-                 be.tanh_gaussian_sample(B, A, head.data(), eps.data(), -5.0f, 2.0f,
-                                         critic_in.data() + O, W, logp.data());
+                 be.tanh_gaussian_sample(1, B, A, head.data(), eps.data(), -5.0f, 2.0f,
+                                         critic_in.data() + O, W, 1, logp.data());
                });
   bench.memory("tanh_gaussian_backward_critics", shape_of({{"E", E}, {"B", B}, {"A", A}}),
                f * ((double)E * B * A + 3.0 * B * A + 2.0 * B * A), [&] {
-                 be.tanh_gaussian_backward_critics(B, A, head.data(), eps.data(),
-                                                   critic_in.data() + O, W, E, W, O, dX.data(),
+                 be.tanh_gaussian_backward_critics(1, B, A, head.data(), eps.data(),
+                                                   critic_in.data() + O, W, 0, E, W, O, dX.data(),
                                                    log_alpha.data(), 1.0f / B, -5.0f, 2.0f,
                                                    grad_head.data());
                });
@@ -472,7 +472,10 @@ void bench_random_and_replay(Bench& bench, Backend& be, const sac::ReplayBuffer&
   bench.memory("sample_minibatch", shape_of({{"n", B}, {"row_floats", (long long)row}}),
                sizeof(int64_t) * (double)B +
                    sizeof(float) * (double)B * (row + 2.0 * O + 3.0 * W + 2.0 + 2.0 * A),
-               [&] { be.sample_minibatch(B, O, A, replay.ring(), draws, out); });
+               [&] {
+                 sac::RingView ring = replay.ring();
+                 be.sample_minibatch(1, B, O, A, 1, &ring, &draws, out);
+               });
 }
 
 // ---- one whole SAC update: eager versus recorded

@@ -82,10 +82,11 @@ void CpuBackend::concat_columns(int rows, int na, const float* a, int nb, const 
   concat_columns_cpu(rows, na, a, nb, b, out);
 }
 
-void CpuBackend::tanh_gaussian_sample(int B, int A, const float* head, const float* eps,
+void CpuBackend::tanh_gaussian_sample(int S, int B, int A, const float* head, const float* eps,
                                       float log_std_min, float log_std_max, float* action,
-                                      int action_ld, float* logp) {
-  tanh_gaussian_sample_cpu(B, A, head, eps, log_std_min, log_std_max, action, action_ld, logp);
+                                      int action_ld, int copies, float* logp) {
+  tanh_gaussian_sample_cpu(S, B, A, head, eps, log_std_min, log_std_max, action, action_ld, copies,
+                           logp);
 }
 void CpuBackend::tanh_gaussian_mean(int B, int A, const float* head, float* action) {
   tanh_gaussian_mean_cpu(B, A, head, action);
@@ -97,15 +98,16 @@ void CpuBackend::tanh_gaussian_backward(int B, int A, const float* head, const f
   tanh_gaussian_backward_cpu(B, A, head, eps, action, grad_action, d_log_alpha, logp_scale,
                              log_std_min, log_std_max, grad_head);
 }
-void CpuBackend::tanh_gaussian_backward_critics(int B, int A, const float* head,
+void CpuBackend::tanh_gaussian_backward_critics(int S, int B, int A, const float* head,
                                                 const float* eps, const float* action,
-                                                int action_ld, int E, int width, int skip,
-                                                const float* dX, const float* d_log_alpha,
-                                                float logp_scale, float log_std_min,
-                                                float log_std_max, float* grad_head) {
-  tanh_gaussian_backward_critics_cpu(B, A, head, eps, action, action_ld, E, width, skip, dX,
-                                     d_log_alpha, logp_scale, log_std_min, log_std_max,
-                                     grad_head);
+                                                int action_ld, size_t action_seed_stride, int C,
+                                                int width, int skip, const float* dX,
+                                                const float* d_log_alpha, float logp_scale,
+                                                float log_std_min, float log_std_max,
+                                                float* grad_head) {
+  tanh_gaussian_backward_critics_cpu(S, B, A, head, eps, action, action_ld, action_seed_stride, C,
+                                     width, skip, dX, d_log_alpha, logp_scale, log_std_min,
+                                     log_std_max, grad_head);
 }
 void CpuBackend::sum_member_columns(int E, int B, int width, int skip, int A, const float* dX,
                                     float* grad_action) {
@@ -129,19 +131,19 @@ void CpuBackend::alpha_loss(int B, const float* logp, const float* d_log_alpha,
                             float target_entropy, float* grad, float* loss) {
   alpha_loss_cpu(B, logp, d_log_alpha, target_entropy, grad, loss);
 }
-void CpuBackend::critic_loss_soft_targets(int E, int B, const float* q_target,
+void CpuBackend::critic_loss_soft_targets(int S, int C, int B, const float* q_target,
                                           const float* logp_next, const float* reward,
                                           const float* terminated, float gamma,
                                           const float* d_log_alpha, const float* q, float* y,
                                           float* dq, float* loss) {
-  critic_loss_soft_targets_cpu(E, B, q_target, logp_next, reward, terminated, gamma, d_log_alpha,
+  critic_loss_soft_targets_cpu(S, C, B, q_target, logp_next, reward, terminated, gamma, d_log_alpha,
                                q, y, dq, loss);
 }
-void CpuBackend::actor_alpha_loss(int E, int B, const float* q, const float* logp,
+void CpuBackend::actor_alpha_loss(int S, int C, int B, const float* q, const float* logp,
                                   const float* d_log_alpha, float target_entropy, float* dq,
                                   float* actor_loss_out, float* alpha_grad,
                                   float* alpha_loss_out) {
-  actor_alpha_loss_cpu(E, B, q, logp, d_log_alpha, target_entropy, dq, actor_loss_out,
+  actor_alpha_loss_cpu(S, C, B, q, logp, d_log_alpha, target_entropy, dq, actor_loss_out,
                        alpha_grad, alpha_loss_out);
 }
 
@@ -166,6 +168,10 @@ void CpuBackend::fill_normal(size_t n, uint64_t key, uint64_t stream, const int6
                              float* out) {
   fill_normal_cpu(n, key, stream, d_counter, out);
 }
+void CpuBackend::fill_normal_seeds(int S, size_t n, const uint64_t* keys, uint64_t stream,
+                                   const int64_t* d_counter, float* out) {
+  fill_normal_seeds_cpu(S, n, keys, stream, d_counter, out);
+}
 void CpuBackend::sample_indices(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
                                 const int64_t* d_bound, int64_t* idx) {
   sample_indices_cpu(n, key, stream, d_counter, d_bound, idx);
@@ -177,9 +183,9 @@ void CpuBackend::ring_insert(int n, int O, int A, const float* obs, const float*
                              const StepTransitions& step, const RingStorage& ring) {
   ring_insert_cpu(n, O, A, obs, action, step, ring);
 }
-void CpuBackend::sample_minibatch(int B, int O, int A, const RingView& ring,
-                                  const MinibatchDraws& draws, const MinibatchLayout& out) {
-  sample_minibatch_cpu(B, O, A, ring, draws, out);
+void CpuBackend::sample_minibatch(int S, int B, int O, int A, int copies, const RingView* rings,
+                                  const MinibatchDraws* draws, const MinibatchLayout& out) {
+  sample_minibatch_cpu(S, B, O, A, copies, rings, draws, out);
 }
 
 }  // namespace sac

@@ -103,11 +103,11 @@ class CudaBackend final : public Backend {
   }
 
   // tanh-Gaussian head: tanh_gaussian.h
-  void tanh_gaussian_sample(int B, int A, const float* head, const float* eps,
-                            float log_std_min, float log_std_max, float* action,
-                            int action_ld, float* logp) override {
-    launch_tanh_gaussian_sample(cur(), B, A, head, eps, log_std_min, log_std_max, action,
-                                action_ld, logp);
+  void tanh_gaussian_sample(int S, int B, int A, const float* head, const float* eps,
+                            float log_std_min, float log_std_max, float* action, int action_ld,
+                            int copies, float* logp) override {
+    launch_tanh_gaussian_sample(cur(), S, B, A, head, eps, log_std_min, log_std_max, action,
+                                action_ld, copies, logp);
   }
   void tanh_gaussian_mean(int B, int A, const float* head, float* action) override {
     launch_tanh_gaussian_mean(cur(), B, A, head, action);
@@ -119,14 +119,15 @@ class CudaBackend final : public Backend {
     launch_tanh_gaussian_backward(cur(), B, A, head, eps, action, grad_action, d_log_alpha,
                                   logp_scale, log_std_min, log_std_max, grad_head);
   }
-  void tanh_gaussian_backward_critics(int B, int A, const float* head, const float* eps,
-                                      const float* action, int action_ld, int E, int width,
-                                      int skip, const float* dX, const float* d_log_alpha,
-                                      float logp_scale, float log_std_min, float log_std_max,
+  void tanh_gaussian_backward_critics(int S, int B, int A, const float* head, const float* eps,
+                                      const float* action, int action_ld,
+                                      size_t action_seed_stride, int C, int width, int skip,
+                                      const float* dX, const float* d_log_alpha, float logp_scale,
+                                      float log_std_min, float log_std_max,
                                       float* grad_head) override {
-    launch_tanh_gaussian_backward_critics(cur(), B, A, head, eps, action, action_ld, E, width,
-                                          skip, dX, d_log_alpha, logp_scale, log_std_min,
-                                          log_std_max, grad_head);
+    launch_tanh_gaussian_backward_critics(cur(), S, B, A, head, eps, action, action_ld,
+                                          action_seed_stride, C, width, skip, dX, d_log_alpha,
+                                          logp_scale, log_std_min, log_std_max, grad_head);
   }
   void sum_member_columns(int E, int B, int width, int skip, int A, const float* dX,
                           float* grad_action) override {
@@ -152,17 +153,17 @@ class CudaBackend final : public Backend {
                   float* grad, float* loss) override {
     launch_alpha_loss(cur(), B, logp, d_log_alpha, target_entropy, grad, loss);
   }
-  void critic_loss_soft_targets(int E, int B, const float* q_target, const float* logp_next,
-                                const float* reward, const float* terminated, float gamma,
-                                const float* d_log_alpha, const float* q, float* y, float* dq,
-                                float* loss) override {
-    launch_critic_loss_soft_targets(cur(), E, B, q_target, logp_next, reward, terminated, gamma,
+  void critic_loss_soft_targets(int S, int C, int B, const float* q_target,
+                                const float* logp_next, const float* reward,
+                                const float* terminated, float gamma, const float* d_log_alpha,
+                                const float* q, float* y, float* dq, float* loss) override {
+    launch_critic_loss_soft_targets(cur(), S, C, B, q_target, logp_next, reward, terminated, gamma,
                                     d_log_alpha, q, y, dq, loss);
   }
-  void actor_alpha_loss(int E, int B, const float* q, const float* logp,
+  void actor_alpha_loss(int S, int C, int B, const float* q, const float* logp,
                         const float* d_log_alpha, float target_entropy, float* dq,
                         float* actor_loss, float* alpha_grad, float* alpha_loss) override {
-    launch_actor_alpha_loss(cur(), E, B, q, logp, d_log_alpha, target_entropy, dq, actor_loss,
+    launch_actor_alpha_loss(cur(), S, C, B, q, logp, d_log_alpha, target_entropy, dq, actor_loss,
                             alpha_grad, alpha_loss);
   }
 
@@ -191,6 +192,10 @@ class CudaBackend final : public Backend {
                    float* out) override {
     launch_fill_normal(cur(), n, key, stream, d_counter, out);
   }
+  void fill_normal_seeds(int S, size_t n, const uint64_t* keys, uint64_t stream,
+                         const int64_t* d_counter, float* out) override {
+    launch_fill_normal_seeds(cur(), S, n, keys, stream, d_counter, out);
+  }
   void sample_indices(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
                       const int64_t* d_bound, int64_t* idx) override {
     launch_sample_indices(cur(), n, key, stream, d_counter, d_bound, idx);
@@ -198,9 +203,9 @@ class CudaBackend final : public Backend {
   void gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) override {
     launch_gather_rows(cur(), n, dim, src, idx, dst);
   }
-  void sample_minibatch(int B, int O, int A, const RingView& ring, const MinibatchDraws& draws,
-                        const MinibatchLayout& out) override {
-    launch_sample_minibatch(cur(), B, O, A, ring, draws, out);
+  void sample_minibatch(int S, int B, int O, int A, int copies, const RingView* rings,
+                        const MinibatchDraws* draws, const MinibatchLayout& out) override {
+    launch_sample_minibatch(cur(), S, B, O, A, copies, rings, draws, out);
   }
 
  private:

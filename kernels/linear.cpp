@@ -1,6 +1,6 @@
 // linear.cpp: the CPU twins of the linear layer (see linear.h); CpuBackend forwards to them.
 // OpenBLAS runs one thread per call; the ThreadPool spreads members and row blocks over the
-// cores. Tests: sac_tests --gtest_filter='*Linear*:*ConcatColumns*'.
+// cores (the row blocks per member follow the members of one seed: Backend::MemberGroupsScope). Tests: sac_tests --gtest_filter='*Linear*:*ConcatColumns*'.
 #include "linear.h"
 
 #include <cblas.h>
@@ -11,10 +11,17 @@
 namespace sac {
 namespace {
 
+// the members that share the threads: one group's (Backend::MemberGroupsScope), so a seed's
+// GEMMs get the row blocks, and the bits, of its single-seed run
+int split_members(int E) {
+  const int groups = Backend::member_groups();
+  return groups > 1 && E % groups == 0 ? E / groups : E;
+}
+
 // dY = 0 where Y <= 0 (E x B x width), in place (relu_grad_kernel's twin)
 void relu_grad_cpu(ThreadPool& pool, int E, int B, int width, const float* Y, float* dY) {
   // branch-free so it vectorises
-  int parts = std::max(1, pool.threads() / E);
+  int parts = std::max(1, pool.threads() / split_members(E));
   pool.run(E * parts, [&](int task) {
     auto [r0, r1] = split_range(B, parts, task % parts);
     size_t begin = ((size_t)(task / parts) * B + r0) * width;
@@ -28,7 +35,7 @@ void linear_backward_gemms_cpu(ThreadPool& pool, int E, int B, int in, int out, 
                                size_t x_member_stride, const float* W, const float* dZ,
                                float* dX, float* dW, float* db) {
   // dX row blocks and dW output-row blocks are independent: one task list for both
-  int parts = std::max(1, pool.threads() / E);
+  int parts = std::max(1, pool.threads() / split_members(E));
   int dx_tasks = dX ? parts : 0;
   int dw_tasks = (dW || db) ? parts : 0;
   int per_member = dx_tasks + dw_tasks;
@@ -65,7 +72,7 @@ void linear_forward_cpu(ThreadPool& pool, int E, int B, int in, int out, const f
                         size_t x_member_stride, const float* W, const float* b, float* Y,
                         Activation act) {
   // one task per (member, row block): members first, rows split only to fill the cores
-  int row_blocks = std::max(1, pool.threads() / E);
+  int row_blocks = std::max(1, pool.threads() / split_members(E));
   pool.run(E * row_blocks, [&](int task) {
     int e = task / row_blocks;
     auto [r0, r1] = split_range(B, row_blocks, task % row_blocks);

@@ -56,19 +56,28 @@ void alpha_loss_cpu(int B, const float* logp, const float* d_log_alpha, float ta
   *loss = -*d_log_alpha * mean;
 }
 
-void critic_loss_soft_targets_cpu(int E, int B, const float* q_target, const float* logp_next,
-                                  const float* reward, const float* terminated, float gamma,
-                                  const float* d_log_alpha, const float* q, float* y, float* dq,
-                                  float* loss) {
-  soft_targets_cpu(E, B, q_target, logp_next, reward, terminated, gamma, d_log_alpha, y);
-  critic_loss_cpu(E, B, q, y, dq, loss);
+void critic_loss_soft_targets_cpu(int S, int C, int B, const float* q_target,
+                                  const float* logp_next, const float* reward,
+                                  const float* terminated, float gamma, const float* d_log_alpha,
+                                  const float* q, float* y, float* dq, float* loss) {
+  // each seed reads only its own rows, critics and alpha
+  for (int s = 0; s < S; ++s) {
+    const size_t rows = (size_t)s * B, members = (size_t)s * C * B;
+    soft_targets_cpu(C, B, q_target + members, logp_next + rows, reward + rows, terminated + rows,
+                     gamma, d_log_alpha + s, y + rows);
+    critic_loss_cpu(C, B, q + members, y + rows, dq + members, loss + s);
+  }
 }
 
-void actor_alpha_loss_cpu(int E, int B, const float* q, const float* logp,
+void actor_alpha_loss_cpu(int S, int C, int B, const float* q, const float* logp,
                           const float* d_log_alpha, float target_entropy, float* dq,
                           float* actor_loss, float* alpha_grad, float* alpha_loss) {
-  actor_loss_cpu(E, B, q, logp, d_log_alpha, dq, actor_loss);
-  alpha_loss_cpu(B, logp, d_log_alpha, target_entropy, alpha_grad, alpha_loss);
+  for (int s = 0; s < S; ++s) {
+    const size_t rows = (size_t)s * B, members = (size_t)s * C * B;
+    actor_loss_cpu(C, B, q + members, logp + rows, d_log_alpha + s, dq + members, actor_loss + s);
+    alpha_loss_cpu(B, logp + rows, d_log_alpha + s, target_entropy, alpha_grad + s,
+                   alpha_loss + s);
+  }
 }
 
 }  // namespace sac

@@ -105,7 +105,8 @@ __global__ void alpha_loss_kernel(int B, float target_entropy, const float* __re
   }
 }
 
-// y = soft targets, then loss = sum_e mean_b (q[e] - y)^2 and dq (one block)
+// y = soft targets, then loss = sum_e mean_b (q[e] - y)^2 and dq; one block per seed, which
+// moves every pointer to its own rows, critics, alpha and loss
 __global__ void critic_loss_soft_targets_kernel(int E, int B, float gamma,
                                                 const float* __restrict__ d_log_alpha,
                                                 const float* __restrict__ q_target,
@@ -115,6 +116,16 @@ __global__ void critic_loss_soft_targets_kernel(int E, int B, float gamma,
                                                 const float* __restrict__ q, float* __restrict__ y,
                                                 float* __restrict__ dq, float* __restrict__ loss) {
   __shared__ float shared[kLossThreads];
+  const size_t s = blockIdx.x, rows = s * B, members = s * E * B;
+  d_log_alpha += s;
+  q_target += members;
+  logp_next += rows;
+  reward += rows;
+  terminated += rows;
+  q += members;
+  y += rows;
+  dq += members;
+  loss += s;
   float alpha = expf(*d_log_alpha);
   for (int r = threadIdx.x; r < B; r += kLossThreads) {
     float q_min = q_target[r];
@@ -126,7 +137,7 @@ __global__ void critic_loss_soft_targets_kernel(int E, int B, float gamma,
   if (threadIdx.x == 0) *loss = total;
 }
 
-// actor loss (dq on the first minimising member) and alpha loss (one block)
+// actor loss (dq on the first minimising member) and alpha loss; one block per seed
 __global__ void actor_alpha_loss_kernel(int E, int B, float target_entropy,
                                         const float* __restrict__ q,
                                         const float* __restrict__ logp,
@@ -135,16 +146,20 @@ __global__ void actor_alpha_loss_kernel(int E, int B, float target_entropy,
                                         float* __restrict__ alpha_grad,
                                         float* __restrict__ alpha_loss) {
   __shared__ float shared[kLossThreads];
-  float log_alpha = *d_log_alpha;
+  const size_t s = blockIdx.x, rows = s * B, members = s * E * B;
+  q += members;
+  logp += rows;
+  dq += members;
+  float log_alpha = d_log_alpha[s];
   float sum = block_actor_loss_sum<kLossThreads>(E, B, q, logp, expf(log_alpha), dq, shared);
   float partial_entropy = 0.0f;
   for (int r = threadIdx.x; r < B; r += kLossThreads)
     partial_entropy += logp[r] + target_entropy;
   float mean = block_sum<kLossThreads>(partial_entropy, shared) / B;
   if (threadIdx.x == 0) {
-    *actor_loss = sum / B;
-    *alpha_grad = -mean;
-    *alpha_loss = -log_alpha * mean;
+    actor_loss[s] = sum / B;
+    alpha_grad[s] = -mean;
+    alpha_loss[s] = -log_alpha * mean;
   }
 }
 
@@ -186,28 +201,29 @@ void launch_alpha_loss(cudaStream_t stream, int B, const float* logp, const floa
   check_launch("alpha_loss_kernel", stream);
 }
 
-void launch_critic_loss_soft_targets(cudaStream_t stream, int E, int B, const float* q_target,
-                                     const float* logp_next, const float* reward,
-                                     const float* terminated, float gamma,
+void launch_critic_loss_soft_targets(cudaStream_t stream, int S, int C, int B,
+                                     const float* q_target, const float* logp_next,
+                                     const float* reward, const float* terminated, float gamma,
                                      const float* d_log_alpha, const float* q, float* y,
                                      float* dq, float* loss) {
-  require(E >= 1 && B >= 0, "critic_loss_soft_targets", "need E >= 1, B >= 0");
+  require(S >= 1 && C >= 1 && B >= 0, "critic_loss_soft_targets", "need S >= 1, C >= 1, B >= 0");
   require(loss && d_log_alpha && (B == 0 || (q_target && logp_next && reward && terminated && q &&
                                              y && dq)),
           "critic_loss_soft_targets", "null pointer");
-  critic_loss_soft_targets_kernel<<<1, kLossThreads, 0, stream>>>(
-      E, B, gamma, d_log_alpha, q_target, logp_next, reward, terminated, q, y, dq, loss);
+  critic_loss_soft_targets_kernel<<<(unsigned)S, kLossThreads, 0, stream>>>(
+      C, B, gamma, d_log_alpha, q_target, logp_next, reward, terminated, q, y, dq, loss);
   check_launch("critic_loss_soft_targets_kernel", stream);
 }
 
-void launch_actor_alpha_loss(cudaStream_t stream, int E, int B, const float* q, const float* logp,
-                             const float* d_log_alpha, float target_entropy, float* dq,
-                             float* actor_loss, float* alpha_grad, float* alpha_loss) {
-  require(E >= 1 && B >= 1, "actor_alpha_loss", "need E >= 1, B >= 1");
+void launch_actor_alpha_loss(cudaStream_t stream, int S, int C, int B, const float* q,
+                             const float* logp, const float* d_log_alpha, float target_entropy,
+                             float* dq, float* actor_loss, float* alpha_grad,
+                             float* alpha_loss) {
+  require(S >= 1 && C >= 1 && B >= 1, "actor_alpha_loss", "need S >= 1, C >= 1, B >= 1");
   require(q && logp && d_log_alpha && dq && actor_loss && alpha_grad && alpha_loss,
           "actor_alpha_loss", "null pointer");
-  actor_alpha_loss_kernel<<<1, kLossThreads, 0, stream>>>(
-      E, B, target_entropy, q, logp, d_log_alpha, dq, actor_loss, alpha_grad, alpha_loss);
+  actor_alpha_loss_kernel<<<(unsigned)S, kLossThreads, 0, stream>>>(
+      C, B, target_entropy, q, logp, d_log_alpha, dq, actor_loss, alpha_grad, alpha_loss);
   check_launch("actor_alpha_loss_kernel", stream);
 }
 

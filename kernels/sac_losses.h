@@ -42,13 +42,13 @@ void actor_loss_cpu(int E, int B, const float* q, const float* logp, const float
 /// d log_alpha.
 void alpha_loss_cpu(int B, const float* logp, const float* d_log_alpha, float target_entropy,
                     float* grad, float* loss);
-/// Backend::critic_loss_soft_targets: soft_targets_cpu, then critic_loss_cpu.
-void critic_loss_soft_targets_cpu(int E, int B, const float* q_target, const float* logp_next,
+/// Backend::critic_loss_soft_targets: per seed, soft_targets_cpu then critic_loss_cpu.
+void critic_loss_soft_targets_cpu(int S, int C, int B, const float* q_target, const float* logp_next,
                                   const float* reward, const float* terminated, float gamma,
                                   const float* d_log_alpha, const float* q, float* y, float* dq,
                                   float* loss);
-/// Backend::actor_alpha_loss: actor_loss_cpu, then alpha_loss_cpu.
-void actor_alpha_loss_cpu(int E, int B, const float* q, const float* logp,
+/// Backend::actor_alpha_loss: per seed, actor_loss_cpu then alpha_loss_cpu.
+void actor_alpha_loss_cpu(int S, int C, int B, const float* q, const float* logp,
                           const float* d_log_alpha, float target_entropy, float* dq,
                           float* actor_loss, float* alpha_grad, float* alpha_loss);
 
@@ -65,12 +65,12 @@ void launch_actor_loss(cudaStream_t stream, int E, int B, const float* q, const 
                        const float* d_log_alpha, float* dq, float* loss);
 void launch_alpha_loss(cudaStream_t stream, int B, const float* logp, const float* d_log_alpha,
                        float target_entropy, float* grad, float* loss);
-void launch_critic_loss_soft_targets(cudaStream_t stream, int E, int B, const float* q_target,
+void launch_critic_loss_soft_targets(cudaStream_t stream, int S, int C, int B, const float* q_target,
                                      const float* logp_next, const float* reward,
                                      const float* terminated, float gamma,
                                      const float* d_log_alpha, const float* q, float* y,
                                      float* dq, float* loss);
-void launch_actor_alpha_loss(cudaStream_t stream, int E, int B, const float* q, const float* logp,
+void launch_actor_alpha_loss(cudaStream_t stream, int S, int C, int B, const float* q, const float* logp,
                              const float* d_log_alpha, float target_entropy, float* dq,
                              float* actor_loss, float* alpha_grad, float* alpha_loss);
 #endif

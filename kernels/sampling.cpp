@@ -28,26 +28,40 @@ void gather_rows_cpu(int n, int dim, const float* src, const int64_t* idx, float
     std::memcpy(dst + (size_t)i * dim, src + (size_t)idx[i] * dim, dim * sizeof(float));
 }
 
-void sample_minibatch_cpu(int B, int O, int A, const RingView& ring, const MinibatchDraws& draws,
-                          const MinibatchLayout& out) {
-  sample_indices_cpu(B, draws.key, draws.index_stream, draws.d_counter, ring.d_size, out.indices);
+void fill_normal_seeds_cpu(int S, size_t n, const uint64_t* keys, uint64_t stream,
+                           const int64_t* d_counter, float* out) {
+  for (int s = 0; s < S; ++s) fill_normal_cpu(n, keys[s], stream, d_counter, out + (size_t)s * n);
+}
+
+void sample_minibatch_cpu(int S, int B, int O, int A, int copies, const RingView* rings,
+                          const MinibatchDraws* draws, const MinibatchLayout& out) {
   const int W = O + A;
-  for (int r = 0; r < B; ++r) {
-    const size_t k = (size_t)out.indices[r];
-    const float* s = ring.obs + k * O;
-    const float* s_next = ring.next_obs + k * O;
-    std::copy(s, s + O, out.obs + (size_t)r * O);
-    std::copy(s, s + O, out.critic_in + (size_t)r * W);
-    std::copy(s, s + O, out.critic_in_pi + (size_t)r * W);
-    std::copy(ring.action + k * A, ring.action + (k + 1) * A, out.critic_in + (size_t)r * W + O);
-    std::copy(s_next, s_next + O, out.next_obs + (size_t)r * O);
-    std::copy(s_next, s_next + O, out.target_in + (size_t)r * W);
-    out.reward[r] = ring.reward[k];
-    out.terminated[r] = ring.terminated[k];
+  for (int seed = 0; seed < S; ++seed) {
+    const RingView& ring = rings[seed];
+    const MinibatchDraws& d = draws[seed];
+    const size_t row0 = (size_t)seed * B;
+    int64_t* indices = out.indices + row0;
+    sample_indices_cpu(B, d.key, d.index_stream, d.d_counter, ring.d_size, indices);
+    for (int r = 0; r < B; ++r) {
+      const size_t k = (size_t)indices[r];
+      const float* s = ring.obs + k * O;
+      const float* s_next = ring.next_obs + k * O;
+      std::copy(s, s + O, out.obs + (row0 + r) * O);
+      std::copy(s_next, s_next + O, out.next_obs + (row0 + r) * O);
+      for (int c = 0; c < copies; ++c) {
+        const size_t at = (((size_t)seed * copies + c) * B + r) * W;
+        std::copy(s, s + O, out.critic_in + at);
+        std::copy(s, s + O, out.critic_in_pi + at);
+        std::copy(ring.action + k * A, ring.action + (k + 1) * A, out.critic_in + at + O);
+        std::copy(s_next, s_next + O, out.target_in + at);
+      }
+      out.reward[row0 + r] = ring.reward[k];
+      out.terminated[row0 + r] = ring.terminated[k];
+    }
+    const size_t noise = (size_t)B * A;
+    fill_normal_cpu(noise, d.key, d.next_noise_stream, d.d_counter, out.eps_next + row0 * A);
+    fill_normal_cpu(noise, d.key, d.cur_noise_stream, d.d_counter, out.eps_cur + row0 * A);
   }
-  const size_t noise = (size_t)B * A;
-  fill_normal_cpu(noise, draws.key, draws.next_noise_stream, draws.d_counter, out.eps_next);
-  fill_normal_cpu(noise, draws.key, draws.cur_noise_stream, draws.d_counter, out.eps_cur);
 }
 
 }  // namespace sac

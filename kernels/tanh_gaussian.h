@@ -65,11 +65,11 @@ SAC_HD float member_column_sum(const float* dX, int E, int B, int width, int ski
 
 // ---- CPU twins (the reference; arguments as the Backend ops of the same name)
 
-/// Backend::tanh_gaussian_sample: action rows action_ld floats apart, logp summed over the
-/// action dimensions in order.
-void tanh_gaussian_sample_cpu(int B, int A, const float* head, const float* eps,
+/// Backend::tanh_gaussian_sample: action rows action_ld floats apart, each seed's block written
+/// `copies` times, logp summed over the action dimensions in order.
+void tanh_gaussian_sample_cpu(int S, int B, int A, const float* head, const float* eps,
                               float log_std_min, float log_std_max, float* action, int action_ld,
-                              float* logp);
+                              int copies, float* logp);
 /// Backend::tanh_gaussian_mean: action = tanh(mean).
 void tanh_gaussian_mean_cpu(int B, int A, const float* head, float* action);
 /// Backend::tanh_gaussian_backward; grad_action may be null (zero).
@@ -77,10 +77,11 @@ void tanh_gaussian_backward_cpu(int B, int A, const float* head, const float* ep
                                 const float* action, const float* grad_action,
                                 const float* d_log_alpha, float logp_scale, float log_std_min,
                                 float log_std_max, float* grad_head);
-/// Backend::tanh_gaussian_backward_critics: tanh_gaussian_backward_cpu with dL/daction the
-/// member sum of the critics' input gradient dX.
-void tanh_gaussian_backward_critics_cpu(int B, int A, const float* head, const float* eps,
-                                        const float* action, int action_ld, int E, int width,
+/// Backend::tanh_gaussian_backward_critics: per seed, tanh_gaussian_backward_cpu with dL/daction
+/// the sum over its own C critics of their input gradient dX.
+void tanh_gaussian_backward_critics_cpu(int S, int B, int A, const float* head, const float* eps,
+                                        const float* action, int action_ld,
+                                        size_t action_seed_stride, int C, int width,
                                         int skip, const float* dX, const float* d_log_alpha,
                                         float logp_scale, float log_std_min, float log_std_max,
                                         float* grad_head);
@@ -92,9 +93,9 @@ void sum_member_columns_cpu(int E, int B, int width, int skip, int A, const floa
 // ---- CUDA launchers: each checks its arguments (std::invalid_argument), then one launch on
 // `stream`
 
-void launch_tanh_gaussian_sample(cudaStream_t stream, int B, int A, const float* head,
+void launch_tanh_gaussian_sample(cudaStream_t stream, int S, int B, int A, const float* head,
                                  const float* eps, float log_std_min, float log_std_max,
-                                 float* action, int action_ld, float* logp);
+                                 float* action, int action_ld, int copies, float* logp);
 void launch_tanh_gaussian_mean(cudaStream_t stream, int B, int A, const float* head,
                                float* action);
 void launch_tanh_gaussian_backward(cudaStream_t stream, int B, int A, const float* head,
@@ -102,9 +103,10 @@ void launch_tanh_gaussian_backward(cudaStream_t stream, int B, int A, const floa
                                    const float* grad_action, const float* d_log_alpha,
                                    float logp_scale, float log_std_min, float log_std_max,
                                    float* grad_head);
-void launch_tanh_gaussian_backward_critics(cudaStream_t stream, int B, int A, const float* head,
-                                           const float* eps, const float* action, int action_ld,
-                                           int E, int width, int skip, const float* dX,
+void launch_tanh_gaussian_backward_critics(cudaStream_t stream, int S, int B, int A,
+                                           const float* head, const float* eps,
+                                           const float* action, int action_ld,
+                                           size_t action_seed_stride, int C, int width, int skip, const float* dX,
                                            const float* d_log_alpha, float logp_scale,
                                            float log_std_min, float log_std_max,
                                            float* grad_head);

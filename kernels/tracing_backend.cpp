@@ -82,12 +82,12 @@ void TracingBackend::concat_columns(int rows, int na, const float* a, int nb, co
   m_inner.concat_columns(rows, na, a, nb, b, out);
 }
 
-void TracingBackend::tanh_gaussian_sample(int B, int A, const float* head, const float* eps,
-                                          float log_std_min, float log_std_max, float* action,
-                                          int action_ld, float* logp) {
+void TracingBackend::tanh_gaussian_sample(int S, int B, int A, const float* head,
+                                          const float* eps, float log_std_min, float log_std_max,
+                                          float* action, int action_ld, int copies, float* logp) {
   launch();
-  m_inner.tanh_gaussian_sample(B, A, head, eps, log_std_min, log_std_max, action, action_ld,
-                               logp);
+  m_inner.tanh_gaussian_sample(S, B, A, head, eps, log_std_min, log_std_max, action, action_ld,
+                               copies, logp);
 }
 
 void TracingBackend::tanh_gaussian_mean(int B, int A, const float* head, float* action) {
@@ -136,34 +136,35 @@ void TracingBackend::alpha_loss(int B, const float* logp, const float* d_log_alp
   m_inner.alpha_loss(B, logp, d_log_alpha, target_entropy, grad, loss);
 }
 
-void TracingBackend::critic_loss_soft_targets(int E, int B, const float* q_target,
+void TracingBackend::critic_loss_soft_targets(int S, int C, int B, const float* q_target,
                                               const float* logp_next, const float* reward,
                                               const float* terminated, float gamma,
                                               const float* d_log_alpha, const float* q, float* y,
                                               float* dq, float* loss) {
   launch();
-  m_inner.critic_loss_soft_targets(E, B, q_target, logp_next, reward, terminated, gamma,
+  m_inner.critic_loss_soft_targets(S, C, B, q_target, logp_next, reward, terminated, gamma,
                                    d_log_alpha, q, y, dq, loss);
 }
 
-void TracingBackend::actor_alpha_loss(int E, int B, const float* q, const float* logp,
+void TracingBackend::actor_alpha_loss(int S, int C, int B, const float* q, const float* logp,
                                       const float* d_log_alpha, float target_entropy, float* dq,
                                       float* actor_loss, float* alpha_grad, float* alpha_loss) {
   launch();
-  m_inner.actor_alpha_loss(E, B, q, logp, d_log_alpha, target_entropy, dq, actor_loss,
+  m_inner.actor_alpha_loss(S, C, B, q, logp, d_log_alpha, target_entropy, dq, actor_loss,
                            alpha_grad, alpha_loss);
 }
 
-void TracingBackend::tanh_gaussian_backward_critics(int B, int A, const float* head,
+void TracingBackend::tanh_gaussian_backward_critics(int S, int B, int A, const float* head,
                                                     const float* eps, const float* action,
-                                                    int action_ld, int E, int width, int skip,
-                                                    const float* dX, const float* d_log_alpha,
-                                                    float logp_scale, float log_std_min,
-                                                    float log_std_max, float* grad_head) {
+                                                    int action_ld, size_t action_seed_stride,
+                                                    int C, int width, int skip, const float* dX,
+                                                    const float* d_log_alpha, float logp_scale,
+                                                    float log_std_min, float log_std_max,
+                                                    float* grad_head) {
   launch();
-  m_inner.tanh_gaussian_backward_critics(B, A, head, eps, action, action_ld, E, width, skip, dX,
-                                         d_log_alpha, logp_scale, log_std_min, log_std_max,
-                                         grad_head);
+  m_inner.tanh_gaussian_backward_critics(S, B, A, head, eps, action, action_ld, action_seed_stride,
+                                         C, width, skip, dX, d_log_alpha, logp_scale, log_std_min,
+                                         log_std_max, grad_head);
 }
 
 void TracingBackend::adam_polyak(size_t n, float* online, const float* grads, float* m, float* v,
@@ -179,10 +180,11 @@ void TracingBackend::adam_multi(int count, const AdamTensor* tensors, float beta
   m_inner.adam_multi(count, tensors, beta1, beta2, eps, d_step);
 }
 
-void TracingBackend::sample_minibatch(int B, int O, int A, const RingView& ring,
-                                      const MinibatchDraws& draws, const MinibatchLayout& out) {
+void TracingBackend::sample_minibatch(int S, int B, int O, int A, int copies,
+                                      const RingView* rings, const MinibatchDraws* draws,
+                                      const MinibatchLayout& out) {
   launch();
-  m_inner.sample_minibatch(B, O, A, ring, draws, out);
+  m_inner.sample_minibatch(S, B, O, A, copies, rings, draws, out);
 }
 
 void TracingBackend::adam(size_t n, float* params, const float* grads, float* m, float* v,
@@ -205,6 +207,12 @@ void TracingBackend::fill_normal(size_t n, uint64_t key, uint64_t stream,
                                  const int64_t* d_counter, float* out) {
   launch();
   m_inner.fill_normal(n, key, stream, d_counter, out);
+}
+
+void TracingBackend::fill_normal_seeds(int S, size_t n, const uint64_t* keys, uint64_t stream,
+                                       const int64_t* d_counter, float* out) {
+  launch();
+  m_inner.fill_normal_seeds(S, n, keys, stream, d_counter, out);
 }
 
 void TracingBackend::sample_indices(int n, uint64_t key, uint64_t stream,

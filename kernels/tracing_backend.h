@@ -83,9 +83,9 @@ class TracingBackend final : public Backend {
                        Activation act) override;
   void concat_columns(int rows, int na, const float* a, int nb, const float* b,
                       float* out) override;
-  void tanh_gaussian_sample(int B, int A, const float* head, const float* eps, float log_std_min,
-                            float log_std_max, float* action, int action_ld,
-                            float* logp) override;
+  void tanh_gaussian_sample(int S, int B, int A, const float* head, const float* eps,
+                            float log_std_min, float log_std_max, float* action, int action_ld,
+                            int copies, float* logp) override;
   void tanh_gaussian_mean(int B, int A, const float* head, float* action) override;
   void tanh_gaussian_backward(int B, int A, const float* head, const float* eps,
                               const float* action, const float* grad_action,
@@ -101,31 +101,34 @@ class TracingBackend final : public Backend {
                           float* grad_action) override;
   void alpha_loss(int B, const float* logp, const float* d_log_alpha, float target_entropy,
                   float* grad, float* loss) override;
-  void critic_loss_soft_targets(int E, int B, const float* q_target, const float* logp_next,
-                                const float* reward, const float* terminated, float gamma,
-                                const float* d_log_alpha, const float* q, float* y, float* dq,
-                                float* loss) override;
-  void actor_alpha_loss(int E, int B, const float* q, const float* logp,
+  void critic_loss_soft_targets(int S, int C, int B, const float* q_target,
+                                const float* logp_next, const float* reward,
+                                const float* terminated, float gamma, const float* d_log_alpha,
+                                const float* q, float* y, float* dq, float* loss) override;
+  void actor_alpha_loss(int S, int C, int B, const float* q, const float* logp,
                         const float* d_log_alpha, float target_entropy, float* dq,
                         float* actor_loss, float* alpha_grad, float* alpha_loss) override;
-  void tanh_gaussian_backward_critics(int B, int A, const float* head, const float* eps,
-                                      const float* action, int action_ld, int E, int width,
-                                      int skip, const float* dX, const float* d_log_alpha,
-                                      float logp_scale, float log_std_min, float log_std_max,
+  void tanh_gaussian_backward_critics(int S, int B, int A, const float* head, const float* eps,
+                                      const float* action, int action_ld,
+                                      size_t action_seed_stride, int C, int width, int skip,
+                                      const float* dX, const float* d_log_alpha, float logp_scale,
+                                      float log_std_min, float log_std_max,
                                       float* grad_head) override;
   void adam_polyak(size_t n, float* online, const float* grads, float* m, float* v, float lr,
                    float beta1, float beta2, float eps, const int64_t* d_step, float* target,
                    float tau) override;
   void adam_multi(int count, const AdamTensor* tensors, float beta1, float beta2, float eps,
                   const int64_t* d_step) override;
-  void sample_minibatch(int B, int O, int A, const RingView& ring, const MinibatchDraws& draws,
-                        const MinibatchLayout& out) override;
+  void sample_minibatch(int S, int B, int O, int A, int copies, const RingView* rings,
+                        const MinibatchDraws* draws, const MinibatchLayout& out) override;
   void adam(size_t n, float* params, const float* grads, float* m, float* v, float lr,
             float beta1, float beta2, float eps, const int64_t* d_step) override;
   void polyak(size_t n, float* target, const float* online, float tau) override;
   void increment(int64_t* d_counter) override;
   void fill_normal(size_t n, uint64_t key, uint64_t stream, const int64_t* d_counter,
                    float* out) override;
+  void fill_normal_seeds(int S, size_t n, const uint64_t* keys, uint64_t stream,
+                         const int64_t* d_counter, float* out) override;
   void sample_indices(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
                       const int64_t* d_bound, int64_t* idx) override;
   void gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) override;

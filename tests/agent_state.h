@@ -55,9 +55,9 @@ struct AgentState {
   std::vector<float> actor, actor_grad, actor_m, actor_v;
   std::vector<float> critic, critic_grad, critic_m, critic_v;
   std::vector<float> target;
-  // log_alpha, its gradient, Adam m, Adam v
+  // log_alpha, its gradient, Adam m, Adam v (S values each, in that order)
   std::vector<float> alpha;
-  // critic, actor, alpha losses of the latest update
+  // critic, actor, alpha losses of the latest update (S values each)
   std::vector<float> losses;
   std::vector<int64_t> updates;
 
@@ -83,10 +83,11 @@ inline AgentState read_state(Agent& agent) {
   s.critic_m = download(be, c.adam_m(), c.num_params());
   s.critic_v = download(be, c.adam_v(), c.num_params());
   s.target = download(be, t.params(), t.num_params());
+  const int S = agent.spec().num_seeds();
   for (const float* p : {agent.log_alpha(), agent.log_alpha_grad(), agent.log_alpha_adam_m(),
                          agent.log_alpha_adam_v()})
-    s.alpha.push_back(download(be, p, 1)[0]);
-  s.losses = download(be, agent.losses(), 3);
+    for (float x : download(be, p, S)) s.alpha.push_back(x);
+  s.losses = download(be, agent.losses(), 3 * (size_t)S);
   s.updates.resize(1);
   be.download(s.updates.data(), agent.update_counter(), sizeof(int64_t));
   return s;
@@ -113,7 +114,9 @@ inline void expect_close_states(const AgentState& ref, const AgentState& got) {
   expect_close(ref.critic, got.critic, kWeightAtol, kWeightRtol, "critic weights");
   expect_close(ref.target, got.target, kWeightAtol, kWeightRtol, "target weights");
   expect_close(ref.losses, got.losses, kWeightAtol, kWeightRtol, "losses");
-  expect_close(ref.alpha[0], got.alpha[0], 1e-6, kWeightRtol, "log_alpha");
+  const size_t S = ref.alpha.size() / 4;
+  for (size_t s = 0; s < S; ++s)
+    expect_close(ref.alpha[s], got.alpha[s], 1e-6, kWeightRtol, "log_alpha");
   const std::pair<const char*, std::pair<const std::vector<float>*, const std::vector<float>*>>
       scaled[] = {{"actor grad", {&ref.actor_grad, &got.actor_grad}},
                   {"actor adam m", {&ref.actor_m, &got.actor_m}},
@@ -124,7 +127,7 @@ inline void expect_close_states(const AgentState& ref, const AgentState& got) {
   for (const auto& [name, pair] : scaled)
     expect_close(*pair.first, *pair.second, kMomentScaledAtol * max_abs(*pair.first),
                  kMomentRtol, name);
-  for (int i = 1; i < 4; ++i)  // log_alpha's gradient, Adam m, Adam v
+  for (size_t i = S; i < 4 * S; ++i)  // log_alpha's gradient, Adam m, Adam v
     expect_close(ref.alpha[i], got.alpha[i], kMomentScaledAtol * std::fabs(ref.alpha[i]),
                  kMomentRtol, "log_alpha grad/m/v [" + std::to_string(i) + "]");
   expect_identical(ref.updates, got.updates, "update counter");

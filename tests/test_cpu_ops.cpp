@@ -429,8 +429,8 @@ TanhSampleOut tanh_sample(CpuBackend& be, int B, int A, const std::vector<float>
                           const std::vector<float>& eps) {
   auto h = to_device(be, head), e = to_device(be, eps);
   DeviceArray<float> action(be, (size_t)B * A), logp(be, B);
-  be.tanh_gaussian_sample(B, A, h.data(), e.data(), kLogStdMin, kLogStdMax, action.data(), A,
-                          logp.data());
+  be.tanh_gaussian_sample(1, B, A, h.data(), e.data(), kLogStdMin, kLogStdMax, action.data(), A,
+                          1, logp.data());
   return {to_host(action, (size_t)B * A), to_host(logp, B)};
 }
 

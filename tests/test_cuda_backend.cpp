@@ -322,10 +322,10 @@ TEST_F(CudaBackendTest, TanhGaussianSampleAndMeanMatchCpu) {
       auto eps = twin(normal(m_rng, (size_t)B * A));
       auto action = twin_zeros<float>((size_t)B * A);
       auto logp = twin_zeros<float>((size_t)B);
-      m_cpu.tanh_gaussian_sample(B, A, head.c.data(), eps.c.data(), kLogStdMin, kLogStdMax,
-                                 action.c.data(), A, logp.c.data());
-      m_gpu->tanh_gaussian_sample(B, A, head.g.data(), eps.g.data(), kLogStdMin, kLogStdMax,
-                                  action.g.data(), A, logp.g.data());
+      m_cpu.tanh_gaussian_sample(1, B, A, head.c.data(), eps.c.data(), kLogStdMin, kLogStdMax,
+                                 action.c.data(), A, 1, logp.c.data());
+      m_gpu->tanh_gaussian_sample(1, B, A, head.g.data(), eps.g.data(), kLogStdMin, kLogStdMax,
+                                  action.g.data(), A, 1, logp.g.data());
       expect_close(action.cpu(), action.gpu(), kMathAtol, kMathRtol, "action " + label);
       // logp sums A terms of size up to ~10
       expect_close(logp.cpu(), logp.gpu(), kMathAtol * A * 10, kMathRtol, "logp " + label);
@@ -348,8 +348,8 @@ TEST_F(CudaBackendTest, TanhGaussianBackwardMatchesCpu) {
         auto action = twin_zeros<float>((size_t)B * A);
         auto logp = twin_zeros<float>((size_t)B);
         // the actions come from the CPU forward pass, so both backwards see the same inputs
-        m_cpu.tanh_gaussian_sample(B, A, head.c.data(), eps.c.data(), kLogStdMin, kLogStdMax,
-                                   action.c.data(), A, logp.c.data());
+        m_cpu.tanh_gaussian_sample(1, B, A, head.c.data(), eps.c.data(), kLogStdMin, kLogStdMax,
+                                   action.c.data(), A, 1, logp.c.data());
         std::vector<float> a = action.cpu();
         action.g.upload(a.data(), a.size());
         auto grad_action = twin(uniform(m_rng, (size_t)B * A, -1.0f, 1.0f));

@@ -5,7 +5,10 @@
 //   critic_loss; actor_alpha_loss vs actor_loss + alpha_loss; tanh_gaussian_backward_critics
 //   vs sum_member_columns + tanh_gaussian_backward; adam_polyak vs adam + polyak; adam_multi vs
 //   adam per tensor; sample_minibatch vs sample_indices + gather_rows + fill_normal; and
-//   tanh_gaussian_sample writing into the action columns of a critic input.
+//   tanh_gaussian_sample writing into the action columns of a critic input. And the seed-stacked
+//   forms (S seeds in one launch: sample_minibatch with S rings and critic-input copies, the
+//   fused losses, tanh_gaussian_sample into every copy, tanh_gaussian_backward_critics,
+//   fill_normal_seeds) against each seed's op alone.
 // On the CPU backend the results are the same bits (the fused ops do the same arithmetic in the
 // same order). On the CUDA backend (skipped without a device; fails with SAC_REQUIRE_GPU) they
 // are compared with the tolerances of test_cuda_backend.cpp: GEMM and reduction sums 1e-4
@@ -161,7 +164,7 @@ TEST_P(FusedOps, LossesEqualTheirUnfusedOps) {
     Pair log_alpha = pair({-0.4f});
     Pair q = pair(random_normal((size_t)E * B, 5 + E));
     Pair y = zeros(B), dq = zeros((size_t)E * B), loss = zeros(1);
-    m_be->critic_loss_soft_targets(E, B, q_target.got.data(), logp_next.got.data(),
+    m_be->critic_loss_soft_targets(1, E, B, q_target.got.data(), logp_next.got.data(),
                                    reward.got.data(), terminated.got.data(), 0.99f,
                                    log_alpha.got.data(), q.got.data(), y.got.data(),
                                    dq.got.data(), loss.got.data());
@@ -174,7 +177,7 @@ TEST_P(FusedOps, LossesEqualTheirUnfusedOps) {
 
     Pair logp = pair(random_normal(B, 6 + E));
     Pair adq = zeros((size_t)E * B), actor = zeros(1), grad = zeros(1), alpha = zeros(1);
-    m_be->actor_alpha_loss(E, B, q.got.data(), logp.got.data(), log_alpha.got.data(), -6.0f,
+    m_be->actor_alpha_loss(1, E, B, q.got.data(), logp.got.data(), log_alpha.got.data(), -6.0f,
                            adq.got.data(), actor.got.data(), grad.got.data(), alpha.got.data());
     m_ref.actor_loss(E, B, q.ref.data(), logp.ref.data(), log_alpha.ref.data(), adq.ref.data(),
                      actor.ref.data());
@@ -196,10 +199,10 @@ TEST_P(FusedOps, TanhGaussianOpsIntoCriticInputs) {
     // the sample into the action columns of a critic input, against a packed sample
     Pair critic_in = pair(random_normal((size_t)B * W, 9 + E));
     Pair packed = zeros((size_t)B * A), logp = zeros(B), logp_packed = zeros(B);
-    m_be->tanh_gaussian_sample(B, A, head.got.data(), eps.got.data(), -5, 2,
-                               critic_in.got.data() + O, W, logp.got.data());
-    m_ref.tanh_gaussian_sample(B, A, head.ref.data(), eps.ref.data(), -5, 2, packed.ref.data(),
-                               A, logp_packed.ref.data());
+    m_be->tanh_gaussian_sample(1, B, A, head.got.data(), eps.got.data(), -5, 2,
+                               critic_in.got.data() + O, W, 1, logp.got.data());
+    m_ref.tanh_gaussian_sample(1, B, A, head.ref.data(), eps.ref.data(), -5, 2, packed.ref.data(),
+                               A, 1, logp_packed.ref.data());
     std::vector<float> in_got = host(critic_in.got, (size_t)B * W);
     std::vector<float> in_before = random_normal((size_t)B * W, 9 + E);
     std::vector<float> actions_got, actions_ref = host(packed.ref, (size_t)B * A);
@@ -224,8 +227,8 @@ TEST_P(FusedOps, TanhGaussianOpsIntoCriticInputs) {
     for (int r = 0; r < B; ++r)
       for (int j = 0; j < A; ++j) act_rows[(size_t)r * W + O + j] = actions_ref[(size_t)r * A + j];
     act_in.got.upload(act_rows.data(), act_rows.size());
-    m_be->tanh_gaussian_backward_critics(B, A, head.got.data(), eps.got.data(),
-                                         act_in.got.data() + O, W, E, W, O, dX.got.data(),
+    m_be->tanh_gaussian_backward_critics(1, B, A, head.got.data(), eps.got.data(),
+                                         act_in.got.data() + O, W, 0, E, W, O, dX.got.data(),
                                          log_alpha.got.data(), 1.0f / B, -5, 2,
                                          grad_head.got.data());
     m_ref.sum_member_columns(E, B, W, O, A, dX.ref.data(), grad_action.ref.data());
@@ -288,7 +291,7 @@ TEST_P(FusedOps, SampleMinibatchEqualsIndicesGathersAndNoise) {
   Pair en = zeros((size_t)B * A), ec = zeros((size_t)B * A);
   MinibatchLayout out{idx.data(),    s.got.data(),  s2.got.data(), ci.got.data(), cpi.got.data(),
                       ti.got.data(), r.got.data(),  d.got.data(),  en.got.data(), ec.got.data()};
-  m_be->sample_minibatch(B, O, A, ring, draws, out);
+  m_be->sample_minibatch(1, B, O, A, 1, &ring, &draws, out);
 
   // reference: the unfused draws and gathers
   m_ref.sample_indices(B, 42, 1, counter_ref.data(), size_ref.data(), idx_ref.data());
@@ -321,6 +324,162 @@ TEST_P(FusedOps, SampleMinibatchEqualsIndicesGathersAndNoise) {
     }
   expect_match(en.got, en.ref, (size_t)B * A, kMathTol, "noise next");
   expect_match(ec.got, ec.ref, (size_t)B * A, kMathTol, "noise cur");
+}
+
+// S seeds in one launch equal each seed's op alone (its rows, its members, its alpha and key)
+TEST_P(FusedOps, SeedStackedOpsEqualEachSeedAlone) {
+  const int S = 3, C = 2, B = 40, O = 5, A = 3, W = O + A, copies = C, rows = 200;
+  const size_t SB = (size_t)S * B, SCB = (size_t)S * C * B;
+  // losses: seed s reads its own C critics, rows and alpha
+  Pair q_target = pair(random_normal(SCB, 41)), logp_next = pair(random_normal(SB, 42));
+  Pair reward = pair(random_normal(SB, 43)), q = pair(random_normal(SCB, 45));
+  std::vector<float> term = random_uniform(SB, 44, 0, 1);
+  for (float& t : term) t = t < 0.1f ? 1.0f : 0.0f;
+  Pair terminated = pair(term), log_alpha = pair({-0.4f, 0.2f, 0.7f});
+  Pair y = zeros(SB), dq = zeros(SCB), loss = zeros(S);
+  m_be->critic_loss_soft_targets(S, C, B, q_target.got.data(), logp_next.got.data(),
+                                 reward.got.data(), terminated.got.data(), 0.99f,
+                                 log_alpha.got.data(), q.got.data(), y.got.data(), dq.got.data(),
+                                 loss.got.data());
+  Pair logp = pair(random_normal(SB, 46));
+  Pair adq = zeros(SCB), actor = zeros(S), grad = zeros(S), alpha = zeros(S);
+  m_be->actor_alpha_loss(S, C, B, q.got.data(), logp.got.data(), log_alpha.got.data(), -3.0f,
+                         adq.got.data(), actor.got.data(), grad.got.data(), alpha.got.data());
+  for (int s = 0; s < S; ++s) {
+    const size_t r = (size_t)s * B, m = (size_t)s * C * B;
+    m_ref.critic_loss_soft_targets(1, C, B, q_target.ref.data() + m, logp_next.ref.data() + r,
+                                   reward.ref.data() + r, terminated.ref.data() + r, 0.99f,
+                                   log_alpha.ref.data() + s, q.ref.data() + m, y.ref.data() + r,
+                                   dq.ref.data() + m, loss.ref.data() + s);
+    m_ref.actor_alpha_loss(1, C, B, q.ref.data() + m, logp.ref.data() + r,
+                           log_alpha.ref.data() + s, -3.0f, adq.ref.data() + m,
+                           actor.ref.data() + s, grad.ref.data() + s, alpha.ref.data() + s);
+  }
+  expect_match(y.got, y.ref, SB, kMathTol, "y");
+  expect_match(dq.got, dq.ref, SCB, kMathTol, "critic dq");
+  expect_match(loss.got, loss.ref, S, kGemmTol, "critic loss");
+  expect_match(adq.got, adq.ref, SCB, 0.0, "actor dq");
+  expect_match(actor.got, actor.ref, S, kGemmTol, "actor loss");
+  expect_match(grad.got, grad.ref, S, kGemmTol, "alpha grad");
+  expect_match(alpha.got, alpha.ref, S, kGemmTol, "alpha loss");
+
+  // the sample into every copy of each seed's critic input, against each seed's packed sample
+  Pair head = pair(random_uniform(SB * 2 * A, 47, -2, 2)), eps = pair(random_normal(SB * A, 48));
+  Pair critic_in = zeros(SB * copies * W), slogp = zeros(SB);
+  Pair packed = zeros(SB * A), plogp = zeros(SB);
+  m_be->tanh_gaussian_sample(S, B, A, head.got.data(), eps.got.data(), -5, 2,
+                             critic_in.got.data() + O, W, copies, slogp.got.data());
+  for (int s = 0; s < S; ++s)
+    m_ref.tanh_gaussian_sample(1, B, A, head.ref.data() + (size_t)s * B * 2 * A,
+                               eps.ref.data() + (size_t)s * B * A, -5, 2,
+                               packed.ref.data() + (size_t)s * B * A, A, 1,
+                               plogp.ref.data() + (size_t)s * B);
+  std::vector<float> in = host(critic_in.got, SB * copies * W), want = host(packed.ref, SB * A);
+  std::vector<float> got_actions, want_actions;
+  for (int s = 0; s < S; ++s)
+    for (int c = 0; c < copies; ++c)
+      for (int r = 0; r < B; ++r)
+        for (int j = 0; j < A; ++j) {
+          got_actions.push_back(in[(((size_t)s * copies + c) * B + r) * W + O + j]);
+          want_actions.push_back(want[((size_t)s * B + r) * A + j]);
+        }
+  if (GetParam() == "cpu") expect_identical(want_actions, got_actions, "action copies");
+  else expect_close(want_actions, got_actions, kMathTol, kMathTol, "action copies");
+  expect_match(slogp.got, plogp.ref, SB, kMathTol * A * 10, "logp");
+
+  // the backward: seed s sums its own critics' dX and uses its own alpha
+  Pair dX = pair(random_uniform(SCB * W, 49, -1, 1)), grad_head = zeros(SB * 2 * A);
+  Pair grad_ref = zeros(SB * 2 * A), acts = zeros(SB * copies * W);
+  acts.got.upload(in.data(), in.size());
+  acts.ref.upload(in.data(), in.size());
+  const size_t seed_stride = (size_t)copies * B * W;
+  m_be->tanh_gaussian_backward_critics(S, B, A, head.got.data(), eps.got.data(),
+                                       acts.got.data() + O, W, seed_stride, C, W, O,
+                                       dX.got.data(), log_alpha.got.data(), 1.0f / B, -5, 2,
+                                       grad_head.got.data());
+  for (int s = 0; s < S; ++s)
+    m_ref.tanh_gaussian_backward_critics(
+        1, B, A, head.ref.data() + (size_t)s * B * 2 * A, eps.ref.data() + (size_t)s * B * A,
+        acts.ref.data() + s * seed_stride + O, W, 0, C, W, O, dX.ref.data() + (size_t)s * C * B * W,
+        log_alpha.ref.data() + s, 1.0f / B, -5, 2, grad_ref.ref.data() + (size_t)s * B * 2 * A);
+  expect_match(grad_head.got, grad_ref.ref, SB * 2 * A, kMathTol, "grad head");
+
+  // fill_normal_seeds: each seed's block from its own key
+  const uint64_t keys[S] = {7, 8, 90};
+  DeviceArray<int64_t> counter(*m_be, 1), counter_ref(m_ref, 1);
+  int64_t draw = 5;
+  counter.upload(&draw, 1), counter_ref.upload(&draw, 1);
+  Pair noise = zeros(SB * A), noise_ref = zeros(SB * A);
+  m_be->fill_normal_seeds(S, (size_t)B * A, keys, 4, counter.data(), noise.got.data());
+  for (int s = 0; s < S; ++s)
+    m_ref.fill_normal((size_t)B * A, keys[s], 4, counter_ref.data(),
+                      noise_ref.ref.data() + (size_t)s * B * A);
+  expect_match(noise.got, noise_ref.ref, SB * A, kMathTol, "fill_normal_seeds");
+
+  // sample_minibatch: S rings and keys, seed-stacked layouts, critic inputs in `copies` copies
+  std::vector<Pair> ring_data;
+  std::vector<DeviceArray<int64_t>> sizes, sizes_ref;
+  RingView rings[S], rings_ref[S];
+  MinibatchDraws draws[S], draws_ref[S];
+  for (int s = 0; s < S; ++s) {
+    for (int k = 0; k < 5; ++k)
+      ring_data.push_back(pair(random_normal((size_t)rows * (k == 0 || k == 3 ? O : k == 1 ? A : 1),
+                                             60 + 10 * s + k)));
+    const int64_t filled = 150 + 20 * s;
+    sizes.emplace_back(*m_be, 1), sizes_ref.emplace_back(m_ref, 1);
+    sizes.back().upload(&filled, 1), sizes_ref.back().upload(&filled, 1);
+    Pair* d = &ring_data[(size_t)s * 5];
+    rings[s] = {d[0].got.data(), d[1].got.data(), d[2].got.data(), d[3].got.data(),
+                d[4].got.data(), sizes[s].data()};
+    rings_ref[s] = {d[0].ref.data(), d[1].ref.data(), d[2].ref.data(), d[3].ref.data(),
+                    d[4].ref.data(), sizes_ref[s].data()};
+    draws[s] = {keys[s], 1, 2, 3, counter.data()};
+    draws_ref[s] = {keys[s], 1, 2, 3, counter_ref.data()};
+  }
+  DeviceArray<int64_t> idx(*m_be, SB), idx_ref(m_ref, SB);
+  const size_t CW = SB * copies * W;
+  Pair o = zeros(SB * O), o2 = zeros(SB * O), ci = zeros(CW), cpi = zeros(CW), ti = zeros(CW);
+  Pair rw = zeros(SB), tm = zeros(SB), en = zeros(SB * A), ec = zeros(SB * A);
+  MinibatchLayout out{idx.data(),    o.got.data(),  o2.got.data(), ci.got.data(), cpi.got.data(),
+                      ti.got.data(), rw.got.data(), tm.got.data(), en.got.data(), ec.got.data()};
+  m_be->sample_minibatch(S, B, O, A, copies, rings, draws, out);
+  // reference: each seed alone, one copy, into its own rows
+  const size_t BW = (size_t)B * W;
+  Pair ci1 = zeros(SB * W), cpi1 = zeros(SB * W), ti1 = zeros(SB * W);
+  for (int s = 0; s < S; ++s) {
+    const size_t r = (size_t)s * B;
+    MinibatchLayout one{idx_ref.data() + r,       o.ref.data() + r * O,  o2.ref.data() + r * O,
+                        ci1.ref.data() + s * BW,  cpi1.ref.data() + s * BW, ti1.ref.data() + s * BW,
+                        rw.ref.data() + r,        tm.ref.data() + r,     en.ref.data() + r * A,
+                        ec.ref.data() + r * A};
+    m_ref.sample_minibatch(1, B, O, A, 1, &rings_ref[s], &draws_ref[s], one);
+  }
+  std::vector<int64_t> i_got(SB), i_ref(SB);
+  idx.download(i_got.data(), SB);
+  idx_ref.download(i_ref.data(), SB);
+  expect_identical(i_ref, i_got, "indices");
+  expect_identical(host(o.ref, SB * O), host(o.got, SB * O), "s");
+  expect_identical(host(o2.ref, SB * O), host(o2.got, SB * O), "s'");
+  expect_identical(host(rw.ref, SB), host(rw.got, SB), "reward");
+  expect_identical(host(tm.ref, SB), host(tm.got, SB), "terminated");
+  expect_match(en.got, en.ref, SB * A, kMathTol, "noise next");
+  expect_match(ec.got, ec.ref, SB * A, kMathTol, "noise cur");
+  // every copy of seed s's critic inputs holds its single-seed rows ([s, .] and [s', .]: the
+  // state columns only)
+  const std::vector<float> ci_got = host(ci.got, CW), cpi_got = host(cpi.got, CW),
+                           ti_got = host(ti.got, CW);
+  const std::vector<float> ci_ref = host(ci1.ref, SB * W), cpi_ref = host(cpi1.ref, SB * W),
+                           ti_ref = host(ti1.ref, SB * W);
+  for (int s = 0; s < S; ++s)
+    for (int c = 0; c < copies; ++c)
+      for (size_t i = 0; i < BW; ++i) {
+        const size_t at = ((size_t)s * copies + c) * BW + i, one = s * BW + i;
+        ASSERT_EQ(ci_got[at], ci_ref[one]) << "[s, a] seed " << s << " copy " << c;
+        if ((int)(i % W) < O) {
+          ASSERT_EQ(cpi_got[at], cpi_ref[one]) << "[s, .] seed " << s << " copy " << c;
+          ASSERT_EQ(ti_got[at], ti_ref[one]) << "[s', .] seed " << s << " copy " << c;
+        }
+      }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, FusedOps, testing::Values("cpu", "cuda"),

@@ -12,10 +12,18 @@
 //   lane 3 the weight gradients of each backward, beside its input-gradient chain
 //          (and, first, the update counter: Adam's step t, read by the sample before it)
 // The longest dependent chain is 25 launches (tests/test_update_shape.cpp counts both).
+//
+// S seeds are members: the same launches for any S. Each seed reads only its own rows,
+// members and alpha: the fused losses and the tanh-Gaussian ops take S, and with S > 1 each
+// seed's critic inputs are stored once per critic (member (s, c) reads copy c of seed s at a
+// fixed member stride, so a critic layer stays one strided-batched GEMM); at S = 1 the critics
+// share one input (stride 0), as they always did.
 #include "sac/agent.h"
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include "formats/group_tensors.h"
 
@@ -61,30 +69,49 @@ AgentSpec AgentSpec::from_config(const Config& c, int obs_dim, int act_dim, int 
   return s;
 }
 
+namespace {
+// S, checked: 1 <= S <= Backend::kMaxSeeds
+int checked_seeds(const AgentSpec& spec) {
+  int S = spec.num_seeds();
+  if (S < 1 || S > Backend::kMaxSeeds)
+    throw std::invalid_argument("agent: " + std::to_string(S) + " seeds; at most " +
+                                std::to_string(Backend::kMaxSeeds) + " train in one agent");
+  return S;
+}
+}  // namespace
+
 Agent::Agent(Backend& backend, const AgentSpec& spec)
     : m_backend(backend),
       m_spec(spec),
-      m_actor(backend, actor_spec(spec), 1, true),
-      m_critic(backend, critic_spec(spec), spec.num_critics, true),
-      m_target(backend, critic_spec(spec), spec.num_critics, false),
-      m_log_alpha(backend, 1),
-      m_log_alpha_grad(backend, 1),
-      m_log_alpha_m(backend, 1),
-      m_log_alpha_v(backend, 1),
+      m_actor(backend, actor_spec(spec), checked_seeds(spec), true),
+      m_critic(backend, critic_spec(spec), spec.num_seeds() * spec.num_critics, true),
+      m_target(backend, critic_spec(spec), spec.num_seeds() * spec.num_critics, false),
+      m_log_alpha(backend, spec.num_seeds()),
+      m_log_alpha_grad(backend, spec.num_seeds()),
+      m_log_alpha_m(backend, spec.num_seeds()),
+      m_log_alpha_v(backend, spec.num_seeds()),
       m_updates(backend, 1),
       m_act_draws(backend, 1),
-      m_indices(backend, spec.batch_size),
-      m_actor_next_acts(backend, actor_spec(spec), 1, spec.batch_size),
-      m_actor_acts(backend, actor_spec(spec), 1, spec.batch_size),
-      m_critic_acts(backend, critic_spec(spec), spec.num_critics, spec.batch_size),
-      m_target_acts(backend, critic_spec(spec), spec.num_critics, spec.batch_size),
-      m_act_acts(backend, actor_spec(spec), 1, spec.max_act_batch),
-      m_snapshot_acts(backend, actor_spec(spec), 1, spec.max_act_batch) {
-  const int B = spec.batch_size, A = spec.act_dim, O = spec.obs_dim;
+      m_indices(backend, (size_t)spec.num_seeds() * spec.batch_size),
+      m_actor_next_acts(backend, actor_spec(spec), spec.num_seeds(), spec.batch_size),
+      m_actor_acts(backend, actor_spec(spec), spec.num_seeds(), spec.batch_size),
+      m_critic_acts(backend, critic_spec(spec), spec.num_seeds() * spec.num_critics,
+                    spec.batch_size),
+      m_target_acts(backend, critic_spec(spec), spec.num_seeds() * spec.num_critics,
+                    spec.batch_size),
+      m_act_acts(backend, actor_spec(spec), spec.num_seeds(), spec.max_act_batch),
+      m_snapshot_acts(backend, actor_spec(spec), spec.num_seeds(), spec.max_act_batch) {
+  const int B = spec.batch_size, A = spec.act_dim, O = spec.obs_dim, S = spec.num_seeds();
   backend.set_matmul_precision(spec.matmul_precision);
+  m_seeds = S;
+  m_copies = S > 1 ? spec.num_critics : 1;
+  m_critic_x_stride = S > 1 ? (size_t)B * (O + A) : 0;
+  m_actor_x_stride = S > 1 ? (size_t)B * O : 0;
   // one block for the minibatch layouts: s, s', [s, a], [s, a~], [s', a'], r, d, 2 noise blocks
-  const size_t BO = (size_t)B * O, BW = (size_t)B * (O + A), BA = (size_t)B * A;
-  m_mb_storage = DeviceArray<float>(backend, 2 * BO + 3 * BW + 2 * (size_t)B + 2 * BA);
+  // (per seed; the critic inputs m_copies times)
+  const size_t BO = (size_t)S * B * O, BW = (size_t)S * m_copies * B * (O + A),
+               BA = (size_t)S * B * A;
+  m_mb_storage = DeviceArray<float>(backend, 2 * BO + 3 * BW + 2 * (size_t)S * B + 2 * BA);
   float* next = m_mb_storage.data();
   auto take = [&next](size_t n) {
     float* p = next;
@@ -97,70 +124,94 @@ Agent::Agent(Backend& backend, const AgentSpec& spec)
   m_mb.critic_in = take(BW);
   m_mb.critic_in_pi = take(BW);
   m_mb.target_in = take(BW);
-  m_mb.reward = take(B);
-  m_mb.terminated = take(B);
+  const size_t SB = (size_t)S * B;
+  m_mb.reward = take(SB);
+  m_mb.terminated = take(SB);
   m_mb.eps_next = take(BA);
   m_mb.eps_cur = take(BA);
 
-  m_logp_next = DeviceArray<float>(backend, B);
-  m_y = DeviceArray<float>(backend, B);
-  m_logp = DeviceArray<float>(backend, B);
-  m_losses = DeviceArray<float>(backend, 3);
-  m_act_eps = DeviceArray<float>(backend, (size_t)spec.max_act_batch * A);
-  m_act_logp = DeviceArray<float>(backend, spec.max_act_batch);
+  const size_t act_rows = (size_t)S * spec.max_act_batch;
+  m_logp_next = DeviceArray<float>(backend, SB);
+  m_y = DeviceArray<float>(backend, SB);
+  m_logp = DeviceArray<float>(backend, SB);
+  m_losses = DeviceArray<float>(backend, 3 * (size_t)S);
+  m_act_eps = DeviceArray<float>(backend, act_rows * A);
+  m_act_logp = DeviceArray<float>(backend, act_rows);
   m_actor_snapshot = DeviceArray<float>(backend, m_actor.num_params());
-  m_snapshot_eps = DeviceArray<float>(backend, (size_t)spec.max_act_batch * A);
-  m_snapshot_logp = DeviceArray<float>(backend, spec.max_act_batch);
+  m_snapshot_eps = DeviceArray<float>(backend, act_rows * A);
+  m_snapshot_logp = DeviceArray<float>(backend, act_rows);
 
-  // PyTorch-style init; targets start as copies of the critics
-  HostRng rng(spec.seed, kStreamInit);
-  m_actor.init_uniform(rng);
-  m_critic.init_uniform(rng);
+  // PyTorch-style init from each seed's own generator (its actor, then its critics);
+  // targets start as copies of the critics
+  std::vector<HostRng> rngs;
+  for (uint64_t seed : spec.seed_list()) rngs.emplace_back(seed, kStreamInit);
+  m_actor.init_uniform(rngs);
+  m_critic.init_uniform(rngs);
   backend.copy(m_target.params(), m_critic.params(), m_critic.num_params() * sizeof(float));
-  m_log_alpha.upload(&spec.init_log_alpha, 1);
+  std::vector<float> log_alpha(S, spec.init_log_alpha);
+  m_log_alpha.upload(log_alpha.data(), S);
   snapshot_actor();
 }
 
 void Agent::update(const ReplayBuffer& replay, int count) {
+  update(std::vector<const ReplayBuffer*>{&replay}, count);
+}
+
+void Agent::update(const std::vector<const ReplayBuffer*>& rings, int count) {
+  if ((int)rings.size() != m_seeds)
+    throw std::invalid_argument("Agent::update: " + std::to_string(rings.size()) +
+                                " replay buffers for " + std::to_string(m_seeds) +
+                                " seeds; pass one per seed");
   if (count > 0 && !m_warm) {
-    sample_and_update(replay);
+    sample_and_update(rings);
     m_warm = true;
     --count;
   }
   while (count > 0) {
     int length = std::min(count, kMaxRecordedUpdates);
-    recorded_updates(replay, length).replay();
+    recorded_updates(rings, length).replay();
     count -= length;
   }
 }
 
-RecordedOps& Agent::recorded_updates(const ReplayBuffer& replay, int length) {
-  if (replay.id() != m_recorded_replay) {
+RecordedOps& Agent::recorded_updates(const std::vector<const ReplayBuffer*>& rings, int length) {
+  std::vector<uint64_t> ids;
+  for (const ReplayBuffer* ring : rings) ids.push_back(ring->id());
+  if (ids != m_recorded_rings) {
     m_recorded.clear();
-    m_recorded_replay = replay.id();
+    m_recorded_rings = ids;
   }
   std::unique_ptr<RecordedOps>& slot = m_recorded[length];
   if (!slot)
-    slot = m_backend.record([this, &replay, length] {
-      for (int i = 0; i < length; ++i) sample_and_update(replay);
+    slot = m_backend.record([this, rings, length] {
+      for (int i = 0; i < length; ++i) sample_and_update(rings);
     });
   return *slot;
 }
 
-void Agent::sample_and_update(const ReplayBuffer& replay) {
-  // draws are indexed by the update count (before this update's increment)
-  MinibatchDraws draws;
-  draws.key = m_spec.seed;
-  draws.index_stream = kStreamSample;
-  draws.next_noise_stream = kStreamNoiseNext;
-  draws.cur_noise_stream = kStreamNoiseCur;
-  draws.d_counter = m_updates.data();
-  m_backend.sample_minibatch(m_spec.batch_size, m_spec.obs_dim, m_spec.act_dim, replay.ring(),
-                             draws, m_mb);
+void Agent::sample_and_update(const std::vector<const ReplayBuffer*>& rings) {
+  // each seed draws from its own key; draws are indexed by the update count (before this
+  // update's increment), shared by the seeds
+  RingView views[Backend::kMaxSeeds];
+  MinibatchDraws draws[Backend::kMaxSeeds];
+  const std::vector<uint64_t> seeds = m_spec.seed_list();
+  for (int s = 0; s < m_seeds; ++s) {
+    views[s] = rings[s]->ring();
+    draws[s].key = seeds[s];
+    draws[s].index_stream = kStreamSample;
+    draws[s].next_noise_stream = kStreamNoiseNext;
+    draws[s].cur_noise_stream = kStreamNoiseCur;
+    draws[s].d_counter = m_updates.data();
+  }
+  m_backend.sample_minibatch(m_seeds, m_spec.batch_size, m_spec.obs_dim, m_spec.act_dim,
+                             m_copies, views, draws, m_mb);
   update_laid_out();
 }
 
 void Agent::update_on(const TransitionBatch& batch, const float* eps_next, const float* eps_cur) {
+  if (m_seeds != 1)
+    throw std::invalid_argument("Agent::update_on: one seed only (this agent has " +
+                                std::to_string(m_seeds) + ")");
   Backend& be = m_backend;
   const int B = m_spec.batch_size, A = m_spec.act_dim, O = m_spec.obs_dim;
   const size_t f = sizeof(float);
@@ -179,9 +230,12 @@ void Agent::update_on(const TransitionBatch& batch, const float* eps_next, const
 void Agent::update_laid_out() {
   Backend& be = m_backend;
   const int B = m_spec.batch_size, A = m_spec.act_dim, O = m_spec.obs_dim, W = O + A;
-  const int E = m_spec.num_critics;
+  const int S = m_seeds, C = m_spec.num_critics;
   const int last = (int)m_spec.hidden.size();
   const float* log_alpha = m_log_alpha.data();
+  float* losses = m_losses.data();
+  const size_t xc = m_critic_x_stride, xa = m_actor_x_stride;
+  const Backend::MemberGroupsScope groups(S);  // CPU GEMM splits as for one seed
   constexpr int kMain = 0, kTarget = 1, kActor = 2, kSide = 3;
   be.set_lane(kMain);
   be.fork(kTarget);
@@ -194,26 +248,28 @@ void Agent::update_laid_out() {
 
   // soft-target inputs: a' ~ pi(.|s') into [s', a'], then Q'_i(s', a')
   be.set_lane(kTarget);
-  mlp_forward(be, m_actor, m_actor.params(), B, m_mb.next_obs, 0, m_actor_next_acts);
-  be.tanh_gaussian_sample(B, A, m_actor_next_acts.result(), m_mb.eps_next, m_spec.log_std_min,
-                          m_spec.log_std_max, m_mb.target_in + O, W, m_logp_next.data());
-  mlp_forward(be, m_target, m_target.params(), B, m_mb.target_in, 0, m_target_acts);
+  mlp_forward(be, m_actor, m_actor.params(), B, m_mb.next_obs, xa, m_actor_next_acts);
+  be.tanh_gaussian_sample(S, B, A, m_actor_next_acts.result(), m_mb.eps_next, m_spec.log_std_min,
+                          m_spec.log_std_max, m_mb.target_in + O, W, m_copies,
+                          m_logp_next.data());
+  mlp_forward(be, m_target, m_target.params(), B, m_mb.target_in, xc, m_target_acts);
 
   // the policy's actions a~ ~ pi(.|s) into [s, a~] (the actor changes only in its own step)
   be.set_lane(kActor);
-  mlp_forward(be, m_actor, m_actor.params(), B, m_mb.obs, 0, m_actor_acts);
-  be.tanh_gaussian_sample(B, A, m_actor_acts.result(), m_mb.eps_cur, m_spec.log_std_min,
-                          m_spec.log_std_max, m_mb.critic_in_pi + O, W, m_logp.data());
+  mlp_forward(be, m_actor, m_actor.params(), B, m_mb.obs, xa, m_actor_acts);
+  be.tanh_gaussian_sample(S, B, A, m_actor_acts.result(), m_mb.eps_cur, m_spec.log_std_min,
+                          m_spec.log_std_max, m_mb.critic_in_pi + O, W, m_copies,
+                          m_logp.data());
 
   // critic step: y = r + gamma (1 - d) (min_i Q'_i(s', a') - alpha log pi(a'|s')), loss
   // sum_i mean (Q_i(s, a) - y)^2; Adam, and the targets follow (Polyak) in the same launch
   be.set_lane(kMain);
-  mlp_forward(be, m_critic, m_critic.params(), B, m_mb.critic_in, 0, m_critic_acts);
+  mlp_forward(be, m_critic, m_critic.params(), B, m_mb.critic_in, xc, m_critic_acts);
   be.join(kTarget);
-  be.critic_loss_soft_targets(E, B, m_target_acts.result(), m_logp_next.data(), m_mb.reward,
+  be.critic_loss_soft_targets(S, C, B, m_target_acts.result(), m_logp_next.data(), m_mb.reward,
                               m_mb.terminated, m_spec.gamma, log_alpha, m_critic_acts.result(),
-                              m_y.data(), m_critic_acts.grad(last), m_losses.data() + 0);
-  mlp_backward(be, m_critic, B, m_mb.critic_in, 0, m_critic_acts, true, false, kSide);
+                              m_y.data(), m_critic_acts.grad(last), losses);
+  mlp_backward(be, m_critic, B, m_mb.critic_in, xc, m_critic_acts, true, false, kSide);
   be.adam_polyak(m_critic.num_params(), m_critic.params(), m_critic.grads(), m_critic.adam_m(),
                  m_critic.adam_v(), m_spec.critic_lr, m_spec.beta1, m_spec.beta2, m_spec.adam_eps,
                  m_updates.data(), m_target.params(), m_spec.tau);
@@ -221,21 +277,21 @@ void Agent::update_laid_out() {
   // actor step: mean (alpha log pi(a~|s) - min_i Q_i(s, a~)) with the updated critics frozen
   // (input gradients only); temperature: mean -log alpha (log pi + target entropy), log pi fixed
   be.join(kActor);
-  mlp_forward(be, m_critic, m_critic.params(), B, m_mb.critic_in_pi, 0, m_critic_acts);
-  be.actor_alpha_loss(E, B, m_critic_acts.result(), m_logp.data(), log_alpha,
-                      m_spec.target_entropy, m_critic_acts.grad(last), m_losses.data() + 1,
-                      m_log_alpha_grad.data(), m_losses.data() + 2);
-  mlp_backward(be, m_critic, B, m_mb.critic_in_pi, 0, m_critic_acts, false, true, -1);
-  be.tanh_gaussian_backward_critics(B, A, m_actor_acts.result(), m_mb.eps_cur,
-                                    m_mb.critic_in_pi + O, W, E, W, O,
+  mlp_forward(be, m_critic, m_critic.params(), B, m_mb.critic_in_pi, xc, m_critic_acts);
+  be.actor_alpha_loss(S, C, B, m_critic_acts.result(), m_logp.data(), log_alpha,
+                      m_spec.target_entropy, m_critic_acts.grad(last), losses + S,
+                      m_log_alpha_grad.data(), losses + 2 * S);
+  mlp_backward(be, m_critic, B, m_mb.critic_in_pi, xc, m_critic_acts, false, true, -1);
+  be.tanh_gaussian_backward_critics(S, B, A, m_actor_acts.result(), m_mb.eps_cur,
+                                    m_mb.critic_in_pi + O, W, (size_t)m_copies * B * W, C, W, O,
                                     m_critic_acts.input_grad(), log_alpha, 1.0f / B,
                                     m_spec.log_std_min, m_spec.log_std_max,
                                     m_actor_acts.grad(last));
-  mlp_backward(be, m_actor, B, m_mb.obs, 0, m_actor_acts, true, false, kSide);
+  mlp_backward(be, m_actor, B, m_mb.obs, xa, m_actor_acts, true, false, kSide);
   AdamTensor step[2];
   step[0] = {m_actor.num_params(), m_actor.params(), m_actor.grads(), m_actor.adam_m(),
              m_actor.adam_v(), m_spec.actor_lr};
-  step[1] = {1, m_log_alpha.data(), m_log_alpha_grad.data(), m_log_alpha_m.data(),
+  step[1] = {(size_t)S, m_log_alpha.data(), m_log_alpha_grad.data(), m_log_alpha_m.data(),
              m_log_alpha_v.data(), m_spec.alpha_lr};
   be.adam_multi(m_spec.learn_alpha ? 2 : 1, step, m_spec.beta1, m_spec.beta2, m_spec.adam_eps,
                 m_updates.data());
@@ -248,16 +304,25 @@ void Agent::act(int n, const float* d_obs, bool deterministic, float* d_actions)
 
 void Agent::act_with(const float* actor_params, MlpActivations& acts, float* eps, float* logp,
                      int n, const float* d_obs, bool deterministic, float* d_actions) {
-  const int A = m_spec.act_dim;
-  mlp_forward(m_backend, m_actor, actor_params, n, d_obs, 0, acts);
+  const int A = m_spec.act_dim, S = m_seeds;
+  const Backend::MemberGroupsScope groups(S);  // CPU GEMM splits as for one seed
+  if (n < 0 || n > m_spec.max_act_batch)
+    throw std::invalid_argument("Agent::act: " + std::to_string(n) +
+                                " rows per seed; max_act_batch is " +
+                                std::to_string(m_spec.max_act_batch));
+  mlp_forward(m_backend, m_actor, actor_params, n, d_obs, S > 1 ? (size_t)n * m_spec.obs_dim : 0,
+              acts);
   if (deterministic) {
-    m_backend.tanh_gaussian_mean(n, A, acts.result(), d_actions);
+    m_backend.tanh_gaussian_mean(S * n, A, acts.result(), d_actions);
     return;
   }
+  // each seed's noise from its own key, at the same draw block
+  const std::vector<uint64_t> seeds = m_spec.seed_list();
   m_backend.increment(m_act_draws.data());
-  m_backend.fill_normal((size_t)n * A, m_spec.seed, kStreamAct, m_act_draws.data(), eps);
-  m_backend.tanh_gaussian_sample(n, A, acts.result(), eps, m_spec.log_std_min,
-                                 m_spec.log_std_max, d_actions, A, logp);
+  m_backend.fill_normal_seeds(S, (size_t)n * A, seeds.data(), kStreamAct, m_act_draws.data(),
+                              eps);
+  m_backend.tanh_gaussian_sample(S, n, A, acts.result(), eps, m_spec.log_std_min,
+                                 m_spec.log_std_max, d_actions, A, 1, logp);
 }
 
 void Agent::act_snapshot(int n, const float* d_obs, float* d_actions, float* h_actions) {
@@ -276,7 +341,8 @@ void Agent::act_snapshot(int n, const float* d_obs, float* d_actions, float* h_a
     if (!slot) slot = m_backend.record(work);
     slot->replay();
   }
-  m_backend.download_async(h_actions, d_actions, (size_t)n * m_spec.act_dim * sizeof(float));
+  m_backend.download_async(h_actions, d_actions,
+                           (size_t)m_seeds * n * m_spec.act_dim * sizeof(float));
   m_backend.set_lane(0);
 }
 
@@ -287,19 +353,23 @@ void Agent::snapshot_actor() {
                  m_actor.num_params() * sizeof(float));
 }
 
-UpdateMetrics Agent::read_metrics() const {
+UpdateMetrics Agent::read_metrics(int seed_index) const {
+  const int S = m_seeds, s = seed_index;
+  if (s < 0 || s >= S)
+    throw std::invalid_argument("Agent::read_metrics: seed index " + std::to_string(s) +
+                                " of " + std::to_string(S));
   UpdateMetrics m;
-  float losses[3], log_alpha, grad;
-  m_losses.download(losses, 3);
-  m_log_alpha.download(&log_alpha, 1);
-  m_log_alpha_grad.download(&grad, 1);
+  std::vector<float> losses(3 * (size_t)S), log_alpha(S), grad(S);
+  m_losses.download(losses.data(), losses.size());
+  m_log_alpha.download(log_alpha.data(), S);
+  m_log_alpha_grad.download(grad.data(), S);
   m_updates.download(&m.updates, 1);
-  m.critic_loss = losses[0];
-  m.actor_loss = losses[1];
-  m.alpha_loss = losses[2];
-  m.alpha = std::exp(log_alpha);
+  m.critic_loss = losses[s];
+  m.actor_loss = losses[S + s];
+  m.alpha_loss = losses[2 * S + s];
+  m.alpha = std::exp(log_alpha[s]);
   // alpha-loss gradient is -mean(log pi + target entropy), so entropy = grad + target entropy
-  m.entropy = grad + m_spec.target_entropy;
+  m.entropy = grad[s] + m_spec.target_entropy;
   return m;
 }
 
@@ -307,10 +377,21 @@ std::vector<StateTensor> Agent::state_tensors() {
   using Memory = StateTensor::Memory;
   using Scan = StateTensor::Scan;
   // losses and log alpha, named for the divergence message
-  std::vector<StateTensor> list = {backend_tensor("losses", losses(), {3}, Scan::kWithLosses),
-                                   backend_tensor("log_alpha", log_alpha(), {1}, Scan::kAlways)};
-  list[0].labels = {"critic loss (Q values)", "actor loss", "alpha loss"};
-  list[1].labels = {"log alpha"};
+  // (S = 1: shapes {3} and {1}, as single-seed checkpoints have always stored them)
+  const int S = m_seeds;
+  using Shape = std::vector<int64_t>;
+  const Shape per_seed = S == 1 ? Shape{1} : Shape{S};
+  const Shape loss_shape = S == 1 ? Shape{3} : Shape{3, S};
+  std::vector<StateTensor> list = {
+      backend_tensor("losses", losses(), loss_shape, Scan::kWithLosses),
+      backend_tensor("log_alpha", log_alpha(), per_seed, Scan::kAlways)};
+  const std::vector<uint64_t> seeds = m_spec.seed_list();
+  auto of_seed = [&](const std::string& what, int s) {
+    return S == 1 ? what : what + " of seed " + std::to_string(seeds[s]);
+  };
+  for (const char* what : {"critic loss (Q values)", "actor loss", "alpha loss"})
+    for (int s = 0; s < S; ++s) list[0].labels.push_back(of_seed(what, s));
+  for (int s = 0; s < S; ++s) list[1].labels.push_back(of_seed("log alpha", s));
   // the networks' weights, then the Adam moments of the trained ones
   auto add_group = [&](const std::string& prefix, const MlpGroup& group, float* flat, Scan scan) {
     std::vector<StateTensor> g = group_state_tensors(prefix, group, flat, Memory::kBackend, scan);
@@ -324,9 +405,11 @@ std::vector<StateTensor> Agent::state_tensors() {
   add_group("adam_m.actor", m_actor, m_actor.adam_m(), Scan::kWithMoments);
   add_group("adam_v.actor", m_actor, m_actor.adam_v(), Scan::kWithMoments);
   // log alpha's Adam state and gradient, the update and action-noise counters
-  list.push_back(backend_tensor("adam_m.log_alpha", log_alpha_adam_m(), {1}, Scan::kWithMoments));
-  list.push_back(backend_tensor("adam_v.log_alpha", log_alpha_adam_v(), {1}, Scan::kWithMoments));
-  list.push_back(backend_tensor("log_alpha_grad", log_alpha_grad(), {1}));
+  list.push_back(
+      backend_tensor("adam_m.log_alpha", log_alpha_adam_m(), per_seed, Scan::kWithMoments));
+  list.push_back(
+      backend_tensor("adam_v.log_alpha", log_alpha_adam_v(), per_seed, Scan::kWithMoments));
+  list.push_back(backend_tensor("log_alpha_grad", log_alpha_grad(), per_seed));
   list.push_back(backend_tensor("counters.updates", update_counter(), {1}));
   list.push_back(backend_tensor("counters.act_draws", act_draw_counter(), {1}));
   return list;

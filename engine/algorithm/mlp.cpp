@@ -36,12 +36,24 @@ MlpGroup::MlpGroup(Backend& backend, const MlpSpec& spec, int members, bool with
 }
 
 void MlpGroup::init_uniform(HostRng& rng) {
+  std::vector<HostRng> one{rng};
+  init_uniform(one);
+  rng = one[0];
+}
+
+void MlpGroup::init_uniform(std::vector<HostRng>& rngs) {
   std::vector<float> host(m_num_params);
+  const size_t blocks = rngs.size(), per_block = (size_t)m_members / blocks;
   for (const LayerOffsets& lo : m_layers) {
     double bound = 1.0 / std::sqrt((double)lo.in);
-    size_t nw = (size_t)m_members * lo.out * lo.in, nb = (size_t)m_members * lo.out;
-    for (size_t i = 0; i < nw; ++i) host[lo.weight + i] = (float)rng.uniform(-bound, bound);
-    for (size_t i = 0; i < nb; ++i) host[lo.bias + i] = (float)rng.uniform(-bound, bound);
+    // a block's members are consecutive in each layer's weights and in its biases
+    size_t nw = per_block * lo.out * lo.in, nb = per_block * lo.out;
+    for (size_t k = 0; k < blocks; ++k) {
+      for (size_t i = 0; i < nw; ++i)
+        host[lo.weight + k * nw + i] = (float)rngs[k].uniform(-bound, bound);
+      for (size_t i = 0; i < nb; ++i)
+        host[lo.bias + k * nb + i] = (float)rngs[k].uniform(-bound, bound);
+    }
   }
   m_params.upload(host.data(), host.size());
 }

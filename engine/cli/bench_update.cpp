@@ -1,11 +1,14 @@
 // bench_update.cpp: `sac bench update --env ID --batch B --device D [--threads T]
-// [--seconds S] [--hidden 256,256] [--precision fp32|tf32]`: fills a replay buffer with random
-// transitions, warms up, then times back-to-back updates and prints {"updates_per_second",
-// "launches_per_update", "critical_path_launches", ...} as one JSON line.
+// [--seconds S] [--hidden 256,256] [--precision fp32|tf32] [--seeds S]`: fills a replay buffer
+// per seed with random transitions, warms up, then times back-to-back updates of the S seeds
+// (members of one agent: one update of all seeds is one update here) and prints
+// {"updates_per_second", "seed_updates_per_second" (S x updates/s), "launches_per_update",
+// "critical_path_launches", ...} as one JSON line.
 #include "cli/bench_update.h"
 
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
@@ -31,12 +34,18 @@ double layer_flops(int batch, const MlpSpec& spec) {
 UpdateShape update_shape(const AgentSpec& spec) {
   CpuBackend cpu(1);
   TracingBackend traced(cpu);
-  ReplayBuffer replay(traced, 2 * spec.batch_size, spec.obs_dim, spec.act_dim);
-  fill_replay_random(replay, spec.seed, spec.batch_size);
+  std::vector<std::unique_ptr<ReplayBuffer>> rings;
+  std::vector<const ReplayBuffer*> views;
+  for (uint64_t seed : spec.seed_list()) {
+    rings.push_back(std::make_unique<ReplayBuffer>(traced, 2 * spec.batch_size, spec.obs_dim,
+                                                   spec.act_dim));
+    fill_replay_random(*rings.back(), seed, spec.batch_size);
+    views.push_back(rings.back().get());
+  }
   Agent agent(traced, spec);
-  agent.update(replay, 2);  // the eager first update and the recording
+  agent.update(views, 2);  // the eager first update and the recording
   traced.reset();
-  agent.update(replay, 1);
+  agent.update(views, 1);
   return {traced.launches(), traced.critical_path()};
 }
 
@@ -68,6 +77,7 @@ double update_gemm_flops(int obs_dim, int act_dim, const std::vector<int>& hidde
 int bench_update_main(const std::vector<std::string>& args) {
   Config c;
   double seconds = 10.0;
+  int num_seeds = 1;
   for (size_t i = 0; i < args.size(); ++i) {
     auto value = [&] { return option_value(args, i); };
     const std::string& a = args[i];
@@ -78,7 +88,13 @@ int bench_update_main(const std::vector<std::string>& args) {
     else if (a == "--hidden") apply_override(c, "sac.hidden=[" + value() + "]");
     else if (a == "--seed") apply_override(c, "train.seed=" + value());
     else if (a == "--precision") apply_override(c, "sac.matmul_precision=" + value());
-    else if (a == "--seconds") {
+    else if (a == "--seeds") {
+      std::string v = value();
+      try { num_seeds = std::stoi(v); } catch (...) { num_seeds = 0; }
+      if (num_seeds < 1 || num_seeds > Backend::kMaxSeeds)
+        throw ConfigError("--seeds must be in 1.." + std::to_string(Backend::kMaxSeeds) +
+                          ", got " + v);
+    } else if (a == "--seconds") {
       std::string v = value();
       try { seconds = std::stod(v); } catch (...) { seconds = -1; }
       if (!(seconds > 0 && seconds < 3600)) throw ConfigError("--seconds must be in (0, 3600), got " + v);
@@ -90,10 +106,17 @@ int bench_update_main(const std::vector<std::string>& args) {
   std::unique_ptr<Env> env = make_env(c.env_id);
   const int O = env->spec().obs_dim, A = env->spec().act_dim, B = c.batch_size;
   std::unique_ptr<Backend> backend = make_backend(resolve_device(c.device), c.threads);
-  Agent agent(*backend, AgentSpec::from_config(c, O, A, 1));
-  ReplayBuffer replay(*backend, c.buffer_size, O, A);
-
-  fill_replay_random(replay, c.seed, 1000);
+  // seeds seed, seed + 1, ...: members of one agent, each with its own ring
+  AgentSpec spec = AgentSpec::from_config(c, O, A, 1);
+  for (int s = 0; s < num_seeds; ++s) spec.seeds.push_back(c.seed + (uint64_t)s);
+  Agent agent(*backend, spec);
+  std::vector<std::unique_ptr<ReplayBuffer>> rings;
+  std::vector<const ReplayBuffer*> replay;
+  for (uint64_t seed : spec.seeds) {
+    rings.push_back(std::make_unique<ReplayBuffer>(*backend, c.buffer_size, O, A));
+    fill_replay_random(*rings.back(), seed, 1000);
+    replay.push_back(rings.back().get());
+  }
 
   using Clock = std::chrono::steady_clock;
   for (int i = 0; i < 20; ++i) agent.update(replay);  // warm-up
@@ -109,11 +132,12 @@ int bench_update_main(const std::vector<std::string>& args) {
   }
   UpdateMetrics m = agent.read_metrics();
   double ups = updates / elapsed;
-  UpdateShape shape = update_shape(AgentSpec::from_config(c, O, A, 1));
-  double flops = update_gemm_flops(O, A, c.hidden, B, c.num_critics);
+  UpdateShape shape = update_shape(spec);
+  double flops = num_seeds * update_gemm_flops(O, A, c.hidden, B, c.num_critics);
   nlohmann::json out = {{"impl", "sac-engine"}, {"env", c.env_id}, {"device", backend->name()},
                         {"threads", backend->name() == "cpu" ? (c.threads > 0 ? c.threads : (int)std::thread::hardware_concurrency()) : 0}, {"batch", B}, {"hidden", c.hidden},
-                        {"updates", updates}, {"seconds", elapsed}, {"updates_per_second", ups},
+                        {"seeds", num_seeds}, {"updates", updates}, {"seconds", elapsed},
+                        {"updates_per_second", ups}, {"seed_updates_per_second", num_seeds * ups},
                         {"ms_per_update", 1000.0 / ups}, {"gflops", flops * ups / 1e9},
                         {"final_critic_loss", m.critic_loss},
                         {"matmul_precision", c.matmul_precision},

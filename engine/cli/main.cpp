@@ -11,7 +11,7 @@
 //   sac bench env --env ID --num-envs N --threads T --steps K
 //   sac plot RUN_DIR... -o curves.svg [--title T]
 //   sac bench train --env ID --steps K --device cpu|cuda [--num-envs N] [--pipeline P]
-//   sac bench update --env ID --batch B --device cpu|cuda [--threads T] [--seconds S]
+//   sac bench update --env ID --batch B --device cpu|cuda [--threads T] [--seconds S] [--seeds S]
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -43,7 +43,8 @@ constexpr const char* kUsage =
     "  sac bench env --env ID --num-envs N --threads T --steps K\n"
     "  sac plot RUN_DIR... -o curves.svg [--title T]\n"
     "  sac bench train --env ID --steps K --device cpu|cuda [--num-envs N] [--pipeline P]\n"
-    "  sac bench update --env ID --batch B --device cpu|cuda [--threads T] [--seconds S]\n";
+    "  sac bench update --env ID --batch B --device cpu|cuda [--threads T] [--seconds S]\n"
+    "                   [--seeds S]\n";
 
 int cmd_train(const std::vector<std::string>& args) {
   std::string config_path, run_dir, resume_dir;

@@ -1,6 +1,9 @@
 // agent.h: the SAC agent (Haarnoja et al. 2018b): a tanh-Gaussian actor, a group of critics
 // (E = num_critics, clipped double-Q), their Polyak-averaged targets and a learned log alpha.
 // update() is the paper's Algorithm 1 step, written out in agent.cpp in one function.
+// S seeds train as members of the same groups (DESIGN.md section 12): the actor group has
+// E = S, critics and targets E = S x num_critics ordered [seed][critic]; each seed has its own
+// log alpha, Philox key, replay ring and losses, and reads nothing of another seed.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -33,6 +36,15 @@ struct AgentSpec {
   float log_std_min = -5.0f, log_std_max = 2.0f;
   MatmulPrecision matmul_precision = MatmulPrecision::kFp32;
   uint64_t seed = 1;
+  /// The seeds trained together as members (empty: {seed}); at most Backend::kMaxSeeds.
+  std::vector<uint64_t> seeds;
+
+  /// The seeds as members, in member order ({seed} when `seeds` is empty).
+  std::vector<uint64_t> seed_list() const {
+    return seeds.empty() ? std::vector<uint64_t>{seed} : seeds;
+  }
+  /// S, the number of seeds.
+  int num_seeds() const { return seeds.empty() ? 1 : (int)seeds.size(); }
 
   static AgentSpec from_config(const Config& config, int obs_dim, int act_dim, int act_batch);
 };
@@ -61,13 +73,19 @@ class Agent {
   /// updates, recorded once per (replay, length) and replayed: one CUDA graph launch each.
   void update(const ReplayBuffer& replay, int count = 1);
 
+  /// update() of S seeds at once, seed s sampling from rings[s] (one ring per seed, in seed
+  /// order); the recordings are kept per set of rings (by their ids). Each seed's result is
+  /// the result of its own single-seed agent on its ring.
+  void update(const std::vector<const ReplayBuffer*>& rings, int count = 1);
+
   /// One SAC update on a given minibatch and given policy noise (batch_size x act_dim each,
   /// backend memory): eps_next for the target actions, eps_cur for the actor loss. The batch
-  /// is first laid out as sample_minibatch lays out a sampled one.
+  /// is first laid out as sample_minibatch lays out a sampled one. One seed only (S = 1).
   void update_on(const TransitionBatch& batch, const float* eps_next, const float* eps_cur);
 
-  /// Actions in [-1, 1] for n observations (backend memory, n <= max_act_batch): a tanh-Gaussian
-  /// sample with fresh Philox noise, or tanh(mean) when `deterministic`.
+  /// Actions in [-1, 1] for n observations per seed (backend memory, n <= max_act_batch; S x n
+  /// rows in and S x n actions out, stacked by seed): a tanh-Gaussian sample with fresh Philox
+  /// noise from each seed's own key, or tanh(mean) when `deterministic`.
   void act(int n, const float* d_obs, bool deterministic, float* d_actions);
 
   /// The step loop's acting: act(n, d_obs, false, d_actions) on the actor snapshot (not the
@@ -83,7 +101,8 @@ class Agent {
   /// update block; the agent takes one at construction (call it again after loading weights).
   void snapshot_actor();
 
-  UpdateMetrics read_metrics() const;
+  /// The latest update's scalars of seed `seed_index` (0 <= seed_index < S).
+  UpdateMetrics read_metrics(int seed_index = 0) const;
 
   MlpGroup& actor() { return m_actor; }
   MlpGroup& critic() { return m_critic; }
@@ -91,14 +110,16 @@ class Agent {
   float* log_alpha() { return m_log_alpha.data(); }
   float* log_alpha_grad() { return m_log_alpha_grad.data(); }
 
-  // ---- optimiser state and counters, for checkpoints (backend memory, 1 value each unless noted)
+  // ---- optimiser state and counters, for checkpoints (backend memory; log alpha and its
+  // gradient and Adam state hold S values, one per seed; counters 1 value, shared by the seeds)
   float* log_alpha_adam_m() { return m_log_alpha_m.data(); }
   float* log_alpha_adam_v() { return m_log_alpha_v.data(); }
   /// Updates done so far (the Adam step and the draw block of the update noise).
   int64_t* update_counter() { return m_updates.data(); }
   /// Stochastic act() calls so far (the draw block of the action noise).
   int64_t* act_draw_counter() { return m_act_draws.data(); }
-  /// Losses of the latest update: critic, actor, alpha (3 values).
+  /// Losses of the latest update: critic, actor, alpha (3 x S values: the critic losses of the
+  /// seeds, then their actor losses, then their alpha losses).
   float* losses() { return m_losses.data(); }
 
   /// The agent's checkpoint tensors (backend memory): actor, critic, target, their Adam
@@ -107,7 +128,7 @@ class Agent {
   std::vector<StateTensor> state_tensors();
 
  private:
-  void sample_and_update(const ReplayBuffer& replay);
+  void sample_and_update(const std::vector<const ReplayBuffer*>& rings);
   // Algorithm 1's update on the minibatch in m_mb (see agent.cpp for its lanes)
   void update_laid_out();
 
@@ -134,13 +155,16 @@ class Agent {
   void act_with(const float* actor_params, MlpActivations& acts, float* eps, float* logp, int n,
                 const float* d_obs, bool deterministic, float* d_actions);
 
-  // The recorded sequence of `length` updates on the replay buffer with id m_recorded_replay
-  // (recorded on first use; recordings for another buffer are dropped).
-  RecordedOps& recorded_updates(const ReplayBuffer& replay, int length);
+  // The recorded sequence of `length` updates on the replay buffers with ids m_recorded_rings
+  // (recorded on first use; recordings for other buffers are dropped).
+  RecordedOps& recorded_updates(const std::vector<const ReplayBuffer*>& rings, int length);
 
+  int m_seeds;         // S
+  int m_copies;        // copies of each seed's critic inputs (S > 1: one per critic, else 1)
+  size_t m_critic_x_stride, m_actor_x_stride;  // first-layer member strides (0 at S = 1)
   bool m_warm = false;  // the first update has run (eagerly)
   std::map<int, std::unique_ptr<RecordedOps>> m_recorded;  // by length
-  uint64_t m_recorded_replay = 0;
+  std::vector<uint64_t> m_recorded_rings;
 };
 
 }  // namespace sac

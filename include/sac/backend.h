@@ -61,18 +61,21 @@ struct MinibatchDraws {
   const int64_t* d_counter = nullptr;
 };
 
-/// Where sample_minibatch writes a minibatch of B rows, laid out as the networks read it.
+/// Where sample_minibatch writes a minibatch of B rows per seed, laid out as the networks read
+/// it (S seeds stacked; the critic inputs in `copies` copies per seed, see sample_minibatch).
 struct MinibatchLayout {
-  int64_t* indices = nullptr;     // B ring rows drawn
-  float* obs = nullptr;           // B x O: s, the actor's input
-  float* next_obs = nullptr;      // B x O: s', the actor's input for the target actions
-  float* critic_in = nullptr;     // B x (O + A): [s, a]
-  float* critic_in_pi = nullptr;  // B x (O + A): [s, .]; the policy's actions fill the rest
-  float* target_in = nullptr;     // B x (O + A): [s', .]; the target actions fill the rest
-  float* reward = nullptr;        // B
-  float* terminated = nullptr;    // B
-  float* eps_next = nullptr;      // B x A standard normal noise for the target actions
-  float* eps_cur = nullptr;       // B x A standard normal noise for the policy's actions
+  int64_t* indices = nullptr;     // S x B ring rows drawn
+  float* obs = nullptr;           // S x B x O: s, the actor's input
+  float* next_obs = nullptr;      // S x B x O: s', the actor's input for the target actions
+  float* critic_in = nullptr;     // S x copies x B x (O + A): [s, a]
+  float* critic_in_pi = nullptr;  // S x copies x B x (O + A): [s, .]; the policy's actions fill
+                                  // the rest
+  float* target_in = nullptr;     // S x copies x B x (O + A): [s', .]; the target actions fill
+                                  // the rest
+  float* reward = nullptr;        // S x B
+  float* terminated = nullptr;    // S x B
+  float* eps_next = nullptr;      // S x B x A standard normal noise for the target actions
+  float* eps_cur = nullptr;       // S x B x A standard normal noise for the policy's actions
 };
 
 /// One flat buffer of an Adam step (see Backend::adam_multi).
@@ -133,6 +136,24 @@ class Backend {
    private:
     const Backend* m_previous;
   };
+
+  /// Marks the ops the calling thread issues while the scope lives as `groups` independent
+  /// groups (seeds) of E / groups members each. The CPU backend then splits a GEMM's rows over
+  /// its threads as it would for one group's members: OpenBLAS's bits depend on the rows per
+  /// call, and a seed's numbers must not depend on how many seeds train beside it. CUDA ignores
+  /// it. Per thread, like RecordingScope; scopes nest.
+  class MemberGroupsScope {
+   public:
+    explicit MemberGroupsScope(int groups);
+    ~MemberGroupsScope();
+    MemberGroupsScope(const MemberGroupsScope&) = delete;
+    MemberGroupsScope& operator=(const MemberGroupsScope&) = delete;
+
+   private:
+    int m_previous;
+  };
+  /// The calling thread's member groups (1 outside any MemberGroupsScope).
+  static int member_groups();
 
   // ---- memory: zero-initialised, owned by the caller, freed with release()
   virtual void* allocate(size_t bytes) = 0;
@@ -220,12 +241,15 @@ class Backend {
                               float* out) = 0;
 
   // ---- tanh-Gaussian policy head; head holds B x 2A rows [mean, raw log-std]
-  /// Reparameterised sample a = tanh(mean + exp(log_std) eps) and its log-density. Action
-  /// rows are `action_ld` floats apart (A: packed; O + A at action = critic input + O writes the
-  /// action columns of a critic input).
-  virtual void tanh_gaussian_sample(int B, int A, const float* head, const float* eps,
+  /// Reparameterised sample a = tanh(mean + exp(log_std) eps) and its log-density for S seeds
+  /// of B rows each (head, eps and logp seed-stacked: S x B rows). Action rows are `action_ld`
+  /// floats apart (A: packed; O + A at action = critic input + O writes the action columns of a
+  /// critic input), and each seed's block is written `copies` times: row r of seed s, copy c,
+  /// goes to action + ((s * copies + c) * B + r) * action_ld (the critics' replicated inputs;
+  /// copies = 1 and S = 1 is one packed block).
+  virtual void tanh_gaussian_sample(int S, int B, int A, const float* head, const float* eps,
                                     float log_std_min, float log_std_max, float* action,
-                                    int action_ld, float* logp) = 0;
+                                    int action_ld, int copies, float* logp) = 0;
   /// Deterministic action tanh(mean).
   virtual void tanh_gaussian_mean(int B, int A, const float* head, float* action) = 0;
   /// Gradient with respect to head, given dL/daction (B x A, nullable: zero) and
@@ -253,23 +277,29 @@ class Backend {
   virtual void alpha_loss(int B, const float* logp, const float* d_log_alpha, float target_entropy,
                           float* grad, float* loss) = 0;
 
-  // ---- the fused ops of the update (each one launch; each equals, bit for bit on the CPU,
-  // the composition of the ops above that it replaces)
-  /// soft_targets (into y), then critic_loss of q against y.
-  virtual void critic_loss_soft_targets(int E, int B, const float* q_target,
+  // ---- the fused ops of the update (each one launch whatever S; each equals, bit for bit on
+  // the CPU, the composition of the ops above that it replaces, once per seed). They take S
+  // seeds of C critics each: critic outputs are S*C x B, ordered [seed][critic]; per-seed rows
+  // (logp, reward, terminated, y) are S x B; seed s's alpha is exp(d_log_alpha[s]) and its
+  // losses and gradients go to index s of each output.
+  /// Per seed: soft_targets over its own C critics (into y), then critic_loss of q against y.
+  virtual void critic_loss_soft_targets(int S, int C, int B, const float* q_target,
                                         const float* logp_next, const float* reward,
                                         const float* terminated, float gamma,
                                         const float* d_log_alpha, const float* q, float* y,
                                         float* dq, float* loss) = 0;
-  /// actor_loss (into dq, *actor_loss), then alpha_loss (into *alpha_grad, *alpha_loss).
-  virtual void actor_alpha_loss(int E, int B, const float* q, const float* logp,
+  /// Per seed: actor_loss (into dq, actor_loss[s]), then alpha_loss (alpha_grad[s],
+  /// alpha_loss[s]).
+  virtual void actor_alpha_loss(int S, int C, int B, const float* q, const float* logp,
                                 const float* d_log_alpha, float target_entropy, float* dq,
                                 float* actor_loss, float* alpha_grad, float* alpha_loss) = 0;
-  /// sum_member_columns of the critics' input gradient dX (E x B x width, the action in
-  /// columns skip..skip+A), then tanh_gaussian_backward with that as dL/daction. `action` rows
-  /// are action_ld floats apart.
-  virtual void tanh_gaussian_backward_critics(int B, int A, const float* head, const float* eps,
-                                              const float* action, int action_ld, int E,
+  /// Per seed: sum_member_columns of its own C critics' input gradients dX (S*C x B x width, the
+  /// action in columns skip..skip+A), then tanh_gaussian_backward with that as dL/daction and
+  /// its own alpha. head, eps and grad_head are S x B rows; seed s's action rows start at
+  /// action + s * action_seed_stride, action_ld floats apart.
+  virtual void tanh_gaussian_backward_critics(int S, int B, int A, const float* head,
+                                              const float* eps, const float* action,
+                                              int action_ld, size_t action_seed_stride, int C,
                                               int width, int skip, const float* dX,
                                               const float* d_log_alpha, float logp_scale,
                                               float log_std_min, float log_std_max,
@@ -281,10 +311,16 @@ class Backend {
   /// adam on each of `count` (<= 4) tensors, with their own lr, in one launch.
   virtual void adam_multi(int count, const AdamTensor* tensors, float beta1, float beta2,
                           float eps, const int64_t* d_step) = 0;
-  /// Draws B ring rows and both noise blocks (as sample_indices and fill_normal with `draws`)
-  /// and gathers the rows into `out`'s layouts, in one launch.
-  virtual void sample_minibatch(int B, int O, int A, const RingView& ring,
-                                const MinibatchDraws& draws, const MinibatchLayout& out) = 0;
+  /// For each of S seeds: draws B rows of its ring rings[s] and both noise blocks (as
+  /// sample_indices and fill_normal with draws[s]) and gathers them into `out`'s layouts,
+  /// seed-stacked (seed s's rows follow seed s-1's in every layout; the critic inputs hold
+  /// `copies` copies of each seed's rows, copy c of seed s at member s * copies + c), in one
+  /// launch. S <= kMaxSeeds.
+  virtual void sample_minibatch(int S, int B, int O, int A, int copies, const RingView* rings,
+                                const MinibatchDraws* draws, const MinibatchLayout& out) = 0;
+
+  /// The most seeds one op takes (their rings and keys travel as kernel arguments).
+  static constexpr int kMaxSeeds = 32;
 
   // ---- optimiser and targets, one launch over a flat buffer
   /// Adam (PyTorch's operation order). The step count t >= 1 is read from device memory, so a
@@ -302,6 +338,10 @@ class Backend {
   /// out[i] = standard normal number (*d_counter * n + i) of stream (key, stream).
   virtual void fill_normal(size_t n, uint64_t key, uint64_t stream, const int64_t* d_counter,
                            float* out) = 0;
+  /// out[s * n + i] = standard normal number (*d_counter * n + i) of stream (keys[s], stream)
+  /// for s < S (keys: host memory, S <= kMaxSeeds): fill_normal of each seed, one launch.
+  virtual void fill_normal_seeds(int S, size_t n, const uint64_t* keys, uint64_t stream,
+                                 const int64_t* d_counter, float* out) = 0;
   /// idx[i] = uniform integer in [0, *d_bound) number (*d_counter * n + i) of (key, stream).
   virtual void sample_indices(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
                               const int64_t* d_bound, int64_t* idx) = 0;

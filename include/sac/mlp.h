@@ -52,6 +52,10 @@ class MlpGroup {
 
   /// PyTorch's default nn.Linear init, U(-1/sqrt(in), 1/sqrt(in)) for W and b, from `rng`.
   void init_uniform(HostRng& rng);
+  /// init_uniform with one generator per block of members / rngs.size() consecutive members
+  /// (per seed), each drawing its block's values in the order init_uniform draws them, so a
+  /// block equals the group a single-generator init of members / rngs.size() members gives.
+  void init_uniform(std::vector<HostRng>& rngs);
 
  private:
   MlpSpec m_spec;
