@@ -1,71 +1,19 @@
-// env_pool.cpp: the batch of envs on persistent worker threads. Time limits, auto-reset, final
-// observations and action scaling live here so every task gets them alike. A job (reset or
-// step) is published by bumping a generation counter; workers spin briefly on it, then sleep on
-// a condition variable (kernels/thread_pool.cpp's pattern), run their contiguous block of envs
-// and count themselves done. Nothing is allocated per step.
+// env_pool.cpp: the batch of envs on a thread pool. Time limits, auto-reset, final observations
+// and action scaling live here so every task gets them alike. A job (reset or step) runs one
+// pool task per contiguous block of envs (kernels/thread_pool.h: the caller takes part, idle
+// workers spin briefly, then sleep); the exception of the first failing block, in env order, is
+// rethrown. Nothing is allocated per step.
 #include "sac/env_pool.h"
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <cstring>
 #include <stdexcept>
 #include <string>
-#if defined(__linux__)
-#include <pthread.h>
-#include <sched.h>
-#endif
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
+#include <thread>
+
+#include "thread_pool.h"
 
 namespace sac {
-namespace {
-
-// about 100-200 microseconds of pause instructions: back-to-back steps arrive sooner than that,
-// a trainer busy with its update leaves the workers asleep instead of burning a core
-constexpr int kSpinIterations = 20000;
-// a spinning thread yields its core every this many polls
-constexpr int kYieldEvery = 64;
-// the caller spins this long on the done counter before yielding its core
-constexpr int kCallerSpinIterations = 2000;
-
-inline void cpu_relax() {
-#if defined(__x86_64__)
-  _mm_pause();
-#endif
-}
-
-// the CPUs this process may run on, in order (empty when unknown)
-std::vector<int> allowed_cpus() {
-  std::vector<int> cpus;
-#if defined(__linux__)
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) == 0)
-    for (int c = 0; c < CPU_SETSIZE; ++c)
-      if (CPU_ISSET(c, &set)) cpus.push_back(c);
-#endif
-  return cpus;
-}
-
-bool pin_threads_requested() {
-  const char* v = std::getenv("SAC_PIN_THREADS");
-  return v && std::strcmp(v, "1") == 0;
-}
-
-void pin_current_thread(int cpu) {
-#if defined(__linux__)
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  pthread_setaffinity_np(pthread_self(), sizeof(set), &set);  // best effort
-#else
-  (void)cpu;
-#endif
-}
-
-}  // namespace
 
 EnvPool::EnvPool(const std::string& id, int num_envs, uint64_t seed, int num_threads)
     : m_num_envs(num_envs) {
@@ -99,89 +47,21 @@ EnvPool::EnvPool(const std::string& id, int num_envs, uint64_t seed, int num_thr
   m_block.resize(m_num_threads + 1);
   for (int t = 0; t <= m_num_threads; ++t)
     m_block[t] = (int)((int64_t)t * num_envs / m_num_threads);
-  m_errors.assign(m_num_threads, nullptr);
-
-  std::vector<int> cpus = pin_threads_requested() ? allowed_cpus() : std::vector<int>();
-  try {
-    for (int t = 1; t < m_num_threads; ++t) {
-      int cpu = cpus.empty() ? -1 : cpus[t % cpus.size()];
-      m_workers.emplace_back([this, t, cpu] { worker_loop(t, cpu); });
-    }
-  } catch (...) {
-    stop_workers();  // joins the workers already started
-    throw;
-  }
+  m_block_task = [this](int t) { run_block(t); };
+  m_pool = std::make_unique<ThreadPool>(m_num_threads, pinning_from_environment());
 }
 
-EnvPool::~EnvPool() { stop_workers(); }
-
-void EnvPool::stop_workers() {
-  if (m_workers.empty()) return;
-  {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    m_stop = true;
-    m_generation.fetch_add(1, std::memory_order_release);
-  }
-  m_wake.notify_all();
-  for (std::thread& w : m_workers) w.join();
-  m_workers.clear();
-}
-
-void EnvPool::worker_loop(int t, int cpu) {
-  if (cpu >= 0) pin_current_thread(cpu);
-  uint64_t seen = 0;
-  for (;;) {
-    // spin for a short while before sleeping: the next batch step usually comes soon
-    // (yielding now and then, so that more threads than free cores still make progress)
-    for (int spin = 0;
-         spin < kSpinIterations && m_generation.load(std::memory_order_acquire) == seen; ++spin) {
-      if (spin % kYieldEvery == kYieldEvery - 1) std::this_thread::yield();
-      else cpu_relax();
-    }
-    if (m_generation.load(std::memory_order_acquire) == seen) {
-      std::unique_lock<std::mutex> lock(m_mutex);
-      m_wake.wait(lock, [&] { return m_generation.load(std::memory_order_acquire) != seen; });
-    }
-    seen = m_generation.load(std::memory_order_acquire);
-    if (m_stop) return;
-    run_block(t);
-    m_pending.fetch_sub(1, std::memory_order_release);
-  }
-}
+EnvPool::~EnvPool() = default;
 
 void EnvPool::dispatch(Job job) {
   m_job = job;
-  if (m_workers.empty()) {
-    run_block(0);
-  } else {
-    m_pending.store((int)m_workers.size(), std::memory_order_relaxed);
-    {
-      std::lock_guard<std::mutex> lock(m_mutex);
-      m_generation.fetch_add(1, std::memory_order_release);
-    }
-    m_wake.notify_all();
-    run_block(0);
-    for (int spin = 0; m_pending.load(std::memory_order_acquire) != 0; ++spin) {
-      if (spin < kCallerSpinIterations && spin % kYieldEvery != kYieldEvery - 1) cpu_relax();
-      else std::this_thread::yield();
-    }
-  }
-  for (std::exception_ptr& e : m_errors)
-    if (e) {
-      std::exception_ptr first = e;
-      for (std::exception_ptr& x : m_errors) x = nullptr;
-      std::rethrow_exception(first);
-    }
+  m_pool->run(m_num_threads, m_block_task);
 }
 
 void EnvPool::run_block(int t) {
-  try {
-    for (int i = m_block[t]; i < m_block[t + 1]; ++i) {
-      if (m_job == Job::step) step_env(i);
-      else reset_env(i);
-    }
-  } catch (...) {
-    m_errors[t] = std::current_exception();
+  for (int i = m_block[t]; i < m_block[t + 1]; ++i) {
+    if (m_job == Job::step) step_env(i);
+    else reset_env(i);
   }
 }
 

@@ -25,7 +25,7 @@ void BackgroundEval::start(int64_t step, double wall_seconds,
   m_done.step = step;
   m_done.wall_seconds = wall_seconds;
   m_running = true;
-  m_thread.start([this] {
+  m_worker.start(1, [this](int) {
     m_done.result = evaluate(m_agent, *m_backend, m_pool, m_d_obs.data(), m_d_actions.data());
   });
 }
@@ -33,7 +33,7 @@ void BackgroundEval::start(int64_t step, double wall_seconds,
 BackgroundEval::Done BackgroundEval::wait() {
   if (!m_running) throw std::logic_error("BackgroundEval::wait: no evaluation is running");
   m_running = false;
-  m_thread.wait();
+  m_worker.wait();
   return m_done;
 }
 

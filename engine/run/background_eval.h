@@ -8,11 +8,11 @@
 #include <memory>
 #include <vector>
 
-#include "run/job_thread.h"
 #include "sac/agent.h"
 #include "sac/backend.h"
 #include "sac/env_pool.h"
 #include "sac/trainer.h"
+#include "thread_pool.h"
 
 namespace sac {
 
@@ -42,7 +42,8 @@ class BackgroundEval {
   DeviceArray<float> m_d_obs, m_d_actions;
   Done m_done;
   bool m_running = false;
-  JobThread m_thread;  // last: destroyed first, so a running evaluation ends before the rest
+  ThreadPool m_worker{2};  // one worker thread; last: destroyed first, so a running evaluation
+                           // ends before the rest
 };
 
 }  // namespace sac

@@ -72,7 +72,8 @@ StepLoop::StepLoop(const Config& c, bool overlapped, Backend& backend, EnvPool& 
   m_st.next_log = c.log_every;
   m_st.next_eval = c.eval_every > 0 ? c.eval_every : c.total_steps;
   m_block = update_block(c, m_N);
-  if (overlapped && backend.name() == "cpu") m_worker = std::make_unique<JobThread>();
+  // the overlapped loop on the CPU backend runs its update block on one worker thread
+  if (overlapped && backend.name() == "cpu") m_worker = std::make_unique<ThreadPool>(2);
 }
 
 void StepLoop::resume(const TrainerState& st) {
@@ -109,7 +110,7 @@ int64_t StepLoop::launch_pending() {
   if (count == 0) return 0;
   if (m_worker) {
     double* update_slot = slot(&StageTimes::update);  // written by the worker only
-    m_worker->start([this, count, update_slot] {
+    m_worker->start(1, [this, count, update_slot](int) {
       StageTimer t(update_slot);
       issue(count);
     });

@@ -16,7 +16,6 @@
 #include <cstdint>
 #include <memory>
 
-#include "run/job_thread.h"
 #include "sac/agent.h"
 #include "sac/config.h"
 #include "sac/env_pool.h"
@@ -24,6 +23,7 @@
 #include "sac/replay_buffer.h"
 #include "sac/trainer.h"
 #include "run/trainer_state.h"
+#include "thread_pool.h"
 
 namespace sac {
 
@@ -83,8 +83,8 @@ class StepLoop {
   DeviceArray<float> m_d_obs[2], m_d_actions[2], m_d_step[2];
   int m_parity = 0;
   int m_block = 1;
-  int64_t m_pending = 0;                // updates owed for the latest step's data
-  std::unique_ptr<JobThread> m_worker;  // CPU backend, overlapped loop: the update block
+  int64_t m_pending = 0;                 // updates owed for the latest step's data
+  std::unique_ptr<ThreadPool> m_worker;  // CPU backend, overlapped loop: the update block
 };
 
 }  // namespace sac

@@ -1,22 +1,22 @@
 // env_pool.h: N envs of one task stepped as a batch on T persistent CPU threads, with the
 // TimeLimit, auto-reset and the [-1, 1] -> task-bounds action scaling applied here. Every output
 // lives in a preallocated batch array; env i is seeded `seed + i`. Envs are split into T
-// contiguous blocks, one per thread (the calling thread steps block 0); each env writes only its
-// own slice, so the results do not depend on T. Tested by tests/test_env_pool.cpp
+// contiguous blocks, one task each on a thread pool of T threads (kernels/thread_pool.h; the
+// calling thread takes part); each env writes only its own slice, so the results depend neither
+// on T nor on which thread steps a block. Tested by tests/test_env_pool.cpp
 // (`sac_tests --gtest_filter='*EnvPool*'`); measured by `sac bench env`.
 #pragma once
-#include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <exception>
+#include <functional>
 #include <memory>
-#include <mutex>
-#include <thread>
+#include <string>
 #include <vector>
 
 #include "sac/env.h"
 
 namespace sac {
+
+class ThreadPool;  // kernels/thread_pool.h
 
 /// Episode totals of envs that finished during the last step.
 struct FinishedEpisode {
@@ -81,12 +81,10 @@ class EnvPool {
  private:
   enum class Job { reset, step };
 
-  void dispatch(Job job);     // runs `job` on every env (workers + caller); rethrows a failure
-  void run_block(int t);      // runs the current job on thread t's envs, catching its failure
+  void dispatch(Job job);  // runs `job` on every env (a pool task per block); rethrows a failure
+  void run_block(int t);   // runs the current job on block t's envs
   void reset_env(int i);
   void step_env(int i);
-  void worker_loop(int t, int cpu);
-  void stop_workers();
 
   EnvSpec m_spec;
   int m_num_envs;
@@ -102,17 +100,12 @@ class EnvPool {
   std::vector<FinishedEpisode> m_finished;  // reserved for size() entries: never reallocates
   int64_t m_unstable = 0;
 
-  // ---- threads: block t is envs [m_block[t], m_block[t + 1]); thread 0 is the caller
+  // ---- threads: block t is envs [m_block[t], m_block[t + 1]), one pool task each
   std::vector<int> m_block;
-  std::vector<std::thread> m_workers;
-  std::vector<std::exception_ptr> m_errors;  // one slot per thread
-  std::mutex m_mutex;
-  std::condition_variable m_wake;
-  std::atomic<uint64_t> m_generation{0};  // bumped once per job; workers wait for a change
-  std::atomic<int> m_pending{0};          // workers still running the current job
-  Job m_job = Job::step;                  // written before the generation bump
+  Job m_job = Job::step;                  // the current job, written before the pool runs it
   const float* m_actions = nullptr;       // the step's actions, idem
-  bool m_stop = false;                    // idem
+  std::function<void(int)> m_block_task;  // run_block, built once: a step allocates nothing
+  std::unique_ptr<ThreadPool> m_pool;     // m_num_threads threads; last: stopped first
 };
 
 }  // namespace sac
