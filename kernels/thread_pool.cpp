@@ -25,7 +25,10 @@ namespace {
 // back-to-back ops and env steps find the workers awake, while an owner busy elsewhere (its
 // update, its env step) leaves them asleep instead of burning a core
 constexpr int kSpinIterations = 20000;
-// a spinning thread yields its core every this many polls
+// a spinning thread polls this many times with pauses alone (a CPU op's tasks end within
+// microseconds, and a yield is a system call), then yields its core every kYieldEvery polls, so
+// that more threads than free cores still make progress
+constexpr int kPureSpin = 2000;
 constexpr int kYieldEvery = 64;
 
 inline void cpu_relax() {
@@ -34,9 +37,9 @@ inline void cpu_relax() {
 #endif
 }
 
-// poll number `spin` of a spin loop: a pause, or every kYieldEvery polls a yield of the core
+// poll number `spin` of a spin loop: a pause, or past kPureSpin every kYieldEvery polls a yield
 inline void back_off(int spin) {
-  if (spin % kYieldEvery == kYieldEvery - 1) std::this_thread::yield();
+  if (spin >= kPureSpin && spin % kYieldEvery == kYieldEvery - 1) std::this_thread::yield();
   else cpu_relax();
 }
 
