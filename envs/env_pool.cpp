@@ -15,15 +15,27 @@
 
 namespace sac {
 
+std::vector<uint64_t> seeded_envs(const std::vector<uint64_t>& base_seeds, int envs_per_run,
+                                  uint64_t offset) {
+  std::vector<uint64_t> seeds;
+  for (uint64_t base : base_seeds)
+    for (int i = 0; i < envs_per_run; ++i) seeds.push_back(base + offset + (uint64_t)i);
+  return seeds;
+}
+
 EnvPool::EnvPool(const std::string& id, int num_envs, uint64_t seed, int num_threads)
-    : m_num_envs(num_envs) {
+    : EnvPool(id, seeded_envs({seed}, std::max(num_envs, 0)), num_threads) {}
+
+EnvPool::EnvPool(const std::string& id, const std::vector<uint64_t>& env_seeds, int num_threads)
+    : m_num_envs((int)env_seeds.size()) {
+  const int num_envs = m_num_envs;
   if (num_envs < 1) throw std::invalid_argument("env pool needs at least one env");
   if (num_threads < 0)
     throw std::invalid_argument("env pool threads must be >= 0 (0 = one per core), got " +
                                 std::to_string(num_threads));
   for (int i = 0; i < num_envs; ++i) {
     m_envs.push_back(make_env(id));
-    m_rngs.emplace_back(seed + (uint64_t)i, 0);
+    m_rngs.emplace_back(env_seeds[i], 0);
   }
   m_spec = m_envs[0]->spec();
   const int O = m_spec.obs_dim, A = m_spec.act_dim;
@@ -39,6 +51,7 @@ EnvPool::EnvPool(const std::string& id, int num_envs, uint64_t seed, int num_thr
   m_terminated.assign(num_envs, 0);
   m_truncated.assign(num_envs, 0);
   m_unstable_flags.assign(num_envs, 0);
+  m_unstable.assign(num_envs, 0);
   m_finished.reserve(num_envs);
 
   int threads = num_threads;
@@ -106,6 +119,12 @@ void EnvPool::step_env(int i) {
   }
 }
 
+int64_t EnvPool::unstable_episodes(int first, int count) const {
+  int64_t n = 0;
+  for (int i = first; i < first + count; ++i) n += m_unstable.at(i);
+  return n;
+}
+
 void EnvPool::reset() { dispatch(Job::reset); }
 
 void EnvPool::step(const float* actions) {
@@ -120,8 +139,9 @@ void EnvPool::step(const float* actions) {
   // gather in env order from the per-env slots; the reserved vector does not reallocate
   m_finished.clear();
   for (int i = 0; i < m_num_envs; ++i) {
-    if (m_terminated[i] || m_truncated[i]) m_finished.push_back({m_last_return[i], m_last_length[i]});
-    m_unstable += m_unstable_flags[i];
+    if (m_terminated[i] || m_truncated[i])
+      m_finished.push_back({m_last_return[i], m_last_length[i], i});
+    m_unstable[i] += m_unstable_flags[i];
   }
 }
 

@@ -228,10 +228,10 @@ TEST(PipelineBackgroundEval, EqualsTheInlineEvaluationOfTheSameActor) {
     EXPECT_FALSE(background.running());
     EXPECT_EQ(done.step, 1000 + round);
     EXPECT_EQ(done.wall_seconds, 1.5);
-    EXPECT_EQ(done.result.episodes, 3);
-    EXPECT_EQ(done.result.mean, ref.mean);
-    EXPECT_EQ(done.result.min, ref.min);
-    EXPECT_EQ(done.result.max, ref.max);
+    EXPECT_EQ(done.results.at(0).episodes, 3);
+    EXPECT_EQ(done.results.at(0).mean, ref.mean);
+    EXPECT_EQ(done.results.at(0).min, ref.min);
+    EXPECT_EQ(done.results.at(0).max, ref.max);
   }
   EXPECT_THROW(background.wait(), std::logic_error);
   EXPECT_THROW(background.start(0, 0.0, std::vector<float>(3)), std::invalid_argument);

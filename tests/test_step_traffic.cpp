@@ -41,7 +41,7 @@ TEST_P(StepTraffic, OneUploadOfEachAndOneActionDownloadPerStep) {
   Agent agent(traced, AgentSpec::from_config(c, O, A, c.num_envs));
   ReplayBuffer replay(traced, replay_capacity(c), O, A);
   pool.reset();
-  StepLoop loop(c, c.pipeline == "overlapped", traced, pool, agent, replay, nullptr);
+  StepLoop loop(c, c.pipeline == "overlapped", traced, pool, agent, {&replay}, nullptr);
   // a warm-up step uploads its random actions too and waits for its own copies (the host
   // slots are rewritten two steps later, and no wait for actions covers them)
   for (int s = 0; s < 3; ++s) {
@@ -74,7 +74,7 @@ TEST_P(StepTraffic, OneUploadOfEachAndOneActionDownloadPerStep) {
   Agent agent2(plain, AgentSpec::from_config(c, O, A, c.num_envs));
   ReplayBuffer replay2(plain, replay_capacity(c), O, A);
   pool2.reset();
-  StepLoop loop2(c, c.pipeline == "overlapped", plain, pool2, agent2, replay2, nullptr);
+  StepLoop loop2(c, c.pipeline == "overlapped", plain, pool2, agent2, {&replay2}, nullptr);
   while (loop2.state().steps < loop.state().steps) loop2.step();
   loop2.drain();
   EXPECT_EQ(loop2.state().updates, loop.state().updates);

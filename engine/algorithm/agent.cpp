@@ -66,6 +66,7 @@ AgentSpec AgentSpec::from_config(const Config& c, int obs_dim, int act_dim, int 
   s.matmul_precision =
       c.matmul_precision == "tf32" ? MatmulPrecision::kTf32 : MatmulPrecision::kFp32;
   s.seed = c.seed;
+  s.seeds = c.seeds;
   return s;
 }
 
@@ -413,6 +414,34 @@ std::vector<StateTensor> Agent::state_tensors() {
   list.push_back(backend_tensor("counters.updates", update_counter(), {1}));
   list.push_back(backend_tensor("counters.act_draws", act_draw_counter(), {1}));
   return list;
+}
+
+std::vector<StateTensor> Agent::seed_state_tensors(int s) {
+  const int S = m_seeds;
+  if (s < 0 || s >= S)
+    throw std::out_of_range("seed number " + std::to_string(s) + " of " + std::to_string(S));
+  // one value of a per-seed tensor of n_kinds x S values: kind k of seed s
+  auto view = [&](const StateTensor& t, int k) {
+    StateTensor v = t;
+    v.data = static_cast<float*>(t.data) + (size_t)k * S + s;
+    v.shape = {1};
+    v.labels.clear();
+    if (!t.labels.empty()) v.labels.push_back(t.labels[(size_t)k * S + s]);
+    return v;
+  };
+  std::vector<StateTensor> mine;
+  for (const StateTensor& t : state_tensors()) {
+    if (t.member >= 0) {
+      // actor members are the seeds; critics and targets hold num_critics members per seed
+      const int per_seed = t.name.find("actor.") != std::string::npos ? 1 : m_spec.num_critics;
+      if (t.member / per_seed == s) mine.push_back(t);
+    } else if (t.name == "losses") {
+      for (int k = 0; k < 3; ++k) mine.push_back(view(t, k));
+    } else if (t.name.compare(0, 9, "counters.") != 0) {
+      mine.push_back(view(t, 0));  // log alpha, its gradient and Adam state
+    }
+  }
+  return mine;
 }
 
 }  // namespace sac

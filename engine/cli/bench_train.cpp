@@ -1,10 +1,13 @@
 // bench_train.cpp: `sac bench train --env ID --steps K --device cpu|cuda [--num-envs N]
 // [--threads T] [--env-threads T] [--updates-per-step R] [--pipeline auto|sequential|overlapped]
-// [--batch B] [--hidden 256,256] [--seed S] [--set key.path=value ...]`: the training loop
+// [--batch B] [--hidden 256,256] [--seed S] [--seeds S] [--set key.path=value ...]`: the training loop
 // (trainer.h: bench_train()) for K env steps from the paper's defaults, with no run directory, no
 // evaluation and no checkpoints, and the warm-up shortened to the batch size so updates start at
 // once. Prints one JSON line: env_steps_per_second, updates_per_second, gpu_busy_fraction (CUDA
 // only, else null), env_busy_fraction, and the host seconds per stage (see StageTimes).
+// --seeds S trains seeds 1..S together (train.seeds; --steps K counts each seed's env steps):
+// env_steps_per_second then counts every seed's envs, and seed_updates_per_second is S x
+// updates_per_second (one update updates every seed).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -36,16 +39,18 @@ BenchTrainResult bench_train(const Config& c) {
   const std::string device = resolve_device(c.device);
   check_replay_fits(c, device);
   std::unique_ptr<Backend> backend = make_backend(device, c.threads);
-  EnvPool pool(c.env_id, c.num_envs, c.seed, c.env_threads);
-  const int N = pool.size(), O = pool.spec().obs_dim, A = pool.spec().act_dim;
+  const std::vector<uint64_t> seeds = seed_list(c);
+  EnvPool pool(c.env_id, seeded_envs(seeds, c.num_envs), c.env_threads);
+  const int N = c.num_envs, O = pool.spec().obs_dim, A = pool.spec().act_dim;
   Agent agent(*backend, AgentSpec::from_config(c, O, A, N));
-  ReplayBuffer replay(*backend, replay_capacity(c), O, A);
+  SeedRings rings(*backend, seeds.size(), replay_capacity(c), O, A);
+  const std::vector<const ReplayBuffer*> replay = rings.const_rings();
   BenchTrainResult r;
   r.device = backend->name();
   r.pipeline = resolve_pipeline(c.pipeline, backend->name());
   r.warmup_steps = c.warmup_steps;
   pool.reset();
-  StepLoop loop(c, r.pipeline == "overlapped", *backend, pool, agent, replay, &r.stages);
+  StepLoop loop(c, r.pipeline == "overlapped", *backend, pool, agent, rings.rings(), &r.stages);
   const TrainerState& st = loop.state();
   backend->synchronize();
   auto t0 = Clock::now();
@@ -53,7 +58,7 @@ BenchTrainResult bench_train(const Config& c) {
   loop.drain();
   backend->synchronize();
   r.wall_seconds = std::max(1e-9, seconds_since(t0));
-  r.steps = st.steps;
+  r.steps = st.steps * (int64_t)seeds.size();  // every seed's env steps
   r.updates = st.updates;
   r.env_steps_per_second = r.steps / r.wall_seconds;
   r.updates_per_second = r.updates / r.wall_seconds;
@@ -92,6 +97,12 @@ int bench_train_main(const std::vector<std::string>& args) {
     else if (a == "--batch") apply_override(c, "sac.batch_size=" + value());
     else if (a == "--hidden") apply_override(c, "sac.hidden=[" + value() + "]");
     else if (a == "--seed") apply_override(c, "train.seed=" + value());
+    else if (a == "--seeds") {
+      const int64_t n = parse_int("--seeds", value(), 1, kMaxSeeds);
+      std::string list;
+      for (int64_t s = 1; s <= n; ++s) list += (list.empty() ? "" : ",") + std::to_string(s);
+      apply_override(c, "train.seeds=[" + list + "]");
+    }
     else if (a == "--set") sets.push_back(value());
     else throw ConfigError("unknown option '" + a + "' for 'sac bench train'");
   }
@@ -126,6 +137,8 @@ int bench_train_main(const std::vector<std::string>& args) {
       {"wall_seconds", r.wall_seconds},
       {"env_steps_per_second", r.env_steps_per_second},
       {"updates_per_second", r.updates_per_second},
+      {"seeds", seed_list(c).size()},
+      {"seed_updates_per_second", r.updates_per_second * seed_list(c).size()},
       {"gpu_busy_fraction", nullable(r.gpu_busy_fraction)},
       {"env_busy_fraction", r.env_busy_fraction},
       {"stages_seconds",

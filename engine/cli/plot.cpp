@@ -12,6 +12,9 @@
 // range every run covers; the SVG then says so in a comment and a note under the title.
 // Summary on stdout: {"svg","runs","points","final_mean_return"}. Bad input throws ConfigError
 // before anything is written; the SVG is written atomically.
+// A run of several seeds (train.seeds in its config.json) stands for its seeds' folders
+// (RUN_DIR/seed-<seed>), so `sac plot RUN_DIR` plots the whole set; a seed that diverged (its
+// summary.json says so) is left out with a note on stderr.
 // Tests: sac_tests --gtest_filter='*Plot*'
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,6 +36,7 @@
 
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "run/run_directory.h"
 #include "sac/config.h"
 #include "sac/safetensors.h"
 
@@ -448,6 +452,34 @@ std::string render_svg(const std::vector<Run>& runs, const Curves& c, const std:
   return svg;
 }
 
+// `dir`, or the folders of its seeds when it is a run of several seeds (see the file comment)
+std::vector<std::string> expand_seeds(const std::string& dir) {
+  const std::string path = dir + "/config.json";
+  json j = exists(path) ? json::parse(read_text(path), nullptr, false) : json();
+  if (!j.is_object() || !j.contains("train") || !j["train"].is_object() ||
+      !j["train"].contains("seeds") || !j["train"]["seeds"].is_array() ||
+      j["train"]["seeds"].empty())
+    return {dir};
+  std::vector<std::string> seeds;
+  for (const json& s : j["train"]["seeds"]) {
+    if (!s.is_number_unsigned() && !s.is_number_integer())
+      throw ConfigError("'" + path + "' has a train.seeds entry that is not a seed: " + s.dump());
+    const std::string sd = seed_dir(dir, s.get<uint64_t>());
+    json summary = exists(sd + "/summary.json")
+                       ? json::parse(read_text(sd + "/summary.json"), nullptr, false)
+                       : json();
+    if (summary.is_object() && summary.contains("diverged")) {
+      std::fprintf(stderr, "sac plot: seed %s of '%s' diverged (%s): left out\n",
+                   s.dump().c_str(), dir.c_str(), summary["diverged"].dump().c_str());
+      continue;
+    }
+    seeds.push_back(sd);
+  }
+  if (seeds.empty())
+    throw ConfigError("every seed of the run in '" + dir + "' diverged: nothing to plot");
+  return seeds;
+}
+
 }  // namespace
 
 int plot_main(const std::vector<std::string>& args) {
@@ -472,7 +504,12 @@ int plot_main(const std::vector<std::string>& args) {
   // ---- the runs, all read and checked before anything is written
   std::vector<Run> runs;
   std::set<std::string> seen;
+  std::vector<std::string> expanded;
   for (const std::string& d : dirs) {
+    if (!is_dir(d)) throw ConfigError("run directory '" + d + "' does not exist or is not a directory");
+    for (const std::string& e : expand_seeds(d)) expanded.push_back(e);
+  }
+  for (const std::string& d : expanded) {
     if (!is_dir(d)) throw ConfigError("run directory '" + d + "' does not exist or is not a directory");
     std::string canonical = std::filesystem::canonical(d).string();
     if (!seen.insert(canonical).second) throw ConfigError("run directory '" + d + "' is given twice");

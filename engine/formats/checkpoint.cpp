@@ -28,22 +28,35 @@ struct MainHostState {
   PoolState pool;
   std::vector<uint64_t> eval_rng_counters;
   bool with_eval;
+  bool per_seed;  // a run given train.seeds: its per-seed state is named per seed
 
-  MainHostState(const TrainerState& st, const EnvPool& p, const EnvPool* eval)
-      : trainer(st), pool(save_pool_state(p)), with_eval(eval != nullptr) {
+  MainHostState(const Config& c, const TrainerState& st, const EnvPool& p, const EnvPool* eval)
+      : trainer(st), pool(save_pool_state(p, (int)seed_list(c).size())),
+        with_eval(eval != nullptr), per_seed(!c.seeds.empty()) {
     if (eval) eval_rng_counters = rng_counters(*eval);
+    trainer.seeds.resize(seed_list(c).size());
   }
 
   // the main file's tensors: each component's own list
   std::vector<StateTensor> tensors(Agent& agent) {
     std::vector<StateTensor> list = agent.state_tensors();
     for (const std::vector<StateTensor>& part :
-         {trainer_state_tensors(trainer),
+         {trainer_state_tensors(trainer, per_seed),
           pool_state_tensors(pool, with_eval ? &eval_rng_counters : nullptr)})
       list.insert(list.end(), part.begin(), part.end());
     return list;
   }
 };
+
+// the replay file's tensors of ring k: obs, action, ...; seed<k>.obs, ... in a run given
+// train.seeds (one ring per seed)
+std::vector<StateTensor> ring_tensors(const ReplayBuffer& ring, ReplayFill& fill, int k,
+                                      bool per_seed) {
+  std::vector<StateTensor> list = ring.state_tensors(fill);
+  if (per_seed)
+    for (StateTensor& t : list) t.name = "seed" + std::to_string(k) + "." + t.name;
+  return list;
+}
 
 // the value of tensor `name` of `f`, an I64 of one value (read_state_tensors checked it)
 int64_t stored_i64(const SafetensorsFile& f, const std::string& name) {
@@ -134,9 +147,27 @@ CheckpointFiles latest_checkpoint(const std::string& dir) {
 // ---------------------------------------------------------------------------------------------
 // finiteness
 
-std::string find_non_finite(Agent& agent, bool with_losses, bool with_moments) {
-  return first_non_finite(agent.state_tensors(), agent.backend(), with_losses, with_moments);
+std::string find_non_finite(Agent& agent, bool with_losses, bool with_moments, int seed_index) {
+  return first_non_finite(seed_index < 0 ? agent.state_tensors()
+                                         : agent.seed_state_tensors(seed_index),
+                          agent.backend(), with_losses, with_moments);
 }
+
+namespace {
+// the first non-finite value of the seeds still training (a stopped seed's numbers are not
+// finite by definition, and a checkpoint keeps them as they are)
+std::string find_non_finite_training(Agent& agent, const TrainerState& st) {
+  bool any_stopped = false;
+  for (const SeedProgress& p : st.seeds) any_stopped |= p.stopped_step >= 0;
+  if (!any_stopped) return find_non_finite(agent, true, true);
+  for (size_t k = 0; k < st.seeds.size(); ++k) {
+    if (st.seeds[k].stopped_step >= 0) continue;
+    std::string bad = find_non_finite(agent, true, true, (int)k);
+    if (!bad.empty()) return bad;
+  }
+  return "";
+}
+}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // writing
@@ -144,8 +175,16 @@ std::string find_non_finite(Agent& agent, bool with_losses, bool with_moments) {
 CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, Agent& agent,
                                  const ReplayBuffer& replay, const EnvPool& pool,
                                  const EnvPool* eval_pool, const TrainerState& st) {
+  return write_checkpoint(dir, config, agent, std::vector<const ReplayBuffer*>{&replay}, pool,
+                          eval_pool, st);
+}
+
+CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, Agent& agent,
+                                 const std::vector<const ReplayBuffer*>& rings,
+                                 const EnvPool& pool, const EnvPool* eval_pool,
+                                 const TrainerState& st) {
   // never write a non-finite checkpoint: the previous one stays the last good one
-  std::string bad = find_non_finite(agent, true, true);
+  std::string bad = find_non_finite_training(agent, st);
   if (!bad.empty())
     throw std::runtime_error("non-finite value at step " + std::to_string(st.steps) + ": " + bad);
 
@@ -157,8 +196,11 @@ CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, A
 
   // ---- the replay buffer: only the filled rows [0, size)
   SafetensorsFile r;
-  ReplayFill fill = replay.fill();
-  put_state_tensors(r, replay.state_tensors(fill), be);
+  const bool per_seed = !config.seeds.empty();
+  for (size_t k = 0; k < rings.size(); ++k) {
+    ReplayFill fill = rings[k]->fill();
+    put_state_tensors(r, ring_tensors(*rings[k], fill, (int)k, per_seed), be);
+  }
   r.metadata["format"] = kFormatReplay;
   r.metadata["version"] = kVersion;
   r.metadata["step"] = std::to_string(st.steps);
@@ -167,7 +209,7 @@ CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, A
 
   // ---- the agent (networks, optimiser state, counters), the trainer's loop state and the env
   // pools (physics, noise counters, running episodes, observations)
-  MainHostState host(st, pool, eval_pool);
+  MainHostState host(config, st, pool, eval_pool);
   SafetensorsFile m;
   put_state_tensors(m, host.tensors(agent), be);
 
@@ -302,6 +344,12 @@ void check_resumable(const Config& checkpoint, const Config& run) {
 
 void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent, ReplayBuffer& replay,
                         EnvPool& pool, EnvPool* eval_pool, TrainerState& st) {
+  restore_checkpoint(ckpt, agent, std::vector<ReplayBuffer*>{&replay}, pool, eval_pool, st);
+}
+
+void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent,
+                        const std::vector<ReplayBuffer*>& rings, EnvPool& pool,
+                        EnvPool* eval_pool, TrainerState& st) {
   const std::string& main_path = ckpt.files.main;
   const std::string& replay_path = ckpt.files.replay;
   auto fail = [](const std::string& path, const std::string& what) {
@@ -310,7 +358,7 @@ void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent, ReplayBuffer
 
   // ---- read and check everything before changing anything: host tensors land in the copies
   // below, backend ones stay in the files until applied
-  MainHostState host(TrainerState(), pool, eval_pool);
+  MainHostState host(ckpt.config, TrainerState(), pool, eval_pool);
   const TrainerState& t = host.trainer;
   std::vector<StateTensor> main = host.tensors(agent);
   read_state_tensors(ckpt.main, main_path, main);
@@ -322,32 +370,43 @@ void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent, ReplayBuffer
   if (t.updates < 0 || agent_updates != t.updates || act_draws < 0)
     throw fail(main_path, "update counters disagree (trainer " + std::to_string(t.updates) +
                               ", agent " + std::to_string(agent_updates) + ")");
-  if (!(t.update_debt >= 0.0 && t.update_debt < 1.0) || t.recent_episodes < 0 ||
-      !std::isfinite(t.recent_return_sum) || !(t.wall_seconds >= 0.0))
-    throw fail(main_path, "trainer state out of range");
+  bool in_range = t.update_debt >= 0.0 && t.update_debt < 1.0 && t.wall_seconds >= 0.0;
+  for (const SeedProgress& p : t.seeds)
+    in_range &= p.recent_episodes >= 0 && std::isfinite(p.recent_return_sum) &&
+                p.stopped_step >= -1 && p.stopped_step <= t.steps;
+  if (!in_range) throw fail(main_path, "trainer state out of range");
   try {
     check_pool_state(pool, host.pool);
   } catch (const std::invalid_argument& e) {
     throw fail(main_path, e.what());
   }
 
-  // the replay file holds as many rows as its "size" says
-  ReplayFill fill;
-  read_state_tensors(ckpt.replay, replay_path, {host_tensor("size", &fill.size)});
-  std::vector<StateTensor> ring = replay.state_tensors(fill);
-  read_state_tensors(ckpt.replay, replay_path, ring);
-  try {
-    replay.check_fill(fill);
-  } catch (const std::invalid_argument& e) {
-    throw fail(replay_path, e.what());
+  // the replay file holds as many rows of each ring as its "size" says
+  const bool per_seed = !ckpt.config.seeds.empty();
+  std::vector<ReplayFill> fills(rings.size());
+  std::vector<std::vector<StateTensor>> ring_lists;
+  for (size_t k = 0; k < rings.size(); ++k) {
+    ReplayFill& fill = fills[k];
+    read_state_tensors(ckpt.replay, replay_path,
+                       {host_tensor(per_seed ? "seed" + std::to_string(k) + ".size" : "size",
+                                    &fill.size)});
+    ring_lists.push_back(ring_tensors(*rings[k], fill, (int)k, per_seed));
+    read_state_tensors(ckpt.replay, replay_path, ring_lists.back());
+    try {
+      rings[k]->check_fill(fill);
+    } catch (const std::invalid_argument& e) {
+      throw fail(replay_path, e.what());
+    }
   }
 
   // ---- apply
   load_pool_state(pool, host.pool);
   if (eval_pool) set_rng_counters(*eval_pool, host.eval_rng_counters);
   upload_state_tensors(ckpt.main, main, agent.backend());
-  upload_state_tensors(ckpt.replay, ring, agent.backend());
-  replay.restore_fill(fill);
+  for (size_t k = 0; k < rings.size(); ++k) {
+    upload_state_tensors(ckpt.replay, ring_lists[k], agent.backend());
+    rings[k]->restore_fill(fills[k]);
+  }
   st = t;
 }
 

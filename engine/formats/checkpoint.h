@@ -67,6 +67,14 @@ CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, A
                                  const ReplayBuffer& replay, const EnvPool& pool,
                                  const EnvPool* eval_pool, const TrainerState& state);
 
+/// write_checkpoint() of a run with one replay ring per seed (rings[k]: seed number k's; a run
+/// given train.seeds names its replay tensors seed<k>.obs, ...). The non-finite check skips the
+/// seeds that stopped (state.seeds[k].stopped_step >= 0): their numbers are kept as they are.
+CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, Agent& agent,
+                                 const std::vector<const ReplayBuffer*>& rings,
+                                 const EnvPool& pool, const EnvPool* eval_pool,
+                                 const TrainerState& state);
+
 /// A checkpoint read from disk and verified (layout, format, checksums, the pair belongs
 /// together), not yet applied.
 struct LoadedCheckpoint {
@@ -103,11 +111,18 @@ const std::vector<std::string>& resumable_keys();
 void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent, ReplayBuffer& replay,
                         EnvPool& pool, EnvPool* eval_pool, TrainerState& state);
 
+/// restore_checkpoint() of a run with one replay ring per seed (see write_checkpoint).
+void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent,
+                        const std::vector<ReplayBuffer*>& rings, EnvPool& pool,
+                        EnvPool* eval_pool, TrainerState& state);
+
 /// Names the first non-finite value of the agent ("critic loss (Q values) = nan",
 /// "critic.1.0.weight[12] = inf", "adam_m.critic.0.1.bias[3] = nan", ...) or returns "" when
 /// all are finite. Looks at the losses when `with_losses`, then log alpha and the weights of
 /// critics, actor and targets, then the Adam moments when `with_moments`. Downloads from the
 /// backend (a host sync on CUDA).
-std::string find_non_finite(Agent& agent, bool with_losses, bool with_moments);
+/// With `seed_index` >= 0, only that seed's share (Agent::seed_state_tensors).
+std::string find_non_finite(Agent& agent, bool with_losses, bool with_moments,
+                            int seed_index = -1);
 
 }  // namespace sac

@@ -2,6 +2,7 @@
 // range checks and the resolved JSON, so a setting is declared exactly once.
 #include "sac/config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -140,6 +141,26 @@ const std::vector<Field>& fields() {
       choice("sac.matmul_precision", &Config::matmul_precision, {"fp32", "tf32"}),
       integer("train.total_steps", &Config::total_steps, 1, kBig),
       integer("train.seed", &Config::seed, 0, kBig),
+      {"train.seeds", [](const Config& c) { return json(c.seeds); },
+       [kBig](Config& c, const json& v) {
+         if (!v.is_array())
+           fail("train.seeds", "expected an array of seeds, got " + type_name(v) + " " + show(v));
+         if ((int)v.size() > kMaxSeeds)
+           fail("train.seeds", "at most " + std::to_string(kMaxSeeds) + " seeds, got " +
+                                   std::to_string(v.size()));
+         std::vector<uint64_t> seeds;
+         for (const json& x : v) {
+           if (!(x.is_number_integer() || x.is_number_unsigned()) ||
+               (x.is_number_integer() && x.get<int64_t>() < 0) || x.get<double>() > kBig)
+             fail("train.seeds", "each seed must be an integer in [0, " + json(kBig).dump() +
+                                     "], got " + show(x));
+           uint64_t seed = x.get<uint64_t>();
+           if (std::find(seeds.begin(), seeds.end(), seed) != seeds.end())
+             fail("train.seeds", "seed " + std::to_string(seed) + " is listed twice");
+           seeds.push_back(seed);
+         }
+         c.seeds = seeds;
+       }},
       integer("train.warmup_steps", &Config::warmup_steps, 0, kBig),
       real("train.updates_per_step", &Config::updates_per_step, 0, 1024),
       integer("train.eval_every", &Config::eval_every, 0, kBig),
@@ -182,12 +203,26 @@ void apply_object(Config& c, const json& obj, const std::string& prefix) {
 
 json Config::to_json() const {
   json out = json::object();
-  for (const Field& f : fields()) out[json::json_pointer("/" + [&] {
+  for (const Field& f : fields())
+    // a run of one seed has no train.seeds: its config (and every file that holds it) is what
+    // it was before the key existed
+    if (f.key != "train.seeds" || !seeds.empty()) out[json::json_pointer("/" + [&] {
                                    std::string p = f.key;
                                    for (char& ch : p) if (ch == '.') ch = '/';
                                    return p;
                                  }())] = f.get(*this);
   return out;
+}
+
+std::vector<uint64_t> seed_list(const Config& c) {
+  return c.seeds.empty() ? std::vector<uint64_t>{c.seed} : c.seeds;
+}
+
+Config seed_config(const Config& c, int index) {
+  Config one = c;
+  one.seed = seed_list(c).at(index);
+  one.seeds.clear();
+  return one;
 }
 
 Config config_from_json_text(const std::string& text, const std::string& source) {

@@ -14,12 +14,16 @@ std::vector<StateTensor> group_state_tensors(const std::string& prefix, const Ml
     auto name = [&](int member, const char* what) {
       return prefix + "." + std::to_string(member) + "." + std::to_string(l) + "." + what;
     };
-    for (int e = 0; e < group.members(); ++e)
+    for (int e = 0; e < group.members(); ++e) {
       list.push_back(state_tensor(name(e, "weight"), flat + lo.weight + (size_t)e * lo.out * lo.in,
                                   {lo.out, lo.in}, memory, scan));
-    for (int e = 0; e < group.members(); ++e)
+      list.back().member = e;
+    }
+    for (int e = 0; e < group.members(); ++e) {
       list.push_back(state_tensor(name(e, "bias"), flat + lo.bias + (size_t)e * lo.out, {lo.out},
                                   memory, scan));
+      list.back().member = e;
+    }
   }
   return list;
 }

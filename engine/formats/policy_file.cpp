@@ -15,7 +15,14 @@ namespace sac {
 
 EvalResult evaluate(Agent& agent, Backend& backend, EnvPool& pool, float* d_obs,
                     float* d_actions) {
+  return evaluate_seeds(agent, backend, pool, d_obs, d_actions).at(0);
+}
+
+std::vector<EvalResult> evaluate_seeds(Agent& agent, Backend& backend, EnvPool& pool,
+                                       float* d_obs, float* d_actions,
+                                       const std::vector<char>& stopped) {
   const int n = pool.size(), O = pool.spec().obs_dim, A = pool.spec().act_dim;
+  const int S = agent.spec().num_seeds(), per_seed = n / S;
   std::vector<float> actions((size_t)n * A);
   std::vector<double> returns(n, 0.0);
   std::vector<char> done(n, 0);
@@ -23,8 +30,12 @@ EvalResult evaluate(Agent& agent, Backend& backend, EnvPool& pool, float* d_obs,
   int remaining = n;
   while (remaining > 0) {
     backend.upload(d_obs, pool.obs(), (size_t)n * O * sizeof(float));
-    agent.act(n, d_obs, true, d_actions);
+    agent.act(per_seed, d_obs, true, d_actions);
     backend.download(actions.data(), d_actions, actions.size() * sizeof(float));
+    for (size_t s = 0; s < stopped.size(); ++s)
+      if (stopped[s])
+        std::fill(actions.begin() + s * per_seed * A, actions.begin() + (s + 1) * per_seed * A,
+                  0.0f);
     pool.step(actions.data());
     for (int i = 0; i < n; ++i) {
       if (done[i]) continue;
@@ -32,21 +43,33 @@ EvalResult evaluate(Agent& agent, Backend& backend, EnvPool& pool, float* d_obs,
       if (pool.terminated()[i] || pool.truncated()[i]) done[i] = 1, --remaining;
     }
   }
-  EvalResult r;
-  r.episodes = n;
-  r.min = *std::min_element(returns.begin(), returns.end());
-  r.max = *std::max_element(returns.begin(), returns.end());
-  for (double x : returns) r.mean += x / n;
-  return r;
+  std::vector<EvalResult> results(S);
+  for (int s = 0; s < S; ++s) {
+    auto first = returns.begin() + (size_t)s * per_seed, last = first + per_seed;
+    EvalResult& r = results[s];
+    r.episodes = per_seed;
+    r.min = *std::min_element(first, last);
+    r.max = *std::max_element(first, last);
+    for (auto x = first; x != last; ++x) r.mean += *x / per_seed;
+  }
+  return results;
 }
 
-void save_policy(Agent& agent, const Config& config, const std::string& path) {
+void save_policy(Agent& agent, const Config& config, const std::string& path, int seed_index) {
   SafetensorsFile f;
   f.metadata["format"] = "sac-engine policy";
   f.metadata["config"] = config.to_json().dump();
   std::vector<float> flat(agent.actor().num_params());
   agent.backend().download(flat.data(), agent.actor().params(), flat.size() * sizeof(float));
-  put_group_tensors(f, "actor", agent.actor(), flat);
+  // the seed's actor member, named as the one member of a run of that seed alone
+  const std::string member = "actor." + std::to_string(seed_index) + ".";
+  for (const StateTensor& t :
+       group_state_tensors("actor", agent.actor(), flat.data(), StateTensor::Memory::kHost)) {
+    if (t.member != seed_index) continue;
+    const float* v = static_cast<const float*>(t.data);
+    f.tensors["actor.0." + t.name.substr(member.size())] =
+        Tensor::from_floats(std::vector<float>(v, v + t.count()), t.shape);
+  }
   f.stamp_checksum();
   f.save(path);
 }

@@ -8,7 +8,7 @@
 
 namespace sac {
 
-PoolState save_pool_state(const EnvPool& pool) {
+PoolState save_pool_state(const EnvPool& pool, int blocks) {
   PoolState s;
   const int N = pool.size(), O = pool.spec().obs_dim;
   s.num_envs = N;
@@ -23,7 +23,9 @@ PoolState save_pool_state(const EnvPool& pool) {
     s.state_size = (int)state.size();
     s.env_states.insert(s.env_states.end(), state.begin(), state.end());
   }
-  s.unstable_episodes = pool.unstable_episodes();
+  const int per_block = N / blocks;
+  for (int b = 0; b < blocks; ++b)
+    s.unstable_episodes.push_back(pool.unstable_episodes(b * per_block, per_block));
   return s;
 }
 
@@ -45,7 +47,11 @@ void check_pool_state(const EnvPool& pool, const PoolState& s) {
     throw bad("env states hold " + std::to_string(s.env_states.size()) + " values (" +
               std::to_string(s.state_size) + " per env), " + pool.spec().id + " needs " +
               std::to_string(S) + " per env");
-  if (s.unstable_episodes < 0) throw bad("negative count of unstable episodes");
+  if (s.unstable_episodes.empty() || N % (int)s.unstable_episodes.size() != 0)
+    throw bad(std::to_string(s.unstable_episodes.size()) +
+              " counts of unstable episodes do not split " + std::to_string(N) + " envs");
+  for (int64_t n : s.unstable_episodes)
+    if (n < 0) throw bad("negative count of unstable episodes");
   for (int i = 0; i < N; ++i) {
     // an episode at the time limit would already have been reset
     if (s.episode_steps[i] < 0 || s.episode_steps[i] >= pool.spec().max_episode_steps)
@@ -72,7 +78,10 @@ void load_pool_state(EnvPool& pool, const PoolState& s) {
   }
   set_rng_counters(pool, s.rng_counters);
   std::copy(s.obs.begin(), s.obs.end(), pool.mutable_obs());
-  pool.set_unstable_episodes(s.unstable_episodes);
+  // each block's count on its first env: only block totals are ever read
+  const int per_block = s.num_envs / (int)s.unstable_episodes.size();
+  for (int i = 0; i < s.num_envs; ++i)
+    pool.set_unstable_episodes(i, i % per_block == 0 ? s.unstable_episodes[i / per_block] : 0);
 }
 
 std::vector<uint64_t> rng_counters(const EnvPool& pool) {
@@ -95,7 +104,8 @@ std::vector<StateTensor> pool_state_tensors(PoolState& s,
       host_tensor("pool.episode_returns", s.episode_returns.data(), {N}),
       host_tensor("pool.obs", s.obs.data(), {N, s.obs_dim}),
       host_tensor("pool.env_state", s.env_states.data(), {N, s.state_size}),
-      host_tensor("pool.unstable_episodes", &s.unstable_episodes)};
+      host_tensor("pool.unstable_episodes", s.unstable_episodes.data(),
+                  {(int64_t)s.unstable_episodes.size()})};
   if (eval_rng_counters)
     list.push_back(host_tensor("eval_pool.rng_counters", eval_rng_counters->data(),
                                {(int64_t)eval_rng_counters->size()}));

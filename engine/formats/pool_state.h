@@ -23,11 +23,14 @@ struct PoolState {
   std::vector<double> episode_returns;  // per env: return of the running episode
   std::vector<float> obs;               // num_envs x obs_dim, the current observations
   std::vector<double> env_states;       // num_envs x state_size, each env's Env::save_state()
-  int64_t unstable_episodes = 0;
+  // episodes ended by unstable physics, per block of envs (the envs of one seed of a run of
+  // several; one block, all envs, otherwise)
+  std::vector<int64_t> unstable_episodes;
 };
 
-/// Captures the state of `pool` (call between steps).
-PoolState save_pool_state(const EnvPool& pool);
+/// Captures the state of `pool` (call between steps), its unstable episodes counted in
+/// `blocks` equal blocks of envs.
+PoolState save_pool_state(const EnvPool& pool, int blocks = 1);
 
 /// Throws std::invalid_argument naming the first way in which `state` does not fit `pool` (a
 /// pool of another task, size or seed, or values out of range).
@@ -45,7 +48,7 @@ std::vector<uint64_t> rng_counters(const EnvPool& pool);
 /// Sets the noise counters of `pool`'s envs (one per env).
 void set_rng_counters(EnvPool& pool, const std::vector<uint64_t>& counters);
 
-/// The checkpoint tensors of `state` (pool.*) and, unless null, of the evaluation pool's noise
+/// The checkpoint tensors of `state` (pool.*; pool.unstable_episodes holds one count per block) and, unless null, of the evaluation pool's noise
 /// counters `eval_rng_counters` (eval_pool.rng_counters), pointing into them (host memory).
 std::vector<StateTensor> pool_state_tensors(PoolState& state,
                                             std::vector<uint64_t>* eval_rng_counters);

@@ -25,12 +25,14 @@ class BackgroundEval {
   struct Done {
     int64_t step = 0;
     double wall_seconds = 0.0;
-    EvalResult result;
+    std::vector<EvalResult> results;  // one per seed
   };
 
   /// Starts evaluating the actor parameters `actor_params` (the flat buffer of
-  /// Agent::actor()) taken at env step `step`. None may be running.
-  void start(int64_t step, double wall_seconds, const std::vector<float>& actor_params);
+  /// Agent::actor()) taken at env step `step`, seeds marked in `stopped` acting with zeros
+  /// (evaluate_seeds). None may be running.
+  void start(int64_t step, double wall_seconds, const std::vector<float>& actor_params,
+             const std::vector<char>& stopped = {});
   bool running() const { return m_running; }
   /// Waits for the running evaluation and returns it; rethrows what it threw.
   Done wait();
@@ -41,6 +43,7 @@ class BackgroundEval {
   EnvPool& m_pool;
   DeviceArray<float> m_d_obs, m_d_actions;
   Done m_done;
+  std::vector<char> m_stopped;
   bool m_running = false;
   ThreadPool m_worker{2};  // one worker thread; last: destroyed first, so a running evaluation
                            // ends before the rest

@@ -67,7 +67,14 @@ std::string default_run_dir(const Config& c) {
   std::time_t now = std::time(nullptr);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
-  return "runs/" + c.env_id + "-s" + std::to_string(c.seed) + "-" + stamp;
+  const std::vector<uint64_t> seeds = seed_list(c);
+  std::string s = std::to_string(seeds.front());
+  if (seeds.size() > 1) s += "-" + std::to_string(seeds.back());
+  return "runs/" + c.env_id + "-s" + s + "-" + stamp;
+}
+
+std::string seed_dir(const std::string& run_dir, uint64_t seed) {
+  return run_dir + "/seed-" + std::to_string(seed);
 }
 
 bool file_exists(const std::string& path) {
@@ -91,15 +98,17 @@ int64_t summary_steps(const std::string& run_dir) {
 }
 
 RunDirectory::RunDirectory(const std::string& path, const Config& c, int64_t resumed_step,
-                           int64_t eval_keep_step, const RunLock* held)
-    : m_path(path) {
+                           int64_t eval_keep_step, const RunLock* held, bool logs)
+    : m_path(path), m_lock(held) {
   const bool resumed = resumed_step >= 0;
+  make_dirs(path);  // a seed's folder, under its run's lock, may be new
   if (!held) {
-    make_dirs(path);
     m_own_lock = std::make_unique<RunLock>(path);  // before anything is written
+    m_lock = m_own_lock.get();
     refuse_existing_run(path);  // one begun there while this process was starting
   }
   write_file_atomic(path + "/config.json", c.to_json().dump(2) + "\n");
+  if (!logs) return;
   if (resumed) {
     truncate_log(path + "/metrics.jsonl", resumed_step, false);
     truncate_log(path + "/eval.csv", eval_keep_step, true);

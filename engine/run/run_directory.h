@@ -15,8 +15,11 @@
 
 namespace sac {
 
-/// runs/<task>-s<seed>-<local time>.
+/// runs/<task>-s<seed>-<local time> (several seeds: s<first>-<last>).
 std::string default_run_dir(const Config& config);
+
+/// The folder of seed `seed` of a run of several seeds in `run_dir`: run_dir/seed-<seed>.
+std::string seed_dir(const std::string& run_dir, uint64_t seed);
 
 bool file_exists(const std::string& path);
 
@@ -33,12 +36,16 @@ class RunDirectory {
   /// caller's lock) is given, refuses a folder holding a run, writes config.json and starts the
   /// logs. A resumed run: rewrites config.json (a longer run) and keeps the log lines up to
   /// `resumed_step` (eval.csv: up to `eval_keep_step`), which the run writes again otherwise.
+  /// Without `logs` (the folder of a run of several seeds, whose seeds log in folders of their
+  /// own, each a RunDirectory under the run's lock) there are no logs to append to.
   RunDirectory(const std::string& path, const Config& config, int64_t resumed_step,
-               int64_t eval_keep_step, const RunLock* held);
+               int64_t eval_keep_step, const RunLock* held, bool logs = true);
 
   const std::string& path() const { return m_path; }
   std::string checkpoints() const { return m_path + "/checkpoints"; }
   std::string policy() const { return m_path + "/policy.safetensors"; }
+  /// The lock this run directory is written under (its own, or the one it was given).
+  const RunLock& lock() const { return *m_lock; }
 
   void append_metrics(const nlohmann::json& line);
   void append_eval(int64_t step, double wall_seconds, const EvalResult& result);
@@ -49,6 +56,7 @@ class RunDirectory {
 
   std::string m_path;
   std::unique_ptr<RunLock> m_own_lock;
+  const RunLock* m_lock;
   std::ofstream m_metrics, m_eval;
 };
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace sac {
 namespace {
@@ -57,17 +58,26 @@ int update_block(const Config& c, int num_envs) {
 }
 
 StepLoop::StepLoop(const Config& c, bool overlapped, Backend& backend, EnvPool& pool,
-                   Agent& agent, ReplayBuffer& replay, StageTimes* times)
+                   Agent& agent, const std::vector<ReplayBuffer*>& rings, StageTimes* times)
     : m_c(c), m_overlapped(overlapped), m_backend(backend), m_pool(pool), m_agent(agent),
-      m_replay(replay), m_times(times), m_N(pool.size()), m_O(pool.spec().obs_dim),
-      m_A(pool.spec().act_dim), m_warmup_rng(c.seed, kStreamWarmup) {
+      m_rings(rings), m_ring_view(rings.begin(), rings.end()), m_times(times),
+      m_S((int)rings.size()), m_N(pool.size() / std::max(1, m_S)), m_O(pool.spec().obs_dim),
+      m_A(pool.spec().act_dim), m_per_seed(!c.seeds.empty()), m_stopped(rings.size(), 0) {
+  const std::vector<uint64_t> seeds = seed_list(c);
+  if (m_S != (int)seeds.size() || m_S != agent.spec().num_seeds() || m_N * m_S != pool.size())
+    throw std::invalid_argument("StepLoop: " + std::to_string(rings.size()) + " rings and " +
+                                std::to_string(pool.size()) + " envs do not fit " +
+                                std::to_string(seeds.size()) + " seeds");
+  for (uint64_t seed : seeds) m_warmup_rngs.emplace_back(seed, kStreamWarmup);
+  m_st.seeds.resize(m_S);
+  const size_t envs = (size_t)m_S * m_N;
   for (int p = 0; p < 2; ++p) {
-    m_h_obs[p] = HostArray<float>(backend, (size_t)m_N * m_O);
-    m_h_actions[p] = HostArray<float>(backend, (size_t)m_N * m_A);
-    m_h_step[p] = HostArray<float>(backend, StepTransitions::floats(m_N, m_O));
-    m_d_obs[p] = DeviceArray<float>(backend, (size_t)m_N * m_O);
-    m_d_actions[p] = DeviceArray<float>(backend, (size_t)m_N * m_A);
-    m_d_step[p] = DeviceArray<float>(backend, StepTransitions::floats(m_N, m_O));
+    m_h_obs[p] = HostArray<float>(backend, envs * m_O);
+    m_h_actions[p] = HostArray<float>(backend, envs * m_A);
+    m_h_step[p] = HostArray<float>(backend, m_S * StepTransitions::floats(m_N, m_O));
+    m_d_obs[p] = DeviceArray<float>(backend, envs * m_O);
+    m_d_actions[p] = DeviceArray<float>(backend, envs * m_A);
+    m_d_step[p] = DeviceArray<float>(backend, m_S * StepTransitions::floats(m_N, m_O));
   }
   m_st.next_log = c.log_every;
   m_st.next_eval = c.eval_every > 0 ? c.eval_every : c.total_steps;
@@ -81,16 +91,20 @@ void StepLoop::resume(const TrainerState& st) {
   if (pending < 0 || pending > (int64_t)std::ceil(m_N * m_c.updates_per_step) + 1)
     throw std::invalid_argument("its " + std::to_string(st.updates) + " updates at step " +
                                 std::to_string(st.steps) + " do not fit the update schedule");
+  if ((int)st.seeds.size() != m_S)
+    throw std::invalid_argument("it holds " + std::to_string(st.seeds.size()) +
+                                " seeds, this run has " + std::to_string(m_S));
   m_st = st;
-  m_warmup_rng.set_counter(st.warmup_rng_counter);
+  for (HostRng& rng : m_warmup_rngs) rng.set_counter(st.warmup_rng_counter);
+  for (int k = 0; k < m_S; ++k) m_stopped[k] = st.seeds[k].stopped_step >= 0;
   m_pending = pending;
   m_agent.snapshot_actor();  // the restored weights
 }
 
 // `count` updates (see update_block), then the actor snapshot acting reads
 void StepLoop::issue(int64_t count) {
-  for (; count >= m_block; count -= m_block) m_agent.update(m_replay, m_block);
-  for (; count > 0; --count) m_agent.update(m_replay, 1);
+  for (; count >= m_block; count -= m_block) m_agent.update(m_ring_view, m_block);
+  for (; count > 0; --count) m_agent.update(m_ring_view, 1);
   m_agent.snapshot_actor();
 }
 
@@ -134,15 +148,18 @@ void StepLoop::wait_pending(int64_t count) {
 // observations up (they serve acting and the ring); actions: uniform random during the warm-up
 // (then up, for the ring), else the policy's for all N envs at once, queued down
 void StepLoop::act(int p) {
-  const size_t obs_floats = (size_t)m_N * m_O, action_floats = (size_t)m_N * m_A;
+  const size_t obs_floats = (size_t)m_S * m_N * m_O, action_floats = (size_t)m_S * m_N * m_A;
   {
     StageTimer t(slot(&StageTimes::copy));
     std::copy_n(m_pool.obs(), obs_floats, m_h_obs[p].data());
     m_backend.upload_async(m_d_obs[p].data(), m_h_obs[p].data(), obs_floats * sizeof(float));
   }
   if (m_st.steps < m_c.warmup_steps) {
-    for (float& a : m_h_actions[p]) a = (float)m_warmup_rng.uniform(-1.0, 1.0);
-    m_st.warmup_rng_counter = m_warmup_rng.counter();
+    // each seed's block from its own generator (they all draw as many, so one counter)
+    float* a = m_h_actions[p].data();
+    for (HostRng& rng : m_warmup_rngs)
+      for (size_t i = 0; i < (size_t)m_N * m_A; ++i) *a++ = (float)rng.uniform(-1.0, 1.0);
+    m_st.warmup_rng_counter = m_warmup_rngs[0].counter();
     StageTimer t(slot(&StageTimes::copy));
     m_backend.upload_async(m_d_actions[p].data(), m_h_actions[p].data(),
                            action_floats * sizeof(float));
@@ -152,40 +169,65 @@ void StepLoop::act(int p) {
   m_agent.act_snapshot(m_N, m_d_obs[p].data(), m_d_actions[p].data(), m_h_actions[p].data());
 }
 
-// the step's transitions into the host block; returns how many are kept. A finished episode's
+// the step's transitions into the host block, seed by seed (each seed's block as a run of that
+// seed alone lays it out); m_kept[k] says how many of seed k's are kept. A finished episode's
 // transition keeps its real last observation; one whose physics blew up is dropped.
-int StepLoop::assemble(int p) {
+void StepLoop::assemble(int p) {
   const int N = m_N, O = m_O;
-  float* block = m_h_step[p].data();
-  float *reward = block, *terminated = block + N, *keep = block + 2 * N;
-  float* next_obs = block + 3 * N;
-  int kept = 0;
-  for (int i = 0; i < N; ++i) {
-    const bool done = m_pool.terminated()[i] || m_pool.truncated()[i];
-    const float* src = (done ? m_pool.final_obs() : m_pool.obs()) + (size_t)i * O;
-    std::copy(src, src + O, next_obs + (size_t)i * O);
-    reward[i] = m_pool.reward()[i];
-    terminated[i] = m_pool.terminated()[i] ? 1.0f : 0.0f;
-    keep[i] = m_pool.unstable()[i] ? 0.0f : 1.0f;
-    kept += m_pool.unstable()[i] ? 0 : 1;
+  for (int k = 0; k < m_S; ++k) {
+    float* block = m_h_step[p].data() + k * StepTransitions::floats(N, O);
+    float *reward = block, *terminated = block + N, *keep = block + 2 * N;
+    float* next_obs = block + 3 * N;
+    int kept = 0;
+    for (int j = 0; j < N; ++j) {
+      const int i = k * N + j;
+      const bool done = m_pool.terminated()[i] || m_pool.truncated()[i];
+      const float* src = (done ? m_pool.final_obs() : m_pool.obs()) + (size_t)i * O;
+      std::copy(src, src + O, next_obs + (size_t)j * O);
+      reward[j] = m_pool.reward()[i];
+      terminated[j] = m_pool.terminated()[i] ? 1.0f : 0.0f;
+      keep[j] = m_pool.unstable()[i] ? 0.0f : 1.0f;
+      kept += m_pool.unstable()[i] ? 0 : 1;
+    }
+    m_kept[k] = kept;
   }
-  return kept;
 }
 
-// the transitions up in one copy, and the ring insert behind it
-void StepLoop::store(int p, int kept) {
+// the transitions up in one copy, and each seed's ring insert behind it
+void StepLoop::store(int p) {
   {
     StageTimer t(slot(&StageTimes::copy));
     m_backend.upload_async(m_d_step[p].data(), m_h_step[p].data(),
                            m_h_step[p].size() * sizeof(float));
   }
   StageTimer t(slot(&StageTimes::insert));
-  if (kept > 0)
-    m_replay.insert_step(m_N, kept, m_d_obs[p].data(), m_d_actions[p].data(),
-                         m_d_step[p].data());
-  for (const FinishedEpisode& ep : m_pool.finished())
-    m_st.recent_return_sum += ep.ret, ++m_st.recent_episodes;
+  for (int k = 0; k < m_S; ++k)
+    if (m_kept[k] > 0)
+      m_rings[k]->insert_step(m_N, m_kept[k], m_d_obs[p].data() + (size_t)k * m_N * m_O,
+                              m_d_actions[p].data() + (size_t)k * m_N * m_A,
+                              m_d_step[p].data() + k * StepTransitions::floats(m_N, m_O));
+  for (const FinishedEpisode& ep : m_pool.finished()) {
+    SeedProgress& seed = m_st.seeds[ep.env / m_N];
+    seed.recent_return_sum += ep.ret, ++seed.recent_episodes;
+  }
   m_st.steps += m_N;
+}
+
+// a seed that stopped acts with zeros; in a run of several seeds, so does one whose actions are
+// not finite (the run reports it: non_finite_actions()), while a run of one seed lets the env
+// pool refuse them as before
+void StepLoop::guard_actions(int p) {
+  m_non_finite.clear();
+  const size_t block = (size_t)m_N * m_A;
+  for (int k = 0; k < m_S; ++k) {
+    float* a = m_h_actions[p].data() + k * block;
+    bool zero = m_stopped[k];
+    if (!zero && m_per_seed) {
+      for (size_t i = 0; i < block; ++i) zero |= !std::isfinite(a[i]);
+      if (zero) m_non_finite.push_back(k);
+    }
+    if (zero) std::fill(a, a + block, 0.0f);
+  }
 }
 
 // the updates owed for this step's data at the ratio: run now (sequential) or pending for the
@@ -204,7 +246,7 @@ void StepLoop::owe_updates() {
   }
   if (count == 0) return;
   StageTimer t(slot(&StageTimes::update));
-  for (int64_t i = 0; i < count; ++i) m_agent.update(m_replay);
+  for (int64_t i = 0; i < count; ++i) m_agent.update(m_ring_view);
   m_agent.snapshot_actor();
   m_st.updates += count;
 }
@@ -217,18 +259,18 @@ void StepLoop::step() {
   if (!m_overlapped && m_pending > 0) drain();  // an overlapped run's checkpoint, resumed so
   act(p);
   const int64_t count = m_overlapped ? launch_pending() : 0;
-  int kept = 0;
   try {
     if (m_st.steps >= m_c.warmup_steps) {
       StageTimer t(slot(&StageTimes::copy));
       m_backend.wait_lane(Backend::kActLane);
     }
+    guard_actions(p);
     {
       StageTimer t(slot(&StageTimes::env_step));
       m_pool.step(m_h_actions[p].data());
     }
     StageTimer t(slot(&StageTimes::insert));
-    kept = assemble(p);  // host memory only
+    assemble(p);  // host memory only
   } catch (...) {
     if (count > 0 && m_worker) {
       try {
@@ -239,7 +281,7 @@ void StepLoop::step() {
     throw;
   }
   wait_pending(count);
-  store(p, kept);
+  store(p);
   owe_updates();
   // after the warm-up the wait for the actions also covers every copy queued before the acting
   // (the host slots are rewritten two steps later); a warm-up step has no such wait, so it

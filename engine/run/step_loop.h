@@ -12,9 +12,15 @@
 // agent's actor snapshot (Agent::act_snapshot), taken after each update block, so on CUDA the
 // acting of step t runs on its own lane beside the update block launched after it, and the
 // results never depend on timing. tests/test_step_traffic.cpp counts the traffic.
+// A run of S seeds (train.seeds) steps S blocks of N envs, one per seed, and keeps one ring per
+// seed; every host block and device slot holds the S blocks in seed order, so the traffic per
+// step is the same three copies. Seed k's warm-up actions come from its own generator, its
+// transitions go to its own ring, and its numbers are those of a run of that seed alone
+// (tests/test_many_seeds_run.cpp).
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "sac/agent.h"
 #include "sac/config.h"
@@ -34,9 +40,10 @@ int update_block(const Config& config, int num_envs);
 
 class StepLoop {
  public:
-  /// `times` (nullable) receives the seconds of each stage (`sac bench train`).
+  /// `times` (nullable) receives the seconds of each stage (`sac bench train`). `rings`: one
+  /// replay ring per seed of the config (seed_list()); the pool holds N envs per seed.
   StepLoop(const Config& config, bool overlapped, Backend& backend, EnvPool& pool, Agent& agent,
-           ReplayBuffer& replay, StageTimes* times);
+           const std::vector<ReplayBuffer*>& rings, StageTimes* times);
   StepLoop(const StepLoop&) = delete;
   StepLoop& operator=(const StepLoop&) = delete;
 
@@ -58,26 +65,44 @@ class StepLoop {
   /// Updates owed for the latest step's data, not yet launched (overlapped loop).
   int64_t pending() const { return m_pending; }
 
+  /// Envs per seed, and the number of seeds.
+  int envs_per_seed() const { return m_N; }
+  int num_seeds() const { return m_S; }
+
+  /// Stops acting for seed number k (its numbers went non-finite): from the next step on its
+  /// envs are stepped with zero actions, and nothing it computes reaches an env.
+  void stop_seed(int k) { m_stopped[k] = 1; }
+
+  /// Seeds whose actions in the latest step were not finite (a run of several seeds only; a run
+  /// of one seed stops on them as before). Those actions were replaced by zeros.
+  const std::vector<int>& non_finite_actions() const { return m_non_finite; }
+
  private:
   double* slot(double StageTimes::*stage) { return m_times ? &(m_times->*stage) : nullptr; }
   void issue(int64_t count);
   int64_t launch_pending();
   void wait_pending(int64_t count);
   void act(int parity);
-  int assemble(int parity);
-  void store(int parity, int kept);
+  void assemble(int parity);
+  void store(int parity);
   void owe_updates();
+  void guard_actions(int parity);
 
   const Config& m_c;
   const bool m_overlapped;
   Backend& m_backend;
   EnvPool& m_pool;
   Agent& m_agent;
-  ReplayBuffer& m_replay;
+  std::vector<ReplayBuffer*> m_rings;             // one per seed
+  std::vector<const ReplayBuffer*> m_ring_view;  // the same, as Agent::update takes them
   StageTimes* m_times;
-  const int m_N, m_O, m_A;
+  const int m_S, m_N, m_O, m_A;  // seeds, envs per seed, observation and action sizes
+  const bool m_per_seed;          // a run given train.seeds: a seed stops alone
   TrainerState m_st;
-  HostRng m_warmup_rng;
+  std::vector<HostRng> m_warmup_rngs;  // per seed
+  std::vector<char> m_stopped;         // per seed
+  std::vector<int> m_non_finite;
+  std::vector<int> m_kept = std::vector<int>(kMaxSeeds);  // per seed: transitions kept this step
   // per parity: observations up, actions down (or up during the warm-up), the transitions up
   HostArray<float> m_h_obs[2], m_h_actions[2], m_h_step[2];
   DeviceArray<float> m_d_obs[2], m_d_actions[2], m_d_step[2];

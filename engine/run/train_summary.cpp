@@ -14,6 +14,19 @@ nlohmann::json summary_json(const Config& config, const TrainSummary& s) {
                         {"updates_per_second", s.updates_per_second}, {"run_dir", s.run_dir},
                         {"interrupted", s.interrupted}, {"checkpoint", s.checkpoint}};
   if (s.resumed_from >= 0) out["resumed_from_step"] = s.resumed_from;
+  if (!s.seeds.empty()) {
+    nlohmann::json seeds = nlohmann::json::array();
+    for (const SeedSummary& seed : s.seeds) {
+      nlohmann::json e = {{"seed", seed.seed},
+                          {"run_dir", seed.run_dir},
+                          {"final_eval_return", seed.final_eval_return},
+                          {"best_eval_return", seed.best_eval_return}};
+      if (seed.stopped_step >= 0)
+        e["diverged"] = {{"step", seed.stopped_step}, {"what", seed.stopped_because}};
+      seeds.push_back(e);
+    }
+    out["seeds"] = seeds;
+  }
   return out;
 }
 

@@ -51,11 +51,14 @@ void check_replay_fits(const Config& c, const std::string& device) {
   if (device != "cpu") return;
   EnvSpec spec = make_env(c.env_id)->spec();
   int64_t capacity = replay_capacity(c);
-  uint64_t need = ReplayBuffer::bytes_needed(capacity, spec.obs_dim, spec.act_dim);
+  const uint64_t rings = seed_list(c).size();  // one per seed
+  uint64_t need = rings * ReplayBuffer::bytes_needed(capacity, spec.obs_dim, spec.act_dim);
   uint64_t avail = available_memory();
   if (avail > 0 && need > avail)
     throw ConfigError("sac.buffer_size: a replay buffer of " + std::to_string(capacity) +
-                      " transitions of " + c.env_id + " needs " + std::to_string(need >> 20) +
+                      " transitions of " + c.env_id +
+                      (rings > 1 ? " for each of " + std::to_string(rings) + " seeds" : "") +
+                      " needs " + std::to_string(need >> 20) +
                       " MiB, but only " + std::to_string(avail >> 20) +
                       " MiB of memory are available (MemAvailable); lower sac.buffer_size");
 }
@@ -81,24 +84,26 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
   const std::string device = resolve_device(c.device);
   check_replay_fits(c, device);
   std::unique_ptr<Backend> backend = make_backend(device, c.threads);
-  EnvPool pool(c.env_id, c.num_envs, c.seed, c.env_threads);
-  const int N = pool.size(), O = pool.spec().obs_dim, A = pool.spec().act_dim;
+  // N envs per seed, seeded as a run of that seed alone seeds them
+  const std::vector<uint64_t> seeds = seed_list(c);
+  EnvPool pool(c.env_id, seeded_envs(seeds, c.num_envs), c.env_threads);
+  const int N = c.num_envs, O = pool.spec().obs_dim, A = pool.spec().act_dim;
   // eval envs are stepped by as many threads as the training envs (the results do not depend
   // on it)
   std::unique_ptr<EnvPool> eval_pool;
   if (c.eval_episodes > 0)
-    eval_pool = std::make_unique<EnvPool>(c.env_id, c.eval_episodes, c.seed + kEvalSeedOffset,
-                                          c.env_threads);
+    eval_pool = std::make_unique<EnvPool>(
+        c.env_id, seeded_envs(seeds, c.eval_episodes, kEvalSeedOffset), c.env_threads);
   Agent agent(*backend, AgentSpec::from_config(c, O, A, std::max(N, c.eval_episodes)));
-  ReplayBuffer replay(*backend, replay_capacity(c), O, A);
+  SeedRings rings(*backend, seeds.size(), replay_capacity(c), O, A);
   const bool overlapped = resolve_pipeline(c.pipeline, backend->name()) == "overlapped";
-  // declared after the agent and the ring: its update thread (if any) ends before they go
-  StepLoop loop(c, overlapped, *backend, pool, agent, replay, nullptr);
+  // declared after the agent and the rings: its update thread (if any) ends before they go
+  StepLoop loop(c, overlapped, *backend, pool, agent, rings.rings(), nullptr);
 
   // ---- loop state: fresh, or the checkpoint's
   if (from) {
     TrainerState st;
-    restore_checkpoint(*from, agent, replay, pool, eval_pool.get(), st);
+    restore_checkpoint(*from, agent, rings.rings(), pool, eval_pool.get(), st);
     from->main = SafetensorsFile();
     from->replay = SafetensorsFile();
     try {
@@ -125,10 +130,19 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
   // run's final evaluation comes after its final checkpoint: finishing it evaluates again (the
   // same episodes), so a row the stopped run wrote then goes
   const int64_t resumed_step = from ? st.steps : -1;
-  RunDirectory dir(run_dir, c, resumed_step,
-                   finishing && overlapped ? resumed_step - 1 : resumed_step, lock);
-  TrainingRun run(c, {*backend, pool, eval_pool.get(), agent, replay, loop, overlapped}, dir,
-                  from ? from->files : CheckpointFiles{}, o.progress);
+  const int64_t eval_keep_step = finishing && overlapped ? resumed_step - 1 : resumed_step;
+  RunDirectory dir(run_dir, c, resumed_step, eval_keep_step, lock, c.seeds.empty());
+  // a run given train.seeds: each seed's folder, under the run's lock
+  std::vector<std::unique_ptr<RunDirectory>> seed_dirs;
+  std::vector<RunDirectory*> seed_dir_list;
+  for (size_t k = 0; k < c.seeds.size(); ++k) {
+    seed_dirs.push_back(std::make_unique<RunDirectory>(seed_dir(run_dir, c.seeds[k]),
+                                                       seed_config(c, (int)k), resumed_step,
+                                                       eval_keep_step, &dir.lock()));
+    seed_dir_list.push_back(seed_dirs.back().get());
+  }
+  TrainingRun run(c, {*backend, pool, eval_pool.get(), agent, rings.const_rings(), loop, overlapped},
+                  dir, seed_dir_list, from ? from->files : CheckpointFiles{}, o);
 
   while (st.steps < c.total_steps) {
     loop.step();  // act, step the envs, store, updates (trainer.h: sequential or overlapped)

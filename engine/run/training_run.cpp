@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -17,15 +18,34 @@ std::string format_eta(double seconds) {
   return buf;
 }
 
+// what stopped a seed of a resumed run, as its folder's summary.json says
+std::string stopped_because(const std::string& seed_dir) {
+  std::ifstream in(seed_dir + "/summary.json");
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_object() && j.contains("diverged") && j["diverged"].contains("what") &&
+      j["diverged"]["what"].is_string())
+    return j["diverged"]["what"].get<std::string>();
+  return "a value";  // the folder lost its summary; the checkpoint knows the step
+}
+
 }  // namespace
 
 TrainingRun::TrainingRun(const Config& c, RunParts parts, RunDirectory& dir,
-                         const CheckpointFiles& resumed_from, bool progress)
-    : m_c(c), m_parts(parts), m_dir(dir), m_st(parts.loop.state()), m_progress(progress),
+                         const std::vector<RunDirectory*>& seed_dirs,
+                         const CheckpointFiles& resumed_from, const TrainOptions& options)
+    : m_c(c), m_parts(parts), m_dir(dir), m_st(parts.loop.state()), m_options(options),
+      m_progress(options.progress), m_per_seed(!c.seeds.empty()),
+      m_S(parts.loop.num_seeds()), m_N(parts.loop.envs_per_seed()),
       m_last_checkpoint(resumed_from), m_start_steps(m_st.steps), m_start_updates(m_st.updates),
       m_prior_seconds(m_st.wall_seconds), m_t0(Clock::now()), m_last_log_time(m_t0),
       m_last_log_steps(m_st.steps), m_last_log_updates(m_st.updates),
       m_resumed_from(resumed_from.step) {
+  for (int k = 0; k < m_S; ++k) {
+    m_seed_configs.push_back(m_per_seed ? seed_config(c, k) : c);
+    m_seed_dirs.push_back(m_per_seed ? seed_dirs.at(k) : &dir);
+    m_stopped_because.push_back(
+        m_st.seeds[k].stopped_step >= 0 ? stopped_because(m_seed_dirs[k]->path()) : "");
+  }
   m_next_checkpoint =
       c.checkpoint_every > 0 ? (m_st.steps / c.checkpoint_every + 1) * c.checkpoint_every : 0;
   // evaluation: inline in the sequential loop; in the overlapped loop on a thread of its own
@@ -33,12 +53,13 @@ TrainingRun::TrainingRun(const Config& c, RunParts parts, RunDirectory& dir,
   // end, so checkpoints always hold a finished evaluation
   if (!parts.eval_pool) return;
   const int O = parts.pool.spec().obs_dim, A = parts.pool.spec().act_dim;
+  const size_t episodes = (size_t)m_S * c.eval_episodes;  // of all seeds
   if (parts.overlapped)
     m_background_eval = std::make_unique<BackgroundEval>(
         AgentSpec::from_config(c, O, A, c.eval_episodes), *parts.eval_pool);
   else
-    m_d_eval_obs = DeviceArray<float>(parts.backend, (size_t)c.eval_episodes * O),
-    m_d_eval_actions = DeviceArray<float>(parts.backend, (size_t)c.eval_episodes * A);
+    m_d_eval_obs = DeviceArray<float>(parts.backend, episodes * O),
+    m_d_eval_actions = DeviceArray<float>(parts.backend, episodes * A);
 }
 
 double TrainingRun::run_seconds() const {
@@ -77,13 +98,65 @@ void TrainingRun::diverged(const std::string& what) {
 }
 
 void TrainingRun::check_finite(bool with_moments) {
-  std::string bad = find_non_finite(m_parts.agent, m_st.updates > 0, with_moments);
-  if (!bad.empty()) diverged(bad);
+  if (!m_per_seed) {
+    std::string bad = find_non_finite(m_parts.agent, m_st.updates > 0, with_moments);
+    if (!bad.empty()) diverged(bad);
+    return;
+  }
+  for (int k = 0; k < m_S; ++k) {
+    if (!m_stopped_because[k].empty()) continue;
+    std::string bad = find_non_finite(m_parts.agent, m_st.updates > 0, with_moments, k);
+    if (!bad.empty()) stop_seed(k, bad);
+  }
+}
+
+// a run of several seeds: seeds whose actions were not finite in the latest step (the loop
+// stepped their envs with zeros) stop, named by their first non-finite number
+void TrainingRun::check_actions() {
+  for (int k : m_parts.loop.non_finite_actions()) {
+    if (!m_stopped_because[k].empty()) continue;
+    std::string bad = find_non_finite(m_parts.agent, m_st.updates > 0, true, k);
+    stop_seed(k, bad.empty() ? std::string("its actions") : bad);
+  }
+}
+
+// one seed's numbers went non-finite: it stops alone, its folder says why, the others go on
+void TrainingRun::stop_seed(int k, const std::string& what) {
+  m_st.seeds[k].stopped_step = m_st.steps;
+  m_stopped_because[k] = what;
+  m_parts.loop.stop_seed(k);
+  const uint64_t seed = m_seed_configs[k].seed;
+  if (m_progress) std::fprintf(stderr, "\n");
+  std::fprintf(stderr,
+               "sac: seed %llu diverged at step %lld (update %lld): %s is not finite; it stops "
+               "here (%s/summary.json), the other seeds go on\n",
+               (unsigned long long)seed, (long long)m_st.steps, (long long)m_st.updates,
+               what.c_str(), m_seed_dirs[k]->path().c_str());
+  write_or_stop([&] { m_seed_dirs[k]->write_summary(seed_summary_json(k, summary())); });
+  for (const std::string& why : m_stopped_because)
+    if (why.empty()) return;
+  diverged(what + " (the last seed still training, seed " + std::to_string(seed) + ")");
+}
+
+std::vector<char> TrainingRun::stopped_seeds() const {
+  std::vector<char> stopped;
+  for (const std::string& why : m_stopped_because) stopped.push_back(!why.empty());
+  return stopped;
+}
+
+// the test hook of TrainOptions: one seed's log alpha becomes NaN
+void TrainingRun::poison_if_due() {
+  if (m_options.poison_step < 0 || m_poisoned || m_st.steps < m_options.poison_step) return;
+  m_poisoned = true;
+  const float nan = NAN;
+  m_parts.backend.upload(m_parts.agent.log_alpha() + m_options.poison_seed, &nan, sizeof nan);
 }
 
 // ---- the cadence after each batch step
 
 void TrainingRun::after_step(bool stopping) {
+  poison_if_due();
+  if (m_per_seed) check_actions();
   if (m_st.steps >= m_st.next_log || m_st.steps >= m_c.total_steps) {
     m_st.next_log += m_c.log_every;
     log_metrics();
@@ -108,50 +181,74 @@ void TrainingRun::log_metrics() {
   m_last_log_time = Clock::now();
   m_last_log_steps = m_st.steps;
   m_last_log_updates = m_st.updates;
-  UpdateMetrics m = m_parts.agent.read_metrics();
-  nlohmann::json line = {{"step", m_st.steps}, {"updates", m_st.updates},
-                         {"wall_seconds", m_prior_seconds + run_seconds()}, {"sps", sps},
-                         {"ups", ups}, {"unstable_episodes", m_parts.pool.unstable_episodes()}};
-  if (m_st.updates > 0) {
-    line["critic_loss"] = m.critic_loss;
-    line["actor_loss"] = m.actor_loss;
-    line["alpha_loss"] = m.alpha_loss;
-    line["alpha"] = m.alpha;
-    line["entropy"] = m.entropy;
+  for (int k = 0; k < m_S; ++k) {
+    SeedProgress& p = m_st.seeds[k];
+    if (m_stopped_because[k].empty()) {
+      UpdateMetrics m = m_parts.agent.read_metrics(k);
+      nlohmann::json line = {{"step", m_st.steps}, {"updates", m_st.updates},
+                             {"wall_seconds", m_prior_seconds + run_seconds()}, {"sps", sps},
+                             {"ups", ups},
+                             {"unstable_episodes", m_parts.pool.unstable_episodes(k * m_N, m_N)}};
+      if (m_st.updates > 0) {
+        line["critic_loss"] = m.critic_loss;
+        line["actor_loss"] = m.actor_loss;
+        line["alpha_loss"] = m.alpha_loss;
+        line["alpha"] = m.alpha;
+        line["entropy"] = m.entropy;
+      }
+      if (p.recent_episodes > 0) line["episode_return"] = p.recent_return_sum / p.recent_episodes;
+      write_or_stop([&] { m_seed_dirs[k]->append_metrics(line); });
+    }
+    p.recent_return_sum = 0.0;
+    p.recent_episodes = 0;
   }
-  if (m_st.recent_episodes > 0)
-    line["episode_return"] = m_st.recent_return_sum / m_st.recent_episodes;
-  m_st.recent_return_sum = 0.0;
-  m_st.recent_episodes = 0;
-  write_or_stop([&] { m_dir.append_metrics(line); });
   check_finite(false);
   if (m_progress) print_progress(sps, ups);
 }
 
+// steps and rates per seed (a run of several seeds steps that many envs of each); the latest
+// evaluation's mean over the seeds still training, with its range
 void TrainingRun::print_progress(double sps, double ups) {
   const double rate = (m_st.steps - m_start_steps) / std::max(1e-9, run_seconds());
   const double eta = (m_c.total_steps - m_st.steps) / std::max(1e-9, rate);
-  std::fprintf(stderr, "\r[%s] step %lld/%lld | sps %.0f | ups %.0f | eval %s | eta %s   ",
+  double sum = 0, lo = INFINITY, hi = -INFINITY;
+  int n = 0, training = 0;
+  for (int k = 0; k < m_S; ++k) {
+    if (!m_stopped_because[k].empty()) continue;
+    ++training;
+    const double e = m_st.seeds[k].last_eval;
+    if (std::isnan(e)) continue;
+    sum += e, ++n, lo = std::min(lo, e), hi = std::max(hi, e);
+  }
+  std::string eval = n == 0 ? "-" : std::to_string(std::lround(sum / n));
+  if (n > 1) eval += " [" + std::to_string(std::lround(lo)) + ", " +
+                     std::to_string(std::lround(hi)) + "]";
+  std::string seeds;
+  if (m_per_seed) seeds = " | seeds " + std::to_string(training) + "/" + std::to_string(m_S);
+  std::fprintf(stderr, "\r[%s] step %lld/%lld | sps %.0f | ups %.0f | eval %s%s | eta %s   ",
                m_c.env_id.c_str(), (long long)m_st.steps, (long long)m_c.total_steps, sps, ups,
-               std::isnan(m_st.last_eval)
-                   ? "-"
-                   : std::to_string((long long)std::lround(m_st.last_eval)).c_str(),
-               format_eta(eta).c_str());
+               eval.c_str(), seeds.c_str(), format_eta(eta).c_str());
 }
 
 // ---- evaluation
 
-void TrainingRun::record_evaluation(int64_t step, double wall_seconds, const EvalResult& r) {
-  m_st.last_eval = r.mean;
-  m_st.best_eval = std::max(m_st.best_eval, r.mean);
-  m_st.final_eval = r.mean;
-  write_or_stop([&] { m_dir.append_eval(step, wall_seconds, r); });
+void TrainingRun::record_evaluations(int64_t step, double wall_seconds,
+                                     const std::vector<EvalResult>& results) {
+  for (int k = 0; k < m_S; ++k) {
+    if (!m_stopped_because[k].empty()) continue;
+    const EvalResult& r = results[k];
+    SeedProgress& p = m_st.seeds[k];
+    p.last_eval = r.mean;
+    p.best_eval = std::max(p.best_eval, r.mean);
+    p.final_eval = r.mean;
+    write_or_stop([&] { m_seed_dirs[k]->append_eval(step, wall_seconds, r); });
+  }
 }
 
 void TrainingRun::finish_evaluation() {
   if (!m_background_eval || !m_background_eval->running()) return;
   BackgroundEval::Done done = m_background_eval->wait();
-  record_evaluation(done.step, done.wall_seconds, done.result);
+  record_evaluations(done.step, done.wall_seconds, done.results);
 }
 
 void TrainingRun::evaluate_now() {
@@ -162,12 +259,13 @@ void TrainingRun::evaluate_now() {
     finish_evaluation();
     std::vector<float> actor(agent.actor().num_params());
     m_parts.backend.download(actor.data(), agent.actor().params(), actor.size() * sizeof(float));
-    m_background_eval->start(m_st.steps, wall_seconds, actor);
+    m_background_eval->start(m_st.steps, wall_seconds, actor, stopped_seeds());
     return;
   }
-  record_evaluation(m_st.steps, wall_seconds,
-                    evaluate(agent, m_parts.backend, *m_parts.eval_pool, m_d_eval_obs.data(),
-                             m_d_eval_actions.data()));
+  record_evaluations(m_st.steps, wall_seconds,
+                     evaluate_seeds(agent, m_parts.backend, *m_parts.eval_pool,
+                                    m_d_eval_obs.data(), m_d_eval_actions.data(),
+                                    stopped_seeds()));
 }
 
 // ---- checkpoints and the end
@@ -178,7 +276,7 @@ void TrainingRun::checkpoint() {
   m_parts.backend.synchronize();  // the acting lane's counters too
   m_st.wall_seconds = m_prior_seconds + run_seconds();
   try {
-    m_last_checkpoint = write_checkpoint(m_dir.checkpoints(), m_c, m_parts.agent, m_parts.replay,
+    m_last_checkpoint = write_checkpoint(m_dir.checkpoints(), m_c, m_parts.agent, m_parts.rings,
                                          m_parts.pool, m_parts.eval_pool, m_st);
   } catch (const CheckpointWriteError& e) {
     write_failed(e.what());
@@ -199,16 +297,119 @@ TrainSummary TrainingRun::summary() const {
   s.segment_updates = m_st.updates - m_start_updates;
   s.segment_seconds = std::max(1e-9, run_seconds());
   s.wall_seconds = m_prior_seconds + s.segment_seconds;
-  s.env_steps_per_second = s.segment_steps > 0 ? s.segment_steps / s.segment_seconds : NAN;
+  // every seed's env steps
+  s.env_steps_per_second =
+      s.segment_steps > 0 ? s.segment_steps * (double)m_S / s.segment_seconds : NAN;
   s.updates_per_second = s.segment_steps > 0 ? s.segment_updates / s.segment_seconds : NAN;
-  s.final_eval_return = m_parts.eval_pool ? m_st.final_eval : NAN;
-  s.best_eval_return = m_parts.eval_pool ? m_st.best_eval : NAN;
+  // a run of several seeds: the means over the seeds that trained to the end
+  double final_sum = 0, best_sum = 0;
+  int finished = 0;
+  for (int k = 0; k < m_S; ++k) {
+    const SeedProgress& p = m_st.seeds[k];
+    if (m_per_seed) {
+      SeedSummary seed;
+      seed.seed = m_seed_configs[k].seed;
+      seed.run_dir = m_seed_dirs[k]->path();
+      seed.final_eval_return = m_parts.eval_pool ? p.final_eval : NAN;
+      seed.best_eval_return = m_parts.eval_pool ? p.best_eval : NAN;
+      seed.stopped_step = p.stopped_step;
+      seed.stopped_because = m_stopped_because[k];
+      s.seeds.push_back(seed);
+    }
+    if (!m_stopped_because[k].empty()) continue;
+    final_sum += p.final_eval, best_sum += p.best_eval, ++finished;
+  }
+  s.final_eval_return = m_parts.eval_pool && finished > 0 ? final_sum / finished : NAN;
+  s.best_eval_return = m_parts.eval_pool && finished > 0 ? best_sum / finished : NAN;
   return s;
+}
+
+// seed k's summary.json: what a run of that seed alone writes, or where and why it stopped
+nlohmann::json TrainingRun::seed_summary_json(int k, const TrainSummary& s) const {
+  const bool evaluated = m_parts.eval_pool != nullptr;
+  const SeedProgress& p = m_st.seeds[k];
+  const bool stopped = !m_stopped_because[k].empty();
+  auto eval = [&](double x) { return evaluated ? nlohmann::json(x) : nlohmann::json(); };
+  nlohmann::json j = {
+      {"task", m_c.env_id}, {"seed", m_seed_configs[k].seed},
+      {"device", m_parts.backend.name()}, {"steps", s.steps}, {"updates", s.updates},
+      {"wall_seconds", s.wall_seconds},
+      {"final_eval_return", stopped ? nlohmann::json() : eval(p.final_eval)},
+      {"best_eval_return", eval(p.best_eval)},
+      {"env_steps_per_second", s.env_steps_per_second / m_S},  // this seed's
+      {"updates_per_second", s.updates_per_second},
+      {"segment", {{"from_step", s.segment_from_step}, {"steps", s.segment_steps},
+                   {"updates", s.segment_updates}, {"wall_seconds", s.segment_seconds}}},
+      {"unstable_episodes", m_parts.pool.unstable_episodes(k * m_N, m_N)},
+      {"run_dir", m_seed_dirs[k]->path()}};
+  if (stopped)
+    j["diverged"] = {{"step", p.stopped_step}, {"what", m_stopped_because[k]},
+                     {"message", "training diverged at step " + std::to_string(p.stopped_step) +
+                                     ": " + m_stopped_because[k] +
+                                     " is not finite; this seed stopped there, the other seeds "
+                                     "of the run went on"}};
+  return j;
+}
+
+// the seed's policy and summary at the end of a run (a stopped seed's summary says so already)
+void TrainingRun::write_seed_files(int k) {
+  if (!m_stopped_because[k].empty()) return;
+  write_or_stop([&] {
+    save_policy(m_parts.agent, m_seed_configs[k], m_seed_dirs[k]->policy(), k);
+  });
+}
+
+// the run's summary.json: a run of one seed's own, or one of all seeds
+void TrainingRun::write_run_summary(const TrainSummary& s) {
+  if (!m_per_seed) {
+    write_or_stop([&] { m_dir.write_summary(seed_summary_json(0, s)); });
+    return;
+  }
+  for (int k = 0; k < m_S; ++k)
+    if (m_stopped_because[k].empty())
+      write_or_stop([&] { m_seed_dirs[k]->write_summary(seed_summary_json(k, s)); });
+  auto over_seeds = [&](double SeedSummary::*field) {
+    double sum = 0, lo = INFINITY, hi = -INFINITY;
+    int n = 0;
+    for (const SeedSummary& seed : s.seeds) {
+      if (seed.stopped_step >= 0) continue;
+      const double x = seed.*field;
+      sum += x, ++n, lo = std::min(lo, x), hi = std::max(hi, x);
+    }
+    if (n == 0 || !m_parts.eval_pool) return nlohmann::json();
+    return nlohmann::json{{"mean", sum / n}, {"min", lo}, {"max", hi}, {"seeds", n}};
+  };
+  nlohmann::json per_seed = nlohmann::json::array();
+  for (const SeedSummary& seed : s.seeds) {
+    nlohmann::json e = {{"seed", seed.seed}, {"run_dir", seed.run_dir},
+                        {"final_eval_return", m_parts.eval_pool && seed.stopped_step < 0
+                                                  ? nlohmann::json(seed.final_eval_return)
+                                                  : nlohmann::json()},
+                        {"best_eval_return", m_parts.eval_pool
+                                                 ? nlohmann::json(seed.best_eval_return)
+                                                 : nlohmann::json()}};
+    if (seed.stopped_step >= 0)
+      e["diverged"] = {{"step", seed.stopped_step}, {"what", seed.stopped_because}};
+    per_seed.push_back(e);
+  }
+  nlohmann::json j = {
+      {"task", m_c.env_id}, {"seeds", m_c.seeds}, {"device", m_parts.backend.name()},
+      {"steps", s.steps}, {"updates", s.updates}, {"wall_seconds", s.wall_seconds},
+      // over the seeds that trained to the end
+      {"final_eval_return", over_seeds(&SeedSummary::final_eval_return)},
+      {"best_eval_return", over_seeds(&SeedSummary::best_eval_return)},
+      // env steps of all seeds together; one update updates every seed
+      {"env_steps_per_second", s.env_steps_per_second},
+      {"updates_per_second", s.updates_per_second},
+      {"segment", {{"from_step", s.segment_from_step}, {"steps", s.segment_steps},
+                   {"updates", s.segment_updates}, {"wall_seconds", s.segment_seconds}}},
+      {"per_seed", per_seed}, {"run_dir", m_dir.path()}};
+  write_or_stop([&] { m_dir.write_summary(j); });
 }
 
 TrainSummary TrainingRun::interrupt(int signal_number) {
   checkpoint();
-  write_or_stop([&] { save_policy(m_parts.agent, m_c, m_dir.policy()); });
+  for (int k = 0; k < m_S; ++k) write_seed_files(k);
   if (m_progress) std::fprintf(stderr, "\n");
   std::fprintf(stderr,
                "sac: stopped by signal %d at step %lld; checkpoint '%s' written; continue with: "
@@ -236,19 +437,8 @@ TrainSummary TrainingRun::finish(bool finishing) {
     checkpoint();  // the final checkpoint, so the run can be extended later
   }
   TrainSummary s = summary();
-  write_or_stop([&] { save_policy(m_parts.agent, m_c, m_dir.policy()); });
-  const bool evaluated = m_parts.eval_pool != nullptr;
-  nlohmann::json j = {
-      {"task", m_c.env_id}, {"seed", m_c.seed}, {"device", m_parts.backend.name()},
-      {"steps", s.steps}, {"updates", s.updates}, {"wall_seconds", s.wall_seconds},
-      {"final_eval_return", evaluated ? nlohmann::json(s.final_eval_return) : nlohmann::json()},
-      {"best_eval_return", evaluated ? nlohmann::json(s.best_eval_return) : nlohmann::json()},
-      {"env_steps_per_second", s.env_steps_per_second},
-      {"updates_per_second", s.updates_per_second},
-      {"segment", {{"from_step", s.segment_from_step}, {"steps", s.segment_steps},
-                   {"updates", s.segment_updates}, {"wall_seconds", s.segment_seconds}}},
-      {"unstable_episodes", m_parts.pool.unstable_episodes()}, {"run_dir", m_dir.path()}};
-  write_or_stop([&] { m_dir.write_summary(j); });
+  for (int k = 0; k < m_S; ++k) write_seed_files(k);
+  write_run_summary(s);
   return s;
 }
 

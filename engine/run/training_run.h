@@ -4,6 +4,11 @@
 // signal, and the end (final evaluation and checkpoint, policy, summary). Writes go through
 // RunDirectory; a failed write or a non-finite value stops the run with a message naming the
 // latest complete checkpoint and how to continue.
+// A run of several seeds (train.seeds) writes each seed's logs, policy and summary in the
+// seed's own folder (the files a run of that seed alone writes), its checkpoints and a summary
+// of all seeds in the run's folder. A seed whose numbers go non-finite stops alone: its folder's
+// summary.json says at which step and what, its envs go on with zero actions, and the others
+// train on; the run stops only when no seed is left.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -36,7 +41,7 @@ struct RunParts {
   EnvPool& pool;
   EnvPool* eval_pool;  // null: no evaluation
   Agent& agent;
-  ReplayBuffer& replay;
+  std::vector<const ReplayBuffer*> rings;  // one per seed
   StepLoop& loop;
   bool overlapped;
 };
@@ -44,8 +49,11 @@ struct RunParts {
 class TrainingRun {
  public:
   /// `resumed_from`: the checkpoint the parts were restored from (step -1: a fresh run).
+  /// `seed_dirs`: the folder of each seed of a run given train.seeds (empty otherwise: the run's
+  /// folder holds everything).
   TrainingRun(const Config& config, RunParts parts, RunDirectory& dir,
-              const CheckpointFiles& resumed_from, bool progress);
+              const std::vector<RunDirectory*>& seed_dirs, const CheckpointFiles& resumed_from,
+              const TrainOptions& options);
 
   /// After each batch step: the metrics line (every log_every steps), evaluation (every
   /// eval_every) and a checkpoint (every checkpoint_every, not when `stopping`).
@@ -66,9 +74,17 @@ class TrainingRun {
   void print_progress(double sps, double ups);
   void evaluate_now();
   void finish_evaluation();
-  void record_evaluation(int64_t step, double wall_seconds, const EvalResult& result);
+  void record_evaluations(int64_t step, double wall_seconds,
+                          const std::vector<EvalResult>& results);
   void checkpoint();
   void check_finite(bool with_moments);
+  void check_actions();
+  void stop_seed(int k, const std::string& what);
+  std::vector<char> stopped_seeds() const;
+  void write_seed_files(int k);
+  void write_run_summary(const TrainSummary& s);
+  nlohmann::json seed_summary_json(int k, const TrainSummary& s) const;
+  void poison_if_due();
   void write_or_stop(const std::function<void()>& write);
   [[noreturn]] void write_failed(const std::string& what);
   [[noreturn]] void diverged(const std::string& what);
@@ -78,7 +94,14 @@ class TrainingRun {
   RunParts m_parts;
   RunDirectory& m_dir;
   TrainerState& m_st;
+  const TrainOptions m_options;
   const bool m_progress;
+  const bool m_per_seed;                    // a run given train.seeds
+  const int m_S, m_N;                       // seeds, envs per seed
+  std::vector<Config> m_seed_configs;       // each seed's config (seed_config)
+  std::vector<RunDirectory*> m_seed_dirs;   // each seed's folder (&m_dir for a run of one)
+  std::vector<std::string> m_stopped_because;  // per seed: what was not finite ("" training)
+  bool m_poisoned = false;
   std::unique_ptr<BackgroundEval> m_background_eval;  // the overlapped loop's evaluations
   DeviceArray<float> m_d_eval_obs, m_d_eval_actions;  // the sequential loop's
   CheckpointFiles m_last_checkpoint;

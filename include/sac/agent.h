@@ -127,6 +127,12 @@ class Agent {
   /// order a non-finite scan reports them (losses, log alpha, weights, then Adam state).
   std::vector<StateTensor> state_tensors();
 
+  /// Seed number `seed_index`'s share of state_tensors(), in the same order: its members of the
+  /// networks and their Adam moments, and its values of the per-seed tensors (losses, log alpha
+  /// and its state, each a one-value view); the shared counters are left out. For scans of one
+  /// seed (a run of several stops a diverged seed alone).
+  std::vector<StateTensor> seed_state_tensors(int seed_index);
+
  private:
   void sample_and_update(const std::vector<const ReplayBuffer*>& rings);
   // Algorithm 1's update on the minibatch in m_mb (see agent.cpp for its lanes)

@@ -48,6 +48,10 @@ struct Config {
   // ---- train
   int64_t total_steps = 1000000;   // env steps (all envs together)
   uint64_t seed = 1;               // master seed; env i uses seed + i
+  // seeds trained together in one process (DESIGN.md section 12): each behaves as a run of its
+  // own with train.seed = that seed, in its own folder RUN_DIR/seed-<seed>; empty: one run of
+  // train.seed. At most kMaxSeeds, all different.
+  std::vector<uint64_t> seeds;
   int64_t warmup_steps = 5000;     // uniform random actions before the first update
   double updates_per_step = 1.0;   // updates per env step (update-to-data ratio)
   int64_t eval_every = 10000;      // env steps between evaluations (0 = only at the end)
@@ -64,6 +68,16 @@ struct Config {
   /// The resolved configuration as JSON (the layout config files use).
   nlohmann::json to_json() const;
 };
+
+/// Most seeds one run trains together (Backend::kMaxSeeds).
+constexpr int kMaxSeeds = 32;
+
+/// The seeds a run trains, in order: train.seeds, or {train.seed} when that is empty.
+std::vector<uint64_t> seed_list(const Config& config);
+
+/// The config of seed number `index` of a run of several seeds: train.seed = that seed and no
+/// train.seeds, what a run of that seed alone is given (its folder's config.json).
+Config seed_config(const Config& config, int index);
 
 /// Parses `text` (a config file's contents; `source` names it in messages) over the defaults.
 /// Throws ConfigError naming the offending key.

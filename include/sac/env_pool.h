@@ -1,6 +1,6 @@
 // env_pool.h: N envs of one task stepped as a batch on T persistent CPU threads, with the
 // TimeLimit, auto-reset and the [-1, 1] -> task-bounds action scaling applied here. Every output
-// lives in a preallocated batch array; env i is seeded `seed + i`. Envs are split into T
+// lives in a preallocated batch array; env i is seeded `seed + i` (or as the list says). Envs are split into T
 // contiguous blocks, one task each on a thread pool of T threads (kernels/thread_pool.h; the
 // calling thread takes part); each env writes only its own slice, so the results depend neither
 // on T nor on which thread steps a block. Tested by tests/test_env_pool.cpp
@@ -22,6 +22,7 @@ class ThreadPool;  // kernels/thread_pool.h
 struct FinishedEpisode {
   double ret = 0.0;
   int length = 0;
+  int env = 0;  // the env it ran in
 };
 
 class EnvPool {
@@ -31,6 +32,9 @@ class EnvPool {
   /// an unknown id, num_envs < 1 or num_threads < 0. With SAC_PIN_THREADS=1 in the environment
   /// worker thread t is pinned to the t-th CPU the process may run on (the caller is left alone).
   EnvPool(const std::string& id, int num_envs, uint64_t seed, int num_threads = 1);
+  /// One env per entry of `env_seeds`, env i seeded env_seeds[i] (several runs' envs in one
+  /// pool, each seeded as its run would seed it: seeded_envs()).
+  EnvPool(const std::string& id, const std::vector<uint64_t>& env_seeds, int num_threads = 1);
   ~EnvPool();
   EnvPool(const EnvPool&) = delete;
   EnvPool& operator=(const EnvPool&) = delete;
@@ -59,8 +63,10 @@ class EnvPool {
   const uint8_t* unstable() const { return m_unstable_flags.data(); }
   /// Episodes that ended in the last step(), in env order.
   const std::vector<FinishedEpisode>& finished() const { return m_finished; }
-  /// Episodes ended because the physics became unstable, since construction.
-  int64_t unstable_episodes() const { return m_unstable; }
+  /// Episodes ended because the physics became unstable, since construction: in all envs, or
+  /// in envs [first, first + count).
+  int64_t unstable_episodes() const { return unstable_episodes(0, m_num_envs); }
+  int64_t unstable_episodes(int first, int count) const;
   /// The env used by slot i (for state inspection).
   const Env& env(int i) const { return *m_envs[i]; }
 
@@ -76,7 +82,8 @@ class EnvPool {
   void set_episode(int i, int steps, double ret) { m_steps[i] = steps; m_ep_return[i] = ret; }
   /// The current observations, writable (to restore them).
   float* mutable_obs() { return m_obs.data(); }
-  void set_unstable_episodes(int64_t n) { m_unstable = n; }
+  /// Sets env i's count of unstable episodes (a restore puts a block's count on its first env).
+  void set_unstable_episodes(int i, int64_t n) { m_unstable[i] = n; }
 
  private:
   enum class Job { reset, step };
@@ -98,7 +105,7 @@ class EnvPool {
   std::vector<float> m_obs, m_final_obs, m_reward;
   std::vector<uint8_t> m_terminated, m_truncated, m_unstable_flags;
   std::vector<FinishedEpisode> m_finished;  // reserved for size() entries: never reallocates
-  int64_t m_unstable = 0;
+  std::vector<int64_t> m_unstable;  // per env
 
   // ---- threads: block t is envs [m_block[t], m_block[t + 1]), one pool task each
   std::vector<int> m_block;
@@ -107,5 +114,11 @@ class EnvPool {
   std::function<void(int)> m_block_task;  // run_block, built once: a step allocates nothing
   std::unique_ptr<ThreadPool> m_pool;     // m_num_threads threads; last: stopped first
 };
+
+/// The env seeds of `runs` runs of `envs_per_run` envs each in one pool, run r first seeded
+/// base_seeds[r] + offset: run r's env i is seeded base_seeds[r] + offset + i, as the pool of
+/// that run alone seeds it.
+std::vector<uint64_t> seeded_envs(const std::vector<uint64_t>& base_seeds, int envs_per_run,
+                                  uint64_t offset = 0);
 
 }  // namespace sac

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "sac/backend.h"
@@ -114,6 +115,26 @@ class ReplayBuffer {
   DeviceArray<float> m_obs, m_action, m_reward, m_next_obs, m_terminated;
   DeviceArray<int64_t> m_d_head_size;  // [head, size]: ring_insert's, and sampling's bound
   TransitionBatch m_storage;
+};
+
+/// The replay rings of a run, one per seed (a run of one seed has one), of equal size; Agent's
+/// update takes them in seed order.
+class SeedRings {
+ public:
+  SeedRings(Backend& backend, size_t seeds, int64_t capacity, int obs_dim, int act_dim) {
+    for (size_t k = 0; k < seeds; ++k) {
+      m_owned.push_back(std::make_unique<ReplayBuffer>(backend, capacity, obs_dim, act_dim));
+      m_rings.push_back(m_owned.back().get());
+    }
+  }
+  const std::vector<ReplayBuffer*>& rings() const { return m_rings; }
+  std::vector<const ReplayBuffer*> const_rings() const {
+    return std::vector<const ReplayBuffer*>(m_rings.begin(), m_rings.end());
+  }
+
+ private:
+  std::vector<std::unique_ptr<ReplayBuffer>> m_owned;
+  std::vector<ReplayBuffer*> m_rings;
 };
 
 }  // namespace sac

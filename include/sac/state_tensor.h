@@ -27,6 +27,8 @@ struct StateTensor {
   /// What a non-finite message calls the values: one label per value, or empty for
   /// "name[i]" ("name" for a single value).
   std::vector<std::string> labels;
+  /// The member of a network group the values belong to (-1: not a member's).
+  int member = -1;
 
   /// Number of values (the product of the shape).
   int64_t count() const {

@@ -56,7 +56,26 @@ struct EvalResult {
 /// envs) with the actor of `agent`; d_obs and d_actions are backend buffers of pool size.
 EvalResult evaluate(Agent& agent, Backend& backend, EnvPool& pool, float* d_obs, float* d_actions);
 
-/// Final figures of a run (also written to summary.json).
+/// evaluate() of an agent of S seeds: the pool holds S blocks of envs, block s acted on by seed
+/// s's actor; one result per seed, each what evaluate() gives that seed's agent alone on its
+/// block.
+/// Seeds marked in `stopped` (by seed number; empty: none) act with zeros: their results mean
+/// nothing, and their numbers may not be finite.
+std::vector<EvalResult> evaluate_seeds(Agent& agent, Backend& backend, EnvPool& pool,
+                                       float* d_obs, float* d_actions,
+                                       const std::vector<char>& stopped = {});
+
+/// How one seed of a run of several ended.
+struct SeedSummary {
+  uint64_t seed = 0;
+  std::string run_dir;  // its folder, RUN_DIR/seed-<seed>
+  double final_eval_return = 0, best_eval_return = 0;
+  int64_t stopped_step = -1;  // the step its numbers went non-finite (-1: it trained to the end)
+  std::string stopped_because;  // what was not finite
+};
+
+/// Final figures of a run (also written to summary.json). A run of several seeds gives the mean
+/// over its seeds as final and best eval return, and each seed's in `seeds`.
 struct TrainSummary {
   int64_t steps = 0, updates = 0;
   double wall_seconds = 0;  // training time of the whole run, all segments
@@ -66,22 +85,29 @@ struct TrainSummary {
   // finished a run stopped after its final checkpoint)
   int64_t segment_from_step = 0, segment_steps = 0, segment_updates = 0;
   double segment_seconds = 0;
-  double env_steps_per_second = 0, updates_per_second = 0;
+  double env_steps_per_second = 0, updates_per_second = 0;  // env steps: of every seed
   std::string run_dir;
   bool interrupted = false;       // stopped by SIGINT/SIGTERM after writing a checkpoint
   int64_t resumed_from = -1;      // step of the checkpoint this process started from (-1: none)
   std::string checkpoint;         // the last checkpoint written ("" when none)
+  std::vector<SeedSummary> seeds;  // a run given train.seeds: one per seed, in its order
 };
 
 /// The JSON object `sac train` prints for a run of `config` that ended with `summary` (the
 /// Python module's train() returns the same): task, steps, updates, wall_seconds, final and best
-/// eval return, rates, run_dir, interrupted, checkpoint, and resumed_from_step when resumed.
+/// eval return, rates, run_dir, interrupted, checkpoint, and resumed_from_step when resumed; a
+/// run of several seeds adds "seeds", one object per seed (seed, run_dir, final and best eval
+/// return, and "diverged" {step, what} for a seed that stopped).
 nlohmann::json summary_json(const Config& config, const TrainSummary& summary);
 
 /// How a run is driven.
 struct TrainOptions {
   bool progress = true;         // progress line on stderr
   bool handle_signals = false;  // SIGINT/SIGTERM: finish the step, checkpoint, return interrupted
+  // test hook: after the batch step that reaches env step `poison_step` (>= 0), seed number
+  // `poison_seed`'s log alpha is set to NaN, as if its update had diverged
+  int64_t poison_step = -1;
+  int poison_seed = 0;
 };
 
 /// Trains with `config` into `run_dir` ("" = runs/<task>-s<seed>-<time>), holding the run
@@ -145,8 +171,10 @@ struct BenchTrainResult {
 BenchTrainResult bench_train(const Config& config);
 
 /// Writes the actor of `agent` with what is needed to rebuild it as a safetensors policy file,
-/// checksummed (include/sac/safetensors.h).
-void save_policy(Agent& agent, const Config& config, const std::string& path);
+/// checksummed (include/sac/safetensors.h). An agent of several seeds writes seed number
+/// `seed_index`'s actor, as a run of that seed alone would (`config`: seed_config()).
+void save_policy(Agent& agent, const Config& config, const std::string& path,
+                 int seed_index = 0);
 
 /// A policy loaded from a policy or checkpoint file: the config it was trained with and an
 /// agent holding its actor.
