@@ -25,9 +25,11 @@ namespace {
 // back-to-back ops and env steps find the workers awake, while an owner busy elsewhere (its
 // update, its env step) leaves them asleep instead of burning a core
 constexpr int kSpinIterations = 20000;
-// a spinning thread polls this many times with pauses alone (a CPU op's tasks end within
-// microseconds, and a yield is a system call), then yields its core every kYieldEvery polls, so
-// that more threads than free cores still make progress
+// a spinning thread of a pool with more threads than the process has CPUs polls this many times
+// with pauses alone (a CPU op's tasks end within microseconds, and a yield is a system call),
+// then yields its core every kYieldEvery polls, so that the threads still make progress; in a
+// pool that fits the CPUs a spinning thread only pauses (yields there cost the CPU backend's
+// update about 2% in system time and keep nothing from running)
 constexpr int kPureSpin = 2000;
 constexpr int kYieldEvery = 64;
 
@@ -37,10 +39,13 @@ inline void cpu_relax() {
 #endif
 }
 
-// poll number `spin` of a spin loop: a pause, or past kPureSpin every kYieldEvery polls a yield
-inline void back_off(int spin) {
-  if (spin >= kPureSpin && spin % kYieldEvery == kYieldEvery - 1) std::this_thread::yield();
-  else cpu_relax();
+// poll number `spin` of a spin loop: a pause, or, when `yields`, past kPureSpin every
+// kYieldEvery polls a yield
+inline void back_off(int spin, bool yields) {
+  if (yields && spin >= kPureSpin && spin % kYieldEvery == kYieldEvery - 1)
+    std::this_thread::yield();
+  else
+    cpu_relax();
 }
 
 // the CPUs this process may run on, in order (empty when unknown)
@@ -78,7 +83,9 @@ ThreadPool::ThreadPool(int threads, Pinning pinning) {
   if (threads < 1)
     throw std::invalid_argument("ThreadPool needs at least one thread (the caller), got " +
                                 std::to_string(threads));
-  std::vector<int> cpus = pinning == Pinning::workers ? allowed_cpus() : std::vector<int>();
+  const std::vector<int> allowed = allowed_cpus();
+  m_oversubscribed = allowed.empty() || threads > (int)allowed.size();
+  std::vector<int> cpus = pinning == Pinning::workers ? allowed : std::vector<int>();
   try {
     for (int t = 1; t < threads; ++t) {
       int cpu = cpus.empty() ? -1 : cpus[t % cpus.size()];
@@ -141,7 +148,7 @@ void ThreadPool::drain(const std::function<void(int)>& task, int count) {
 void ThreadPool::wait_done(int count) {
   for (int spin = 0; spin < kSpinIterations; ++spin) {
     if (m_done.load(std::memory_order_acquire) >= count) return;
-    back_off(spin);
+    back_off(spin, m_oversubscribed);
   }
   std::unique_lock<std::mutex> lock(m_done_mutex);
   m_owner_sleeping.store(true);
@@ -161,7 +168,8 @@ void ThreadPool::publish(int n, const std::function<void(int)>* task) {
     std::lock_guard<std::mutex> lock(m_mutex);
     // workers still leaving an earlier job must be gone before its counters are reset; they
     // leave without the lock, and no worker can join a job while it is held
-    for (int spin = 0; m_active.load(std::memory_order_acquire) > 0; ++spin) back_off(spin);
+    for (int spin = 0; m_active.load(std::memory_order_acquire) > 0; ++spin)
+      back_off(spin, m_oversubscribed);
     m_task = task;
     m_count = n;
     m_next.store(0);
@@ -211,7 +219,7 @@ void ThreadPool::worker_loop(int cpu, uint64_t seen) {
     // spin for a short while before sleeping: the next job usually comes soon
     for (int spin = 0;
          spin < kSpinIterations && m_generation.load(std::memory_order_acquire) == seen; ++spin)
-      back_off(spin);
+      back_off(spin, m_oversubscribed);
     const std::function<void(int)>* task;
     int count;
     {

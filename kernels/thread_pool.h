@@ -43,8 +43,9 @@ Pinning pinning_from_environment();
 ///                   wait(); a pool for one background job is ThreadPool(2), one worker
 /// When tasks throw, the others still run; run() or wait() then rethrows the exception of the
 /// lowest-numbered task that threw, after every task has finished. Nothing is allocated per
-/// run(). Idle workers and a waiting owner spin briefly (yielding the core every so often, so
-/// that more threads than cores still progress), then sleep on a condition variable.
+/// run(). Idle workers and a waiting owner spin briefly (in a pool of more threads than the
+/// process has CPUs yielding the core every so often, so that they all progress), then sleep on
+/// a condition variable.
 class ThreadPool {
  public:
   /// `threads` counts the owner too: 1 runs every run() inline (and has no worker to start()
@@ -85,6 +86,7 @@ class ThreadPool {
   void stop_workers();
 
   std::vector<std::thread> m_workers;
+  bool m_oversubscribed = true;  // more threads than the process may run on: spins yield
   std::mutex m_mutex;  // guards publishing a job and workers joining it
   std::condition_variable m_wake;
   // the current job, read by workers under m_mutex
