@@ -16,6 +16,7 @@ class CpuBackend : public Backend {
   explicit CpuBackend(int threads = 0);
 
   std::string name() const override { return "cpu"; }
+  bool runs_in_issue_order() const override { return true; }
   int threads() const { return m_pool.threads(); }
 
   void* allocate(size_t bytes) override;

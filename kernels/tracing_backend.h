@@ -34,6 +34,7 @@ class TracingBackend final : public Backend {
   void reset();
 
   std::string name() const override { return m_inner.name(); }
+  bool runs_in_issue_order() const override { return m_inner.runs_in_issue_order(); }
   // memory and transfers: forwarded, not launches of the update
   void* allocate(size_t bytes) override { return m_inner.allocate(bytes); }
   void release(void* ptr) override { m_inner.release(ptr); }

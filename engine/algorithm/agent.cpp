@@ -163,6 +163,7 @@ void Agent::update(const std::vector<const ReplayBuffer*>& rings, int count) {
     throw std::invalid_argument("Agent::update: " + std::to_string(rings.size()) +
                                 " replay buffers for " + std::to_string(m_seeds) +
                                 " seeds; pass one per seed");
+  if (count > 0) keep_snapshot();
   if (count > 0 && !m_warm) {
     sample_and_update(rings);
     m_warm = true;
@@ -210,6 +211,7 @@ void Agent::sample_and_update(const std::vector<const ReplayBuffer*>& rings) {
 }
 
 void Agent::update_on(const TransitionBatch& batch, const float* eps_next, const float* eps_cur) {
+  keep_snapshot();
   if (m_seeds != 1)
     throw std::invalid_argument("Agent::update_on: one seed only (this agent has " +
                                 std::to_string(m_seeds) + ")");
@@ -334,7 +336,11 @@ void Agent::act_snapshot(int n, const float* d_obs, float* d_actions, float* h_a
   m_backend.set_lane(0);
   m_backend.fork(Backend::kActLane);  // after the obs upload and the latest snapshot
   m_backend.set_lane(Backend::kActLane);
-  if (!m_snapshot_warm) {
+  if (m_snapshot_is_live) {
+    // the snapshot was not copied (snapshot_actor): the live actor is it
+    act_with(m_actor.params(), m_act_acts, m_act_eps.data(), m_act_logp.data(), n, d_obs, false,
+             d_actions);
+  } else if (!m_snapshot_warm) {
     work();
     m_snapshot_warm = true;
   } else {
@@ -350,8 +356,19 @@ void Agent::act_snapshot(int n, const float* d_obs, float* d_actions, float* h_a
 void Agent::snapshot_actor() {
   m_backend.set_lane(0);
   m_backend.join(Backend::kActLane);  // no act_snapshot still reads the old weights
-  m_backend.copy(m_actor_snapshot.data(), m_actor.params(),
-                 m_actor.num_params() * sizeof(float));
+  // where nothing runs beside anything else (the CPU), acting until the next update reads the
+  // live actor, and the next update copies it first: no copy, and one actor in the caches
+  m_snapshot_is_live = m_backend.runs_in_issue_order();
+  if (!m_snapshot_is_live)
+    m_backend.copy(m_actor_snapshot.data(), m_actor.params(),
+                   m_actor.num_params() * sizeof(float));
+}
+
+// before the actor changes: the snapshot that was left live becomes a copy
+void Agent::keep_snapshot() {
+  if (!m_snapshot_is_live) return;
+  m_backend.copy(m_actor_snapshot.data(), m_actor.params(), m_actor.num_params() * sizeof(float));
+  m_snapshot_is_live = false;
 }
 
 UpdateMetrics Agent::read_metrics(int seed_index) const {

@@ -10,7 +10,7 @@
 //   sac rollout --env ID [--policy random|POLICY] [--steps N] [--seed S] --record FILE.jsonl
 //   sac bench env --env ID --num-envs N --threads T --steps K
 //   sac plot RUN_DIR... -o curves.svg [--title T]
-//   sac bench train --env ID --steps K --device cpu|cuda [--num-envs N] [--pipeline P]
+//   sac bench train --env ID --steps K --device cpu|cuda [--num-envs N] [--pipeline P] [--seeds S]
 //   sac bench update --env ID --batch B --device cpu|cuda [--threads T] [--seconds S] [--seeds S]
 #include <cstdio>
 #include <cstring>
@@ -36,6 +36,7 @@ using sac::parse_int;
 constexpr const char* kUsage =
     "usage:\n"
     "  sac train [CONFIG] [--set key.path=value ...] [--run-dir DIR] [--quiet]\n"
+    "            (several seeds in one run: --set 'train.seeds=[1,2,3]')\n"
     "  sac train --resume RUN_DIR [--set train.total_steps=N ...] [--quiet]\n"
     "  sac eval POLICY [--episodes N] [--device auto|cpu|cuda] [--seed S]\n"
     "  sac envs\n"
@@ -43,6 +44,7 @@ constexpr const char* kUsage =
     "  sac bench env --env ID --num-envs N --threads T --steps K\n"
     "  sac plot RUN_DIR... -o curves.svg [--title T]\n"
     "  sac bench train --env ID --steps K --device cpu|cuda [--num-envs N] [--pipeline P]\n"
+    "                  [--seeds S]\n"
     "  sac bench update --env ID --batch B --device cpu|cuda [--threads T] [--seconds S]\n"
     "                   [--seeds S]\n";
 

@@ -99,6 +99,9 @@ class Agent {
   /// Copies the actor's weights into the snapshot act_snapshot reads, on the main lane, once
   /// every act_snapshot issued so far has finished with it. The step loop calls it after each
   /// update block; the agent takes one at construction (call it again after loading weights).
+  /// On a backend that runs in issue order (the CPU) the copy waits for the next update(),
+  /// which makes it before changing the actor; until then acting reads the live actor, the same
+  /// weights (so weights written into actor() from outside are seen by acting until then).
   void snapshot_actor();
 
   /// The latest update's scalars of seed `seed_index` (0 <= seed_index < S).
@@ -157,6 +160,9 @@ class Agent {
   MlpActivations m_snapshot_acts;
   DeviceArray<float> m_snapshot_eps, m_snapshot_logp;
   bool m_snapshot_warm = false;  // act_snapshot has run once (eagerly)
+  // the snapshot is the live actor, not yet copied (a backend that runs in issue order)
+  bool m_snapshot_is_live = false;
+  void keep_snapshot();
   std::map<std::tuple<int, const float*, float*>, std::unique_ptr<RecordedOps>> m_recorded_acts;
   void act_with(const float* actor_params, MlpActivations& acts, float* eps, float* logp, int n,
                 const float* d_obs, bool deterministic, float* d_actions);

@@ -112,6 +112,10 @@ class Backend {
 
   virtual std::string name() const = 0;
 
+  /// True when every op runs when it is issued, in issue order, whatever its lane (the CPU
+  /// backend): nothing issued runs beside anything else.
+  virtual bool runs_in_issue_order() const { return false; }
+
   /// Records the ops that `work` issues without running them; replay() runs them. The CUDA
   /// backend captures them once as a CUDA graph from the current lane's stream and replays it
   /// there (so `work` must not allocate or synchronise); this default keeps `work` and calls
