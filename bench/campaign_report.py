@@ -221,7 +221,10 @@ def assemble(args):
         report["tests"]["no_cublaslt"] = {"command": step(d, "no_lt_tests").get("command"),
                                           "status": step(d, "no_lt_tests")["status"],
                                           "counts": gtest_counts(d, "no_lt_tests")}
-        report["train_bench"] = {n: step(d, "train_bench_" + n) for n in ("1env", "64env")}
+        report["train_bench"] = {n: step(d, "train_bench_" + n) for n in ("1env", "64env", "seeds")}
+        report["seed_updates"] = sorted(
+            (dict(step(d, n), seeds=int(n[len("update_seeds_"):])) for n in names
+             if n.startswith("update_seeds_")), key=lambda r: r["seeds"])
         report["env_bench"] = {t: step(d, "env_bench_" + t) for t in ENV_TASKS}
     else:
         report["train"] = train_section(d)
@@ -250,6 +253,8 @@ REQUIRED = {
                "train_bench.1env.command", "train_bench.1env.result.env_steps_per_second",
                "train_bench.1env.result.stages_seconds",
                "train_bench.64env.command", "train_bench.64env.result.env_steps_per_second",
+               "train_bench.seeds.result.env_steps_per_second",
+               "seed_updates.[].seeds", "seed_updates.[].result.seed_updates_per_second",
                "env_bench.HalfCheetah-v5.result.env_steps_per_second",
                "env_bench.Hopper-v5.result.env_steps_per_second",
                "env_bench.Ant-v5.result.env_steps_per_second"],

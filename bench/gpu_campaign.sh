@@ -211,6 +211,7 @@ part_checks() {
   local lt_filter='*FusedOps*/cuda:CudaGraphTest.*:CudaBackendTest.Linear*'
   local batches="256 1024 4096" seconds=3 eager_updates=1500 graph_updates=4000
   local env=HalfCheetah-v5 steps1=20000 steps64=200000 envs64=64 threads=16 env_steps=2000
+  local seed_counts="1 8 32" seeds_train=8 steps_seeds=5000
   if [ $DRY = 1 ]; then
     # the CPU twins of the GPU checks, tiny
     device=cpu require=0
@@ -218,6 +219,7 @@ part_checks() {
     lt_filter='*FusedOps*/cpu:UpdateShape.*'
     batches="64" seconds=0.5 eager_updates=20 graph_updates=20
     env=Pendulum-v1 steps1=300 steps64=800 envs64=8 threads=2 env_steps=100
+    seed_counts="1 2" seeds_train=2 steps_seeds=300
   fi
   local tests_env=(env SAC_REQUIRE_GPU=$require)
 
@@ -252,6 +254,15 @@ part_checks() {
   run_step train_bench_64env 60 bench.log "$BIN/sac" bench train --env "$env" --steps "$steps64" \
     --device "$device" --num-envs "$envs64" --env-threads "$threads" \
     --updates-per-step "$("$PYTHON" -c "print(1 / $envs64)")"
+  # many seeds as members of one agent (goal: 32 seeds in at most 2x the time of one), and a
+  # training loop of several seeds, 1 env each, ratio 1
+  for s in $seed_counts; do
+    run_step "update_seeds_$s" 25 bench.log "$BIN/sac" bench update --env HalfCheetah-v5 \
+      --batch 256 --device "$device" --seconds "$seconds" --seeds "$s"
+  done
+  run_step "train_bench_seeds" 60 bench.log "$BIN/sac" bench train --env "$env" \
+    --steps "$steps_seeds" --device "$device" --num-envs 1 --updates-per-step 1 \
+    --seeds "$seeds_train"
   for task in HalfCheetah-v5 Hopper-v5 Ant-v5; do
     run_step "env_bench_$task" 25 bench.log "$BIN/sac" bench env --env "$task" \
       --num-envs "$envs64" --threads "$threads" --steps "$env_steps"
