@@ -246,8 +246,7 @@ void StepLoop::owe_updates() {
   }
   if (count == 0) return;
   StageTimer t(slot(&StageTimes::update));
-  for (int64_t i = 0; i < count; ++i) m_agent.update(m_ring_view);
-  m_agent.snapshot_actor();
+  issue(count);
   m_st.updates += count;
 }
 
