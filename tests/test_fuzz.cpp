@@ -4,7 +4,7 @@
 // inputs each, made from valid ones by byte flips, byte replacements with JSON-significant
 // characters, insertions, deletions, duplications and truncations, from a fixed-seed RNG. Every
 // input must end in success or in the expected exception type (ConfigError, CheckpointError):
-// no crash, no hang, no other exception. About 3 seconds in all.
+// no crash, no hang (no input over kSecondsPerInput), no other exception. About 3 seconds in all.
 // Run: sac_tests --gtest_filter='Fuzz*'
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -92,6 +92,41 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// "no hang": no single input may take longer than this (a mutated size that made the loader
+// allocate or loop without bound would); the whole loop's time depends on what else the machine
+// runs (ctest -j, sanitizers), so it is reported, not asserted
+constexpr double kSecondsPerInput = 2.0;
+
+// the slowest input of a fuzz loop and its time
+class SlowestInput {
+ public:
+  class Timer {
+   public:
+    Timer(SlowestInput& s, const std::string& input)
+        : m_s(s), m_input(input), m_t0(std::chrono::steady_clock::now()) {}
+    ~Timer() {
+      const double t = seconds_since(m_t0);
+      if (t > m_s.m_seconds) m_s.m_seconds = t, m_s.m_input = m_input;
+    }
+    Timer(const Timer&) = delete;
+    Timer& operator=(const Timer&) = delete;
+
+   private:
+    SlowestInput& m_s;
+    std::string m_input;
+    std::chrono::steady_clock::time_point m_t0;
+  };
+
+  void expect_below(double seconds) const {
+    std::printf("[ info ] slowest input: %.4f s\n", m_seconds);
+    EXPECT_LT(m_seconds, seconds) << "slowest input: " << m_input;
+  }
+
+ private:
+  double m_seconds = 0.0;
+  std::string m_input;
+};
+
 TEST(FuzzConfig, MutatedConfigTextsOnlyRaiseConfigError) {
   Config custom;
   apply_override(custom, "env.id=Hopper-v5");
@@ -112,8 +147,10 @@ TEST(FuzzConfig, MutatedConfigTextsOnlyRaiseConfigError) {
       ADD_FAILURE() << "raised a non-ConfigError: " << what << "\ninput: " << show(input);
   };
   auto t0 = std::chrono::steady_clock::now();
+  SlowestInput slowest;
   for (int i = 0; i < 20000; ++i) {
     std::string text = mutate(seeds[i % seeds.size()], rng);
+    SlowestInput::Timer timer(slowest, text);
     try {
       Config c = config_from_json_text(text, "fuzz");
       validate(c);
@@ -131,9 +168,10 @@ TEST(FuzzConfig, MutatedConfigTextsOnlyRaiseConfigError) {
   const std::vector<std::string> assignments = {
       "train.seed=5",         "sac.hidden=[32,32]",      "env.id=Hopper-v5",
       "sac.gamma=0.9",        "sac.target_entropy=auto", "sac.learn_alpha=false",
-      "train.total_steps=1e6"};
+      "train.total_steps=1e6", "train.seeds=[1,2,3]"};
   for (int i = 0; i < 10000; ++i) {
     std::string a = mutate(assignments[i % assignments.size()], rng);
+    SlowestInput::Timer timer(slowest, a);
     try {
       Config c;
       apply_override(c, a);
@@ -148,7 +186,7 @@ TEST(FuzzConfig, MutatedConfigTextsOnlyRaiseConfigError) {
   std::printf("[ info ] config fuzz: %d accepted, %d refused in %.2f s\n", accepted, refused,
               seconds_since(t0));
   EXPECT_GT(refused, 25000);
-  EXPECT_LT(seconds_since(t0), 20.0);
+  slowest.expect_below(kSecondsPerInput);
 }
 
 TEST(FuzzCheckpoint, MutatedCheckpointsOnlyRaiseCheckpointError) {
@@ -187,7 +225,9 @@ TEST(FuzzCheckpoint, MutatedCheckpointsOnlyRaiseCheckpointError) {
   test::TestRng rng(99);
   int refused = 0, loaded = 0, restored = 0;
   auto t0 = std::chrono::steady_clock::now();
+  SlowestInput slowest;
   for (int i = 0; i < 12000; ++i) {
+    SlowestInput::Timer timer(slowest, "checkpoint input " + std::to_string(i));
     // both files mutated or one of them; checksum verified on even inputs, skipped on odd ones
     // so the mutations also reach the decoding and restore checks behind it
     bool verify = i % 2 == 0;
@@ -213,12 +253,11 @@ TEST(FuzzCheckpoint, MutatedCheckpointsOnlyRaiseCheckpointError) {
     } catch (const std::exception& e) {
       FAIL() << "input " << i << " raised a non-CheckpointError: " << e.what();
     }
-    if (seconds_since(t0) > 30) FAIL() << "too slow: " << i << " inputs in 30 s";
   }
   std::printf("[ info ] checkpoint fuzz: %d refused, %d loaded, %d restored in %.2f s\n", refused,
               loaded, restored, seconds_since(t0));
   EXPECT_GT(refused, 9000);
-  EXPECT_LT(seconds_since(t0), 20.0);
+  slowest.expect_below(kSecondsPerInput);
   fs::remove_all(dir);
 }
 
