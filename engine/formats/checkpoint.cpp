@@ -48,13 +48,16 @@ struct MainHostState {
   }
 };
 
-// the replay file's tensors of ring k: obs, action, ...; seed<k>.obs, ... in a run given
-// train.seeds (one ring per seed)
+// the replay file's name of ring k's tensor `name`: obs, action, ...; seed<k>.obs, ... in a run
+// given train.seeds (one ring per seed)
+std::string ring_tensor_name(int k, bool per_seed, const std::string& name) {
+  return per_seed ? "seed" + std::to_string(k) + "." + name : name;
+}
+
 std::vector<StateTensor> ring_tensors(const ReplayBuffer& ring, ReplayFill& fill, int k,
                                       bool per_seed) {
   std::vector<StateTensor> list = ring.state_tensors(fill);
-  if (per_seed)
-    for (StateTensor& t : list) t.name = "seed" + std::to_string(k) + "." + t.name;
+  for (StateTensor& t : list) t.name = ring_tensor_name(k, per_seed, t.name);
   return list;
 }
 
@@ -158,10 +161,10 @@ namespace {
 // finite by definition, and a checkpoint keeps them as they are)
 std::string find_non_finite_training(Agent& agent, const TrainerState& st) {
   bool any_stopped = false;
-  for (const SeedProgress& p : st.seeds) any_stopped |= p.stopped_step >= 0;
+  for (const SeedProgress& p : st.seeds) any_stopped |= !p.training();
   if (!any_stopped) return find_non_finite(agent, true, true);
   for (size_t k = 0; k < st.seeds.size(); ++k) {
-    if (st.seeds[k].stopped_step >= 0) continue;
+    if (!st.seeds[k].training()) continue;
     std::string bad = find_non_finite(agent, true, true, (int)k);
     if (!bad.empty()) return bad;
   }
@@ -388,8 +391,7 @@ void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent,
   for (size_t k = 0; k < rings.size(); ++k) {
     ReplayFill& fill = fills[k];
     read_state_tensors(ckpt.replay, replay_path,
-                       {host_tensor(per_seed ? "seed" + std::to_string(k) + ".size" : "size",
-                                    &fill.size)});
+                       {host_tensor(ring_tensor_name((int)k, per_seed, "size"), &fill.size)});
     ring_lists.push_back(ring_tensors(*rings[k], fill, (int)k, per_seed));
     read_state_tensors(ckpt.replay, replay_path, ring_lists.back());
     try {

@@ -62,7 +62,7 @@ StepLoop::StepLoop(const Config& c, bool overlapped, Backend& backend, EnvPool& 
     : m_c(c), m_overlapped(overlapped), m_backend(backend), m_pool(pool), m_agent(agent),
       m_rings(rings), m_ring_view(rings.begin(), rings.end()), m_times(times),
       m_S((int)rings.size()), m_N(pool.size() / std::max(1, m_S)), m_O(pool.spec().obs_dim),
-      m_A(pool.spec().act_dim), m_per_seed(!c.seeds.empty()), m_stopped(rings.size(), 0) {
+      m_A(pool.spec().act_dim), m_per_seed(!c.seeds.empty()) {
   const std::vector<uint64_t> seeds = seed_list(c);
   if (m_S != (int)seeds.size() || m_S != agent.spec().num_seeds() || m_N * m_S != pool.size())
     throw std::invalid_argument("StepLoop: " + std::to_string(rings.size()) + " rings and " +
@@ -96,7 +96,6 @@ void StepLoop::resume(const TrainerState& st) {
                                 " seeds, this run has " + std::to_string(m_S));
   m_st = st;
   for (HostRng& rng : m_warmup_rngs) rng.set_counter(st.warmup_rng_counter);
-  for (int k = 0; k < m_S; ++k) m_stopped[k] = st.seeds[k].stopped_step >= 0;
   m_pending = pending;
   m_agent.snapshot_actor();  // the restored weights
 }
@@ -221,7 +220,7 @@ void StepLoop::guard_actions(int p) {
   const size_t block = (size_t)m_N * m_A;
   for (int k = 0; k < m_S; ++k) {
     float* a = m_h_actions[p].data() + k * block;
-    bool zero = m_stopped[k];
+    bool zero = !m_st.seeds[k].training();
     if (!zero && m_per_seed) {
       for (size_t i = 0; i < block; ++i) zero |= !std::isfinite(a[i]);
       if (zero) m_non_finite.push_back(k);

@@ -69,10 +69,8 @@ class StepLoop {
   int envs_per_seed() const { return m_N; }
   int num_seeds() const { return m_S; }
 
-  /// Stops acting for seed number k (its numbers went non-finite): from the next step on its
-  /// envs are stepped with zero actions, and nothing it computes reaches an env.
-  void stop_seed(int k) { m_stopped[k] = 1; }
-
+  /// A seed that stopped (state().seeds[k].stopped_step set, by the run) acts with zeros from
+  /// the next step on: nothing it computes reaches an env.
   /// Seeds whose actions in the latest step were not finite (a run of several seeds only; a run
   /// of one seed stops on them as before). Those actions were replaced by zeros.
   const std::vector<int>& non_finite_actions() const { return m_non_finite; }
@@ -100,7 +98,6 @@ class StepLoop {
   const bool m_per_seed;          // a run given train.seeds: a seed stops alone
   TrainerState m_st;
   std::vector<HostRng> m_warmup_rngs;  // per seed
-  std::vector<char> m_stopped;         // per seed
   std::vector<int> m_non_finite;
   std::vector<int> m_kept = std::vector<int>(kMaxSeeds);  // per seed: transitions kept this step
   // per parity: observations up, actions down (or up during the warm-up), the transitions up

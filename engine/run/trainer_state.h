@@ -18,6 +18,8 @@ struct SeedProgress {
   double final_eval = 0.0;
   double best_eval = -INFINITY;
   int64_t stopped_step = -1;  // the step its numbers went non-finite (-1: still training)
+
+  bool training() const { return stopped_step < 0; }
 };
 
 /// The trainer's loop state, saved with every checkpoint.

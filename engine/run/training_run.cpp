@@ -44,7 +44,7 @@ TrainingRun::TrainingRun(const Config& c, RunParts parts, RunDirectory& dir,
     m_seed_configs.push_back(m_per_seed ? seed_config(c, k) : c);
     m_seed_dirs.push_back(m_per_seed ? seed_dirs.at(k) : &dir);
     m_stopped_because.push_back(
-        m_st.seeds[k].stopped_step >= 0 ? stopped_because(m_seed_dirs[k]->path()) : "");
+        m_st.seeds[k].training() ? "" : stopped_because(m_seed_dirs[k]->path()));
   }
   m_next_checkpoint =
       c.checkpoint_every > 0 ? (m_st.steps / c.checkpoint_every + 1) * c.checkpoint_every : 0;
@@ -104,7 +104,7 @@ void TrainingRun::check_finite(bool with_moments) {
     return;
   }
   for (int k = 0; k < m_S; ++k) {
-    if (!m_stopped_because[k].empty()) continue;
+    if (!m_st.seeds[k].training()) continue;
     std::string bad = find_non_finite(m_parts.agent, m_st.updates > 0, with_moments, k);
     if (!bad.empty()) stop_seed(k, bad);
   }
@@ -114,7 +114,7 @@ void TrainingRun::check_finite(bool with_moments) {
 // stepped their envs with zeros) stop, named by their first non-finite number
 void TrainingRun::check_actions() {
   for (int k : m_parts.loop.non_finite_actions()) {
-    if (!m_stopped_because[k].empty()) continue;
+    if (!m_st.seeds[k].training()) continue;
     std::string bad = find_non_finite(m_parts.agent, m_st.updates > 0, true, k);
     stop_seed(k, bad.empty() ? std::string("its actions") : bad);
   }
@@ -124,7 +124,6 @@ void TrainingRun::check_actions() {
 void TrainingRun::stop_seed(int k, const std::string& what) {
   m_st.seeds[k].stopped_step = m_st.steps;
   m_stopped_because[k] = what;
-  m_parts.loop.stop_seed(k);
   const uint64_t seed = m_seed_configs[k].seed;
   if (m_progress) std::fprintf(stderr, "\n");
   std::fprintf(stderr,
@@ -133,14 +132,14 @@ void TrainingRun::stop_seed(int k, const std::string& what) {
                (unsigned long long)seed, (long long)m_st.steps, (long long)m_st.updates,
                what.c_str(), m_seed_dirs[k]->path().c_str());
   write_or_stop([&] { m_seed_dirs[k]->write_summary(seed_summary_json(k, summary())); });
-  for (const std::string& why : m_stopped_because)
-    if (why.empty()) return;
+  for (const SeedProgress& p : m_st.seeds)
+    if (p.training()) return;
   diverged(what + " (the last seed still training, seed " + std::to_string(seed) + ")");
 }
 
 std::vector<char> TrainingRun::stopped_seeds() const {
   std::vector<char> stopped;
-  for (const std::string& why : m_stopped_because) stopped.push_back(!why.empty());
+  for (const SeedProgress& p : m_st.seeds) stopped.push_back(!p.training());
   return stopped;
 }
 
@@ -183,7 +182,7 @@ void TrainingRun::log_metrics() {
   m_last_log_updates = m_st.updates;
   for (int k = 0; k < m_S; ++k) {
     SeedProgress& p = m_st.seeds[k];
-    if (m_stopped_because[k].empty()) {
+    if (m_st.seeds[k].training()) {
       UpdateMetrics m = m_parts.agent.read_metrics(k);
       nlohmann::json line = {{"step", m_st.steps}, {"updates", m_st.updates},
                              {"wall_seconds", m_prior_seconds + run_seconds()}, {"sps", sps},
@@ -214,7 +213,7 @@ void TrainingRun::print_progress(double sps, double ups) {
   double sum = 0, lo = INFINITY, hi = -INFINITY;
   int n = 0, training = 0;
   for (int k = 0; k < m_S; ++k) {
-    if (!m_stopped_because[k].empty()) continue;
+    if (!m_st.seeds[k].training()) continue;
     ++training;
     const double e = m_st.seeds[k].last_eval;
     if (std::isnan(e)) continue;
@@ -235,7 +234,7 @@ void TrainingRun::print_progress(double sps, double ups) {
 void TrainingRun::record_evaluations(int64_t step, double wall_seconds,
                                      const std::vector<EvalResult>& results) {
   for (int k = 0; k < m_S; ++k) {
-    if (!m_stopped_because[k].empty()) continue;
+    if (!m_st.seeds[k].training()) continue;
     const EvalResult& r = results[k];
     SeedProgress& p = m_st.seeds[k];
     p.last_eval = r.mean;
@@ -316,7 +315,7 @@ TrainSummary TrainingRun::summary() const {
       seed.stopped_because = m_stopped_because[k];
       s.seeds.push_back(seed);
     }
-    if (!m_stopped_because[k].empty()) continue;
+    if (!m_st.seeds[k].training()) continue;
     final_sum += p.final_eval, best_sum += p.best_eval, ++finished;
   }
   s.final_eval_return = m_parts.eval_pool && finished > 0 ? final_sum / finished : NAN;
@@ -328,7 +327,7 @@ TrainSummary TrainingRun::summary() const {
 nlohmann::json TrainingRun::seed_summary_json(int k, const TrainSummary& s) const {
   const bool evaluated = m_parts.eval_pool != nullptr;
   const SeedProgress& p = m_st.seeds[k];
-  const bool stopped = !m_stopped_because[k].empty();
+  const bool stopped = !m_st.seeds[k].training();
   auto eval = [&](double x) { return evaluated ? nlohmann::json(x) : nlohmann::json(); };
   nlohmann::json j = {
       {"task", m_c.env_id}, {"seed", m_seed_configs[k].seed},
@@ -353,7 +352,7 @@ nlohmann::json TrainingRun::seed_summary_json(int k, const TrainSummary& s) cons
 
 // the seed's policy and summary at the end of a run (a stopped seed's summary says so already)
 void TrainingRun::write_seed_files(int k) {
-  if (!m_stopped_because[k].empty()) return;
+  if (!m_st.seeds[k].training()) return;
   write_or_stop([&] {
     save_policy(m_parts.agent, m_seed_configs[k], m_seed_dirs[k]->policy(), k);
   });
@@ -366,7 +365,7 @@ void TrainingRun::write_run_summary(const TrainSummary& s) {
     return;
   }
   for (int k = 0; k < m_S; ++k)
-    if (m_stopped_because[k].empty())
+    if (m_st.seeds[k].training())
       write_or_stop([&] { m_seed_dirs[k]->write_summary(seed_summary_json(k, s)); });
   auto over_seeds = [&](double SeedSummary::*field) {
     double sum = 0, lo = INFINITY, hi = -INFINITY;

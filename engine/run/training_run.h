@@ -100,7 +100,7 @@ class TrainingRun {
   const int m_S, m_N;                       // seeds, envs per seed
   std::vector<Config> m_seed_configs;       // each seed's config (seed_config)
   std::vector<RunDirectory*> m_seed_dirs;   // each seed's folder (&m_dir for a run of one)
-  std::vector<std::string> m_stopped_because;  // per seed: what was not finite ("" training)
+  std::vector<std::string> m_stopped_because;  // per seed: what was not finite (if it stopped)
   bool m_poisoned = false;
   std::unique_ptr<BackgroundEval> m_background_eval;  // the overlapped loop's evaluations
   DeviceArray<float> m_d_eval_obs, m_d_eval_actions;  // the sequential loop's
