@@ -3,6 +3,7 @@
 // `sac train` arguments, so in-process and CLI runs are the same run.
 #pragma once
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,24 @@ inline TrainOptions quiet() {
   TrainOptions o;
   o.progress = false;
   return o;
+}
+
+/// Settings under which the small run diverges: an unreachable target entropy with a huge alpha
+/// step makes log alpha grow by about 1 per update, so alpha overflows float after about 90
+/// updates and the soft targets become non-finite.
+inline std::vector<std::string> diverging_overrides() {
+  return {"sac.target_entropy=1000", "sac.alpha_lr=1"};
+}
+
+/// Trains `config` quietly into `run_dir`; the message of the std::runtime_error that stopped
+/// the run, or "" when it ended.
+inline std::string train_failure(const Config& config, const std::string& run_dir) {
+  try {
+    train(config, run_dir, quiet());
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 /// `sac train` arguments of small_overrides into `run_dir`, plus `extra` overrides.

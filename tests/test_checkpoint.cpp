@@ -45,6 +45,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::cli_train;
+using test::diverging_overrides;
 using test::fresh_dir;
 using test::path_exists;
 using test::quiet;
@@ -52,6 +53,7 @@ using test::read_file;
 using test::run_sac;
 using test::small_config;
 using test::spawn_sac;
+using test::train_failure;
 using test::wait_child;
 using test::wait_for_file;
 using test::write_file;
@@ -634,16 +636,9 @@ TEST(CheckpointKill, Kill9DuringCheckpointWritesLeavesTheRunResumable) {
 
 TEST(CheckpointDivergence, NonFiniteValuesStopTheRunKeepingTheLastGoodCheckpoint) {
   std::string dir = fresh_dir("diverge");
-  // an unreachable target entropy with a huge alpha step: log alpha grows by about 1 per update,
-  // so alpha overflows float after about 90 updates and the soft targets become non-finite
-  Config c = small_config(5000, {"sac.target_entropy=1000", "sac.alpha_lr=1",
-                                 "train.checkpoint_every=50", "train.log_every=20"});
-  std::string message;
-  try {
-    train(c, dir + "/run", quiet());
-  } catch (const std::runtime_error& e) {
-    message = e.what();
-  }
+  std::vector<std::string> settings = diverging_overrides();
+  settings.insert(settings.end(), {"train.checkpoint_every=50", "train.log_every=20"});
+  std::string message = train_failure(small_config(5000, settings), dir + "/run");
   ASSERT_NE(message.find("diverged at step"), std::string::npos) << message;
   EXPECT_NE(message.find("not finite"), std::string::npos) << message;
   EXPECT_NE(message.find("loss"), std::string::npos) << message;

@@ -222,14 +222,9 @@ TEST(ManySeedsDivergence, ADivergedSeedStopsAloneTheOthersEndAsWithoutIt) {
 
 TEST(ManySeedsDivergence, EverySeedDivergedStopsTheRun) {
   std::string dir = fresh_dir("many_all_diverge");
-  Config c = small_config(2000, {"sac.target_entropy=1000", "sac.alpha_lr=1",
-                                 "train.log_every=20", seeds_override({4, 5})});
-  std::string message;
-  try {
-    train(c, dir + "/run", quiet());
-  } catch (const std::runtime_error& e) {
-    message = e.what();
-  }
+  std::vector<std::string> settings = test::diverging_overrides();
+  settings.insert(settings.end(), {"train.log_every=20", seeds_override({4, 5})});
+  std::string message = test::train_failure(small_config(2000, settings), dir + "/run");
   EXPECT_NE(message.find("diverged at step"), std::string::npos) << message;
   EXPECT_NE(message.find("not finite"), std::string::npos) << message;
   for (const char* seed : {"/seed-4", "/seed-5"})
