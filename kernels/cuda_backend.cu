@@ -469,8 +469,7 @@ void CudaBackend::ring_insert(int n, int O, int A, const float* obs, const float
 
 void CudaBackend::increment(int64_t* d_counter) {
   require(d_counter, "increment", "null pointer");
-  increment_kernel<<<1, 1, 0, cur()>>>(d_counter);
-  check_launch("increment_kernel", cur());
+  launch(increment_kernel, 1, 1, 0, cur(), d_counter);
 }
 
 }  // namespace

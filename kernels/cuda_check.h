@@ -1,7 +1,8 @@
 // cuda_check.h: error checking and the launch helper shared by every .cu file in kernels/.
 // CUDA_CHECK / CUBLAS_CHECK throw std::runtime_error with file:line, the call's text and the
 // library's error string; CUDA_CHECK_PRINT only prints (for destructors, which must not throw).
-// check_launch() follows every kernel launch; with SAC_CUDA_DEBUG_SYNC=1 in the environment it
+// launch() starts every kernel (through cudaLaunchKernel, never <<<>>>) and checks it;
+// check_launch() follows the library launches (cuBLAS, graphs); with SAC_CUDA_DEBUG_SYNC=1 in the environment it
 // also synchronises, so an asynchronous fault is reported at the launch that caused it.
 // require() is the launchers' argument check (std::invalid_argument naming the op).
 // Only .cu files include this header (it pulls in cuda_runtime.h and cublas_v2.h).
@@ -15,6 +16,8 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 
 #define SAC_CUDA_STR2(x) #x
@@ -106,7 +109,6 @@ inline void check_launch(const char* what, cudaStream_t stream = nullptr) {
 /// Threads per block of the element-wise launches.
 constexpr int kLinearThreads = 256;
 
-#ifdef __CUDACC__
 /// The kernel's symbol name for error messages ("kernel" when the runtime cannot tell).
 inline const char* kernel_name(const void* kernel) {
 #if CUDART_VERSION >= 12030
@@ -116,6 +118,38 @@ inline const char* kernel_name(const void* kernel) {
   (void)kernel;
 #endif
   return "kernel";
+}
+
+template <typename... Params, size_t... I>
+void launch_with_values(void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared_bytes,
+                        cudaStream_t stream, std::index_sequence<I...>,
+                        std::tuple<std::decay_t<Params>...>& values) {
+  void* argv[sizeof...(Params) + 1] = {static_cast<void*>(&std::get<I>(values))...};
+  cudaError_t err = cudaLaunchKernel(kernel, grid, block, argv, shared_bytes, stream);
+  bool synced = false;
+  if (err != cudaSuccess)
+    cudaGetLastError();  // the failed launch is reported here, not at an unrelated later check
+  else
+    err = launch_status(stream, &synced);
+  // the kernel's name is looked up only on failure
+  if (err != cudaSuccess)
+    throw_launch_error(kernel_name(reinterpret_cast<const void*>(kernel)), err, synced);
+}
+
+/// Launches kernel(args...) on `stream` with `grid` blocks of `block` threads and
+/// `shared_bytes` of dynamic shared memory, then checks the launch (check_launch). Every kernel
+/// of the backend starts here, never with <<<>>>: the launch goes through cudaLaunchKernel, so
+/// the same source builds with nvcc for the GPU and with the host compiler against the CUDA
+/// simulator's runtime (tests/cuda_sim). The arguments are converted to the kernel's parameter
+/// types first, as <<<>>> converts them.
+template <typename... Params, typename... Args>
+void launch(void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared_bytes,
+            cudaStream_t stream, Args&&... args) {
+  static_assert(sizeof...(Params) == sizeof...(Args),
+                "launch: the argument count differs from the kernel's parameter count");
+  std::tuple<std::decay_t<Params>...> values(std::forward<Args>(args)...);
+  launch_with_values(kernel, grid, block, shared_bytes, stream,
+                     std::index_sequence_for<Params...>{}, values);
 }
 
 /// Launches `kernel(n, args...)` with one thread per element on `stream` (n == 0 launches
@@ -128,13 +162,8 @@ void linear_kernel(void (*kernel)(size_t, KernelArgs...), cudaStream_t stream, s
   if (blocks > (size_t)INT_MAX)
     throw std::runtime_error("linear_kernel: " + std::to_string(n) +
                              " elements exceed one launch's grid; split the buffer");
-  kernel<<<(unsigned)blocks, kLinearThreads, 0, stream>>>(n, std::forward<Args>(args)...);
-  // the kernel's name is looked up only on failure
-  bool synced = false;
-  cudaError_t err = launch_status(stream, &synced);
-  if (err != cudaSuccess)
-    throw_launch_error(kernel_name(reinterpret_cast<const void*>(kernel)), err, synced);
+  launch(kernel, dim3((unsigned)blocks), dim3(kLinearThreads), 0, stream, n,
+         std::forward<Args>(args)...);
 }
-#endif
 
 }  // namespace sac

@@ -108,8 +108,7 @@ bool lt_gemm(const GemmContext& ctx, LtProblem p) {
 void bias_grad(const GemmContext& ctx, int E, int B, int out, const float* dZ, float* db) {
   dim3 grid((unsigned)((out + kBiasCols - 1) / kBiasCols), (unsigned)E);
   dim3 block(kBiasCols, kBiasRows);
-  bias_grad_kernel<<<grid, block, 0, ctx.stream>>>(B, out, dZ, db);
-  check_launch("bias_grad_kernel", ctx.stream);
+  launch(bias_grad_kernel, grid, block, 0, ctx.stream, B, out, dZ, db);
 }
 
 void check_linear_shape(const char* op, int E, int B, int in, int out) {

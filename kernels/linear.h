@@ -7,13 +7,14 @@
 // Tests: sac_tests --gtest_filter='*Linear*:*ConcatColumns*' (the CUDA ones skip without a
 // GPU); timings: sac_bench_kernels.
 #pragma once
+#include "cuda_source.h"
 #include <cstddef>
 #include <cstdint>
 
 #include "sac/backend.h"
 #include "thread_pool.h"
 
-#ifdef __CUDACC__
+#ifdef SAC_CUDA_SOURCE
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -46,7 +47,7 @@ void linear_grad_input_cpu(ThreadPool& pool, int E, int B, int in, int out, cons
 /// Backend::concat_columns: out[r] = [a[r], b[r]].
 void concat_columns_cpu(int rows, int na, const float* a, int nb, const float* b, float* out);
 
-#ifdef __CUDACC__
+#ifdef SAC_CUDA_SOURCE
 // ---- CUDA launchers: each checks its arguments (std::invalid_argument), then launches
 
 /// What the GEMM launchers run on: one lane's stream, cuBLAS handle and workspace (also

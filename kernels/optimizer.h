@@ -7,6 +7,7 @@
 // Tests: sac_tests --gtest_filter='*Adam*:*Polyak*:*Optimiser*' (the CUDA ones skip without a
 // GPU); timings: sac_bench_kernels.
 #pragma once
+#include "cuda_source.h"
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -15,7 +16,7 @@
 #include "sac/hd.h"
 #include "thread_pool.h"
 
-#ifdef __CUDACC__
+#ifdef SAC_CUDA_SOURCE
 #include <cuda_runtime.h>
 #endif
 
@@ -63,7 +64,7 @@ void adam_polyak_cpu(ThreadPool& pool, size_t n, float* online, const float* gra
 void adam_multi_cpu(ThreadPool& pool, int count, const AdamTensor* tensors, float beta1,
                     float beta2, float eps, const int64_t* d_step);
 
-#ifdef __CUDACC__
+#ifdef SAC_CUDA_SOURCE
 // ---- CUDA launchers: each checks its arguments (std::invalid_argument), then one launch on
 // `stream`
 

@@ -61,10 +61,8 @@ void launch_ring_insert(cudaStream_t stream, int n, int O, int A, const float* o
     throw std::invalid_argument("ring_insert: " + std::to_string(n) +
                                 " rows exceed the ring's capacity " +
                                 std::to_string(ring.capacity));
-  ring_insert_kernel<<<n, kThreads, 0, stream>>>(n, O, A, obs, action, step, ring);
-  check_launch("ring_insert_kernel", stream);
-  ring_advance_kernel<<<1, 1, 0, stream>>>(n, step.keep, ring);
-  check_launch("ring_advance_kernel", stream);
+  launch(ring_insert_kernel, n, kThreads, 0, stream, n, O, A, obs, action, step, ring);
+  launch(ring_advance_kernel, 1, 1, 0, stream, n, step.keep, ring);
 }
 
 }  // namespace sac

@@ -5,9 +5,10 @@
 // size, both in stream order.
 // Tested by tests/test_ring_insert.cpp (CPU against ReplayBuffer::insert_host, CUDA against CPU).
 #pragma once
+#include "cuda_source.h"
 #include "sac/backend.h"
 
-#ifdef __CUDACC__
+#ifdef SAC_CUDA_SOURCE
 #include <cuda_runtime.h>
 #endif
 
@@ -17,7 +18,7 @@ namespace sac {
 void ring_insert_cpu(int n, int O, int A, const float* obs, const float* action,
                      const StepTransitions& step, const RingStorage& ring);
 
-#ifdef __CUDACC__
+#ifdef SAC_CUDA_SOURCE
 /// The CUDA launcher: the kept rows into the ring, then head and size advanced; two launches
 /// on `stream`, nothing read back.
 void launch_ring_insert(cudaStream_t stream, int n, int O, int A, const float* obs,

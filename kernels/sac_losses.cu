@@ -180,25 +180,22 @@ void launch_critic_loss(cudaStream_t stream, int E, int B, const float* q, const
                         float* dq, float* loss) {
   require(E >= 1 && B >= 0, "critic_loss", "need E >= 1, B >= 0");
   require(loss && (B == 0 || (q && y && dq)), "critic_loss", "null pointer");
-  critic_loss_kernel<<<1, kLossThreads, 0, stream>>>(E, B, q, y, dq, loss);
-  check_launch("critic_loss_kernel", stream);
+  launch(critic_loss_kernel, 1, kLossThreads, 0, stream, E, B, q, y, dq, loss);
 }
 
 void launch_actor_loss(cudaStream_t stream, int E, int B, const float* q, const float* logp,
                        const float* d_log_alpha, float* dq, float* loss) {
   require(E >= 1 && B >= 0, "actor_loss", "need E >= 1, B >= 0");
   require(loss && d_log_alpha && (B == 0 || (q && logp && dq)), "actor_loss", "null pointer");
-  actor_loss_kernel<<<1, kLossThreads, 0, stream>>>(E, B, q, logp, d_log_alpha, dq, loss);
-  check_launch("actor_loss_kernel", stream);
+  launch(actor_loss_kernel, 1, kLossThreads, 0, stream, E, B, q, logp, d_log_alpha, dq, loss);
 }
 
 void launch_alpha_loss(cudaStream_t stream, int B, const float* logp, const float* d_log_alpha,
                        float target_entropy, float* grad, float* loss) {
   require(B >= 0, "alpha_loss", "need B >= 0");
   require(d_log_alpha && grad && loss && (B == 0 || logp), "alpha_loss", "null pointer");
-  alpha_loss_kernel<<<1, kLossThreads, 0, stream>>>(B, target_entropy, logp, d_log_alpha, grad,
-                                                    loss);
-  check_launch("alpha_loss_kernel", stream);
+  launch(alpha_loss_kernel, 1, kLossThreads, 0, stream, B, target_entropy, logp, d_log_alpha,
+         grad, loss);
 }
 
 void launch_critic_loss_soft_targets(cudaStream_t stream, int S, int C, int B,
@@ -210,9 +207,8 @@ void launch_critic_loss_soft_targets(cudaStream_t stream, int S, int C, int B,
   require(loss && d_log_alpha && (B == 0 || (q_target && logp_next && reward && terminated && q &&
                                              y && dq)),
           "critic_loss_soft_targets", "null pointer");
-  critic_loss_soft_targets_kernel<<<(unsigned)S, kLossThreads, 0, stream>>>(
-      C, B, gamma, d_log_alpha, q_target, logp_next, reward, terminated, q, y, dq, loss);
-  check_launch("critic_loss_soft_targets_kernel", stream);
+  launch(critic_loss_soft_targets_kernel, (unsigned)S, kLossThreads, 0, stream, C, B, gamma,
+         d_log_alpha, q_target, logp_next, reward, terminated, q, y, dq, loss);
 }
 
 void launch_actor_alpha_loss(cudaStream_t stream, int S, int C, int B, const float* q,
@@ -222,9 +218,8 @@ void launch_actor_alpha_loss(cudaStream_t stream, int S, int C, int B, const flo
   require(S >= 1 && C >= 1 && B >= 1, "actor_alpha_loss", "need S >= 1, C >= 1, B >= 1");
   require(q && logp && d_log_alpha && dq && actor_loss && alpha_grad && alpha_loss,
           "actor_alpha_loss", "null pointer");
-  actor_alpha_loss_kernel<<<(unsigned)S, kLossThreads, 0, stream>>>(
-      C, B, target_entropy, q, logp, d_log_alpha, dq, actor_loss, alpha_grad, alpha_loss);
-  check_launch("actor_alpha_loss_kernel", stream);
+  launch(actor_alpha_loss_kernel, (unsigned)S, kLossThreads, 0, stream, C, B, target_entropy, q,
+         logp, d_log_alpha, dq, actor_loss, alpha_grad, alpha_loss);
 }
 
 }  // namespace sac

@@ -7,10 +7,11 @@
 // Tests: sac_tests --gtest_filter='*Loss*:*SoftTargets*:*SoftPolicyIteration*' (the CUDA ones
 // skip without a GPU); timings: sac_bench_kernels.
 #pragma once
+#include "cuda_source.h"
 
 #include "sac/hd.h"
 
-#ifdef __CUDACC__
+#ifdef SAC_CUDA_SOURCE
 #include <cuda_runtime.h>
 #endif
 
@@ -52,7 +53,7 @@ void actor_alpha_loss_cpu(int S, int C, int B, const float* q, const float* logp
                           const float* d_log_alpha, float target_entropy, float* dq,
                           float* actor_loss, float* alpha_grad, float* alpha_loss);
 
-#ifdef __CUDACC__
+#ifdef SAC_CUDA_SOURCE
 // ---- CUDA launchers: each checks its arguments (std::invalid_argument), then one launch on
 // `stream`
 

@@ -171,8 +171,7 @@ void launch_sample_minibatch(cudaStream_t stream, int S, int B, int O, int A, in
               out.target_in && out.reward && out.terminated && out.eps_next && out.eps_cur,
           "sample_minibatch", "null output");
   require((int64_t)S * B <= 2147483647, "sample_minibatch", "batch too large for one grid");
-  sample_minibatch_kernel<<<(unsigned)(S * B), 64, 0, stream>>>(B, O, A, copies, seeds, out);
-  check_launch("sample_minibatch_kernel", stream);
+  launch(sample_minibatch_kernel, (unsigned)(S * B), 64, 0, stream, B, O, A, copies, seeds, out);
 }
 
 }  // namespace sac

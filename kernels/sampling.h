@@ -7,12 +7,13 @@
 // Tests: sac_tests --gtest_filter='*Philox*:*Fill*:*Sample*:*Gather*' (the CUDA ones skip
 // without a GPU); timings: sac_bench_kernels.
 #pragma once
+#include "cuda_source.h"
 #include <cstddef>
 #include <cstdint>
 
 #include "sac/backend.h"
 
-#ifdef __CUDACC__
+#ifdef SAC_CUDA_SOURCE
 #include <cuda_runtime.h>
 #endif
 
@@ -37,7 +38,7 @@ void gather_rows_cpu(int n, int dim, const float* src, const int64_t* idx, float
 void sample_minibatch_cpu(int S, int B, int O, int A, int copies, const RingView* rings,
                           const MinibatchDraws* draws, const MinibatchLayout& out);
 
-#ifdef __CUDACC__
+#ifdef SAC_CUDA_SOURCE
 // ---- CUDA launchers: each checks its arguments (std::invalid_argument), then one launch on
 // `stream`
 

@@ -8,12 +8,13 @@
 // Tests: sac_tests --gtest_filter='*TanhGaussian*:*SumMemberColumns*' (the CUDA ones skip
 // without a GPU); timings: sac_bench_kernels.
 #pragma once
+#include "cuda_source.h"
 #include <cmath>
 #include <cstddef>
 
 #include "sac/hd.h"
 
-#ifdef __CUDACC__
+#ifdef SAC_CUDA_SOURCE
 #include <cuda_runtime.h>
 #endif
 
@@ -89,7 +90,7 @@ void tanh_gaussian_backward_critics_cpu(int S, int B, int A, const float* head, 
 void sum_member_columns_cpu(int E, int B, int width, int skip, int A, const float* dX,
                             float* grad_action);
 
-#ifdef __CUDACC__
+#ifdef SAC_CUDA_SOURCE
 // ---- CUDA launchers: each checks its arguments (std::invalid_argument), then one launch on
 // `stream`
 
