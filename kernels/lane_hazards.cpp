@@ -96,8 +96,8 @@ std::string describe(const TracedAccess& a) {
 std::string LaneHazard::to_string() const {
   std::ostringstream o;
   o << "lane hazard (" << (first.write && second.write ? "write/write" : "read/write")
-    << "): " << describe(first) << " and " << describe(second) << " touch bytes ["
-    << hex(begin) << ", " << hex(end) << ") (" << end - begin << " bytes";
+    << "): " << describe(first) << " and " << describe(second) << " touch bytes [" << hex(begin)
+    << ", " << hex(end) << ") (" << end - begin << " bytes";
   if (allocation)
     o << " at offset " << begin - allocation << " of the " << allocation_bytes
       << "-byte allocation at " << hex(allocation);
@@ -217,11 +217,12 @@ void LaneHazardCheck::end_replay(bool abandoned) {
   m_replay_lane = -1;
   if (unjoined >= 0 && !abandoned) {
     const std::string lane = std::to_string(unjoined - kLanes);
-    throw std::logic_error("recorded ops replayed on lane " + std::to_string(R) + ": lane " +
-                           lane + " (latest op " + m_last_op[unjoined] +
+    throw std::logic_error("recorded ops replayed on lane " + std::to_string(R) + ": lane " + lane +
+                           " (latest op " + m_last_op[unjoined] +
                            ") is not joined back into lane " + std::to_string(R) +
                            " before the recording ends (CUDA refuses to end such a capture); "
-                           "join(" + lane + ") on lane " + std::to_string(R) + " last");
+                           "join(" +
+                           lane + ") on lane " + std::to_string(R) + " last");
   }
 }
 
@@ -231,12 +232,12 @@ void LaneHazardCheck::op(int lane, const char* name, const MemAccess* accesses, 
   std::lock_guard<std::mutex> lock(m_mutex);
   const int t = timeline(lane);
   if (!in_graph(t))
-    throw std::logic_error(std::string(name) + " issued on lane " + std::to_string(lane) +
-                           " inside recorded ops replayed on lane " +
-                           std::to_string(m_replay_lane) +
-                           ", but the recording never forked that lane: CUDA would run it at "
-                           "capture time, outside the graph (fork(" + std::to_string(lane) +
-                           ") from lane " + std::to_string(m_replay_lane) + " first)");
+    throw std::logic_error(
+        std::string(name) + " issued on lane " + std::to_string(lane) +
+        " inside recorded ops replayed on lane " + std::to_string(m_replay_lane) +
+        ", but the recording never forked that lane: CUDA would run it at "
+        "capture time, outside the graph (fork(" +
+        std::to_string(lane) + ") from lane " + std::to_string(m_replay_lane) + " first)");
   ++m_ops;
   ++m_lane_ops[lane];
   if (m_replay_depth > 0) ++m_recorded_ops;
@@ -318,11 +319,10 @@ void LaneHazardCheck::released(const void* p) {
   auto it = m_allocations.find(reinterpret_cast<uintptr_t>(p));
   if (it == m_allocations.end()) return;
   const uintptr_t lo = it->first, hi = it->first + it->second;
-  m_kept.erase(std::remove_if(m_kept.begin(), m_kept.end(),
-                              [&](const Kept& k) {
-                                return k.range.begin < hi && k.range.end() > lo;
-                              }),
-               m_kept.end());
+  m_kept.erase(
+      std::remove_if(m_kept.begin(), m_kept.end(),
+                     [&](const Kept& k) { return k.range.begin < hi && k.range.end() > lo; }),
+      m_kept.end());
   m_allocations.erase(it);
 }
 

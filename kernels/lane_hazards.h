@@ -77,18 +77,18 @@ struct MemAccess {
 
 /// An op's access as a hazard report names it.
 struct TracedAccess {
-  const char* op = "";    // the Backend op, e.g. "linear_forward" (static storage)
-  const char* arg = "";   // the argument through which it touches the bytes
-  bool write = false;     // writes them (else only reads them)
-  int lane = 0;           // the lane it was issued on
-  uint64_t number = 0;    // its issue number (1 = the first op the checker saw)
-  int replay_lane = -1;   // issued inside recorded ops replayed on this lane (-1: not recorded)
+  const char* op = "";   // the Backend op, e.g. "linear_forward" (static storage)
+  const char* arg = "";  // the argument through which it touches the bytes
+  bool write = false;    // writes them (else only reads them)
+  int lane = 0;          // the lane it was issued on
+  uint64_t number = 0;   // its issue number (1 = the first op the checker saw)
+  int replay_lane = -1;  // issued inside recorded ops replayed on this lane (-1: not recorded)
 };
 
 /// Two ops on different lanes that touch the same bytes, at least one of them writing, with no
 /// happens-before path between them.
 struct LaneHazard {
-  TracedAccess first, second;  // first was issued before second
+  TracedAccess first, second;    // first was issued before second
   uintptr_t begin = 0, end = 0;  // the first run of bytes both touch
   uintptr_t allocation = 0;      // the allocation holding them (0: not allocated through the
   size_t allocation_bytes = 0;   // tracing backend)
@@ -181,7 +181,7 @@ class LaneHazardCheck {
   std::array<bool, kTimelines> m_joined_graph{};
   std::array<uint64_t, kTimelines> m_number_at_replay{};
   std::array<const char*, kTimelines> m_last_op{};  // each timeline's latest op, for messages
-  std::map<uintptr_t, size_t> m_allocations;  // begin -> bytes
+  std::map<uintptr_t, size_t> m_allocations;        // begin -> bytes
   std::vector<LaneHazard> m_hazards;
   uint64_t m_hazard_count = 0;
   std::array<uint64_t, kLanes> m_lane_ops{};

@@ -22,11 +22,11 @@
 #include "agent_state.h"
 #include "cpu_backend.h"
 #include "lane_hazards.h"
-#include "small_run.h"
 #include "run/step_loop.h"
 #include "run/training_run.h"
 #include "sac/env_pool.h"
 #include "sac/philox.h"
+#include "small_run.h"
 #include "tracing_backend.h"
 
 namespace sac {
@@ -499,7 +499,7 @@ class OverlappedSteps {
       std::copy(next.begin() + s * per_seed, next.begin() + (s + 1) * per_seed, block);
       for (int j = 0; j < m_N; ++j) {
         block[m_N + j] = (m_steps + j) % 7 == 0 ? 1.0f : 0.0f;  // terminated
-        block[2 * m_N + j] = 1.0f;                             // keep
+        block[2 * m_N + j] = 1.0f;                              // keep
       }
     }
     m_be.upload_async(m_d_step[p].data(), m_h_step[p].data(), m_h_step[p].size() * sizeof(float));
@@ -561,11 +561,12 @@ TEST(LaneHazards, UpdateBlocksBesideActingAndRingInsertsHaveNone) {
     }
     EXPECT_EQ(traced.hazard_count(), 0u) << all(traced);
     expect_every_lane_seen(traced);
-    std::printf("%zu seeds, %d steps: %llu ops (%llu on the acting lane, %llu replayed), %zu "
-                "accesses kept\n",
-                seeds.size(), steps, (unsigned long long)traced.checked_ops(),
-                (unsigned long long)traced.ops_on_lane(Backend::kActLane),
-                (unsigned long long)traced.recorded_ops(), traced.kept_accesses());
+    std::printf(
+        "%zu seeds, %d steps: %llu ops (%llu on the acting lane, %llu replayed), %zu "
+        "accesses kept\n",
+        seeds.size(), steps, (unsigned long long)traced.checked_ops(),
+        (unsigned long long)traced.ops_on_lane(Backend::kActLane),
+        (unsigned long long)traced.recorded_ops(), traced.kept_accesses());
     // what the check keeps follows the buffers, not the number of steps
     EXPECT_LE(traced.kept_accesses(), kept_half + 8);
 
@@ -584,9 +585,8 @@ TEST(LaneHazards, StepLoopHasNone) {
   for (const char* pipeline : {"sequential", "overlapped"})
     for (bool many : {false, true}) {
       SCOPED_TRACE(std::string(pipeline) + (many ? ", 3 seeds" : ", 1 seed"));
-      std::vector<std::string> set = {std::string("train.pipeline=") + pipeline,
-                                      "env.num_envs=2", "train.updates_per_step=1",
-                                      "train.warmup_steps=64"};
+      std::vector<std::string> set = {std::string("train.pipeline=") + pipeline, "env.num_envs=2",
+                                      "train.updates_per_step=1", "train.warmup_steps=64"};
       if (many) set.push_back("train.seeds=[1,2,3]");
       const Config c = test::small_config(400, set);
       CpuBackend cpu(1);
@@ -628,17 +628,17 @@ TEST(LaneHazards, CheckCostIsSmallBesideTheWork) {
     const uint64_t ops0 = traced.checked_ops();
     const auto t0 = std::chrono::steady_clock::now();
     for (int i = 1; i < steps; ++i) run.step();
-    seconds[checked] =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    seconds[checked] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (checked) {
       EXPECT_EQ(traced.hazard_count(), 0u) << all(traced);
       ops = traced.checked_ops() - ops0;
     }
   }
-  std::printf("%d steps of %d updates (3 seeds, 64x64, batch 64): %.2f ms/step unchecked, %.2f "
-              "ms/step checked (%llu ops checked, %.2f us each)\n",
-              steps - 1, block, 1e3 * seconds[0] / (steps - 1), 1e3 * seconds[1] / (steps - 1),
-              (unsigned long long)ops, 1e6 * (seconds[1] - seconds[0]) / std::max<uint64_t>(ops, 1));
+  std::printf(
+      "%d steps of %d updates (3 seeds, 64x64, batch 64): %.2f ms/step unchecked, %.2f "
+      "ms/step checked (%llu ops checked, %.2f us each)\n",
+      steps - 1, block, 1e3 * seconds[0] / (steps - 1), 1e3 * seconds[1] / (steps - 1),
+      (unsigned long long)ops, 1e6 * (seconds[1] - seconds[0]) / std::max<uint64_t>(ops, 1));
   EXPECT_GT(ops, 0u);
 }
 
