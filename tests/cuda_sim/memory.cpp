@@ -194,6 +194,11 @@ MemoryKind memory_kind(const void* ptr) {
   return MemoryKind::kPageable;
 }
 
+bool unreachable_from_device(const void* ptr) {
+  DeviceLock lock(device_mutex());
+  return memory_kind(ptr) == MemoryKind::kPageable;
+}
+
 std::string check_device_range(const void* ptr, size_t bytes) {
   auto address = reinterpret_cast<uintptr_t>(ptr);
   const DeviceAllocation* a = find_mapping(address);

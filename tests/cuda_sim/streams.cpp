@@ -719,6 +719,10 @@ cudaError_t cudasim::launch_kernel(cudaStream_t stream, KernelLaunch launch) {
   if (!why.empty())
     return refuse(cudaErrorInvalidConfiguration, "cudaLaunchKernel",
                   describe_launch(launch) + ": " + why);
+  // a GPU faults when the kernel dereferences it (an illegal address, reported later)
+  if (launch.host_pointer_argument >= 0)
+    fatal(describe_launch(launch) + ": argument " + std::to_string(launch.host_pointer_argument) +
+          " points into host memory that is not page-locked, which the device cannot reach");
   auto shared = std::make_shared<KernelLaunch>(std::move(launch));
   return enqueue(stream, Work{describe_launch(*shared), [shared] { run_kernel(*shared); }},
                  "cudaLaunchKernel");

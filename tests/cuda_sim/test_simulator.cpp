@@ -113,6 +113,13 @@ TEST(CudaSimKernels, EveryThreadOfEveryBlockRunsWithItsIndices) {
   sac::linear_kernel(write_index_kernel, nullptr, n, d);
   std::vector<float> host = download(d, n);
   for (size_t i = 0; i < n; ++i) ASSERT_EQ(host[i], (float)i) << i;
+  // page-locked host memory is mapped for the device
+  float* pinned = nullptr;
+  ASSERT_EQ(cudaHostAlloc(&pinned, n * sizeof(float), cudaHostAllocDefault), cudaSuccess);
+  sac::linear_kernel(write_index_kernel, nullptr, n, pinned);
+  ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  EXPECT_EQ(pinned[n - 1], (float)(n - 1));
+  cudaFreeHost(pinned);
   cudaFree(d);
 }
 
@@ -214,6 +221,12 @@ TEST(CudaSimDeathTest, HostCodeThatDereferencesDeviceMemoryFaults) {
   float* d = device_alloc<float>(16);
   EXPECT_DEATH({ volatile float x = d[3]; (void)x; }, "host code read device memory");
   EXPECT_DEATH({ d[0] = 1.0f; }, "host code wrote device memory");
+}
+
+TEST(CudaSimDeathTest, AKernelGivenPageableHostMemoryIsReported) {
+  std::vector<float> host(16);
+  EXPECT_DEATH(sac::linear_kernel(write_index_kernel, nullptr, 16, host.data()),
+               "write_index_kernel.*argument 1 points into host memory that is not page-locked");
 }
 
 TEST(CudaSimDeathTest, CopiesPastAnAllocationAreReported) {

@@ -257,8 +257,27 @@ struct KernelLaunch {
   size_t parameter_bytes;
   std::shared_ptr<void> arguments;
   void (*run_thread)(const void* kernel, void* arguments);
+  int host_pointer_argument;  // the first pointer argument into neither device nor page-locked
+                              // memory (the device cannot reach it), or -1
 };
 cudaError_t launch_kernel(cudaStream_t stream, KernelLaunch launch);
+/// True when `ptr` points into neither a device allocation nor page-locked host memory.
+bool unreachable_from_device(const void* ptr);
+
+template <typename T>
+bool host_pointer(const T& value) {
+  if constexpr (std::is_pointer_v<T> && std::is_object_v<std::remove_pointer_t<T>>)
+    return value && unreachable_from_device(value);
+  else
+    return false;
+}
+
+template <typename... P, size_t... I>
+int host_pointer_argument(const std::tuple<P...>& values, std::index_sequence<I...>) {
+  int found = -1;
+  ((found < 0 && host_pointer(std::get<I>(values)) ? (void)(found = (int)I) : (void)0), ...);
+  return found;
+}
 
 template <typename... P>
 constexpr size_t parameter_bytes() {
@@ -284,13 +303,15 @@ template <typename... Params>
 cudaError_t cudaLaunchKernel(void (*kernel)(Params...), dim3 grid, dim3 block, void** args,
                              size_t shared_bytes = 0, cudaStream_t stream = nullptr) {
   using Arguments = std::tuple<std::decay_t<Params>...>;
-  std::shared_ptr<void> arguments(
-      cudasim::copy_arguments<std::decay_t<Params>...>(args, std::index_sequence_for<Params...>{}),
-      [](void* p) { delete static_cast<Arguments*>(p); });
+  Arguments* values =
+      cudasim::copy_arguments<std::decay_t<Params>...>(args, std::index_sequence_for<Params...>{});
+  std::shared_ptr<void> arguments(values, [](void* p) { delete static_cast<Arguments*>(p); });
+  int host_pointer = cudasim::host_pointer_argument(*values, std::index_sequence_for<Params...>{});
   return cudasim::launch_kernel(
       stream, cudasim::KernelLaunch{reinterpret_cast<const void*>(kernel), grid, block,
                                     shared_bytes,
                                     cudasim::parameter_bytes<std::decay_t<Params>...>(),
                                     std::move(arguments),
-                                    &cudasim::run_kernel_thread<std::decay_t<Params>...>});
+                                    &cudasim::run_kernel_thread<std::decay_t<Params>...>,
+                                    host_pointer});
 }
