@@ -607,6 +607,87 @@ TEST_F(CudaBackendTest, HostMemoryIsPageLockedAndZeroed) {
   expect_identical(values, std::vector<float>(host.begin(), host.end()), "upload, download");
 }
 
+
+// ---- every op inside a recording
+
+// The ops with plain arguments (the update's fused ops are recorded by the agent's tests), each
+// once over one set of buffers. Issued eagerly on one CUDA backend and recorded and replayed
+// on another from the same starting values, the buffers must end bit for bit equal: no op may
+// allocate, synchronise or read back inside a graph, and the graph must keep every argument.
+struct OpBuffers {
+  static constexpr size_t kFloats = 2048;
+  static constexpr int kRows = 16;  // rows of gather_rows' source, the indices' bound
+  OpBuffers(Backend& b, const std::vector<float>& init)
+      : counter(b, 1), step(b, 1), bound(b, 1), idx(b, 64) {
+    for (auto& f : floats) {
+      f = std::make_unique<DeviceArray<float>>(b, kFloats);
+      f->upload(init.data(), kFloats);
+    }
+    const int64_t zero = 0, three = 3, rows = kRows;
+    counter.upload(&zero, 1);
+    step.upload(&three, 1);
+    bound.upload(&rows, 1);
+  }
+  float* f(int k) { return floats[k]->data(); }
+  std::vector<float> contents(int k) const {
+    std::vector<float> h(kFloats);
+    floats[k]->download(h.data(), kFloats);
+    return h;
+  }
+  std::unique_ptr<DeviceArray<float>> floats[28];
+  DeviceArray<int64_t> counter, step, bound, idx;
+};
+
+void issue_every_op(Backend& b, OpBuffers& s) {
+  const int E = 2, B = 7, in = 5, out = 3, A = 2, C = 2, S = 1;
+  const float lmin = -5.0f, lmax = 2.0f;
+  b.linear_forward(E, B, in, out, s.f(0), (size_t)B * in, s.f(1), s.f(2), s.f(3),
+                   Activation::kRelu, nullptr);
+  b.linear_backward(E, B, in, out, s.f(0), (size_t)B * in, s.f(1), s.f(3), s.f(4), s.f(5), s.f(6),
+                    s.f(7), Activation::kRelu);
+  b.linear_grad_weights(E, B, in, out, s.f(0), 0, s.f(4), s.f(8), s.f(9));
+  b.linear_grad_input(E, B, in, out, s.f(4), s.f(1), Activation::kRelu, s.f(0), nullptr, s.f(10));
+  b.concat_columns(B, in, s.f(0), out, s.f(3), s.f(11));
+  b.tanh_gaussian_sample(S, B, A, s.f(12), s.f(13), lmin, lmax, s.f(14), A, 1, s.f(15));
+  b.tanh_gaussian_mean(B, A, s.f(12), s.f(16));
+  b.tanh_gaussian_backward(B, A, s.f(12), s.f(13), s.f(14), s.f(17), s.f(18), 1.0f, lmin, lmax,
+                           s.f(19));
+  b.sum_member_columns(E, B, in, 1, A, s.f(0), s.f(20));
+  b.soft_targets(C, B, s.f(21), s.f(15), s.f(22), s.f(23), 0.99f, s.f(18), s.f(24));
+  b.critic_loss(C, B, s.f(21), s.f(24), s.f(25), s.f(26));
+  b.actor_loss(C, B, s.f(21), s.f(15), s.f(18), s.f(25), s.f(26));
+  b.alpha_loss(B, s.f(15), s.f(18), -2.0f, s.f(27), s.f(26));
+  b.critic_loss_soft_targets(S, C, B, s.f(21), s.f(15), s.f(22), s.f(23), 0.99f, s.f(18), s.f(3),
+                             s.f(24), s.f(25), s.f(26));
+  b.actor_alpha_loss(S, C, B, s.f(21), s.f(15), s.f(18), -2.0f, s.f(25), s.f(26), s.f(27),
+                     s.f(27) + 1);
+  b.adam(64, s.f(5), s.f(6), s.f(7), s.f(8), 1e-3f, 0.9f, 0.999f, 1e-8f, s.step.data());
+  b.polyak(64, s.f(9), s.f(5), 0.005f);
+  b.adam_polyak(64, s.f(10), s.f(6), s.f(7), s.f(8), 1e-3f, 0.9f, 0.999f, 1e-8f, s.step.data(),
+                s.f(11), 0.005f);
+  b.increment(s.counter.data());
+  b.fill_normal(100, 7, 1, s.counter.data(), s.f(13));
+  b.sample_indices(64, 7, 2, s.counter.data(), s.bound.data(), s.idx.data());
+  b.gather_rows(64, 8, s.f(16), s.idx.data(), s.f(17));
+  b.copy(s.f(19), s.f(20), 256 * sizeof(float));
+}
+
+TEST_F(CudaBackendTest, EveryOpRecordsAndReplaysLikeEagerOps) {
+  std::vector<float> init = uniform(m_rng, OpBuffers::kFloats, 0.05f, 1.0f);
+  OpBuffers eager_state(*m_gpu, init);
+  issue_every_op(*m_gpu, eager_state);
+  m_gpu->synchronize();
+  std::unique_ptr<Backend> other = sac::make_cuda_backend();
+  OpBuffers recorded_state(*other, init);
+  std::unique_ptr<sac::RecordedOps> recorded =
+      other->record([&] { issue_every_op(*other, recorded_state); });
+  recorded->replay();
+  other->synchronize();
+  for (int k = 0; k < 28; ++k)
+    expect_identical(eager_state.contents(k), recorded_state.contents(k),
+                     "buffer " + std::to_string(k));
+}
+
 }  // namespace
 
 #endif  // SAC_HAVE_CUDA
