@@ -24,10 +24,11 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 
 #include "cublaslt_matmul.h"
 #include "cuda_check.h"
+#include "gemm_plan.h"
 #include "linear.h"
 #include "optimizer.h"
 #include "ring_insert.h"
@@ -234,8 +235,10 @@ class CudaBackend final : public Backend {
   cublasHandle_t m_cublas[kMaxLanes] = {};
   void* m_workspace[kMaxLanes] = {};
   std::unique_ptr<LtMatmul> m_lt;  // null: epilogues off (SAC_CUBLASLT=0)
-  // the ReLU masks that linear_forward's epilogue writes (its fallback writes none)
-  std::unordered_set<const void*> m_lt_masks;
+  // the ReLU masks given to linear_forward, and whether its epilogue wrote them (its fallback
+  // writes none); an entry goes when its buffer is released
+  ReluMaskRegistry m_lt_masks;
+  std::unordered_map<void*, size_t> m_allocation_bytes;  // allocate()'s sizes, for release()
 };
 
 CudaBackend::CudaBackend() {
@@ -382,12 +385,18 @@ void* CudaBackend::allocate(size_t bytes) {
     CUDA_CHECK_PRINT(cudaFree(ptr));
     throw;
   }
+  m_allocation_bytes[ptr] = bytes;
   return ptr;
 }
 
 void CudaBackend::release(void* ptr) {
   refuse_while_recording("release");
-  if (ptr) CUDA_CHECK(cudaFree(ptr));
+  if (!ptr) return;
+  // the ReLU masks in this buffer are forgotten: a later allocation may reuse the address
+  auto found = m_allocation_bytes.find(ptr);
+  m_lt_masks.released(ptr, found != m_allocation_bytes.end() ? found->second : 1);
+  if (found != m_allocation_bytes.end()) m_allocation_bytes.erase(found);
+  CUDA_CHECK(cudaFree(ptr));
 }
 
 void* CudaBackend::allocate_host(size_t bytes) {
