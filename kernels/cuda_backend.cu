@@ -62,7 +62,6 @@ class CudaBackend final : public Backend {
   void fork(int lane) override;
   void set_lane(int lane) override;
   void join(int lane) override;
-  void set_matmul_precision(MatmulPrecision precision) override;
 
   void* allocate(size_t bytes) override;
   void release(void* ptr) override;
@@ -212,15 +211,25 @@ class CudaBackend final : public Backend {
  private:
   // the stream of the current lane (lane 0: m_stream)
   cudaStream_t cur() const { return m_streams[lane()]; }
-  // what the GEMM launchers run on: the current lane's stream, handle and workspace
+  // what the GEMM launchers run on: the current lane's stream, handle and workspace, in the
+  // precision of the issuing thread (an agent's own, Backend::MatmulPrecisionScope)
   GemmContext gemm() {
+    const int l = lane();
+    const bool tf32 = matmul_precision() == MatmulPrecision::kTf32;
+    // the handle's math mode follows the GEMM's precision (a host-side setting, so it may change
+    // between captured GEMMs: each is captured with the mode it was issued with)
+    if (m_tf32[l] != tf32) {
+      CUBLAS_CHECK(
+          cublasSetMathMode(m_cublas[l], tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+      m_tf32[l] = tf32;
+    }
     GemmContext ctx;
     ctx.stream = cur();
-    ctx.cublas = m_cublas[lane()];
+    ctx.cublas = m_cublas[l];
     ctx.lt = m_lt.get();
-    ctx.workspace = m_workspace[lane()];
+    ctx.workspace = m_workspace[l];
     ctx.workspace_bytes = kCublasWorkspaceBytes;
-    ctx.tf32 = matmul_precision() == MatmulPrecision::kTf32;
+    ctx.tf32 = tf32;
     ctx.lt_masks = &m_lt_masks;
     return ctx;
   }
@@ -234,6 +243,7 @@ class CudaBackend final : public Backend {
   // concurrent branches never share one
   cublasHandle_t m_cublas[kMaxLanes] = {};
   void* m_workspace[kMaxLanes] = {};
+  bool m_tf32[kMaxLanes] = {};  // the math mode each lane's handle is set to
   std::unique_ptr<LtMatmul> m_lt;  // null: epilogues off (SAC_CUBLASLT=0)
   // the ReLU masks given to linear_forward, and whether its epilogue wrote them (its fallback
   // writes none); an entry goes when its buffer is released
@@ -269,7 +279,8 @@ CudaBackend::CudaBackend() {
       CUDA_CHECK(cudaMalloc(&m_workspace[l], kCublasWorkspaceBytes));
       CUBLAS_CHECK(cublasSetWorkspace(m_cublas[l], m_workspace[l], kCublasWorkspaceBytes));
       CUBLAS_CHECK(cublasSetPointerMode(m_cublas[l], CUBLAS_POINTER_MODE_HOST));
-      // full FP32 (no TF32) until set_matmul_precision, and no atomics: deterministic GEMMs
+      // full FP32 (no TF32) until a TF32 GEMM is issued (gemm()), and no atomics:
+      // deterministic GEMMs
       CUBLAS_CHECK(cublasSetMathMode(m_cublas[l], CUBLAS_DEFAULT_MATH));
       CUBLAS_CHECK(cublasSetAtomicsMode(m_cublas[l], CUBLAS_ATOMICS_NOT_ALLOWED));
     }
@@ -360,13 +371,6 @@ void CudaBackend::join(int lane) {
   if (lane == this->lane()) return;
   CUDA_CHECK(cudaEventRecord(m_events[lane], m_streams[lane]));
   CUDA_CHECK(cudaStreamWaitEvent(cur(), m_events[lane], 0));
-}
-
-void CudaBackend::set_matmul_precision(MatmulPrecision precision) {
-  Backend::set_matmul_precision(precision);
-  cublasMath_t mode =
-      precision == MatmulPrecision::kTf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH;
-  for (int l = 0; l < kMaxLanes; ++l) CUBLAS_CHECK(cublasSetMathMode(m_cublas[l], mode));
 }
 
 // ---- memory

@@ -174,7 +174,6 @@ TEST_F(CudaGraphTest, Tf32LossesStayCloseToTheCpuReference) {
   }
   AgentState g = read_state(gpu_agent), c = read_state(cpu_agent);
   expect_close(c.losses, g.losses, 1e-3, 2e-2, "losses after ten TF32 updates");
-  m_gpu->set_matmul_precision(sac::MatmulPrecision::kFp32);
 }
 
 // Two runs from scratch (own backend, replay and agent each) with the same seed: same bits.
