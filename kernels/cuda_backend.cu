@@ -19,6 +19,7 @@
 #include "cuda_backend.h"
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -235,6 +236,8 @@ class CudaBackend final : public Backend {
   }
   // frees whatever the constructor got (also on a failed construction)
   void destroy() noexcept;
+  // ends a capture that an exception interrupted (record())
+  void abandon_capture(int origin) noexcept;
 
   cudaStream_t m_stream = nullptr;  // lane 0
   cudaStream_t m_streams[kMaxLanes] = {};
@@ -293,22 +296,11 @@ CudaBackend::CudaBackend() {
   }
 }
 
-// a CUDA graph captured from the backend's stream, replayed on that stream
+// a CUDA graph captured from one of the backend's streams (CudaBackend::record), replayed there
 class CudaGraph final : public RecordedOps {
  public:
-  CudaGraph(const Backend& backend, cudaStream_t stream, const std::function<void()>& work)
-      : m_stream(stream) {
-    CUDA_CHECK(cudaStreamBeginCapture(m_stream, cudaStreamCaptureModeThreadLocal));
-    try {
-      Backend::RecordingScope scope(backend);
-      work();
-    } catch (...) {
-      cudaGraph_t broken = nullptr;
-      cudaStreamEndCapture(m_stream, &broken);
-      if (broken) cudaGraphDestroy(broken);
-      throw;
-    }
-    CUDA_CHECK(cudaStreamEndCapture(m_stream, &m_graph));
+  /// Takes `graph` (destroyed here, also when instantiation throws).
+  CudaGraph(cudaStream_t stream, cudaGraph_t graph) : m_stream(stream), m_graph(graph) {
     CUDA_CHECK(cudaGraphInstantiate(&m_exec, m_graph, 0));
   }
   ~CudaGraph() override {
@@ -329,8 +321,61 @@ class CudaGraph final : public RecordedOps {
   cudaGraphExec_t m_exec = nullptr;
 };
 
+// a guard for the graph until CudaGraph owns it (instantiation may throw)
+struct GraphGuard {
+  cudaGraph_t graph = nullptr;
+  ~GraphGuard() {
+    if (graph) CUDA_CHECK_PRINT(cudaGraphDestroy(graph));
+  }
+};
+
 std::unique_ptr<RecordedOps> CudaBackend::record(std::function<void()> work) {
-  return std::make_unique<CudaGraph>(*this, cur(), work);  // captured and replayed on this lane
+  // captured and replayed on the current lane
+  const int origin = lane();
+  cudaStream_t stream = cur();
+  CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+  try {
+    Backend::RecordingScope scope(*this);
+    work();
+  } catch (...) {
+    abandon_capture(origin);
+    throw;
+  }
+  GraphGuard captured;
+  CUDA_CHECK(cudaStreamEndCapture(stream, &captured.graph));
+  auto graph = std::make_unique<CudaGraph>(stream, captured.graph);
+  captured.graph = nullptr;  // CudaGraph owns it now
+  return graph;
+}
+
+// An exception inside recorded ops: the lanes it left forked join the origin lane (else the
+// capture could not end: cudaErrorStreamCaptureUnjoined, and those streams would stay in
+// capture), the capture ends and its graph is discarded, and the origin lane is current again.
+// The backend is then usable as before. Errors on the way are printed, never thrown: the
+// exception in flight is the one to report.
+void CudaBackend::abandon_capture(int origin) noexcept {
+  cudaStream_t main = m_streams[origin];
+  for (int l = 0; l < kMaxLanes; ++l) {
+    if (l == origin) continue;
+    cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+    CUDA_CHECK_PRINT(cudaStreamIsCapturing(m_streams[l], &status));
+    if (status == cudaStreamCaptureStatusNone) continue;
+    // joined back (an invalidated capture refuses this; ending it below still ends it)
+    CUDA_CHECK_PRINT(cudaEventRecord(m_events[l], m_streams[l]));
+    CUDA_CHECK_PRINT(cudaStreamWaitEvent(main, m_events[l], 0));
+  }
+  cudaGraph_t broken = nullptr;
+  CUDA_CHECK_PRINT(cudaStreamEndCapture(main, &broken));
+  if (broken) CUDA_CHECK_PRINT(cudaGraphDestroy(broken));
+  cudaGetLastError();  // an error of the abandoned capture must not surface at a later check
+  for (int l = 0; l < kMaxLanes; ++l) {
+    cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+    if (cudaStreamIsCapturing(m_streams[l], &status) == cudaSuccess &&
+        status != cudaStreamCaptureStatusNone)
+      std::fprintf(stderr, "CudaBackend: lane %d is still capturing after an abandoned record()\n",
+                   l);
+  }
+  Backend::set_lane(origin);  // a valid lane: cannot throw
 }
 
 CudaBackend::~CudaBackend() {
