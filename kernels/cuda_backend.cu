@@ -26,6 +26,7 @@
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "cublaslt_matmul.h"
 #include "cuda_check.h"
@@ -314,6 +315,7 @@ class CudaGraph final : public RecordedOps {
     CUDA_CHECK(cudaGraphLaunch(m_exec, m_stream));
     check_launch("cudaGraphLaunch", m_stream);
   }
+  cudaGraph_t graph() const { return m_graph; }
 
  private:
   cudaStream_t m_stream;
@@ -551,6 +553,34 @@ std::string cuda_runtime_unavailable_reason() {
 }
 
 bool cuda_runtime_device_available() { return cuda_runtime_unavailable_reason().empty(); }
+
+GraphCensus cuda_graph_census(RecordedOps& recorded) {
+  auto* graph = dynamic_cast<CudaGraph*>(&recorded);
+  if (!graph) throw std::invalid_argument("cuda_graph_census: not a recording of the CUDA backend");
+  size_t n = 0;
+  CUDA_CHECK(cudaGraphGetNodes(graph->graph(), nullptr, &n));
+  std::vector<cudaGraphNode_t> nodes(n);
+  if (n) CUDA_CHECK(cudaGraphGetNodes(graph->graph(), nodes.data(), &n));
+  GraphCensus c;
+  c.nodes = n;
+  for (cudaGraphNode_t node : nodes) {
+    cudaGraphNodeType type;
+    CUDA_CHECK(cudaGraphNodeGetType(node, &type));
+    switch (type) {
+      case cudaGraphNodeTypeKernel: ++c.kernels; break;
+      case cudaGraphNodeTypeMemcpy: ++c.memcpys; break;
+      case cudaGraphNodeTypeMemset: ++c.memsets; break;
+      case cudaGraphNodeTypeEmpty: ++c.empties; break;
+      case cudaGraphNodeTypeWaitEvent:
+      case cudaGraphNodeTypeEventRecord: ++c.events; break;
+      case cudaGraphNodeTypeMemAlloc: ++c.allocs; break;
+      case cudaGraphNodeTypeMemFree: ++c.frees; break;
+      case cudaGraphNodeTypeHost: ++c.host; break;
+      default: ++c.other; break;
+    }
+  }
+  return c;
+}
 
 void* cuda_backend_stream(Backend& backend) {
   auto* cuda = dynamic_cast<CudaBackend*>(&backend);
