@@ -55,7 +55,8 @@ void LtMatmul::plan_failed(cublasStatus_t status) {
 }
 
 cublasStatus_t LtMatmul::build(Plan& plan, const LtProblem& p, size_t workspace_bytes) {
-  // every call in order; the first failure is the answer
+  // the first failing status is the answer (a call after it may still run: harmless, and the
+  // plan is then destroyed or marked unsupported as a whole)
   cublasStatus_t s = CUBLAS_STATUS_SUCCESS;
   auto call = [&s](cublasStatus_t r) {
     if (s == CUBLAS_STATUS_SUCCESS) s = r;

@@ -10,6 +10,10 @@
 
 namespace sac {
 
+// The per-process counts of GEMMs through cuBLASLt and through the cuBLAS fallback
+// (cuda_gemm_path_counts, reset_cuda_gemm_path_counts) live in gemm_plan.h, also CUDA-free and
+// part of every build.
+
 /// Creates a CUDA backend on the current device, with its own non-blocking stream and cuBLAS
 /// handle (and cuBLAS workspace, so its ops can be captured into a CUDA graph). Throws
 /// std::runtime_error when no device is usable or the kernels were not built for it.
