@@ -17,7 +17,7 @@ JOBS=${JOBS:-$(nproc)}
 PYTHON=${PYTHON:-/usr/bin/python3}
 PACKAGES=(cmake ninja-build g++ pkg-config libmujoco-dev libqhull-dev nlohmann-json3-dev
           libgtest-dev libopenblas-dev python3-dev python3-numpy python3-pybind11 pybind11-dev
-          python3-pytest python3)
+          python3-pytest python3 libboost-context-dev)
 
 install_packages() {
   local missing=()
@@ -60,12 +60,16 @@ case "$cmd" in
   test)
     install_packages
     configure_and_build "$BUILD_DIR"
+    # the CUDA tests run against the CUDA simulator here (tests/cuda_sim), on a GPU as well
+    sim_tests=$(ctest --test-dir "$BUILD_DIR" -N -L cuda_sim | sed -n 's/^Total Tests: //p')
+    echo "sac.sh: ${sim_tests:-0} CUDA tests run on the CUDA simulator (ctest -L cuda_sim)"
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS"
     ;;
   sanitize)
     install_packages
     # (the Python module is left out: an instrumented extension needs the ASan runtime preloaded)
-    configure_and_build "${BUILD_DIR}-sanitize" -DSAC_SANITIZE=ON -DSAC_ENABLE_CUDA=OFF \
+    # (and the CUDA simulator: its fibers switch stacks under ASan's feet)
+    configure_and_build "${BUILD_DIR}-sanitize" -DSAC_SANITIZE=ON -DSAC_ENABLE_CUDA=OFF -DSAC_CUDA_SIM=OFF \
       -DSAC_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Release -DSAC_BUILD_PYTHON=OFF
     # any sanitizer report fails its test
     export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=abort_on_error=0

@@ -47,6 +47,7 @@ namespace {
 namespace fs = std::filesystem;
 using test::cli_train;
 using test::diverging_overrides;
+using test::eval_returns;
 using test::fresh_dir;
 using test::path_exists;
 using test::quiet;
@@ -202,17 +203,7 @@ TEST(CheckpointResumeEarly, RunStoppedAfterItsFinalCheckpointIsFinished) {
                 read_file(dir + "/two/policy.safetensors"))
         << "policy files differ";
     // the same evaluations, once each (wall_seconds aside)
-    auto returns = [](const std::string& csv) {
-      std::vector<std::string> rows;
-      std::istringstream in(csv);
-      std::string line;
-      while (std::getline(in, line)) {
-        size_t a = line.find(','), b = line.find(',', a + 1);
-        rows.push_back(line.substr(0, a) + line.substr(b));
-      }
-      return rows;
-    };
-    EXPECT_EQ(returns(read_file(dir + "/one/eval.csv")), returns(read_file(dir + "/two/eval.csv")));
+    EXPECT_EQ(eval_returns(dir + "/one/eval.csv"), eval_returns(dir + "/two/eval.csv"));
     nlohmann::json s1 = nlohmann::json::parse(read_file(dir + "/one/summary.json"));
     nlohmann::json s2 = nlohmann::json::parse(read_file(dir + "/two/summary.json"));
     EXPECT_EQ(s1["steps"], s2["steps"]);

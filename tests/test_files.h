@@ -39,6 +39,20 @@ inline void write_file(const std::string& path, const std::string& bytes) {
   out.write(bytes.data(), (std::streamsize)bytes.size());
 }
 
+/// The rows of the eval.csv file at `path` without its wall-clock column (wall_seconds, the
+/// second): what two runs of one config must agree on.
+inline std::vector<std::string> eval_returns(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> rows;
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t a = line.find(','), b = line.find(',', a + 1);
+    rows.push_back(a == std::string::npos || b == std::string::npos ? line
+                                                                    : line.substr(0, a) + line.substr(b));
+  }
+  return rows;
+}
+
 inline bool path_exists(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0;

@@ -22,6 +22,7 @@
 namespace sac {
 namespace {
 
+using test::eval_returns;
 using test::fresh_dir;
 using test::path_exists;
 using test::quiet;
@@ -34,17 +35,6 @@ const std::vector<uint64_t> kSeeds = {1, 2, 3};
 nlohmann::json read_json(const std::string& path) {
   std::ifstream in(path);
   return nlohmann::json::parse(in);
-}
-
-// eval.csv without its wall-clock column
-std::string eval_returns(const std::string& path) {
-  std::ifstream in(path);
-  std::string line, out;
-  while (std::getline(in, line)) {
-    size_t a = line.find(','), b = line.find(',', a + 1);
-    out += line.substr(0, a) + line.substr(b) + "\n";
-  }
-  return out;
 }
 
 // metrics.jsonl without its timing fields
