@@ -12,8 +12,8 @@
 // cublaslt_matmul.cu, linear.cu and cuda_backend.cu use them. Header-only: the CUDA backend's
 // library links before the engine's, so it cannot call into it.
 #pragma once
-#include <cstddef>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <stdexcept>
@@ -113,27 +113,42 @@ inline uint32_t pointer_alignment(const void* p) {
 
 inline const char* lt_epilogue_name(LtEpilogue e) {
   switch (e) {
-    case LtEpilogue::kDefault: return "default";
-    case LtEpilogue::kBias: return "bias";
-    case LtEpilogue::kReluBias: return "relu_bias";
-    case LtEpilogue::kReluAuxBias: return "relu_aux_bias";
-    case LtEpilogue::kDrelu: return "drelu";
-    case LtEpilogue::kBgradB: return "bgradb";
-    case LtEpilogue::kCount: break;
+    case LtEpilogue::kDefault:
+      return "default";
+    case LtEpilogue::kBias:
+      return "bias";
+    case LtEpilogue::kReluBias:
+      return "relu_bias";
+    case LtEpilogue::kReluAuxBias:
+      return "relu_aux_bias";
+    case LtEpilogue::kDrelu:
+      return "drelu";
+    case LtEpilogue::kBgradB:
+      return "bgradb";
+    case LtEpilogue::kCount:
+      break;
   }
   return "?";
 }
 
 inline const char* gemm_fallback_name(GemmFallback why) {
   switch (why) {
-    case GemmFallback::kLtOff: return "cublaslt_off";
-    case GemmFallback::kNotSupported: return "not_supported";
-    case GemmFallback::kNoAlgorithm: return "no_algorithm";
-    case GemmFallback::kOnlySplitK: return "only_split_k";
-    case GemmFallback::kNotSupportedAtRun: return "not_supported_at_run";
-    case GemmFallback::kNoReluMask: return "no_relu_mask";
-    case GemmFallback::kNoFusedForm: return "no_fused_form";
-    case GemmFallback::kCount: break;
+    case GemmFallback::kLtOff:
+      return "cublaslt_off";
+    case GemmFallback::kNotSupported:
+      return "not_supported";
+    case GemmFallback::kNoAlgorithm:
+      return "no_algorithm";
+    case GemmFallback::kOnlySplitK:
+      return "only_split_k";
+    case GemmFallback::kNotSupportedAtRun:
+      return "not_supported_at_run";
+    case GemmFallback::kNoReluMask:
+      return "no_relu_mask";
+    case GemmFallback::kNoFusedForm:
+      return "no_fused_form";
+    case GemmFallback::kCount:
+      break;
   }
   return "?";
 }
@@ -190,7 +205,8 @@ inline void count_fallback_gemm(GemmFallback why) { ++gemm_plan_detail::g_fallba
 inline GemmPathCounts cuda_gemm_path_counts() {
   GemmPathCounts c;
   for (int e = 0; e < (int)LtEpilogue::kCount; ++e) c.lt[e] = gemm_plan_detail::g_lt[e].load();
-  for (int r = 0; r < (int)GemmFallback::kCount; ++r) c.fallback[r] = gemm_plan_detail::g_fallback[r].load();
+  for (int r = 0; r < (int)GemmFallback::kCount; ++r)
+    c.fallback[r] = gemm_plan_detail::g_fallback[r].load();
   return c;
 }
 

@@ -101,8 +101,8 @@ TEST_F(GemmConformance, LtPlans) {
       const test::AgentState state = test::read_state(agent);
       for (float l : state.losses) EXPECT_TRUE(std::isfinite(l)) << "loss " << l;
       EXPECT_GT(c.lt_total() + c.fallback_total(), 0);
-      line("{\"conformance\":\"lt_plan\",\"task\":\"" + id + "\",\"batch\":" +
-           std::to_string(batch) + ",\"gemm_paths\":" + c.json() + "}");
+      line("{\"conformance\":\"lt_plan\",\"task\":\"" + id +
+           "\",\"batch\":" + std::to_string(batch) + ",\"gemm_paths\":" + c.json() + "}");
     }
   }
   // the three GEMM forms with every operand 4 bytes past a 256-byte boundary, against the CPU
@@ -126,22 +126,22 @@ TEST_F(GemmConformance, LtPlans) {
           rdX = slice(m_cpu, std::vector<float>(x.size()), 0);
     ASSERT_NO_THROW(m_gpu->linear_forward(E, B, in, out, X.at, (size_t)B * in, W.at, bb.at, Y.at,
                                           Activation::kNone, nullptr));
-    ASSERT_NO_THROW(m_gpu->linear_grad_weights(E, B, in, out, X.at, (size_t)B * in, dZ.at, dW.at,
-                                               db.at));
-    ASSERT_NO_THROW(m_gpu->linear_grad_input(E, B, in, out, dZ.at, W.at, Activation::kNone,
-                                             nullptr, nullptr, dX.at));
+    ASSERT_NO_THROW(
+        m_gpu->linear_grad_weights(E, B, in, out, X.at, (size_t)B * in, dZ.at, dW.at, db.at));
+    ASSERT_NO_THROW(m_gpu->linear_grad_input(E, B, in, out, dZ.at, W.at, Activation::kNone, nullptr,
+                                             nullptr, dX.at));
     m_cpu.linear_forward(E, B, in, out, rX.at, (size_t)B * in, rW.at, rb.at, rY.at,
                          Activation::kNone, nullptr);
     m_cpu.linear_backward(E, B, in, out, rX.at, (size_t)B * in, rW.at, nullptr, rdZ.at, rdX.at,
                           rdW.at, rdb.at, Activation::kNone);
     expect_close(read(m_cpu, rY.at, (size_t)E * B * out), read(*m_gpu, Y.at, (size_t)E * B * out),
                  kGemmTol, kGemmTol, "Y");
-    expect_close(read(m_cpu, rdW.at, w.size()), read(*m_gpu, dW.at, w.size()), kGemmTol,
-                 kGemmTol, "dW");
-    expect_close(read(m_cpu, rdb.at, b.size()), read(*m_gpu, db.at, b.size()), kGemmTol,
-                 kGemmTol, "db");
-    expect_close(read(m_cpu, rdX.at, x.size()), read(*m_gpu, dX.at, x.size()), kGemmTol,
-                 kGemmTol, "dX");
+    expect_close(read(m_cpu, rdW.at, w.size()), read(*m_gpu, dW.at, w.size()), kGemmTol, kGemmTol,
+                 "dW");
+    expect_close(read(m_cpu, rdb.at, b.size()), read(*m_gpu, db.at, b.size()), kGemmTol, kGemmTol,
+                 "db");
+    expect_close(read(m_cpu, rdX.at, x.size()), read(*m_gpu, dX.at, x.size()), kGemmTol, kGemmTol,
+                 "dX");
     line("{\"conformance\":\"lt_plan_offset\",\"offset_bytes\":" + std::to_string(4 * offset) +
          ",\"gemm_paths\":" + cuda_gemm_path_counts().json() + "}");
   }
@@ -163,7 +163,7 @@ TEST_F(GemmConformance, EpiloguesMatchTheFallback) {
     SCOPED_TRACE(with_nan ? "a NaN in X" : "finite inputs");
     std::vector<float> x = random_uniform((size_t)E * B * in, 11, -1, 1);
     for (float& v : x) v = v < 0 ? 0.0f : v;  // a ReLU layer's output
-    if (with_nan) x[5] = NAN;                  // member 0, row 0: its outputs all become NaN
+    if (with_nan) x[5] = NAN;                 // member 0, row 0: its outputs all become NaN
     const std::vector<float> w = random_uniform((size_t)E * out * in, 12, -0.1, 0.1),
                              b = random_uniform((size_t)E * out, 13, -0.5, 0.5),
                              dz = random_uniform((size_t)E * B * out, 14, -1, 1);
@@ -183,17 +183,19 @@ TEST_F(GemmConformance, EpiloguesMatchTheFallback) {
       reset_cuda_gemm_path_counts();
       size_t k = 0;
       auto keep = [&](const std::string& name, const float* p, size_t n) {
-        if (is_lt) runs.push_back({name, read(*be, p, n), {}});
-        else runs[k++].fallback = read(*be, p, n);
+        if (is_lt)
+          runs.push_back({name, read(*be, p, n), {}});
+        else
+          runs[k++].fallback = read(*be, p, n);
       };
-      be->linear_forward(E, B, in, out, X.at, (size_t)B * in, W.at, bb.at, Y.at,
-                         Activation::kNone, nullptr);
+      be->linear_forward(E, B, in, out, X.at, (size_t)B * in, W.at, bb.at, Y.at, Activation::kNone,
+                         nullptr);
       keep("bias", Y.at, (size_t)E * B * out);
-      be->linear_forward(E, B, in, out, X.at, (size_t)B * in, W.at, bb.at, Y.at,
-                         Activation::kRelu, nullptr);
+      be->linear_forward(E, B, in, out, X.at, (size_t)B * in, W.at, bb.at, Y.at, Activation::kRelu,
+                         nullptr);
       keep("relu_bias", Y.at, (size_t)E * B * out);
-      be->linear_forward(E, B, in, out, X.at, (size_t)B * in, W.at, bb.at, Y.at,
-                         Activation::kRelu, mask.data());
+      be->linear_forward(E, B, in, out, X.at, (size_t)B * in, W.at, bb.at, Y.at, Activation::kRelu,
+                         mask.data());
       keep("relu_aux_bias", Y.at, (size_t)E * B * out);
       // dX of a layer above this one (in = out here), through this layer's ReLU
       Slice dX = slice(*be, std::vector<float>((size_t)E * B * out), 0);
@@ -245,8 +247,8 @@ TEST_F(GemmConformance, EpiloguesMatchTheFallback) {
                   ",\"nan_fallback\":" + std::to_string(nan_fb) + "}";
     }
     line(std::string("{\"conformance\":\"epilogue_vs_fallback\",\"nan_input\":") +
-         (with_nan ? "true" : "false") + ",\"gemm_paths\":" + paths + ",\"outputs\":{" +
-         nan_json + "}}");
+         (with_nan ? "true" : "false") + ",\"gemm_paths\":" + paths + ",\"outputs\":{" + nan_json +
+         "}}");
   }
 }
 
@@ -258,8 +260,11 @@ TEST_F(GemmConformance, CaptureOfOneUpdateFollowsTheRules) {
   // each agent's own minibatch and noise buffers
   struct Inputs {
     Inputs(Backend& be, int B, int O, int A)
-        : idx(be, B), storage(be, TransitionBatch::floats(B, O, A)), eps_next(be, (size_t)B * A),
-          eps_cur(be, (size_t)B * A), batch(TransitionBatch::over(storage.data(), B, O, A)) {}
+        : idx(be, B),
+          storage(be, TransitionBatch::floats(B, O, A)),
+          eps_next(be, (size_t)B * A),
+          eps_cur(be, (size_t)B * A),
+          batch(TransitionBatch::over(storage.data(), B, O, A)) {}
     DeviceArray<int64_t> idx;
     DeviceArray<float> storage, eps_next, eps_cur;
     TransitionBatch batch;

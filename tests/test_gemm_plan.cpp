@@ -97,8 +97,8 @@ TEST(GemmPlan, ReluMaskRegistryRefusesMasksNoForwardWasGiven) {
   const void* b = buffer + 64;
   EXPECT_EQ(r.use(nullptr, "op"), ReluMaskRegistry::Use::kFromInput);
   EXPECT_THROW(r.use(a, "op"), std::invalid_argument);  // never given to a forward
-  r.forward(a, true);   // the epilogue wrote it
-  r.forward(b, false);  // the forward took the fallback: no bits
+  r.forward(a, true);                                   // the epilogue wrote it
+  r.forward(b, false);                                  // the forward took the fallback: no bits
   EXPECT_EQ(r.use(a, "op"), ReluMaskRegistry::Use::kEpilogue);
   EXPECT_EQ(r.use(b, "op"), ReluMaskRegistry::Use::kFromInput);
   r.forward(a, false);  // a later forward that fell back: the old bits are stale
@@ -187,8 +187,8 @@ TEST(GemmPlan, EveryTasksUpdateOperandsAtBatches1_7_50_256) {
       for (const auto& [kind, counts] : be.seen)
         for (const auto& [alignment, n] : counts) {
           // an FP32 operand is at least 4-byte aligned (cuBLASLt's floor for CUDA_R_32F)
-          EXPECT_GE(alignment, 4u) << kind << ": " << n << " operands " << alignment
-                                   << "-byte aligned";
+          EXPECT_GE(alignment, 4u)
+              << kind << ": " << n << " operands " << alignment << "-byte aligned";
           below_256 |= alignment < 256;
         }
       // Hopper at batch 50 puts s' on an 8-byte boundary: the default preference would not hold
