@@ -8,10 +8,11 @@
 `assemble` reads what the campaign's steps left in STEPS_DIR (NAME.cmd: the command, NAME.status:
 "status rc seconds logfile", NAME.out: its stdout; facts.txt, build.txt; gtest JSON files) and
 writes one JSON object: every figure beside the command that produced it, test counts,
-pass/fail and the sanitizer verdicts. It is rerun after every step, so a part stopped at its cap
-still leaves a report of what ran. `check` exits 1 and names every field the part's report lacks
+pass/fail, the sanitizer verdicts and the conformance part's pass/fail lines (CONFORMANCE). It
+is rerun after every step, so a part stopped at its cap still leaves a report of what ran. `check` exits 1 and names every field the part's report lacks
 (a field may hold null or a status saying why a figure is missing, but it must be there);
-with --strict (the dry run) a failed step fails the check too.
+with --strict (the dry run) a failed step or conformance line fails the check too. `check`
+prints the conformance lines.
 """
 import argparse
 import json
@@ -97,6 +98,122 @@ def gtest_counts(steps_dir, name):
             else:
                 counts["passed"] += 1
     return counts
+
+
+def gtest_results(steps_dir, name):
+    """{suite.test: "passed" | "failed" | "skipped"} from the gtest JSON file of step `name`."""
+    try:
+        data = json.loads(read(os.path.join(steps_dir, name + ".json")) or "{}")
+    except ValueError:
+        return {}
+    out = {}
+    for suite in data.get("testsuites", []):
+        for t in suite.get("testsuite", []):
+            full = suite.get("name", "?") + "." + t.get("name", "?")
+            if t.get("failures"):
+                out[full] = "failed"
+            elif t.get("result") == "SKIPPED" or t.get("status") == "NOTRUN":
+                out[full] = "skipped"
+            else:
+                out[full] = "passed"
+    return out
+
+
+# The conformance part's pass/fail lines: each check is the gtest tests whose full names start
+# with one of its prefixes (GPU run, dry run); "unavailable" where none ran (a dry run has no GPU)
+CONFORMANCE = [
+    ("lt_plan_logic", "alignment preferences, split-K-free choice, path counts, mask registry "
+     "(CPU)", ("GemmPlan.",), ("GemmPlan.",)),
+    ("lt_plans", "cuBLASLt plans of every task's update at batches 1, 7, 50, 256 and of operands "
+     "offset by 4 bytes (fused or fallback, and why)", ("GemmConformance.LtPlans",), ()),
+    ("epilogues_vs_fallback", "each epilogue against the cuBLAS fallback on the same inputs, NaN "
+     "included", ("GemmConformance.EpiloguesMatchTheFallback",), ()),
+    ("capture_rules", "one captured update: no allocation, free or host node, all lanes joined, "
+     "replays to the eager bits", ("GemmConformance.CaptureOfOneUpdateFollowsTheRules",), ()),
+    ("recording_exception", "an exception inside a recording leaves the backend usable",
+     ("CudaGraphTest.AnExceptionInsideARecordingLeavesTheBackendUsable",), ()),
+    ("relu_mask_registry", "a DRELU with no recorded mask is refused",
+     ("CudaBackendTest.LinearGradInputRefusesAMaskNoForwardWrote",),
+     ("GemmPlan.ReluMaskRegistry",)),
+    ("nan_weight_guard", "a NaN weight stops the run naming it",
+     ("Devices/DivergenceGuard.",), ("Devices/DivergenceGuard.",)),
+    ("matmul_precision_per_agent", "two agents on one backend each use their own precision",
+     ("MatmulPrecision.",), ("MatmulPrecision.",)),
+]
+
+
+def tests_verdict(results, prefixes):
+    ran = {n: r for n, r in results.items() if any(n.startswith(p) for p in prefixes)}
+    failed = sorted(n for n, r in ran.items() if r == "failed")
+    passed = sorted(n for n, r in ran.items() if r == "passed")
+    if failed:
+        return "fail", "failed: " + ", ".join(failed)
+    if passed:
+        return "pass", "%d passed" % len(passed)
+    if ran:
+        return "unavailable", "skipped: " + ", ".join(sorted(ran))
+    return "unavailable", "not run"
+
+
+def fused_path_verdict(steps_dir, plan_lines):
+    """Every GEMM of the HalfCheetah update through cuBLASLt: `sac bench update`'s gemm_paths at
+    each batch (fallback_total 0, cublaslt_total > 0), and the HalfCheetah-v5 batch-256 plan line."""
+    seen, bad = [], []
+    names = sorted(f[:-4] for f in os.listdir(steps_dir) if f.endswith(".cmd"))
+    for n in names:
+        if not (n.startswith("update_ours_b") or n.startswith("update_ours_tf32")):
+            continue
+        res = step(steps_dir, n).get("result") or {}
+        paths = res.get("gemm_paths")
+        if paths is None:
+            continue
+        seen.append({"step": n, "gemm_paths": paths})
+        if paths.get("fallback_total", 1) != 0 or not paths.get("cublaslt_total"):
+            bad.append(n)
+    for ln in plan_lines:
+        if ln.get("task") == "HalfCheetah-v5" and ln.get("batch") == 256:
+            paths = ln.get("gemm_paths") or {}
+            seen.append({"step": "lt_plan HalfCheetah-v5 b256", "gemm_paths": paths})
+            if paths.get("fallback_total", 1) != 0 or not paths.get("cublaslt_total"):
+                bad.append("lt_plan HalfCheetah-v5 b256")
+    if not seen:
+        return {"check": "fused_path_counters", "verdict": "unavailable",
+                "what": "every GEMM of the HalfCheetah update through cuBLASLt (fallbacks 0)",
+                "detail": "no GEMM path counts (they exist on the CUDA backend only)", "counts": []}
+    return {"check": "fused_path_counters", "verdict": "fail" if bad else "pass",
+            "what": "every GEMM of the HalfCheetah update through cuBLASLt (fallbacks 0)",
+            "detail": ("fallbacks in: " + ", ".join(bad)) if bad else "%d counts, no fallback" % len(seen),
+            "counts": seen}
+
+
+def conformance_section(steps_dir, dry):
+    rec = step(steps_dir, "conformance")
+    results = gtest_results(steps_dir, "conformance")
+    out = json_lines(read(os.path.join(steps_dir, "conformance.out")))
+    marked = [o for o in out if "conformance" in o]
+    plan_lines = [o for o in marked if o["conformance"] == "lt_plan"]
+    lines = []
+    for name, what, gpu_prefixes, dry_prefixes in CONFORMANCE:
+        prefixes = dry_prefixes if dry else gpu_prefixes
+        if not prefixes:
+            lines.append({"check": name, "what": what, "verdict": "unavailable",
+                          "detail": "dry run: needs a GPU"})
+            continue
+        verdict, detail = tests_verdict(results, prefixes)
+        lines.append({"check": name, "what": what, "verdict": verdict, "detail": detail})
+    lines.append(fused_path_verdict(steps_dir, plan_lines))
+    # the plans themselves: fused or fallback, and why, per task and batch
+    plans = []
+    for ln in plan_lines:
+        paths = ln.get("gemm_paths") or {}
+        plans.append({"task": ln.get("task"), "batch": ln.get("batch"),
+                      "path": "fused" if paths.get("fallback_total") == 0 else "fallback",
+                      "cublaslt": paths.get("cublaslt"), "fallback": paths.get("fallback")})
+    return {"command": rec.get("command"), "status": rec["status"],
+            "counts": gtest_counts(steps_dir, "conformance"), "lines": lines, "plans": plans,
+            "offset_plans": [o for o in marked if o["conformance"] == "lt_plan_offset"],
+            "epilogues": [o for o in marked if o["conformance"] == "epilogue_vs_fallback"],
+            "capture": next((o for o in marked if o["conformance"] == "capture"), None)}
 
 
 def sanitizer_verdict(steps_dir, name):
@@ -226,6 +343,7 @@ def assemble(args):
             (dict(step(d, n), seeds=int(n[len("update_seeds_"):])) for n in names
              if n.startswith("update_seeds_")), key=lambda r: r["seeds"])
         report["env_bench"] = {t: step(d, "env_bench_" + t) for t in ENV_TASKS}
+        report["conformance"] = conformance_section(d, args.dry_run == "1")
     else:
         report["train"] = train_section(d)
     tmp = args.report + ".tmp"
@@ -257,7 +375,10 @@ REQUIRED = {
                "seed_updates.[].seeds", "seed_updates.[].result.seed_updates_per_second",
                "env_bench.HalfCheetah-v5.result.env_steps_per_second",
                "env_bench.Hopper-v5.result.env_steps_per_second",
-               "env_bench.Ant-v5.result.env_steps_per_second"],
+               "env_bench.Ant-v5.result.env_steps_per_second",
+               "conformance.command", "conformance.status", "conformance.counts.tests",
+               "conformance.lines.[].check", "conformance.lines.[].verdict",
+               "conformance.plans", "conformance.epilogues", "conformance.capture"],
     "train": ["train.command", "train.status", "train.run_dir", "train.steps_reached",
               "train.segment_wall_seconds", "train.segment_env_steps_per_second",
               "train.extrapolated_seconds_to_1M_steps", "train.eval", "train.last_eval_return",
@@ -301,6 +422,13 @@ def check(args):
     failed = [s["name"] for s in report.get("steps", []) if s.get("status") == "failed"]
     if args.strict and failed:
         missing += ["step %s failed (--strict)" % name for name in failed]
+    # the conformance part's pass/fail lines (a failed one is a finding, and fails --strict)
+    conformance = report.get("conformance") or {}
+    for line in conformance.get("lines") or []:
+        print("conformance %-28s %-11s %s" % (line.get("check"), line.get("verdict"),
+                                                line.get("detail", "")))
+        if args.strict and line.get("verdict") == "fail":
+            missing.append("conformance check %s failed (--strict)" % line.get("check"))
     if missing:
         print("campaign report %s: %d missing fields:" % (args.report, len(missing)))
         for m in missing:

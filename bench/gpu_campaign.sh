@@ -5,7 +5,11 @@
 # (rewritten after every step, so a part stopped at its cap still leaves a partial report) and a
 # few logs:
 #   checks  facts (GPU, driver, CUDA runtime, clocks, CPUs); the CUDA tests with
-#           SAC_REQUIRE_GPU=1; then the figures: sac_bench_kernels, `sac bench update` beside
+#           SAC_REQUIRE_GPU=1; the conformance tests (what only silicon answers: cuBLASLt's
+#           plans of every task's shapes at batches 1, 7, 50, 256, each epilogue against the
+#           fallback with NaN inputs, the capture of one update, the divergence guard on a NaN
+#           weight; pass/fail lines in the report, with the fused-path counters of `sac bench
+#           update`: fallbacks 0 on the HalfCheetah shapes); then the figures: sac_bench_kernels, `sac bench update` beside
 #           the PyTorch reference (eager and CUDA graph) at batch 256, 1024, 4096 and in TF32 at
 #           256, `sac bench train` (1 env ratio 1; 64 envs, 16 threads, ratio 1/64), `sac bench
 #           env` with 16 threads (HalfCheetah, Hopper, Ant); then the slower checks: a short
@@ -209,6 +213,9 @@ part_checks() {
   local memcheck_filter='CudaBackendTest.*Loss*:CudaBackendTest.Adam*:CudaBackendTest.GatherRows*:CudaBackendTest.TanhGaussian*:CudaGraphTest.RecordedMatchesEagerBitForBit'
   local racecheck_filter='CudaBackendTest.*Loss*:CudaBackendTest.LinearBackwardIsDeterministic'
   local lt_filter='*FusedOps*/cuda:CudaGraphTest.*:CudaBackendTest.Linear*'
+  # conformance: the GPU-only checks and their CPU twins (the report turns them into pass/fail
+  # lines: campaign_report.py CONFORMANCE)
+  local conformance_filter='GemmConformance.*:GemmPlan.*:MatmulPrecision.*:Devices/DivergenceGuard.*/cuda:CudaGraphTest.AnExceptionInsideARecordingLeavesTheBackendUsable:CudaBackendTest.LinearGradInputRefusesAMaskNoForwardWrote'
   local batches="256 1024 4096" seconds=3 eager_updates=1500 graph_updates=4000
   local env=HalfCheetah-v5 steps1=20000 steps64=200000 envs64=64 threads=16 env_steps=2000
   local seed_counts="1 8 32" seeds_train=8 steps_seeds=5000
@@ -217,6 +224,7 @@ part_checks() {
     device=cpu require=0
     cuda_filter='*RecordedUpdate*/cpu:RecordedUpdateAgent.*:Threads/GoldenUpdate.*:CudaRequirement.*'
     lt_filter='*FusedOps*/cpu:UpdateShape.*'
+    conformance_filter='GemmPlan.*:MatmulPrecision.*:Devices/DivergenceGuard.*/cpu'
     batches="64" seconds=0.5 eager_updates=20 graph_updates=20
     env=Pendulum-v1 steps1=300 steps64=800 envs64=8 threads=2 env_steps=100
     seed_counts="1 2" seeds_train=2 steps_seeds=300
@@ -225,6 +233,8 @@ part_checks() {
 
   run_step cuda_tests 120 tests.log "${tests_env[@]}" "$BIN/sac_tests" --gtest_filter="$cuda_filter" \
     --gtest_output=json:"$STEPS/cuda_tests.json"
+  run_step conformance 60 tests.log "${tests_env[@]}" "$BIN/sac_tests" \
+    --gtest_filter="$conformance_filter" --gtest_output=json:"$STEPS/conformance.json"
   # then the figures, then the slower checks: a part stopped at its cap keeps what matters most
   run_step kernels 45 bench.log "${tests_env[@]}" "$BIN/sac_bench_kernels" --warmup 20 --iters 200 --repeats 3
   for b in $batches; do

@@ -2,9 +2,11 @@
 // bias + ReLU with its bit-mask, ReLU gradient from that mask, bias gradient), so a linear
 // layer's forward or either backward GEMM is one launch. Column-major, as cuBLAS: the caller
 // (linear.cu) maps its row-major buffers. Every (shape, epilogue, precision, alignment)
-// gets its plan once: descriptors, layouts and the heuristic's algorithm, with split-K
-// reductions excluded so results are run-to-run deterministic. When no algorithm supports a
-// problem, run() returns false and the caller falls back to cuBLAS plus its own kernels.
+// gets its plan once: descriptors, layouts (with the operands' real alignment as the
+// MIN_ALIGNMENT preferences) and the heuristic's first algorithm without split-K, so results are
+// run-to-run deterministic (gemm_plan.h: choose_lt_algorithm). When cuBLASLt declines a problem
+// (NOT_SUPPORTED while planning or at run time, no usable algorithm), run() returns false with
+// the reason and the caller falls back to cuBLAS plus its own kernels.
 // Only .cu files include this header (it pulls in cublasLt.h).
 #pragma once
 #include <cublasLt.h>
@@ -14,6 +16,8 @@
 #include <cstdint>
 #include <map>
 #include <tuple>
+
+#include "gemm_plan.h"
 
 namespace sac {
 
@@ -46,13 +50,16 @@ class LtMatmul {
   LtMatmul(const LtMatmul&) = delete;
   LtMatmul& operator=(const LtMatmul&) = delete;
 
-  /// Runs `p` on `stream` with `workspace` (the lane's own); false when unsupported (nothing
-  /// was launched). Throws when a supported launch fails.
-  bool run(const LtProblem& p, cudaStream_t stream, void* workspace, size_t workspace_bytes);
+  /// Runs `p` on `stream` with `workspace` (the lane's own); false when cuBLASLt declines it
+  /// (nothing was launched), with the reason in `why`. A plan declined at run time
+  /// (NOT_SUPPORTED from cublasLtMatmul) stays declined. Throws when a launch fails otherwise.
+  bool run(const LtProblem& p, cudaStream_t stream, void* workspace, size_t workspace_bytes,
+           GemmFallback* why);
 
  private:
   struct Plan {
     bool supported = false;
+    GemmFallback why = GemmFallback::kNoAlgorithm;  // when not supported
     cublasLtMatmulDesc_t desc = nullptr;
     cublasLtMatrixLayout_t a = nullptr, b = nullptr, d = nullptr;
     cublasLtMatmulAlgo_t algo{};
@@ -60,7 +67,12 @@ class LtMatmul {
   using Key = std::tuple<int, int, int, int, int, int, int, long long, long long, long long, int,
                          long long, long long, int, int, size_t>;
   Plan& plan(const LtProblem& p, size_t workspace_bytes);
-  static int alignment(const void* p);
+  // builds `plan`'s descriptors and picks its algorithm; the first failing status
+  cublasStatus_t build(Plan& plan, const LtProblem& p, size_t workspace_bytes);
+  [[noreturn]] static void plan_failed(cublasStatus_t status);
+  static void destroy(Plan& plan) noexcept;
+  // algorithms asked of the heuristic (the first without split-K is taken)
+  static constexpr int kHeuristicResults = 8;
 
   cublasLtHandle_t m_handle = nullptr;
   std::map<Key, Plan> m_plans;

@@ -19,15 +19,18 @@
 #include "cuda_backend.h"
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
+#include <vector>
 
 #include "cublaslt_matmul.h"
 #include "cuda_check.h"
+#include "gemm_plan.h"
 #include "linear.h"
 #include "optimizer.h"
 #include "ring_insert.h"
@@ -61,7 +64,6 @@ class CudaBackend final : public Backend {
   void fork(int lane) override;
   void set_lane(int lane) override;
   void join(int lane) override;
-  void set_matmul_precision(MatmulPrecision precision) override;
 
   void* allocate(size_t bytes) override;
   void release(void* ptr) override;
@@ -211,20 +213,32 @@ class CudaBackend final : public Backend {
  private:
   // the stream of the current lane (lane 0: m_stream)
   cudaStream_t cur() const { return m_streams[lane()]; }
-  // what the GEMM launchers run on: the current lane's stream, handle and workspace
+  // what the GEMM launchers run on: the current lane's stream, handle and workspace, in the
+  // precision of the issuing thread (an agent's own, Backend::MatmulPrecisionScope)
   GemmContext gemm() {
+    const int l = lane();
+    const bool tf32 = matmul_precision() == MatmulPrecision::kTf32;
+    // the handle's math mode follows the GEMM's precision (a host-side setting, so it may change
+    // between captured GEMMs: each is captured with the mode it was issued with)
+    if (m_tf32[l] != tf32) {
+      CUBLAS_CHECK(
+          cublasSetMathMode(m_cublas[l], tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+      m_tf32[l] = tf32;
+    }
     GemmContext ctx;
     ctx.stream = cur();
-    ctx.cublas = m_cublas[lane()];
+    ctx.cublas = m_cublas[l];
     ctx.lt = m_lt.get();
-    ctx.workspace = m_workspace[lane()];
+    ctx.workspace = m_workspace[l];
     ctx.workspace_bytes = kCublasWorkspaceBytes;
-    ctx.tf32 = matmul_precision() == MatmulPrecision::kTf32;
+    ctx.tf32 = tf32;
     ctx.lt_masks = &m_lt_masks;
     return ctx;
   }
   // frees whatever the constructor got (also on a failed construction)
   void destroy() noexcept;
+  // ends a capture that an exception interrupted (record())
+  void abandon_capture(int origin) noexcept;
 
   cudaStream_t m_stream = nullptr;  // lane 0
   cudaStream_t m_streams[kMaxLanes] = {};
@@ -233,9 +247,12 @@ class CudaBackend final : public Backend {
   // concurrent branches never share one
   cublasHandle_t m_cublas[kMaxLanes] = {};
   void* m_workspace[kMaxLanes] = {};
+  bool m_tf32[kMaxLanes] = {};  // the math mode each lane's handle is set to
   std::unique_ptr<LtMatmul> m_lt;  // null: epilogues off (SAC_CUBLASLT=0)
-  // the ReLU masks that linear_forward's epilogue writes (its fallback writes none)
-  std::unordered_set<const void*> m_lt_masks;
+  // the ReLU masks given to linear_forward, and whether its epilogue wrote them (its fallback
+  // writes none); an entry goes when its buffer is released
+  ReluMaskRegistry m_lt_masks;
+  std::unordered_map<void*, size_t> m_allocation_bytes;  // allocate()'s sizes, for release()
 };
 
 CudaBackend::CudaBackend() {
@@ -266,7 +283,8 @@ CudaBackend::CudaBackend() {
       CUDA_CHECK(cudaMalloc(&m_workspace[l], kCublasWorkspaceBytes));
       CUBLAS_CHECK(cublasSetWorkspace(m_cublas[l], m_workspace[l], kCublasWorkspaceBytes));
       CUBLAS_CHECK(cublasSetPointerMode(m_cublas[l], CUBLAS_POINTER_MODE_HOST));
-      // full FP32 (no TF32) until set_matmul_precision, and no atomics: deterministic GEMMs
+      // full FP32 (no TF32) until a TF32 GEMM is issued (gemm()), and no atomics:
+      // deterministic GEMMs
       CUBLAS_CHECK(cublasSetMathMode(m_cublas[l], CUBLAS_DEFAULT_MATH));
       CUBLAS_CHECK(cublasSetAtomicsMode(m_cublas[l], CUBLAS_ATOMICS_NOT_ALLOWED));
     }
@@ -279,22 +297,11 @@ CudaBackend::CudaBackend() {
   }
 }
 
-// a CUDA graph captured from the backend's stream, replayed on that stream
+// a CUDA graph captured from one of the backend's streams (CudaBackend::record), replayed there
 class CudaGraph final : public RecordedOps {
  public:
-  CudaGraph(const Backend& backend, cudaStream_t stream, const std::function<void()>& work)
-      : m_stream(stream) {
-    CUDA_CHECK(cudaStreamBeginCapture(m_stream, cudaStreamCaptureModeThreadLocal));
-    try {
-      Backend::RecordingScope scope(backend);
-      work();
-    } catch (...) {
-      cudaGraph_t broken = nullptr;
-      cudaStreamEndCapture(m_stream, &broken);
-      if (broken) cudaGraphDestroy(broken);
-      throw;
-    }
-    CUDA_CHECK(cudaStreamEndCapture(m_stream, &m_graph));
+  /// Takes `graph` (destroyed here, also when instantiation throws).
+  CudaGraph(cudaStream_t stream, cudaGraph_t graph) : m_stream(stream), m_graph(graph) {
     CUDA_CHECK(cudaGraphInstantiate(&m_exec, m_graph, 0));
   }
   ~CudaGraph() override {
@@ -308,6 +315,7 @@ class CudaGraph final : public RecordedOps {
     CUDA_CHECK(cudaGraphLaunch(m_exec, m_stream));
     check_launch("cudaGraphLaunch", m_stream);
   }
+  cudaGraph_t graph() const { return m_graph; }
 
  private:
   cudaStream_t m_stream;
@@ -315,8 +323,61 @@ class CudaGraph final : public RecordedOps {
   cudaGraphExec_t m_exec = nullptr;
 };
 
+// a guard for the graph until CudaGraph owns it (instantiation may throw)
+struct GraphGuard {
+  cudaGraph_t graph = nullptr;
+  ~GraphGuard() {
+    if (graph) CUDA_CHECK_PRINT(cudaGraphDestroy(graph));
+  }
+};
+
 std::unique_ptr<RecordedOps> CudaBackend::record(std::function<void()> work) {
-  return std::make_unique<CudaGraph>(*this, cur(), work);  // captured and replayed on this lane
+  // captured and replayed on the current lane
+  const int origin = lane();
+  cudaStream_t stream = cur();
+  CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+  try {
+    Backend::RecordingScope scope(*this);
+    work();
+  } catch (...) {
+    abandon_capture(origin);
+    throw;
+  }
+  GraphGuard captured;
+  CUDA_CHECK(cudaStreamEndCapture(stream, &captured.graph));
+  auto graph = std::make_unique<CudaGraph>(stream, captured.graph);
+  captured.graph = nullptr;  // CudaGraph owns it now
+  return graph;
+}
+
+// An exception inside recorded ops: the lanes it left forked join the origin lane (else the
+// capture could not end: cudaErrorStreamCaptureUnjoined, and those streams would stay in
+// capture), the capture ends and its graph is discarded, and the origin lane is current again.
+// The backend is then usable as before. Errors on the way are printed, never thrown: the
+// exception in flight is the one to report.
+void CudaBackend::abandon_capture(int origin) noexcept {
+  cudaStream_t main = m_streams[origin];
+  for (int l = 0; l < kMaxLanes; ++l) {
+    if (l == origin) continue;
+    cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+    CUDA_CHECK_PRINT(cudaStreamIsCapturing(m_streams[l], &status));
+    if (status == cudaStreamCaptureStatusNone) continue;
+    // joined back (an invalidated capture refuses this; ending it below still ends it)
+    CUDA_CHECK_PRINT(cudaEventRecord(m_events[l], m_streams[l]));
+    CUDA_CHECK_PRINT(cudaStreamWaitEvent(main, m_events[l], 0));
+  }
+  cudaGraph_t broken = nullptr;
+  CUDA_CHECK_PRINT(cudaStreamEndCapture(main, &broken));
+  if (broken) CUDA_CHECK_PRINT(cudaGraphDestroy(broken));
+  cudaGetLastError();  // an error of the abandoned capture must not surface at a later check
+  for (int l = 0; l < kMaxLanes; ++l) {
+    cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+    if (cudaStreamIsCapturing(m_streams[l], &status) == cudaSuccess &&
+        status != cudaStreamCaptureStatusNone)
+      std::fprintf(stderr, "CudaBackend: lane %d is still capturing after an abandoned record()\n",
+                   l);
+  }
+  Backend::set_lane(origin);  // a valid lane: cannot throw
 }
 
 CudaBackend::~CudaBackend() {
@@ -359,13 +420,6 @@ void CudaBackend::join(int lane) {
   CUDA_CHECK(cudaStreamWaitEvent(cur(), m_events[lane], 0));
 }
 
-void CudaBackend::set_matmul_precision(MatmulPrecision precision) {
-  Backend::set_matmul_precision(precision);
-  cublasMath_t mode =
-      precision == MatmulPrecision::kTf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH;
-  for (int l = 0; l < kMaxLanes; ++l) CUBLAS_CHECK(cublasSetMathMode(m_cublas[l], mode));
-}
-
 // ---- memory
 
 void* CudaBackend::allocate(size_t bytes) {
@@ -382,12 +436,18 @@ void* CudaBackend::allocate(size_t bytes) {
     CUDA_CHECK_PRINT(cudaFree(ptr));
     throw;
   }
+  m_allocation_bytes[ptr] = bytes;
   return ptr;
 }
 
 void CudaBackend::release(void* ptr) {
   refuse_while_recording("release");
-  if (ptr) CUDA_CHECK(cudaFree(ptr));
+  if (!ptr) return;
+  // the ReLU masks in this buffer are forgotten: a later allocation may reuse the address
+  auto found = m_allocation_bytes.find(ptr);
+  m_lt_masks.released(ptr, found != m_allocation_bytes.end() ? found->second : 1);
+  if (found != m_allocation_bytes.end()) m_allocation_bytes.erase(found);
+  CUDA_CHECK(cudaFree(ptr));
 }
 
 void* CudaBackend::allocate_host(size_t bytes) {
@@ -493,6 +553,43 @@ std::string cuda_runtime_unavailable_reason() {
 }
 
 bool cuda_runtime_device_available() { return cuda_runtime_unavailable_reason().empty(); }
+
+GraphCensus cuda_graph_census(RecordedOps& recorded) {
+  auto* graph = dynamic_cast<CudaGraph*>(&recorded);
+  if (!graph) throw std::invalid_argument("cuda_graph_census: not a recording of the CUDA backend");
+  size_t n = 0;
+  CUDA_CHECK(cudaGraphGetNodes(graph->graph(), nullptr, &n));
+#ifdef SAC_CUDA_SIM
+  // the simulator's graphs keep their nodes' count only (its capture itself refuses an
+  // allocation, a sync or an unjoined lane, as CUDA does): the kinds stay unknown
+  GraphCensus counted;
+  counted.nodes = n;
+  counted.kinds_known = false;
+  return counted;
+#else
+  std::vector<cudaGraphNode_t> nodes(n);
+  if (n) CUDA_CHECK(cudaGraphGetNodes(graph->graph(), nodes.data(), &n));
+  GraphCensus c;
+  c.nodes = n;
+  for (cudaGraphNode_t node : nodes) {
+    cudaGraphNodeType type;
+    CUDA_CHECK(cudaGraphNodeGetType(node, &type));
+    switch (type) {
+      case cudaGraphNodeTypeKernel: ++c.kernels; break;
+      case cudaGraphNodeTypeMemcpy: ++c.memcpys; break;
+      case cudaGraphNodeTypeMemset: ++c.memsets; break;
+      case cudaGraphNodeTypeEmpty: ++c.empties; break;
+      case cudaGraphNodeTypeWaitEvent:
+      case cudaGraphNodeTypeEventRecord: ++c.events; break;
+      case cudaGraphNodeTypeMemAlloc: ++c.allocs; break;
+      case cudaGraphNodeTypeMemFree: ++c.frees; break;
+      case cudaGraphNodeTypeHost: ++c.host; break;
+      default: ++c.other; break;
+    }
+  }
+  return c;
+#endif
+}
 
 void* cuda_backend_stream(Backend& backend) {
   auto* cuda = dynamic_cast<CudaBackend*>(&backend);

@@ -85,23 +85,42 @@ __global__ void concat_columns_kernel(size_t n, int na, int nb, const float* __r
 // Member e uses X + e * x_member_stride (stride 0: one input shared by all members),
 // W + e * out * in, and its own B x out slice of Y / dZ.
 
-// C = op(A) op(B) for `batch` column-major problems (alpha 1, beta 0), plain cuBLAS
-void gemm_batched(const GemmContext& ctx, cublasOperation_t op_a, cublasOperation_t op_b, int m,
-                  int n, int k, const float* A, int lda, long long stride_a, const float* Bm,
-                  int ldb, long long stride_b, float* C, int ldc, long long stride_c,
-                  int batch) {
+// C = op(A) op(B) for `batch` column-major problems (alpha 1, beta 0), plain cuBLAS: the
+// fallback, counted with the reason it was taken
+void gemm_batched(const GemmContext& ctx, GemmFallback why, cublasOperation_t op_a,
+                  cublasOperation_t op_b, int m, int n, int k, const float* A, int lda,
+                  long long stride_a, const float* Bm, int ldb, long long stride_b, float* C,
+                  int ldc, long long stride_c, int batch) {
   // host pointer mode: the scalars are read at call time (and baked into a captured graph)
   const float one = 1.0f, zero = 0.0f;
   CUBLAS_CHECK(cublasSgemmStridedBatched(ctx.cublas, op_a, op_b, m, n, k, &one, A, lda, stride_a,
                                          Bm, ldb, stride_b, &zero, C, ldc, stride_c, batch));
+  count_fallback_gemm(why);
   if (cuda_debug_sync()) check_launch("cublasSgemmStridedBatched", ctx.stream);
 }
 
-// the same through cuBLASLt with an epilogue; false when unsupported (nothing launched)
-bool lt_gemm(const GemmContext& ctx, LtProblem p) {
-  if (!ctx.lt) return false;
+LtEpilogue counted_epilogue(cublasLtEpilogue_t e) {
+  switch (e) {
+    case CUBLASLT_EPILOGUE_BIAS: return LtEpilogue::kBias;
+    case CUBLASLT_EPILOGUE_RELU_BIAS: return LtEpilogue::kReluBias;
+    case CUBLASLT_EPILOGUE_RELU_AUX_BIAS: return LtEpilogue::kReluAuxBias;
+    case CUBLASLT_EPILOGUE_DRELU: return LtEpilogue::kDrelu;
+    case CUBLASLT_EPILOGUE_BGRADB: return LtEpilogue::kBgradB;
+    default: return LtEpilogue::kDefault;
+  }
+}
+
+// the same through cuBLASLt with an epilogue, counted; false when cuBLASLt is off or declines
+// (nothing launched), with the reason in `why`
+bool lt_gemm(const GemmContext& ctx, LtProblem p, GemmFallback* why) {
+  if (!ctx.lt) {
+    *why = GemmFallback::kLtOff;
+    return false;
+  }
   p.tf32 = ctx.tf32;
-  return ctx.lt->run(p, ctx.stream, ctx.workspace, ctx.workspace_bytes);
+  if (!ctx.lt->run(p, ctx.stream, ctx.workspace, ctx.workspace_bytes, why)) return false;
+  count_lt_gemm(counted_epilogue(p.epilogue));
+  return true;
 }
 
 // db = column sums of dZ (E x B x out), fixed reduction tree
@@ -149,14 +168,13 @@ void launch_linear_forward(const GemmContext& ctx, int E, int B, int in, int out
   } else {
     p.epilogue = CUBLASLT_EPILOGUE_RELU_BIAS;
   }
-  if (lt_gemm(ctx, p)) {
-    if (relu_mask) ctx.lt_masks->insert(relu_mask);
-    return;
-  }
-  // fallback: plain GEMM, then bias and activation in one pass (no mask: linear_grad_input
-  // then masks from the output)
-  if (relu_mask) ctx.lt_masks->erase(relu_mask);
-  gemm_batched(ctx, CUBLAS_OP_T, CUBLAS_OP_N, out, B, in, W, in, (long long)out * in, X, in,
+  GemmFallback why;
+  const bool fused = lt_gemm(ctx, p, &why);
+  // the mask was written only by the epilogue (linear_grad_input masks from the output else)
+  ctx.lt_masks->forward(relu_mask, fused && p.epilogue == CUBLASLT_EPILOGUE_RELU_AUX_BIAS);
+  if (fused) return;
+  // fallback: plain GEMM, then bias and activation in one pass
+  gemm_batched(ctx, why, CUBLAS_OP_T, CUBLAS_OP_N, out, B, in, W, in, (long long)out * in, X, in,
                (long long)x_member_stride, Y, out, (long long)B * out, E);
   size_t n = (size_t)E * B * out;
   if (act == Activation::kRelu)
@@ -188,11 +206,12 @@ void launch_linear_backward(const GemmContext& ctx, int E, int B, int in, int ou
     linear_kernel(relu_grad_kernel, ctx.stream, (size_t)E * B * out, Y, dY);
   }
   if (dX)
-    gemm_batched(ctx, CUBLAS_OP_N, CUBLAS_OP_N, in, B, out, W, in, (long long)out * in, dY, out,
-                 (long long)B * out, dX, in, (long long)B * in, E);
+    gemm_batched(ctx, GemmFallback::kNoFusedForm, CUBLAS_OP_N, CUBLAS_OP_N, in, B, out, W, in,
+                 (long long)out * in, dY, out, (long long)B * out, dX, in, (long long)B * in, E);
   if (dW)
-    gemm_batched(ctx, CUBLAS_OP_N, CUBLAS_OP_T, in, out, B, X, in, (long long)x_member_stride,
-                 dY, out, (long long)B * out, dW, in, (long long)out * in, E);
+    gemm_batched(ctx, GemmFallback::kNoFusedForm, CUBLAS_OP_N, CUBLAS_OP_T, in, out, B, X, in,
+                 (long long)x_member_stride, dY, out, (long long)B * out, dW, in,
+                 (long long)out * in, E);
   if (db) bias_grad(ctx, E, B, out, dY, db);
 }
 
@@ -225,9 +244,10 @@ void launch_linear_grad_weights(const GemmContext& ctx, int E, int B, int in, in
     p.epilogue = CUBLASLT_EPILOGUE_BGRADB;
     p.bias = db, p.bias_stride = out;
   }
-  if (lt_gemm(ctx, p)) return;
-  gemm_batched(ctx, CUBLAS_OP_N, CUBLAS_OP_T, in, out, B, X, in, (long long)x_member_stride, dZ,
-               out, (long long)B * out, dW, in, (long long)out * in, E);
+  GemmFallback why;
+  if (lt_gemm(ctx, p, &why)) return;
+  gemm_batched(ctx, why, CUBLAS_OP_N, CUBLAS_OP_T, in, out, B, X, in, (long long)x_member_stride,
+               dZ, out, (long long)B * out, dW, in, (long long)out * in, E);
   if (db) bias_grad(ctx, E, B, out, dZ, db);
 }
 
@@ -250,16 +270,19 @@ void launch_linear_grad_input(const GemmContext& ctx, int E, int B, int in, int 
   p.A = W, p.lda = in, p.stride_a = (long long)out * in;
   p.B = dZ, p.ldb = out, p.stride_b = (long long)B * out;
   p.D = dX, p.ldd = in, p.stride_d = (long long)B * in;
-  // the mask is used only where the forward's epilogue wrote it
-  bool masked = x_act == Activation::kRelu && relu_mask && ctx.lt_masks->count(relu_mask);
+  // the mask is used only where the forward's epilogue wrote it; a mask no forward was given
+  // is refused (a DRELU would read bits nobody wrote)
+  const ReluMaskRegistry::Use use = ctx.lt_masks->use(relu_mask, "linear_grad_input");
+  const bool masked = x_act == Activation::kRelu && use == ReluMaskRegistry::Use::kEpilogue;
   if (masked) {
     p.epilogue = CUBLASLT_EPILOGUE_DRELU;
     p.aux = const_cast<uint32_t*>(relu_mask), p.aux_ld = mask_ld(in),
     p.aux_stride = mask_ld(in) * B;
   }
-  if ((x_act == Activation::kNone || masked) && lt_gemm(ctx, p)) return;
-  gemm_batched(ctx, CUBLAS_OP_N, CUBLAS_OP_N, in, B, out, W, in, (long long)out * in, dZ, out,
-               (long long)B * out, dX, in, (long long)B * in, E);
+  GemmFallback why = GemmFallback::kNoReluMask;
+  if ((x_act == Activation::kNone || masked) && lt_gemm(ctx, p, &why)) return;
+  gemm_batched(ctx, why, CUBLAS_OP_N, CUBLAS_OP_N, in, B, out, W, in, (long long)out * in, dZ,
+               out, (long long)B * out, dX, in, (long long)B * in, E);
   if (x_act == Activation::kRelu)
     linear_kernel(relu_grad_kernel, ctx.stream, (size_t)E * B * in, X_relu, dX);
 }

@@ -18,9 +18,8 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
-#include <unordered_set>
-
 #include "cublaslt_matmul.h"
+#include "gemm_plan.h"
 #endif
 
 namespace sac {
@@ -52,7 +51,8 @@ void concat_columns_cpu(int rows, int na, const float* a, int nb, const float* b
 
 /// What the GEMM launchers run on: one lane's stream, cuBLAS handle and workspace (also
 /// cuBLASLt's), the backend's cuBLASLt plans (null: epilogues off, SAC_CUBLASLT=0), the GEMMs'
-/// precision, and the set of ReLU masks that a forward epilogue wrote (shared by the lanes).
+/// precision, and the registry of the ReLU masks given to forward passes (shared by the lanes).
+/// Every GEMM is counted (gemm_plan.h: cuBLASLt per epilogue, or the fallback per reason).
 struct GemmContext {
   cudaStream_t stream = nullptr;
   cublasHandle_t cublas = nullptr;
@@ -60,7 +60,7 @@ struct GemmContext {
   void* workspace = nullptr;
   size_t workspace_bytes = 0;
   bool tf32 = false;
-  std::unordered_set<const void*>* lt_masks = nullptr;
+  ReluMaskRegistry* lt_masks = nullptr;
 };
 
 /// Backend::linear_forward in one launch: the GEMM with bias (+ ReLU and its bit-mask into
@@ -79,7 +79,9 @@ void launch_linear_grad_weights(const GemmContext& ctx, int E, int B, int in, in
                                 const float* X, size_t x_member_stride, const float* dZ,
                                 float* dW, float* db);
 /// Backend::linear_grad_input in one launch: dX with the ReLU gradient from the forward's
-/// bit-mask (`relu_mask`, nullable: then masked from X_relu) in the epilogue.
+/// bit-mask (`relu_mask`, nullable: then masked from X_relu) in the epilogue. Where that
+/// forward took the fallback (no mask written), cuBLAS then the mask from X_relu. Throws
+/// std::invalid_argument for a mask no linear_forward was given (ReluMaskRegistry::use).
 void launch_linear_grad_input(const GemmContext& ctx, int E, int B, int in, int out,
                               const float* dZ, const float* W, Activation x_act,
                               const float* X_relu, const uint32_t* relu_mask, float* dX);

@@ -2,7 +2,8 @@
 // that refuses allocation, transfers and waits inside recorded ops. The guard is per thread,
 // as CUDA's thread-local capture mode is: the overlapped CPU loop replays updates on a worker
 // thread while the main thread uploads observations, which is allowed. Also the per-thread
-// member groups (Backend::MemberGroupsScope), set the same way inside recorded ops.
+// member groups (Backend::MemberGroupsScope) and GEMM precision (Backend::MatmulPrecisionScope),
+// set the same way inside recorded ops.
 #include <stdexcept>
 #include <string>
 
@@ -15,6 +16,8 @@ namespace {
 thread_local const Backend* t_recording = nullptr;
 // the member groups of the ops the calling thread issues
 thread_local int t_member_groups = 1;
+// the GEMM precision of the ops the calling thread issues (-1: the backend's default)
+thread_local int t_matmul_precision = -1;
 
 class CallAgain final : public RecordedOps {
  public:
@@ -51,6 +54,17 @@ Backend::MemberGroupsScope::MemberGroupsScope(int groups) : m_previous(t_member_
 Backend::MemberGroupsScope::~MemberGroupsScope() { t_member_groups = m_previous; }
 
 int Backend::member_groups() { return t_member_groups; }
+
+Backend::MatmulPrecisionScope::MatmulPrecisionScope(MatmulPrecision precision)
+    : m_previous(t_matmul_precision) {
+  t_matmul_precision = (int)precision;
+}
+
+Backend::MatmulPrecisionScope::~MatmulPrecisionScope() { t_matmul_precision = m_previous; }
+
+MatmulPrecision Backend::matmul_precision() const {
+  return t_matmul_precision < 0 ? m_precision : (MatmulPrecision)t_matmul_precision;
+}
 
 void Backend::refuse_while_recording(const char* op) const {
   if (recording())

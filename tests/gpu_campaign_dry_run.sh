@@ -3,8 +3,9 @@
 # runs it (ctest: GpuCampaign.DryRun). Packs BUILD_DIR's binaries (bench/gpu_pack.sh), then runs
 # the packed campaign.sh --dry-run: the checks part, and the train part twice (the first run is
 # stopped by its time cap, the second resumes it). Fails when a part exits non-zero, when a report
-# lacks a field (campaign_report.py check --strict: a failed step counts too), when the second
-# train part did not resume, or when the pack is over its size limit.
+# lacks a field (campaign_report.py check --strict: a failed step counts too), when a conformance
+# line with a CPU twin does not pass or one that needs a GPU is not "unavailable", when the
+# second train part did not resume, or when the pack is over its size limit.
 #
 # Usage: tests/gpu_campaign_dry_run.sh BUILD_DIR [WORK_DIR]
 set -euo pipefail
@@ -42,6 +43,14 @@ if not checks["update"] or not checks["update"][0]["ours_updates_per_second"]:
     problems.append("no update figure")
 if not checks["train_bench"]["1env"]["result"]["env_steps_per_second"]:
     problems.append("no training-loop figure")
+verdicts = {l["check"]: l["verdict"] for l in checks["conformance"]["lines"]}
+for name in ("lt_plan_logic", "relu_mask_registry", "nan_weight_guard", "matmul_precision_per_agent"):
+    if verdicts.get(name) != "pass":
+        problems.append("conformance %s: %s (its CPU twin must pass)" % (name, verdicts.get(name)))
+for name in ("lt_plans", "epilogues_vs_fallback", "capture_rules", "recording_exception",
+             "fused_path_counters"):
+    if verdicts.get(name) != "unavailable":
+        problems.append("conformance %s: %s in a dry run (needs a GPU)" % (name, verdicts.get(name)))
 if checks["sanitizers"]["memcheck"]["verdict"] != "unavailable":
     problems.append("a dry run cannot have a sanitizer verdict")
 if not t1["train"]["checkpoints"] or not t1["train"]["steps_reached"]:

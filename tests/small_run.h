@@ -46,15 +46,26 @@ inline std::vector<std::string> diverging_overrides() {
   return {"sac.target_entropy=1000", "sac.alpha_lr=1"};
 }
 
-/// Trains `config` quietly into `run_dir`; the message of the std::runtime_error that stopped
-/// the run, or "" when it ended.
-inline std::string train_failure(const Config& config, const std::string& run_dir) {
+/// Trains `config` into `run_dir` with `options` (quiet unless set); the message of the
+/// std::runtime_error that stopped the run, or "" when it ended.
+inline std::string train_failure(const Config& config, const std::string& run_dir,
+                                 const TrainOptions& options = quiet()) {
   try {
-    train(config, run_dir, quiet());
+    train(config, run_dir, options);
   } catch (const std::runtime_error& e) {
     return e.what();
   }
   return "";
+}
+
+/// Options under which value `index` of the agent's tensor `tensor` ("critic.0.0.weight")
+/// becomes NaN after the batch step that reaches env step `step` (TrainOptions' test hook).
+inline TrainOptions poisoned_tensor(const std::string& tensor, int64_t index, int64_t step) {
+  TrainOptions o = quiet();
+  o.poison_step = step;
+  o.poison_tensor = tensor;
+  o.poison_index = index;
+  return o;
 }
 
 /// `sac train` arguments of small_overrides into `run_dir`, plus `extra` overrides.

@@ -35,6 +35,7 @@
 #include "sac/env_pool.h"
 #include "sac/safetensors.h"
 #include "sac/trainer.h"
+#include "gpu_test.h"
 #include "small_run.h"
 #include "formats/state_tensors.h"
 #include "test_files.h"
@@ -648,6 +649,65 @@ TEST(CheckpointDivergence, NonFiniteValuesStopTheRunKeepingTheLastGoodCheckpoint
 
 // ---------------------------------------------------------------------------------------------
 // the layout as Python's safetensors package (or the fallback parser) reads it
+
+// A NaN written into one weight stops the run, named, whatever the activations do with it:
+// cuBLASLt's ReLU epilogues turn a NaN pre-activation into 0 (the CPU and the fallback keep
+// it), so on the GPU a poisoned network can give finite losses and actions. The guard reads the
+// weights themselves: poisoned right before a scan (no update in between), the message names
+// the weight; poisoned between scans (updates in between), the run stops by the next scan at
+// the latest (earlier where the NaN reaches the actions), naming a non-finite value, and never
+// as a bad action refused by the env pool (a std::invalid_argument: `sac train` would call it
+// bad input, exit 2). On each device the run can use (the CUDA one skips without a GPU; the
+// simulator and the GPU campaign run it).
+class DivergenceGuard : public testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "cuda") SAC_SKIP_WITHOUT_GPU();
+  }
+  Config config() const {
+    return small_config(600, {"device=" + GetParam(), "train.log_every=100",
+                              "train.checkpoint_every=0"});
+  }
+  // the message of the run poisoned at `tensor`[index] after step `step` (any other error fails)
+  std::string stop(const std::string& tensor, int64_t index, int64_t step) {
+    try {
+      return train_failure(config(), fresh_dir("nan_" + tensor + "_" + GetParam()) + "/run",
+                           test::poisoned_tensor(tensor, index, step));
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "the run ended with another error: " << e.what();
+    }
+    return "";
+  }
+  // the step the message says the run stopped at (-1: none)
+  static long stopped_at(const std::string& message) {
+    const std::string at = "diverged at step ";
+    const size_t found = message.find(at);
+    return found == std::string::npos ? -1 : std::stol(message.substr(found + at.size()));
+  }
+};
+
+TEST_P(DivergenceGuard, ANanWeightStopsTheRunNamingTheTensor) {
+  // the first layer of the first critic: its output goes through a ReLU
+  const std::string message = stop("critic.0.0.weight", 5, 200);
+  EXPECT_EQ(stopped_at(message), 200) << message;
+  EXPECT_NE(message.find("critic.0.0.weight[5] = nan is not finite"), std::string::npos)
+      << message;
+}
+
+TEST_P(DivergenceGuard, ANanWeightBetweenScansStopsTheRunByTheNextScan) {
+  for (const char* tensor : {"critic.1.1.weight", "actor.0.0.weight"}) {
+    SCOPED_TRACE(tensor);
+    const std::string message = stop(tensor, 3, 150);
+    EXPECT_GT(stopped_at(message), 150) << message;
+    EXPECT_LE(stopped_at(message), 200) << message;
+    EXPECT_NE(message.find("is not finite"), std::string::npos) << message;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Devices, DivergenceGuard, testing::Values("cpu", "cuda"),
+                         [](const testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
 
 TEST(CheckpointPython, FilesLoadInPythonWithMatchingChecksums) {
   if (::access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";

@@ -158,6 +158,51 @@ TEST_F(CudaBackendTest, LinearForwardMatchesCpu) {
           }
 }
 
+// The ReLU-mask registry: linear_grad_input refuses a mask that no linear_forward was given, or
+// whose buffer was released since (a DRELU epilogue would read bits nobody wrote, or another
+// buffer's); a mask its forward did write is used (cuBLASLt's epilogue or, where that forward
+// fell back, the mask from X_relu) and gives the CPU's masked dX.
+TEST_F(CudaBackendTest, LinearGradInputRefusesAMaskNoForwardWrote) {
+  const int E = 2, B = 7, in = 256, out = 12;
+  auto X = twin(uniform(m_rng, (size_t)E * B * 8, -1.0f, 1.0f));
+  auto W0 = twin(uniform(m_rng, (size_t)E * in * 8, -0.5f, 0.5f));
+  auto b0 = twin(uniform(m_rng, (size_t)E * in, -0.3f, 0.3f));
+  auto H = twin_zeros<float>((size_t)E * B * in);
+  auto W1 = twin(uniform(m_rng, (size_t)E * out * in, -0.1f, 0.1f));
+  auto dZ = twin(uniform(m_rng, (size_t)E * B * out, -1.0f, 1.0f));
+  auto dX = twin_zeros<float>((size_t)E * B * in);
+  const size_t mask_words = Backend::relu_mask_bytes(E, B, in) / 4;
+  {
+    DeviceArray<uint32_t> stray(*m_gpu, mask_words);  // never given to a forward
+    EXPECT_THROW(m_gpu->linear_grad_input(E, B, in, out, dZ.g.data(), W1.g.data(),
+                                          Activation::kRelu, H.g.data(), stray.data(),
+                                          dX.g.data()),
+                 std::invalid_argument);
+  }
+  DeviceArray<uint32_t> mask(*m_gpu, mask_words);
+  m_gpu->linear_forward(E, B, 8, in, X.g.data(), (size_t)B * 8, W0.g.data(), b0.g.data(),
+                        H.g.data(), Activation::kRelu, mask.data());
+  m_cpu.linear_forward(E, B, 8, in, X.c.data(), (size_t)B * 8, W0.c.data(), b0.c.data(),
+                       H.c.data(), Activation::kRelu, nullptr);
+  // the CPU masks from the GPU's own forward output (a pre-activation within rounding of 0)
+  std::vector<float> h = H.gpu();
+  m_cpu.upload(H.c.data(), h.data(), h.size() * sizeof(float));
+  m_gpu->linear_grad_input(E, B, in, out, dZ.g.data(), W1.g.data(), Activation::kRelu,
+                           H.g.data(), mask.data(), dX.g.data());
+  m_cpu.linear_grad_input(E, B, in, out, dZ.c.data(), W1.c.data(), Activation::kRelu, H.c.data(),
+                          nullptr, dX.c.data());
+  expect_close(dX.cpu(), dX.gpu(), kGemmAtol, kGemmRtol, "masked dX");
+  // released: the registry forgets it (a later buffer at the same address is not its mask)
+  uint32_t* released = mask.data();
+  mask = DeviceArray<uint32_t>();
+  DeviceArray<uint32_t> reused(*m_gpu, mask_words);
+  if (reused.data() == released)
+    EXPECT_THROW(m_gpu->linear_grad_input(E, B, in, out, dZ.g.data(), W1.g.data(),
+                                          Activation::kRelu, H.g.data(), reused.data(),
+                                          dX.g.data()),
+                 std::invalid_argument);
+}
+
 // TF32 (sac.matmul_precision = tf32): GEMM inputs rounded to 10 mantissa bits (unit roundoff
 // 2^-11 ~ 4.9e-4), FP32 accumulation. Over a 256-term dot product of random signs the rounding
 // errors partly cancel, so the norm-relative error is near 3e-4; 2e-3 bounds it with margin

@@ -6,7 +6,9 @@
 //     indices and noise), within abs + rel tolerances;
 //   - two GPU runs with the same seed give the same bits;
 //   - the golden update (tests/golden/sac_update_golden.json, PyTorch) is reproduced on the GPU,
-//     eagerly and from a recorded graph, to the CPU golden test's tolerances.
+//     eagerly and from a recorded graph, to the CPU golden test's tolerances;
+//   - an exception inside a recording, after a lane was forked, leaves the backend usable: the
+//     capture ended, the lane joined, the current lane restored, the broken graph gone.
 // Compiled only with the CUDA backend (SAC_HAVE_CUDA); every test skips on a machine without a
 // usable CUDA device.
 // Run: ./build/sac_tests --gtest_filter='*Graph*'
@@ -174,7 +176,63 @@ TEST_F(CudaGraphTest, Tf32LossesStayCloseToTheCpuReference) {
   }
   AgentState g = read_state(gpu_agent), c = read_state(cpu_agent);
   expect_close(c.losses, g.losses, 1e-3, 2e-2, "losses after ten TF32 updates");
-  m_gpu->set_matmul_precision(sac::MatmulPrecision::kFp32);
+}
+
+// work() throws after forking a lane and moving to it: record() rethrows, the current lane is
+// the one record() was called on again, no stream is left capturing (synchronize() would fail),
+// nothing recorded ran; then ops run eagerly (also on a forked lane), and a fresh recording
+// with a fork and a join replays, as before.
+TEST_F(CudaGraphTest, AnExceptionInsideARecordingLeavesTheBackendUsable) {
+  DeviceArray<int64_t> counter(*m_gpu, 1);
+  auto value = [&] {
+    int64_t v = -1;
+    counter.download(&v, 1);
+    return v;
+  };
+  m_gpu->set_lane(0);
+  EXPECT_THROW(m_gpu->record([&] {
+    m_gpu->fork(2);
+    m_gpu->set_lane(2);
+    m_gpu->increment(counter.data());
+    throw std::runtime_error("planted inside the recording");
+  }),
+               std::runtime_error);
+  EXPECT_EQ(m_gpu->lane(), 0) << "the current lane was not restored";
+  EXPECT_FALSE(m_gpu->recording());
+  ASSERT_NO_THROW(m_gpu->synchronize()) << "a stream is still capturing";
+  EXPECT_EQ(value(), 0) << "the abandoned recording ran";
+
+  // eager ops on the main lane and on a forked one
+  m_gpu->increment(counter.data());
+  m_gpu->fork(2);
+  m_gpu->set_lane(2);
+  m_gpu->increment(counter.data());
+  m_gpu->set_lane(0);
+  m_gpu->join(2);
+  EXPECT_EQ(value(), 2);
+
+  // a fresh recording with a fork and a join, replayed twice
+  std::unique_ptr<sac::RecordedOps> graph = m_gpu->record([&] {
+    m_gpu->fork(1);
+    m_gpu->set_lane(1);
+    m_gpu->increment(counter.data());
+    m_gpu->set_lane(0);
+    m_gpu->join(1);
+    m_gpu->increment(counter.data());
+  });
+  EXPECT_EQ(value(), 2) << "recording ran its ops";
+  graph->replay();
+  graph->replay();
+  EXPECT_EQ(value(), 6);
+
+  // and a whole update block records and replays after it
+  const AgentSpec spec = half_cheetah_spec(5);
+  auto replay = filled_replay(*m_gpu, spec, 1000, 50);
+  Agent agent(*m_gpu, spec);
+  agent.update(*replay, 3);
+  AgentState a = read_state(agent);
+  EXPECT_EQ(a.updates[0], 3);
+  for (float l : a.losses) EXPECT_TRUE(std::isfinite(l)) << "loss " << l;
 }
 
 // Two runs from scratch (own backend, replay and agent each) with the same seed: same bits.

@@ -135,6 +135,12 @@ TEST_P(FusedOps, LinearGradientsEqualLinearBackward) {
           m_ref.linear_forward(E, B, 8, in, below_in.ref.data(), (size_t)B * 8,
                                below_W.ref.data(), below_b.ref.data(), below_out.ref.data(),
                                Activation::kRelu, nullptr);
+          expect_match(below_out.got, below_out.ref, (size_t)E * B * in, kGemmTol, "below Y");
+          // both mask from the same layer-below output, the backend's own: a pre-activation
+          // within rounding of 0 may be clamped on one backend and not on the other, and the
+          // mask it wrote agrees with its own output (the same bits on the CPU)
+          const std::vector<float> below_y = host(below_out.got, (size_t)E * B * in);
+          below_out.ref.upload(below_y.data(), below_y.size());
           Pair dX_masked = zeros((size_t)E * B * in);
           m_be->linear_grad_input(E, B, in, out, dZ.got.data(), W.got.data(), Activation::kRelu,
                                   below_out.got.data(), below_mask.data(),

@@ -103,7 +103,6 @@ Agent::Agent(Backend& backend, const AgentSpec& spec)
       m_act_acts(backend, actor_spec(spec), spec.num_seeds(), spec.max_act_batch),
       m_snapshot_acts(backend, actor_spec(spec), spec.num_seeds(), spec.max_act_batch) {
   const int B = spec.batch_size, A = spec.act_dim, O = spec.obs_dim, S = spec.num_seeds();
-  backend.set_matmul_precision(spec.matmul_precision);
   m_seeds = S;
   m_copies = S > 1 ? spec.num_critics : 1;
   m_critic_x_stride = S > 1 ? (size_t)B * (O + A) : 0;
@@ -239,6 +238,8 @@ void Agent::update_laid_out() {
   float* losses = m_losses.data();
   const size_t xc = m_critic_x_stride, xa = m_actor_x_stride;
   const Backend::MemberGroupsScope groups(S);  // CPU GEMM splits as for one seed
+  // this agent's precision, not the backend's (another agent may share it)
+  const Backend::MatmulPrecisionScope precision(m_spec.matmul_precision);
   constexpr int kMain = 0, kTarget = 1, kActor = 2, kSide = 3;
   be.set_lane(kMain);
   be.fork(kTarget);
@@ -309,6 +310,7 @@ void Agent::act_with(const float* actor_params, MlpActivations& acts, float* eps
                      int n, const float* d_obs, bool deterministic, float* d_actions) {
   const int A = m_spec.act_dim, S = m_seeds;
   const Backend::MemberGroupsScope groups(S);  // CPU GEMM splits as for one seed
+  const Backend::MatmulPrecisionScope precision(m_spec.matmul_precision);
   if (n < 0 || n > m_spec.max_act_batch)
     throw std::invalid_argument("Agent::act: " + std::to_string(n) +
                                 " rows per seed; max_act_batch is " +

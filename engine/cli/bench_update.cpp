@@ -3,7 +3,8 @@
 // per seed with random transitions, warms up, then times back-to-back updates of the S seeds
 // (members of one agent: one update of all seeds is one update here) and prints
 // {"updates_per_second", "seed_updates_per_second" (S x updates/s), "launches_per_update",
-// "critical_path_launches", ...} as one JSON line.
+// "critical_path_launches", ...} as one JSON line; on CUDA also "gemm_paths" (GEMMs issued
+// through cuBLASLt per epilogue and through the cuBLAS fallback per reason, gemm_plan.h).
 #include "cli/bench_update.h"
 
 #include <chrono>
@@ -15,6 +16,7 @@
 
 #include "cli/cli_args.h"
 #include "cpu_backend.h"
+#include "gemm_plan.h"
 #include "tracing_backend.h"
 #include "sac/agent.h"
 #include "sac/env.h"
@@ -109,6 +111,7 @@ int bench_update_main(const std::vector<std::string>& args) {
   // seeds seed, seed + 1, ...: members of one agent, each with its own ring
   AgentSpec spec = AgentSpec::from_config(c, O, A, 1);
   for (int s = 0; s < num_seeds; ++s) spec.seeds.push_back(c.seed + (uint64_t)s);
+  reset_cuda_gemm_path_counts();  // the GEMMs this bench issues (CUDA), by path
   Agent agent(*backend, spec);
   std::vector<std::unique_ptr<ReplayBuffer>> rings;
   std::vector<const ReplayBuffer*> replay;
@@ -143,6 +146,10 @@ int bench_update_main(const std::vector<std::string>& args) {
                         {"matmul_precision", c.matmul_precision},
                         {"launches_per_update", shape.launches},
                         {"critical_path_launches", shape.critical_path}};
+  // proof the fused path ran: GEMMs issued through cuBLASLt per epilogue and through the
+  // cuBLAS fallback per reason (issued: a recorded block's GEMMs count once, at capture)
+  if (backend->name() == "cuda")
+    out["gemm_paths"] = nlohmann::json::parse(cuda_gemm_path_counts().json());
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }

@@ -212,16 +212,17 @@ void StepLoop::store(int p) {
   m_st.steps += m_N;
 }
 
-// a seed that stopped acts with zeros; in a run of several seeds, so does one whose actions are
-// not finite (the run reports it: non_finite_actions()), while a run of one seed lets the env
-// pool refuse them as before
+// a seed that stopped acts with zeros; so does one whose actions are not finite (the run
+// reports it, non_finite_actions(), and stops that seed, or the run of one seed, naming the
+// first non-finite value: a NaN weight that reached the actions must not end the run as a bad
+// action refused by the env pool)
 void StepLoop::guard_actions(int p) {
   m_non_finite.clear();
   const size_t block = (size_t)m_N * m_A;
   for (int k = 0; k < m_S; ++k) {
     float* a = m_h_actions[p].data() + k * block;
     bool zero = !m_st.seeds[k].training();
-    if (!zero && m_per_seed) {
+    if (!zero) {
       for (size_t i = 0; i < block; ++i) zero |= !std::isfinite(a[i]);
       if (zero) m_non_finite.push_back(k);
     }

@@ -71,8 +71,8 @@ class StepLoop {
 
   /// A seed that stopped (state().seeds[k].stopped_step set, by the run) acts with zeros from
   /// the next step on: nothing it computes reaches an env.
-  /// Seeds whose actions in the latest step were not finite (a run of several seeds only; a run
-  /// of one seed stops on them as before). Those actions were replaced by zeros.
+  /// Seeds whose actions in the latest step were not finite (the run stops them). Those actions
+  /// were replaced by zeros.
   const std::vector<int>& non_finite_actions() const { return m_non_finite; }
 
  private:

@@ -110,9 +110,14 @@ void TrainingRun::check_finite(bool with_moments) {
   }
 }
 
-// a run of several seeds: seeds whose actions were not finite in the latest step (the loop
-// stepped their envs with zeros) stop, named by their first non-finite number
+// seeds whose actions were not finite in the latest step (the loop stepped their envs with
+// zeros) stop, named by their first non-finite number; a run of one seed stops as a whole
 void TrainingRun::check_actions() {
+  if (!m_per_seed) {
+    if (m_parts.loop.non_finite_actions().empty()) return;
+    std::string bad = find_non_finite(m_parts.agent, m_st.updates > 0, true);
+    diverged(bad.empty() ? std::string("the policy's actions") : bad);
+  }
   for (int k : m_parts.loop.non_finite_actions()) {
     if (!m_st.seeds[k].training()) continue;
     std::string bad = find_non_finite(m_parts.agent, m_st.updates > 0, true, k);
@@ -143,19 +148,36 @@ std::vector<char> TrainingRun::stopped_seeds() const {
   return stopped;
 }
 
-// the test hook of TrainOptions: one seed's log alpha becomes NaN
+// the test hook of TrainOptions: one seed's log alpha, or one value of a named tensor, becomes
+// NaN
 void TrainingRun::poison_if_due() {
   if (m_options.poison_step < 0 || m_poisoned || m_st.steps < m_options.poison_step) return;
   m_poisoned = true;
   const float nan = NAN;
-  m_parts.backend.upload(m_parts.agent.log_alpha() + m_options.poison_seed, &nan, sizeof nan);
+  if (m_options.poison_tensor.empty()) {
+    m_parts.backend.upload(m_parts.agent.log_alpha() + m_options.poison_seed, &nan, sizeof nan);
+    return;
+  }
+  for (const StateTensor& t : m_parts.agent.state_tensors())
+    if (t.name == m_options.poison_tensor) {
+      if (t.dtype != "F32" || t.memory != StateTensor::Memory::kBackend ||
+          m_options.poison_index < 0 || m_options.poison_index >= t.count())
+        throw std::invalid_argument("poison_tensor: cannot poison value " +
+                                    std::to_string(m_options.poison_index) + " of '" + t.name +
+                                    "'");
+      m_parts.backend.upload(static_cast<float*>(t.data) + m_options.poison_index, &nan,
+                             sizeof nan);
+      return;
+    }
+  throw std::invalid_argument("poison_tensor: the agent has no tensor '" +
+                              m_options.poison_tensor + "'");
 }
 
 // ---- the cadence after each batch step
 
 void TrainingRun::after_step(bool stopping) {
   poison_if_due();
-  if (m_per_seed) check_actions();
+  check_actions();
   if (m_st.steps >= m_st.next_log || m_st.steps >= m_c.total_steps) {
     m_st.next_log += m_c.log_every;
     log_metrics();

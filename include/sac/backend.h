@@ -200,9 +200,27 @@ class Backend {
   virtual void join(int lane);
   int lane() const { return m_lane; }
 
-  /// The GEMMs' arithmetic (kFp32 unless set; the CPU backend computes FP32 either way).
+  /// The backend's default GEMM arithmetic (kFp32 unless set; the CPU backend computes FP32
+  /// either way), for ops issued outside any MatmulPrecisionScope.
   virtual void set_matmul_precision(MatmulPrecision precision) { m_precision = precision; }
-  MatmulPrecision matmul_precision() const { return m_precision; }
+  /// The arithmetic of a GEMM the calling thread issues now: its innermost MatmulPrecisionScope,
+  /// else the backend's default.
+  MatmulPrecision matmul_precision() const;
+
+  /// Sets the arithmetic of the GEMMs the calling thread issues while the scope lives, on any
+  /// backend (per thread, like MemberGroupsScope; scopes nest). An agent opens one around each
+  /// of its op sequences, so agents on one backend each get their own sac.matmul_precision; a
+  /// CUDA graph captured inside the scope keeps it on every replay.
+  class MatmulPrecisionScope {
+   public:
+    explicit MatmulPrecisionScope(MatmulPrecision precision);
+    ~MatmulPrecisionScope();
+    MatmulPrecisionScope(const MatmulPrecisionScope&) = delete;
+    MatmulPrecisionScope& operator=(const MatmulPrecisionScope&) = delete;
+
+   private:
+    int m_previous;
+  };
 
   // ---- networks
   /// Y[e] = act(X[e] W[e]^T + b[e]) for e < E; X[e] starts at X + e * x_member_stride

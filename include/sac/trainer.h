@@ -105,9 +105,13 @@ struct TrainOptions {
   bool progress = true;         // progress line on stderr
   bool handle_signals = false;  // SIGINT/SIGTERM: finish the step, checkpoint, return interrupted
   // test hook: after the batch step that reaches env step `poison_step` (>= 0), seed number
-  // `poison_seed`'s log alpha is set to NaN, as if its update had diverged
+  // `poison_seed`'s log alpha is set to NaN, as if its update had diverged; or, when
+  // `poison_tensor` names one of the agent's F32 state tensors ("critic.0.0.weight"), value
+  // number `poison_index` of it
   int64_t poison_step = -1;
   int poison_seed = 0;
+  std::string poison_tensor;
+  int64_t poison_index = 0;
 };
 
 /// Trains with `config` into `run_dir` ("" = runs/<task>-s<seed>-<time>), holding the run
