@@ -559,14 +559,6 @@ GraphCensus cuda_graph_census(RecordedOps& recorded) {
   if (!graph) throw std::invalid_argument("cuda_graph_census: not a recording of the CUDA backend");
   size_t n = 0;
   CUDA_CHECK(cudaGraphGetNodes(graph->graph(), nullptr, &n));
-#ifdef SAC_CUDA_SIM
-  // the simulator's graphs keep their nodes' count only (its capture itself refuses an
-  // allocation, a sync or an unjoined lane, as CUDA does): the kinds stay unknown
-  GraphCensus counted;
-  counted.nodes = n;
-  counted.kinds_known = false;
-  return counted;
-#else
   std::vector<cudaGraphNode_t> nodes(n);
   if (n) CUDA_CHECK(cudaGraphGetNodes(graph->graph(), nodes.data(), &n));
   GraphCensus c;
@@ -588,7 +580,6 @@ GraphCensus cuda_graph_census(RecordedOps& recorded) {
     }
   }
   return c;
-#endif
 }
 
 void* cuda_backend_stream(Backend& backend) {

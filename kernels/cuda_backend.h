@@ -34,7 +34,6 @@ std::string cuda_runtime_unavailable_reason();
 struct GraphCensus {
   size_t nodes = 0, kernels = 0, memcpys = 0, memsets = 0, empties = 0, events = 0;
   size_t allocs = 0, frees = 0, host = 0, other = 0;
-  bool kinds_known = true;  // false under the CUDA simulator: its graphs keep a count only
 };
 /// Counts the nodes of `recorded`, which record() of a CUDA backend returned. Throws
 /// std::invalid_argument for another backend's recording.

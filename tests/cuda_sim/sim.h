@@ -49,10 +49,11 @@ class DeviceAccess {
 void set_running(const std::string* what);
 
 // ---- device work (streams.cpp)
-/// One unit of device work: a kernel, a copy, a memset, a GEMM.
+/// One unit of device work: a kernel, a copy, a memset, a GEMM (a kernel node in a graph).
 struct Work {
   std::string what;
   std::function<void()> run;
+  cudaGraphNodeType kind = cudaGraphNodeTypeKernel;
 };
 /// Queues `work` on `stream` (or records it into the stream's capture). Returns an error when
 /// the stream is invalid.

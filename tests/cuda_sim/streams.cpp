@@ -72,10 +72,11 @@ struct CUevent_st {
   std::vector<int> nodes;
 };
 
-struct GraphNode {
+struct CUgraphNode_st {
   cudasim::Work work;
   std::vector<int> deps;
 };
+using GraphNode = CUgraphNode_st;
 
 struct CUgraph_st {
   std::vector<GraphNode> nodes;
@@ -624,10 +625,21 @@ cudaError_t cudaGraphDestroy(cudaGraph_t graph) {
   return cudaSuccess;
 }
 
-cudaError_t cudaGraphGetNodes(cudaGraph_t graph, void**, size_t* count) {
+cudaError_t cudaGraphGetNodes(cudaGraph_t graph, cudaGraphNode_t* nodes, size_t* count) {
   DeviceLock lock(device_mutex());
   if (!graph || !count) return record_error(cudaErrorInvalidValue);
-  *count = graph->nodes.size();
+  if (nodes) {
+    *count = std::min(*count, graph->nodes.size());
+    for (size_t i = 0; i < *count; ++i) nodes[i] = &graph->nodes[i];
+  } else {
+    *count = graph->nodes.size();
+  }
+  return cudaSuccess;
+}
+
+cudaError_t cudaGraphNodeGetType(cudaGraphNode_t node, cudaGraphNodeType* type) {
+  if (!node || !type) return record_error(cudaErrorInvalidValue);
+  *type = node->work.kind;
   return cudaSuccess;
 }
 
@@ -676,7 +688,7 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpy
   } else {
     run = [dst, src, bytes] { std::memcpy(dst, src, bytes); };
   }
-  cudaError_t err = enqueue(stream, Work{what, std::move(run)}, call);
+  cudaError_t err = enqueue(stream, Work{what, std::move(run), cudaGraphNodeTypeMemcpy}, call);
   if (err != cudaSuccess) return err;
   // into pageable memory the copy is synchronous with the host
   if (dk == MemoryKind::kPageable) finish_stream(stream, call);
@@ -699,7 +711,8 @@ cudaError_t cudaMemsetAsync(void* ptr, int value, size_t bytes, cudaStream_t str
   if (!why.empty()) fatal(std::string(call) + ": " + why);
   return enqueue(stream,
                  Work{std::string(call) + "(" + std::to_string(bytes) + " bytes)",
-                      [ptr, value, bytes] { std::memset(ptr, value, bytes); }},
+                      [ptr, value, bytes] { std::memset(ptr, value, bytes); },
+                      cudaGraphNodeTypeMemset},
                  call);
 }
 
