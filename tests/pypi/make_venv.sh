@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# make_venv.sh VENV: the venv of the PyPI tests (ctest fixture `pypi`): VENV created with
-# Debian's python3 and tests/pypi/requirements.txt installed from PyPI, kept between runs while
-# the requirements file is unchanged (a copy of it in VENV marks a complete install). Fails, with
-# the reason, when PyPI cannot be reached: the tests that need it must never pass silently.
+# make_venv.sh VENV [REQUIREMENTS]: a venv of the PyPI tests (ctest fixture `pypi`): VENV created
+# with Debian's python3 and REQUIREMENTS (default tests/pypi/requirements.txt) installed from
+# PyPI, kept between runs while that file is unchanged (a copy of it in VENV marks a complete
+# install). Fails, with the reason, when PyPI cannot be reached: the tests that need it must never
+# pass silently.
 set -euo pipefail
 venv=$1
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-req=$here/requirements.txt
+req=${2:-$here/requirements.txt}
 python=${PYTHON:-/usr/bin/python3}
 
 if cmp -s "$req" "$venv/requirements.txt" 2>/dev/null &&
-   "$venv/bin/python" -c "import gymnasium, mujoco, safetensors, scipy, pytest" 2>/dev/null; then
+   "$venv/bin/python" -c "import gymnasium, mujoco, scipy, pytest" 2>/dev/null; then
   echo "make_venv.sh: $venv is up to date"
   exit 0
 fi
