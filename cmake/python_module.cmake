@@ -45,7 +45,7 @@ if(SAC_BUILD_PYTHON)
   pybind11_add_module(sac_engine_core MODULE ${SAC_PYTHON_BINDINGS})
   set_target_properties(sac_engine_core PROPERTIES OUTPUT_NAME _core
                         LIBRARY_OUTPUT_DIRECTORY ${SAC_PYTHON_DIR}/sac_engine)
-  target_include_directories(sac_engine_core PRIVATE engine)
+  target_include_directories(sac_engine_core PRIVATE engine envs)
   target_link_libraries(sac_engine_core PRIVATE sac_core)
   target_compile_options(sac_engine_core PRIVATE -Wall -Wextra)
 
@@ -61,6 +61,13 @@ if(SAC_BUILD_PYTHON)
   endforeach()
   add_custom_target(sac_engine_python ALL DEPENDS ${_copied})
   add_dependencies(sac_engine_core sac_engine_python)
+
+  # the wheel (pyproject.toml, scikit-build-core) installs only the component `python`: the
+  # compiled module into the package folder; the .py files come from python/sac_engine
+  # (pyproject's wheel.packages)
+  if(SKBUILD)
+    install(TARGETS sac_engine_core LIBRARY DESTINATION sac_engine COMPONENT python)
+  endif()
 elseif(_sac_python_found)
   message(STATUS "sac: Python module OFF (SAC_BUILD_PYTHON=OFF)")
 else()

@@ -16,6 +16,8 @@ void bind_vec_env(py::module_& m);
 /// Policy: a policy file loaded with the loader `sac eval` uses, acting on numpy arrays
 /// (policy.cpp).
 void bind_policy(py::module_& m);
+/// Task: one task instance stepped in double precision, with state access (task.cpp); env_ids().
+void bind_task(py::module_& m);
 /// train(): exactly what `sac train` runs, returning its summary (train.cpp).
 void bind_train(py::module_& m);
 

@@ -9,12 +9,37 @@
     summary = sac_engine.train("configs/pendulum.json", {"train.total_steps": 5000})
     curves = sac_engine.read_run(summary["run_dir"])
 
-Built by CMake into build/python (PYTHONPATH=build/python); see README.md, "Python".
+With gymnasium (>= 1.0) importable, VecEnv is a gymnasium.vector.VectorEnv and the ten MuJoCo
+tasks are registered as sac_engine/<Task>-v5 (gymnasium.make("sac_engine/Hopper-v5")); without it
+the module works the same with plain spaces.
+
+`pip install .` (pyproject.toml) builds it into a venv; CMake also builds it into build/python
+(PYTHONPATH=build/python); see README.md, "Python".
 """
-from ._core import ConfigError, Policy
+import numpy as _np
+
+from . import _core
+
+if _core._pybind11_version < (2, 12) and int(_np.__version__.split(".")[0]) >= 2:
+    raise ImportError(
+        f"sac_engine was built with pybind11 {'.'.join(map(str, _core._pybind11_version))}, "
+        f"which cannot read the arrays of numpy {_np.__version__} (pybind11 >= 2.12 can): use "
+        "numpy < 2 with this build (Debian's python3-numpy is 1.24), or `pip install .`, "
+        "which builds with pybind11 from PyPI")
+
+from ._core import ConfigError, Policy  # noqa: E402
 from .runs import read_run
 from .spaces import Box
 from .training import train
 from .vec_env import VecEnv, make_vec_env
 
 __all__ = ["Box", "ConfigError", "Policy", "VecEnv", "make_vec_env", "read_run", "train"]
+
+try:
+    import gymnasium as _gymnasium
+except ImportError:  # gymnasium is optional
+    _gymnasium = None
+if _gymnasium is not None:
+    from .gym import TaskEnv, register_envs
+    register_envs()
+    __all__ += ["TaskEnv"]

@@ -1,0 +1,120 @@
+// task.cpp: `sac_engine._core.Task`, one instance of a task (make_env, include/sac/env.h) stepped
+// directly in double precision, without the pool's time limit, autoreset or float32 buffers: the
+// body of the Gymnasium env sac_engine/<Task>-v5 (python/sac_engine/gym.py), whose observations
+// are float64 like Gymnasium's own tasks. get_state/set_state reach MuJoCo's qpos and qvel
+// (set_state runs mj_forward, as Gymnasium's MujocoEnv.set_state does), so tests can step ours
+// and Gymnasium's from the same state (tests/pypi/test_conformance.py). Reset noise for seed S is
+// what the pool's env seeded S draws.
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "bindings.h"
+#include "mujoco_env.h"
+#include "sac/env.h"
+
+namespace sac::python {
+namespace {
+
+// `value` as `n` finite doubles (any numeric array of n elements); ValueError naming `what`
+std::vector<double> doubles(py::handle value, const char* what, int n) {
+  auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(value);
+  if (!a) {
+    PyErr_Clear();
+    throw py::value_error(std::string(what) + " must be an array of numbers");
+  }
+  if (a.size() != n || a.ndim() != 1)
+    throw py::value_error(std::string(what) + " must have shape (" + std::to_string(n) + ",)");
+  std::vector<double> out(a.data(), a.data() + n);
+  for (int k = 0; k < n; ++k)
+    if (!std::isfinite(out[k]))
+      throw py::value_error(std::string(what) + "[" + std::to_string(k) +
+                            "] is not finite: every value must be finite");
+  return out;
+}
+
+class Task {
+ public:
+  explicit Task(const std::string& id) : m_env(make_env(id)), m_rng(0, 0) {
+    m_mujoco = dynamic_cast<MujocoEnv*>(m_env.get());
+  }
+
+  /// Resets with the noise of a fresh generator seeded `seed` (when given), else the next draws
+  /// of the current one; returns the first observation.
+  py::array_t<double> reset(std::optional<uint64_t> seed) {
+    if (seed) m_rng = HostRng(*seed, 0);
+    py::array_t<double> obs(spec().obs_dim);
+    m_env->reset(m_rng, obs.mutable_data());
+    m_reset = true;
+    return obs;
+  }
+
+  /// One step with `action` (act_dim values in the task's bounds, not clipped): returns
+  /// (obs, reward, terminated, unstable).
+  py::tuple step(py::handle action) {
+    if (!m_reset) throw std::runtime_error("Task.step() called before reset()");
+    std::vector<double> a = doubles(action, "action", spec().act_dim);
+    py::array_t<double> obs(spec().obs_dim);
+    StepResult r = m_env->step(a.data(), obs.mutable_data());
+    return py::make_tuple(obs, r.reward, r.terminated, r.unstable);
+  }
+
+  /// (qpos, qvel) of the physics, copies.
+  py::tuple get_state() const {
+    py::array_t<double> qpos(m_env->nq()), qvel(m_env->nv());
+    m_env->get_state(qpos.mutable_data(), qvel.mutable_data());
+    return py::make_tuple(qpos, qvel);
+  }
+
+  /// Sets qpos and qvel and runs mj_forward (MuJoCo tasks only).
+  void set_state(py::handle qpos, py::handle qvel) {
+    if (!m_mujoco) throw py::value_error(spec().id + " has no MuJoCo state to set");
+    std::vector<double> q = doubles(qpos, "qpos", m_env->nq());
+    std::vector<double> v = doubles(qvel, "qvel", m_env->nv());
+    m_mujoco->set_state(q.data(), v.data());
+    m_reset = true;
+  }
+
+  const EnvSpec& spec() const { return m_env->spec(); }
+  int nq() const { return m_env->nq(); }
+  int nv() const { return m_env->nv(); }
+  double dt() const { return m_mujoco ? m_mujoco->dt() : 0.0; }
+
+ private:
+  std::unique_ptr<Env> m_env;
+  MujocoEnv* m_mujoco = nullptr;  // null for tasks without MuJoCo (Pendulum-v1)
+  HostRng m_rng;
+  bool m_reset = false;
+};
+
+}  // namespace
+
+void bind_task(py::module_& m) {
+  py::class_<Task>(m, "Task", "One instance of a task, stepped in double precision.")
+      .def(py::init<const std::string&>(), py::arg("env_id"))
+      .def("reset", &Task::reset, py::arg("seed") = py::none(),
+           "Resets (a fresh noise generator seeded `seed` when given); returns the observation.")
+      .def("step", &Task::step, py::arg("action"),
+           "One step; returns (obs, reward, terminated, unstable).")
+      .def("get_state", &Task::get_state, "(qpos, qvel) copies.")
+      .def("set_state", &Task::set_state, py::arg("qpos"), py::arg("qvel"),
+           "Sets qpos and qvel, then mj_forward (as Gymnasium's set_state).")
+      .def_property_readonly("env_id", [](const Task& t) { return t.spec().id; })
+      .def_property_readonly("obs_dim", [](const Task& t) { return t.spec().obs_dim; })
+      .def_property_readonly("act_dim", [](const Task& t) { return t.spec().act_dim; })
+      .def_property_readonly("action_low", [](const Task& t) { return t.spec().action_low; })
+      .def_property_readonly("action_high", [](const Task& t) { return t.spec().action_high; })
+      .def_property_readonly("max_episode_steps",
+                             [](const Task& t) { return t.spec().max_episode_steps; })
+      .def_property_readonly("nq", &Task::nq)
+      .def_property_readonly("nv", &Task::nv)
+      .def_property_readonly("dt", &Task::dt);
+  m.def("env_ids", &env_ids, "Every task id, in a stable order.");
+}
+
+}  // namespace sac::python

@@ -1,0 +1,299 @@
+"""conformance.py: our ten tasks (sac_engine, Debian's MuJoCo C library) against Gymnasium's own
+v5 tasks (gymnasium[mujoco] with the `mujoco` wheel), per task:
+
+- spaces: observation and action spaces (shape, dtype, bounds);
+- reset: 2,000 resets of each, per coordinate of qpos, qvel and the first observation a
+  two-sample Kolmogorov-Smirnov test (scipy); the smallest p-value times the number of
+  coordinates (Bonferroni) must exceed 0.001. MuJoCo 2.2.2's mj_forward writes the free joint's
+  quaternion back normalised (later versions leave qpos alone), so for Ant and Humanoid the
+  quaternion coordinates of Gymnasium's samples are compared after that same normalisation
+  (the raw comparison is reported too);
+- step: 1,000 states reached by random actions in Gymnasium's task (episodes restarted when they
+  terminate); ours is set to each state's qpos and qvel (set_state: mj_forward, as Gymnasium's
+  set_state) and steps the same action; the largest differences of observation and reward, and
+  the count of differing `terminated`. Differences are |ours - theirs| / max(1, |theirs|)
+  (absolute below 1, relative above). A second Gymnasium env set to the same states the same way
+  ("gym set") measures what setting the state alone changes (MuJoCo's solver warm start);
+- episodes: random-action episodes of both through gymnasium.make (TimeLimit), the fraction that
+  terminate, their lengths (KS test) and that every other episode is truncated at exactly
+  max_episode_steps.
+
+    PYTHONPATH=build/python build/pypi-venv/bin/python tests/pypi/conformance.py [--table] [TASK...]
+    (SAC_MUJOCO233_PYTHON=build/pypi-venv-mujoco233/bin/python for the mujoco 2.3.3 columns)
+
+prints one JSON line per task (and the README's markdown table with --table).
+tests/pypi/test_conformance.py asserts on the same results.
+"""
+import json
+import sys
+import time
+
+import gymnasium
+import mujoco
+import numpy as np
+from scipy import stats
+
+try:  # not needed by --gym-steps
+    import sac_engine
+    from sac_engine.gym import TASKS
+except ImportError:
+    sac_engine, TASKS = None, ()
+
+RESETS, STATES, KS_ALPHA = 2000, 1000, 0.001
+# random-action episodes per task: enough for the length statistics, few where they last 1,000 steps
+EPISODES = {"InvertedPendulum-v5": 300, "InvertedDoublePendulum-v5": 300, "Hopper-v5": 200,
+            "Walker2d-v5": 200, "Ant-v5": 8, "Humanoid-v5": 200, "HalfCheetah-v5": 3,
+            "Swimmer-v5": 3, "Reacher-v5": 40, "Pusher-v5": 20}
+# tasks with a free joint: qpos[3:7] is its quaternion, obs[1:5] the same (qpos[2:] observed)
+FREE_JOINT = ("Ant-v5", "Humanoid-v5")
+
+
+def reference(task):
+    return gymnasium.make(task).unwrapped
+
+
+def normalise_quaternions(q, obs):
+    """MuJoCo 2.2.2's mj_forward: the free joint's quaternion in qpos normalised in place."""
+    q, obs = q.copy(), obs.copy()
+    norm = np.linalg.norm(q[:, 3:7], axis=1, keepdims=True)
+    q[:, 3:7] /= norm
+    obs[:, 1:5] /= norm
+    return q, obs
+
+
+def compare_spaces(task):
+    theirs, ours = reference(task), gymnasium.make(f"sac_engine/{task}").unwrapped
+    out = {}
+    for name in ("observation_space", "action_space"):
+        a, b = getattr(ours, name), getattr(theirs, name)
+        out[name] = bool(a.shape == b.shape and a.dtype == b.dtype and
+                         np.array_equal(a.low, b.low) and np.array_equal(a.high, b.high))
+    out["obs_dim"], out["act_dim"] = int(ours.observation_space.shape[0]), int(ours.action_space.shape[0])
+    return out
+
+
+def ks_min_p(a, b):
+    """Bonferroni-corrected smallest p-value over the columns, and that column."""
+    ps = []
+    for k in range(a.shape[1]):
+        if np.all(a[:, k] == a[0, k]) and np.all(b[:, k] == a[0, k]):
+            ps.append(1.0)  # the same constant in both
+        else:
+            ps.append(stats.ks_2samp(a[:, k], b[:, k]).pvalue)
+    k = int(np.argmin(ps))
+    return min(1.0, ps[k] * len(ps)), k
+
+
+def compare_resets(task, n=RESETS):
+    g = reference(task)
+    t = sac_engine._core.Task(task)
+    gq, gv, go, oq, ov, oo = [], [], [], [], [], []
+    for i in range(n):
+        o, _ = g.reset(seed=i)
+        gq.append(g.data.qpos.copy()), gv.append(g.data.qvel.copy()), go.append(o)
+        oo.append(t.reset(i))
+        q, v = t.get_state()
+        oq.append(q), ov.append(v)
+    gq, gv, go, oq, ov, oo = map(np.array, (gq, gv, go, oq, ov, oo))
+    out = {}
+    if task in FREE_JOINT:
+        out["raw_p"] = min(ks_min_p(oq, gq)[0], ks_min_p(oo, go)[0])
+        gq, go = normalise_quaternions(gq, go)
+    for name, a, b in (("qpos", oq, gq), ("qvel", ov, gv), ("obs", oo, go)):
+        p, k = ks_min_p(a, b)
+        out[f"{name}_p"], out[f"{name}_worst"] = p, k
+    out["p"] = min(out["qpos_p"], out["qvel_p"], out["obs_p"])
+    return out
+
+
+def rel(a, b):
+    return np.abs(np.asarray(a, np.float64) - b) / np.maximum(1.0, np.abs(b))
+
+
+def collect_states(task, n=STATES, seed=0):
+    """n states (qpos, qvel) reached by random actions in Gymnasium's task, each with the random
+    action stepped from it (episodes restarted when they terminate)."""
+    g = reference(task)
+    rng = np.random.default_rng(seed)
+    g.reset(seed=seed)
+    qpos, qvel, actions = [], [], []
+    for _ in range(n):
+        qpos.append(g.data.qpos.copy()), qvel.append(g.data.qvel.copy())
+        actions.append(rng.uniform(g.action_space.low, g.action_space.high).astype(np.float32))
+        _, _, terminated, _, _ = g.step(actions[-1])
+        if terminated:
+            g.reset()
+    return {"qpos": np.array(qpos), "qvel": np.array(qvel), "action": np.array(actions)}
+
+
+def step_from_states(env, states):
+    """obs, reward, terminated of `env` (ours or Gymnasium's, unwrapped) set to each state
+    (set_state: qpos, qvel, then mj_forward) and stepped with its action."""
+    obs, rewards, terminated = [], [], []
+    for q, v, a in zip(states["qpos"], states["qvel"], states["action"]):
+        env.set_state(q, v)
+        o, r, term = env.step(a)[:3]
+        obs.append(o), rewards.append(r), terminated.append(bool(term))
+    return {"obs": np.array(obs), "reward": np.array(rewards), "terminated": np.array(terminated)}
+
+
+def differences(a, b):
+    """The largest differences of a from b (b the reference)."""
+    d = rel(a["obs"], b["obs"])
+    k = np.unravel_index(np.argmax(d), d.shape)
+    return {"obs": float(d.max()), "obs_worst_index": int(k[1]),
+            "reward": float(rel(a["reward"], b["reward"]).max()),
+            "terminated_differ": int(np.sum(a["terminated"] != b["terminated"]))}
+
+
+def compare_steps(task, n=STATES, seed=0):
+    """Ours against Gymnasium's task, both set to the same states the same way; and Gymnasium's
+    task set to a state against the trajectory that reached it ("along"), which differs only in
+    what set_state recomputes (the solver's warm start; the body positions a task reads before
+    stepping, which mj_step leaves one substep behind)."""
+    states = collect_states(task, n, seed)
+    theirs = step_from_states(gymnasium.make(task).unwrapped, states)
+    ours = step_from_states(gymnasium.make(f"sac_engine/{task}").unwrapped, states)
+    out = differences(ours, theirs)
+    # along the trajectory: Gymnasium's own results without set_state
+    g = reference(task)
+    rng = np.random.default_rng(seed)
+    g.reset(seed=seed)
+    along = {"obs": [], "reward": [], "terminated": []}
+    for a in states["action"]:
+        rng.uniform(g.action_space.low, g.action_space.high)  # the draw collect_states made
+        o, r, term = g.step(a)[:3]
+        along["obs"].append(o), along["reward"].append(r), along["terminated"].append(term)
+        if term:
+            g.reset()
+    along = {k: np.array(v) for k, v in along.items()}
+    d = differences(theirs, along)
+    out.update(obs_set_vs_along=d["obs"], reward_set_vs_along=d["reward"])
+    return out
+
+
+def episodes(env, n, rng):
+    lengths, terminated = [], []
+    for i in range(n):
+        env.reset(seed=int(rng.integers(2**31)))
+        env.action_space.seed(int(rng.integers(2**31)))
+        steps = 0
+        while True:
+            _, _, term, trunc, _ = env.step(env.action_space.sample())
+            steps += 1
+            if term or trunc:
+                break
+        lengths.append(steps), terminated.append(bool(term))
+    return np.array(lengths), np.array(terminated)
+
+
+def compare_episodes(task, seed=0):
+    n = EPISODES[task]
+    theirs, ours = gymnasium.make(task), gymnasium.make(f"sac_engine/{task}")
+    limit = theirs.spec.max_episode_steps
+    out = {"episodes": n, "max_episode_steps": limit}
+    for name, env in (("gym", theirs), ("ours", ours)):
+        lengths, term = episodes(env, n, np.random.default_rng(seed))
+        out[f"{name}_terminated"] = float(term.mean())
+        out[f"{name}_mean_length"] = float(lengths.mean())
+        # an episode that did not terminate was truncated at exactly the limit
+        out[f"{name}_truncation_ok"] = bool(np.all(lengths[~term] == limit) and
+                                            np.all(lengths <= limit))
+        out[f"_{name}_lengths"] = lengths
+    a, b = out.pop("_gym_lengths"), out.pop("_ours_lengths")
+    out["length_p"] = 1.0 if np.all(a == a[0]) and np.all(b == a[0]) else float(stats.ks_2samp(a, b).pvalue)
+    return out
+
+
+def conformance(task):
+    t0 = time.time()
+    out = {"task": task, "spaces": compare_spaces(task), "reset": compare_resets(task),
+           "step": compare_steps(task), "episodes": compare_episodes(task)}
+    out["seconds"] = round(time.time() - t0, 1)
+    return out
+
+
+def with_mujoco233(results, python):
+    """Adds, per task, the step comparison against Gymnasium's task on mujoco 2.3.3 (run by
+    `python`, the second venv's interpreter) from the same states, and Gymnasium's task on 2.3.3
+    against itself on this venv's mujoco."""
+    import os
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        states = {r["task"]: collect_states(r["task"]) for r in results}
+        np.savez(os.path.join(d, "states.npz"),
+                 **{f"{t}/{k}": v for t, st in states.items() for k, v in st.items()})
+        subprocess.run([python, os.path.abspath(__file__), "--gym-steps",
+                        os.path.join(d, "states.npz"), os.path.join(d, "old.npz")], check=True,
+                       env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+        old = np.load(os.path.join(d, "old.npz"))
+        for r in results:
+            t = r["task"]
+            gym233 = {k: old[f"{t}/{k}"] for k in ("obs", "reward", "terminated")}
+            ours = step_from_states(gymnasium.make(f"sac_engine/{t}").unwrapped, states[t])
+            gym = step_from_states(reference(t), states[t])
+            r["mujoco233"] = {"ours_vs_gym233": differences(ours, gym233),
+                              "gym233_vs_gym": differences(gym233, gym)}
+    return results
+
+
+def table(results):
+    v = mujoco.__version__
+    old = all("mujoco233" in r for r in results)
+    head = (f"| task | spaces | reset KS p | step vs Gymnasium on mujoco {v}: obs / reward |"
+            + (" vs Gymnasium on mujoco 2.3.3: obs / reward | Gymnasium 2.3.3 vs " + v
+               + ": obs / reward |" if old else "")
+            + " terminated differ | episodes terminated: gym / ours | mean length: gym / ours | length KS p |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in results:
+        s, re, st, ep = r["spaces"], r["reset"], r["step"], r["episodes"]
+        raw = f" (raw {re['raw_p']:.2g})" if "raw_p" in re else ""
+        row = (f"| {r['task']} | {'same' if s['observation_space'] and s['action_space'] else 'DIFFER'} "
+               f"| {re['p']:.2g}{raw} | {st['obs']:.1e} / {st['reward']:.1e} |")
+        diff = st["terminated_differ"]
+        if old:
+            a, b = r["mujoco233"]["ours_vs_gym233"], r["mujoco233"]["gym233_vs_gym"]
+            row += f" {a['obs']:.1e} / {a['reward']:.1e} | {b['obs']:.1e} / {b['reward']:.1e} |"
+            diff = f"{diff} / {a['terminated_differ']} / {b['terminated_differ']}"
+        row += (f" {diff} | {ep['gym_terminated']:.2f} / {ep['ours_terminated']:.2f} "
+                f"| {ep['gym_mean_length']:.1f} / {ep['ours_mean_length']:.1f} | {ep['length_p']:.2g} |")
+        lines.append(row)
+    return "\n".join(lines)
+
+
+def gym_steps_file(states_file, out_file):
+    """--gym-steps IN OUT: Gymnasium's tasks under this venv's mujoco, set to the states of IN
+    (an .npz of TASK/qpos, TASK/qvel, TASK/action) and stepped; writes TASK/obs, TASK/reward,
+    TASK/terminated to OUT. Needs no sac_engine (run in the mujoco 2.3.3 venv)."""
+    states = np.load(states_file)
+    tasks = sorted({k.split("/")[0] for k in states.files})
+    out = {"mujoco_version": np.array(mujoco.__version__)}
+    for task in tasks:
+        s = {k: states[f"{task}/{k}"] for k in ("qpos", "qvel", "action")}
+        r = step_from_states(gymnasium.make(task).unwrapped, s)
+        out.update({f"{task}/{k}": v for k, v in r.items()})
+    np.savez(out_file, **out)
+
+
+def main(argv):
+    if argv[:1] == ["--gym-steps"]:
+        return gym_steps_file(argv[1], argv[2])
+    want_table = "--table" in argv
+    tasks = [a for a in argv if not a.startswith("--")] or list(TASKS)
+    print(f"# gymnasium {gymnasium.__version__}, mujoco wheel {mujoco.__version__}", file=sys.stderr)
+    results = []
+    for task in tasks:
+        r = conformance(task)
+        results.append(r)
+        print(json.dumps(r), flush=True)
+    if want_table:
+        import os
+        python = os.environ.get("SAC_MUJOCO233_PYTHON")
+        if python:
+            with_mujoco233(results, python)
+        print(table(results))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
