@@ -23,6 +23,10 @@ bool cuda_runtime_device_available();
 /// versions ("" when a device is usable).
 std::string cuda_runtime_unavailable_reason();
 
+/// The CUDA runtime's version and, when a device is usable, the driver's version and the device
+/// (name, compute capability, memory); else why none is usable. For `sac --version`.
+std::string cuda_runtime_description();
+
 /// The cudaStream_t (as an opaque pointer) on which every op of `backend` runs, for callers
 /// that capture a sequence of ops into a CUDA graph. Throws std::invalid_argument when
 /// `backend` is not a CUDA backend.
