@@ -19,7 +19,14 @@
 #include <string>
 #include <vector>
 
+#include <signal.h>
+
+#include <chrono>
+#include <thread>
+
 #include "sac/config.h"
+#include "sac/trainer.h"
+#include "small_run.h"
 #include "test_files.h"
 
 namespace sac {
@@ -312,6 +319,69 @@ TEST(CliConfig, ReadmeKeyTableIsTheGeneratedOne) {
   EXPECT_EQ(table, r.out) << "README.md's key table differs from `sac config keys --markdown`; "
                              "paste its output between the markers";
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), (long)config_keys().size() + 2);
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// summaries: no number where nothing was measured
+
+// the last line of `text` that parses as a JSON object
+json last_json_line(const std::string& text) {
+  json found;
+  for (const std::string& l : lines(text)) {
+    json j = json::parse(l, nullptr, false);
+    if (!j.is_discarded() && j.is_object()) found = j;
+  }
+  return found;
+}
+
+TEST(CliSummary, ARunStoppedBeforeItsFirstEvaluationReportsNullNotZero) {
+  test::TempDir tmp("sac_cli_summary");
+  const std::string dir = tmp;
+  // evaluations only at the end of a run too long to reach it: SIGINT stops it before any
+  pid_t pid = test::spawn_sac(test::cli_train(dir + "/run", 10000000, {"train.eval_every=0", "train.eval_episodes=2"}),
+                              dir + "/log.txt");
+  ASSERT_TRUE(test::wait_for_file(dir + "/run/config.json", 30));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ::kill(pid, SIGINT);
+  ASSERT_EQ(test::wait_child(pid, 60), 0) << test::read_file(dir + "/log.txt");
+  json printed = last_json_line(test::read_file(dir + "/log.txt"));
+  ASSERT_TRUE(printed.is_object()) << test::read_file(dir + "/log.txt");
+  EXPECT_EQ(printed["interrupted"], true);
+  EXPECT_GT(printed["steps"].get<int64_t>(), 0);
+  EXPECT_TRUE(printed["final_eval_return"].is_null()) << printed;
+  EXPECT_TRUE(printed["best_eval_return"].is_null()) << printed;
+  EXPECT_TRUE(printed["updates_per_second"].is_number()) << printed;
+  // once it evaluated, the figures are numbers: resumed to a short end (the final evaluation)
+  const int64_t at = printed["steps"].get<int64_t>();
+  auto [rc, out] = test::run_sac({"train", "--quiet", "--resume", dir + "/run", "--set",
+                                  "train.total_steps=" + std::to_string(at + 200)},
+                                 dir + "/log2.txt");
+  ASSERT_EQ(rc, 0) << out;
+  json done = last_json_line(out);
+  EXPECT_TRUE(done["final_eval_return"].is_number()) << done;
+  json summary = json::parse(test::read_file(dir + "/run/summary.json"));
+  EXPECT_TRUE(summary["final_eval_return"].is_number()) << summary;
+  EXPECT_EQ(summary["final_eval_return"], done["final_eval_return"]);
+}
+
+TEST(CliSummary, ARunWithoutEvaluationWritesNullInSummaryAndPrintedLine) {
+  test::TempDir tmp("sac_cli_noeval");
+  const std::string dir = tmp;
+  auto [rc, out] = test::run_sac(test::cli_train(dir + "/run", 300, {"train.eval_episodes=0"}),
+                                 dir + "/log.txt");
+  ASSERT_EQ(rc, 0) << out;
+  json printed = last_json_line(out);
+  json summary = json::parse(test::read_file(dir + "/run/summary.json"));
+  for (const json& j : {printed, summary}) {
+    EXPECT_TRUE(j["final_eval_return"].is_null()) << j;
+    EXPECT_TRUE(j["best_eval_return"].is_null()) << j;
+    EXPECT_TRUE(j["steps"].is_number()) << j;
+  }
+  // the C++ summary says NaN, which summary_json() writes as null
+  TrainSummary s;
+  EXPECT_TRUE(std::isnan(s.final_eval_return));
+  EXPECT_TRUE(summary_json(Config(), s)["final_eval_return"].is_null());
 }
 
 }  // namespace

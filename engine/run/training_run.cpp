@@ -309,34 +309,36 @@ TrainSummary TrainingRun::summary() const {
       SeedSummary seed;
       seed.seed = m_seed_configs[k].seed;
       seed.run_dir = m_seed_dirs[k]->path();
-      seed.final_eval_return = m_parts.eval_pool ? p.final_eval : NAN;
-      seed.best_eval_return = m_parts.eval_pool ? p.best_eval : NAN;
+      seed.final_eval_return = p.evaluated() ? p.final_eval : NAN;
+      seed.best_eval_return = p.evaluated() ? p.best_eval : NAN;
       seed.stopped_step = p.stopped_step;
       seed.stopped_because = m_stopped_because[k];
       s.seeds.push_back(seed);
     }
-    if (!m_st.seeds[k].training()) continue;
+    if (!m_st.seeds[k].training() || !p.evaluated()) continue;
     final_sum += p.final_eval, best_sum += p.best_eval, ++finished;
   }
-  s.final_eval_return = m_parts.eval_pool && finished > 0 ? final_sum / finished : NAN;
-  s.best_eval_return = m_parts.eval_pool && finished > 0 ? best_sum / finished : NAN;
+  // NaN (null in JSON) when no evaluation ran: a run stopped before its first, or without any
+  s.final_eval_return = finished > 0 ? final_sum / finished : NAN;
+  s.best_eval_return = finished > 0 ? best_sum / finished : NAN;
   return s;
 }
 
 // seed k's summary.json: what a run of that seed alone writes, or where and why it stopped
 nlohmann::json TrainingRun::seed_summary_json(int k, const TrainSummary& s) const {
-  const bool evaluated = m_parts.eval_pool != nullptr;
   const SeedProgress& p = m_st.seeds[k];
   const bool stopped = !m_st.seeds[k].training();
-  auto eval = [&](double x) { return evaluated ? nlohmann::json(x) : nlohmann::json(); };
+  // null where nothing was measured: no evaluation (yet), no env stepped by this process
+  auto eval = [&](double x) { return p.evaluated() ? nlohmann::json(x) : nlohmann::json(); };
+  auto rate = [](double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(); };
   nlohmann::json j = {
       {"task", m_c.env_id}, {"seed", m_seed_configs[k].seed},
       {"device", m_parts.backend.name()}, {"steps", s.steps}, {"updates", s.updates},
       {"wall_seconds", s.wall_seconds},
       {"final_eval_return", stopped ? nlohmann::json() : eval(p.final_eval)},
       {"best_eval_return", eval(p.best_eval)},
-      {"env_steps_per_second", s.env_steps_per_second / m_S},  // this seed's
-      {"updates_per_second", s.updates_per_second},
+      {"env_steps_per_second", rate(s.env_steps_per_second / m_S)},  // this seed's
+      {"updates_per_second", rate(s.updates_per_second)},
       {"segment", {{"from_step", s.segment_from_step}, {"steps", s.segment_steps},
                    {"updates", s.segment_updates}, {"wall_seconds", s.segment_seconds}}},
       {"unstable_episodes", m_parts.pool.unstable_episodes(k * m_N, m_N)},
@@ -371,20 +373,21 @@ void TrainingRun::write_run_summary(const TrainSummary& s) {
     double sum = 0, lo = INFINITY, hi = -INFINITY;
     int n = 0;
     for (const SeedSummary& seed : s.seeds) {
-      if (seed.stopped_step >= 0) continue;
       const double x = seed.*field;
+      if (seed.stopped_step >= 0 || !std::isfinite(x)) continue;
       sum += x, ++n, lo = std::min(lo, x), hi = std::max(hi, x);
     }
-    if (n == 0 || !m_parts.eval_pool) return nlohmann::json();
+    if (n == 0) return nlohmann::json();
     return nlohmann::json{{"mean", sum / n}, {"min", lo}, {"max", hi}, {"seeds", n}};
   };
   nlohmann::json per_seed = nlohmann::json::array();
   for (const SeedSummary& seed : s.seeds) {
     nlohmann::json e = {{"seed", seed.seed}, {"run_dir", seed.run_dir},
-                        {"final_eval_return", m_parts.eval_pool && seed.stopped_step < 0
+                        {"final_eval_return", seed.stopped_step < 0 &&
+                                                      std::isfinite(seed.final_eval_return)
                                                   ? nlohmann::json(seed.final_eval_return)
                                                   : nlohmann::json()},
-                        {"best_eval_return", m_parts.eval_pool
+                        {"best_eval_return", std::isfinite(seed.best_eval_return)
                                                  ? nlohmann::json(seed.best_eval_return)
                                                  : nlohmann::json()}};
     if (seed.stopped_step >= 0)
@@ -398,8 +401,8 @@ void TrainingRun::write_run_summary(const TrainSummary& s) {
       {"final_eval_return", over_seeds(&SeedSummary::final_eval_return)},
       {"best_eval_return", over_seeds(&SeedSummary::best_eval_return)},
       // env steps of all seeds together; one update updates every seed
-      {"env_steps_per_second", s.env_steps_per_second},
-      {"updates_per_second", s.updates_per_second},
+      {"env_steps_per_second", std::isfinite(s.env_steps_per_second) ? nlohmann::json(s.env_steps_per_second) : nlohmann::json()},
+      {"updates_per_second", std::isfinite(s.updates_per_second) ? nlohmann::json(s.updates_per_second) : nlohmann::json()},
       {"segment", {{"from_step", s.segment_from_step}, {"steps", s.segment_steps},
                    {"updates", s.segment_updates}, {"wall_seconds", s.segment_seconds}}},
       {"per_seed", per_seed}, {"run_dir", m_dir.path()}};
