@@ -11,13 +11,6 @@
 namespace sac {
 namespace {
 
-std::string format_eta(double seconds) {
-  int s = (int)std::max(0.0, seconds);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%02d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
-  return buf;
-}
-
 // what stopped a seed of a resumed run, as its folder's summary.json says
 std::string stopped_because(const std::string& seed_dir) {
   std::ifstream in(seed_dir + "/summary.json");
@@ -39,7 +32,8 @@ TrainingRun::TrainingRun(const Config& c, RunParts parts, RunDirectory& dir,
       m_last_checkpoint(resumed_from), m_start_steps(m_st.steps), m_start_updates(m_st.updates),
       m_prior_seconds(m_st.wall_seconds), m_t0(Clock::now()), m_last_log_time(m_t0),
       m_last_log_steps(m_st.steps), m_last_log_updates(m_st.updates),
-      m_resumed_from(resumed_from.step) {
+      m_resumed_from(resumed_from.step), m_eta(c.warmup_steps) {
+  m_eta.observe(0.0, m_st.steps);
   for (int k = 0; k < m_S; ++k) {
     m_seed_configs.push_back(m_per_seed ? seed_config(c, k) : c);
     m_seed_dirs.push_back(m_per_seed ? seed_dirs.at(k) : &dir);
@@ -208,8 +202,7 @@ void TrainingRun::log_metrics() {
 // steps and rates per seed (a run of several seeds steps that many envs of each); the latest
 // evaluation's mean over the seeds still training, with its range
 void TrainingRun::print_progress(double sps, double ups) {
-  const double rate = (m_st.steps - m_start_steps) / std::max(1e-9, run_seconds());
-  const double eta = (m_c.total_steps - m_st.steps) / std::max(1e-9, rate);
+  m_eta.observe(run_seconds(), m_st.steps);
   double sum = 0, lo = INFINITY, hi = -INFINITY;
   int n = 0, training = 0;
   for (int k = 0; k < m_S; ++k) {
@@ -226,7 +219,7 @@ void TrainingRun::print_progress(double sps, double ups) {
   if (m_per_seed) seeds = " | seeds " + std::to_string(training) + "/" + std::to_string(m_S);
   std::fprintf(stderr, "\r[%s] step %lld/%lld | sps %.0f | ups %.0f | eval %s%s | eta %s   ",
                m_c.env_id.c_str(), (long long)m_st.steps, (long long)m_c.total_steps, sps, ups,
-               eval.c_str(), seeds.c_str(), format_eta(eta).c_str());
+               eval.c_str(), seeds.c_str(), m_eta.text(m_c.total_steps).c_str());
 }
 
 // ---- evaluation
