@@ -11,10 +11,10 @@
 
 Built by CMake into build/python (PYTHONPATH=build/python); see README.md, "Python".
 """
-from ._core import ConfigError, Policy
+from ._core import ConfigError, InputError, Policy
 from .runs import read_run
 from .spaces import Box
 from .training import train
 from .vec_env import VecEnv, make_vec_env
 
-__all__ = ["Box", "ConfigError", "Policy", "VecEnv", "make_vec_env", "read_run", "train"]
+__all__ = ["Box", "ConfigError", "InputError", "Policy", "VecEnv", "make_vec_env", "read_run", "train"]
