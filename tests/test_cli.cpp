@@ -6,9 +6,11 @@
 // Run: sac_tests --gtest_filter='Cli*'
 #include <gtest/gtest.h>
 #include <mujoco/mujoco.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -17,12 +19,8 @@
 #include <set>
 #include <sstream>
 #include <string>
-#include <vector>
-
-#include <signal.h>
-
-#include <chrono>
 #include <thread>
+#include <vector>
 
 #include "sac/config.h"
 #include "sac/trainer.h"
@@ -73,7 +71,8 @@ std::set<std::string> subcommands_of(const std::string& help) {
       continue;
     }
     if (in && l.empty()) break;
-    if (in && l.size() > 2 && l[0] == ' ' && l[2] != ' ') names.insert(l.substr(2, l.find(' ', 2) - 2));
+    if (in && l.size() > 2 && l[0] == ' ' && l[2] != ' ')
+      names.insert(l.substr(2, l.find(' ', 2) - 2));
   }
   return names;
 }
@@ -91,7 +90,8 @@ std::map<std::string, HelpOption> options_of(const std::string& help) {
   bool in = false;
   // names, one space, the type with its default (it may hold single spaces), then two or more
   // spaces and the meaning
-  static const std::regex line_re(R"(^  (-[A-Za-z],)?(--[a-z-]+)(?: (\S(?:.*?\S)?))?(?:\s{2,}(.*))?$)");
+  static const std::regex line_re(
+      R"(^  (-[A-Za-z],)?(--[a-z-]+)(?: (\S(?:.*?\S)?))?(?:\s{2,}(.*))?$)");
   for (size_t i = 0; i < ls.size(); ++i) {
     const std::string& l = ls[i];
     if (l == "Options:") {
@@ -105,7 +105,9 @@ std::map<std::string, HelpOption> options_of(const std::string& help) {
     o.names = m[1].str() + m[2].str();
     o.type = m[3].str();
     const std::string req = " REQUIRED";
-    if (o.type == "REQUIRED" || (o.type.size() > req.size() && o.type.compare(o.type.size() - req.size(), req.size(), req) == 0)) {
+    if (o.type == "REQUIRED" ||
+        (o.type.size() > req.size() &&
+         o.type.compare(o.type.size() - req.size(), req.size(), req) == 0)) {
       o.required = true;
       o.type = o.type == "REQUIRED" ? "" : o.type.substr(0, o.type.size() - req.size());
     }
@@ -129,7 +131,8 @@ const std::map<std::string, std::vector<std::string>>& expected_commands() {
       {"bench update",
        {"--env", "--batch", "--device", "--threads", "--hidden", "--seed", "--precision", "--seeds",
         "--seconds"}},
-      {"bench env", {"--env", "--num-envs", "--threads", "--steps", "--warmup", "--seed", "--rounds"}},
+      {"bench env",
+       {"--env", "--num-envs", "--threads", "--steps", "--warmup", "--seed", "--rounds"}},
       {"bench train",
        {"--env", "--steps", "--device", "--num-envs", "--threads", "--env-threads",
         "--updates-per-step", "--pipeline", "--batch", "--hidden", "--seed", "--seeds", "--set"}},
@@ -168,7 +171,8 @@ TEST(CliHelp, EverySubcommandListsEveryOptionWithDefaultAndMeaning) {
     EXPECT_EQ(r.err, "");
     EXPECT_NE(r.out.find("Usage: sac " + name + " "), std::string::npos) << r.out;
     std::map<std::string, HelpOption> options = options_of(r.out);
-    for (const std::string& o : expected) EXPECT_TRUE(options.count(o)) << o << " missing in\n" << r.out;
+    for (const std::string& o : expected)
+      EXPECT_TRUE(options.count(o)) << o << " missing in\n" << r.out;
     for (const auto& [flag, o] : options) {
       if (flag == "--help") continue;
       SCOPED_TRACE(flag);
@@ -180,7 +184,8 @@ TEST(CliHelp, EverySubcommandListsEveryOptionWithDefaultAndMeaning) {
       bool absence_explained = o.meaning.find("default") != std::string::npos ||
                                o.meaning.find("required") != std::string::npos ||
                                o.meaning.find("repeatable") != std::string::npos;
-      if (takes_value) EXPECT_TRUE(has_default || o.required || absence_explained) << o.type << " " << o.meaning;
+      if (takes_value)
+        EXPECT_TRUE(has_default || o.required || absence_explained) << o.type << " " << o.meaning;
     }
   }
   // the defaults shown are the ones used: a few spot checks against Config and the code
@@ -202,7 +207,8 @@ TEST(CliVersion, NamesVersionCommitBackendsMujocoAndBlas) {
   std::vector<std::string> ls = lines(r.out);
   ASSERT_EQ(ls.size(), 5u) << r.out;
   EXPECT_TRUE(std::regex_match(ls[0], std::regex(R"(sac \d+\.\d+\.\d+)"))) << ls[0];
-  EXPECT_TRUE(std::regex_match(ls[1], std::regex(R"(commit: ([0-9a-f]{12}(-dirty)?|unknown))"))) << ls[1];
+  EXPECT_TRUE(std::regex_match(ls[1], std::regex(R"(commit: ([0-9a-f]{12}(-dirty)?|unknown))")))
+      << ls[1];
   EXPECT_EQ(ls[2].rfind("backends: cpu", 0), 0u) << ls[2];
 #ifdef SAC_HAVE_CUDA
   EXPECT_NE(ls[2].find("cuda (runtime "), std::string::npos) << ls[2];
@@ -255,11 +261,13 @@ TEST(CliErrors, BadInputIsOneLineNamingTheOptionExitTwo) {
 }
 
 TEST(CliConfig, ShowPrintsTheResolvedConfigARunWouldUse) {
-  Result r = sac("config show " SAC_SOURCE_DIR "/configs/hopper.json --set train.seed=7 --set sac.hidden=[64,32]");
+  Result r = sac("config show " SAC_SOURCE_DIR
+                 "/configs/hopper.json --set train.seed=7 --set sac.hidden=[64,32]");
   ASSERT_EQ(r.code, 0) << r.err;
   ASSERT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
   json shown = json::parse(r.out);
-  Config c = load_config(SAC_SOURCE_DIR "/configs/hopper.json", {"train.seed=7", "sac.hidden=[64,32]"});
+  Config c =
+      load_config(SAC_SOURCE_DIR "/configs/hopper.json", {"train.seed=7", "sac.hidden=[64,32]"});
   EXPECT_EQ(shown, c.to_json());
   EXPECT_EQ(shown["env"]["id"], "Hopper-v5");
   EXPECT_EQ(shown["train"]["seed"], 7);
@@ -287,18 +295,24 @@ TEST(CliConfig, KeysListsEveryKeyOfTheTableWithTypeDefaultRangeAndMeaning) {
     // the default is the one Config holds, and setting it through --set is accepted
     std::string pointer = "/" + keys[i].key;
     std::replace(pointer.begin(), pointer.end(), '.', '/');
-    if (keys[i].key != "train.seeds") EXPECT_EQ(j["default"], defaults.at(json::json_pointer(pointer)));
+    if (keys[i].key != "train.seeds")
+      EXPECT_EQ(j["default"], defaults.at(json::json_pointer(pointer)));
     Config c;
     EXPECT_NO_THROW(apply_override(c, keys[i].key + "=" + j["default"].dump()));
   }
   // every key a config file can hold is listed: the keys of the resolved JSON, all set
   Config many;
   many.seeds = {1, 2};
-  std::function<void(const json&, const std::string&)> walk = [&](const json& j, const std::string& prefix) {
+  std::function<void(const json&, const std::string&)> walk = [&](const json& j,
+                                                                  const std::string& prefix) {
     for (auto it = j.begin(); it != j.end(); ++it) {
       std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
-      if (it.value().is_object()) walk(it.value(), key);
-      else EXPECT_TRUE(std::any_of(keys.begin(), keys.end(), [&](const ConfigKey& k) { return k.key == key; })) << key;
+      if (it.value().is_object())
+        walk(it.value(), key);
+      else
+        EXPECT_TRUE(std::any_of(keys.begin(), keys.end(), [&](const ConfigKey& k) {
+          return k.key == key;
+        })) << key;
     }
   };
   walk(many.to_json(), "");
@@ -321,7 +335,6 @@ TEST(CliConfig, ReadmeKeyTableIsTheGeneratedOne) {
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), (long)config_keys().size() + 2);
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // summaries: no number where nothing was measured
 
@@ -339,8 +352,9 @@ TEST(CliSummary, ARunStoppedBeforeItsFirstEvaluationReportsNullNotZero) {
   test::TempDir tmp("sac_cli_summary");
   const std::string dir = tmp;
   // evaluations only at the end of a run too long to reach it: SIGINT stops it before any
-  pid_t pid = test::spawn_sac(test::cli_train(dir + "/run", 10000000, {"train.eval_every=0", "train.eval_episodes=2"}),
-                              dir + "/log.txt");
+  pid_t pid = test::spawn_sac(
+      test::cli_train(dir + "/run", 10000000, {"train.eval_every=0", "train.eval_episodes=2"}),
+      dir + "/log.txt");
   ASSERT_TRUE(test::wait_for_file(dir + "/run/config.json", 30));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   ::kill(pid, SIGINT);

@@ -20,8 +20,7 @@ namespace sac {
 using CommandRunner = std::function<int()>;
 
 /// `text` as an integer in [lo, hi]; `what` names the option in the message.
-inline int64_t parse_int(const std::string& what, const std::string& text, int64_t lo,
-                         int64_t hi) {
+inline int64_t parse_int(const std::string& what, const std::string& text, int64_t lo, int64_t hi) {
   size_t used = 0;
   long long v = 0;
   try {
@@ -49,8 +48,8 @@ inline CLI::App* add_command(CLI::App& parent, const std::string& name, const st
 /// Adds integer option `name` (e.g. "--steps") bound to `var`, checked to lie in [lo, hi] with the
 /// message of parse_int; the help shows the range and the default.
 template <typename T>
-CLI::Option* add_int_option(CLI::App* app, const std::string& name, T& var, int64_t lo,
-                            int64_t hi, const std::string& meaning) {
+CLI::Option* add_int_option(CLI::App* app, const std::string& name, T& var, int64_t lo, int64_t hi,
+                            const std::string& meaning) {
   std::string range = "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
   return app
       ->add_option(name, var, meaning)
@@ -93,10 +92,13 @@ class KeyOptions {
       : m_app(app), m_specs(std::move(specs)), m_values(m_specs.size()) {
     for (size_t i = 0; i < m_specs.size(); ++i) {
       const KeyOption& k = m_specs[i];
-      CLI::Option* opt = app->add_option(k.flag, m_values[i], std::string(k.meaning) + " (" + k.key + ")");
+      CLI::Option* opt =
+          app->add_option(k.flag, m_values[i], std::string(k.meaning) + " (" + k.key + ")");
       opt->type_name(is_list(k) ? "W,W,..." : type_of(k.key));
-      if (k.required) opt->required();
-      else opt->default_str(default_text(k.key));
+      if (k.required)
+        opt->required();
+      else
+        opt->default_str(default_text(k.key));
     }
   }
 
@@ -105,7 +107,8 @@ class KeyOptions {
     for (size_t i = 0; i < m_specs.size(); ++i) {
       if (m_app->count(m_specs[i].flag) == 0) continue;
       const std::string& v = m_values[i];
-      apply_override(c, std::string(m_specs[i].key) + "=" + (is_list(m_specs[i]) ? "[" + v + "]" : v));
+      apply_override(c,
+                     std::string(m_specs[i].key) + "=" + (is_list(m_specs[i]) ? "[" + v + "]" : v));
     }
   }
 
@@ -125,7 +128,8 @@ class KeyOptions {
   // a key's default in Config as option text ("256,256" for sac.hidden)
   static std::string default_text(const std::string& key) {
     std::string pointer = "/" + key;
-    for (char& ch : pointer) if (ch == '.') ch = '/';
+    for (char& ch : pointer)
+      if (ch == '.') ch = '/';
     nlohmann::json v = Config().to_json().at(nlohmann::json::json_pointer(pointer));
     if (v.is_string()) return v.get<std::string>();
     std::string text = v.dump();

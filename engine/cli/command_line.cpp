@@ -74,8 +74,8 @@ int run_command_line(CLI::App& app, const std::vector<std::string>& args, Comman
       throw ConfigError("unknown command '" + left[0] + "' for '" + where + "' (see '" + where +
                         " --help')");
     bool option = left[0].size() > 1 && left[0][0] == '-';
-    throw ConfigError(std::string(option ? "unknown option '" : "unexpected argument '") +
-                      left[0] + "' for '" + where + "' (see '" + where + " --help')");
+    throw ConfigError(std::string(option ? "unknown option '" : "unexpected argument '") + left[0] +
+                      "' for '" + where + "' (see '" + where + " --help')");
   }
   if (!run) {
     // no subcommand (or `sac bench` alone): the help of what was given, on stderr

@@ -59,7 +59,8 @@ int config_keys_print(bool markdown) {
 }  // namespace
 
 void add_config_command(CLI::App& parent, CommandRunner& run) {
-  CLI::App* config = parent.add_subcommand("config", "the config keys and resolved configs: show, keys");
+  CLI::App* config =
+      parent.add_subcommand("config", "the config keys and resolved configs: show, keys");
   config->allow_extras();
 
   auto show = std::make_shared<ConfigShowOptions>();

@@ -3,8 +3,9 @@
 // run's speed drifts (a filling replay ring, the machine's load). EtaEstimator takes the rate
 // over a sliding window of the last few minutes of training (long enough to hold several
 // evaluation pauses, which an exponential average over one minute turns into 50% swings), only
-// from the end of the warm-up on, and says "warm-up" until it has a training rate. The clock is the caller's (seconds
-// as doubles), so tests drive it with a fake one. Tests: sac_tests --gtest_filter='Eta*'
+// from the end of the warm-up on, and says "warm-up" until it has a training rate. The clock is the
+// caller's (seconds as doubles), so tests drive it with a fake one. Tests: sac_tests
+// --gtest_filter='Eta*'
 #pragma once
 #include <cstdint>
 #include <deque>
