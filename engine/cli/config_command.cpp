@@ -46,9 +46,9 @@ int config_keys_print(bool markdown) {
     return 0;
   }
   for (const ConfigKey& k : config_keys()) {
-    nlohmann::json line = {{"key", k.key},
+    nlohmann::ordered_json line = {{"key", k.key},
                            {"type", k.type},
-                           {"default", nlohmann::json::parse(k.default_json)},
+                           {"default", nlohmann::ordered_json::parse(k.default_json)},
                            {"range", k.range},
                            {"doc", k.doc}};
     std::printf("%s\n", line.dump().c_str());

@@ -156,8 +156,8 @@ void add_commands(CLI::App& app, sac::CommandRunner& run) {
           },
           "auto|cpu|cuda"));
   add_int_option(e, "--seed", eval->seed, 0, (int64_t)1 << 53,
-                 "seed of the evaluation envs (-1: the run's train.seed + 2000003)")
-      ->default_str("-1");
+                 "seed of the evaluation envs (default: the run's train.seed + 2000003)")
+      ->default_str("");
 
   add_command(app, "envs", "task ids with observation and action sizes, one JSON line each", run,
               [] { return cmd_envs(); });
