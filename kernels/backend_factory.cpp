@@ -33,6 +33,14 @@ std::string cuda_unavailable_reason() {
 #endif
 }
 
+std::string backends_description() {
+#ifdef SAC_HAVE_CUDA
+  return "cpu; cuda (" + cuda_runtime_description() + ")";
+#else
+  return "cpu (no CUDA backend: built with SAC_ENABLE_CUDA=OFF or without nvcc)";
+#endif
+}
+
 bool cuda_device_available() { return cuda_unavailable_reason().empty(); }
 
 std::string resolve_device(const std::string& device) {

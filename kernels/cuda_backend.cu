@@ -582,6 +582,25 @@ GraphCensus cuda_graph_census(RecordedOps& recorded) {
   return c;
 }
 
+std::string cuda_runtime_description() {
+  int runtime = 0, driver = 0;
+  cudaRuntimeGetVersion(&runtime);
+  cudaDriverGetVersion(&driver);
+  auto version = [](int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); };
+  std::string s = "runtime " + version(runtime);
+  std::string why = cuda_runtime_unavailable_reason();
+  if (!why.empty()) return s + "; no usable device: " + why;
+  int device = 0;
+  cudaDeviceProp p{};
+  if (cudaGetDevice(&device) != cudaSuccess || cudaGetDeviceProperties(&p, device) != cudaSuccess) {
+    cudaGetLastError();
+    return s + "; driver " + version(driver) + "; device properties unreadable";
+  }
+  return s + "; driver " + version(driver) + "; device " + std::to_string(device) + ": " + p.name +
+         ", sm_" + std::to_string(p.major) + std::to_string(p.minor) + ", " +
+         std::to_string((p.totalGlobalMem + (size_t(1) << 29)) >> 30) + " GiB";
+}
+
 void* cuda_backend_stream(Backend& backend) {
   auto* cuda = dynamic_cast<CudaBackend*>(&backend);
   if (!cuda)

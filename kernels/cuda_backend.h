@@ -38,6 +38,9 @@ struct GraphCensus {
 /// Counts the nodes of `recorded`, which record() of a CUDA backend returned. Throws
 /// std::invalid_argument for another backend's recording.
 GraphCensus cuda_graph_census(RecordedOps& recorded);
+/// The CUDA runtime's version and, when a device is usable, the driver's version and the device
+/// (name, compute capability, memory); else why none is usable. For `sac --version`.
+std::string cuda_runtime_description();
 
 /// The cudaStream_t (as an opaque pointer) on which every op of `backend` runs, for callers
 /// that capture a sequence of ops into a CUDA graph. Throws std::invalid_argument when

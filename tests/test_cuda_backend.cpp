@@ -126,6 +126,30 @@ TEST(CudaBackendQuery, DeviceQueryNeverThrows) {
   EXPECT_EQ(available, sac::cuda_runtime_device_available());
 }
 
+// `sac --version`'s backends line: the runtime's version always; the driver and the device when
+// one is usable (on the CUDA simulator, its stand-in device), else why not
+TEST(CudaBackendQuery, DescriptionNamesRuntimeAndDeviceOrWhyNone) {
+  int runtime = 0;
+  ASSERT_EQ(cudaRuntimeGetVersion(&runtime), cudaSuccess);
+  const std::string runtime_text =
+      "runtime " + std::to_string(runtime / 1000) + "." + std::to_string(runtime % 1000 / 10);
+  const std::string d = sac::backends_description();
+  EXPECT_EQ(d.rfind("cpu; cuda (" + runtime_text, 0), 0u) << d;
+  if (sac::cuda_runtime_device_available()) {
+    cudaDeviceProp p{};
+    ASSERT_EQ(cudaGetDeviceProperties(&p, 0), cudaSuccess);
+    EXPECT_NE(d.find("; driver "), std::string::npos) << d;
+    EXPECT_NE(d.find(std::string("; device 0: ") + p.name + ", sm_" + std::to_string(p.major) +
+                     std::to_string(p.minor)),
+              std::string::npos)
+        << d;
+  } else {
+    EXPECT_NE(d.find("no usable device"), std::string::npos) << d;
+  }
+  // asking leaves no error behind
+  EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+}
+
 TEST(CudaBackendQuery, StreamOfANonCudaBackendThrows) {
   sac::CpuBackend cpu(1);
   EXPECT_THROW(sac::cuda_backend_stream(cpu), std::invalid_argument);

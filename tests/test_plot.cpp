@@ -285,7 +285,7 @@ TEST(Plot, BadInputThrowsConfigErrorAndWritesNothing) {
   const std::vector<Case> cases = {
       {{"-o", out}, "needs at least one run directory"},
       {{good}, "needs an output file: -o"},
-      {{good, "-o"}, "option -o needs a value"},
+      {{good, "-o"}, "option --output needs a value"},
       {{good, "--bogus", "-o", out}, "unknown option '--bogus'"},
       {{good, "-o", tmp / "missing_folder/out.svg"}, "does not exist"},
       {{good, "-o", tmp / "good"}, "is a directory"},

@@ -198,24 +198,19 @@ class RawEnv {
   std::vector<double> m_actions, m_obs;
 };
 
-}  // namespace
-
-int bench_env_main(const std::vector<std::string>& args) {
+struct BenchEnvOptions {
   std::string env_id;
   int num_envs = 64, threads = 1, rounds = 4;
   int64_t steps = 2000, warmup = 50;
   uint64_t seed = 1;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--env") env_id = option_value(args, i);
-    else if (args[i] == "--num-envs") num_envs = (int)parse_int("--num-envs", option_value(args, i), 1, 65536);
-    else if (args[i] == "--threads") threads = (int)parse_int("--threads", option_value(args, i), 0, 1024);
-    else if (args[i] == "--steps") steps = parse_int("--steps", option_value(args, i), 1, 100000000);
-    else if (args[i] == "--warmup") warmup = parse_int("--warmup", option_value(args, i), 0, 100000000);
-    else if (args[i] == "--seed") seed = (uint64_t)parse_int("--seed", option_value(args, i), 0, (int64_t)1 << 53);
-    else if (args[i] == "--rounds") rounds = (int)parse_int("--rounds", option_value(args, i), 1, 1000);
-    else throw ConfigError("unknown argument '" + args[i] + "' for 'sac bench env'");
-  }
-  if (env_id.empty()) throw ConfigError("sac bench env needs --env ID (see 'sac envs')");
+};
+
+int bench_env_run(const BenchEnvOptions& o) {
+  const std::string& env_id = o.env_id;
+  const int num_envs = o.num_envs, threads = o.threads;
+  int rounds = o.rounds;
+  const int64_t steps = o.steps, warmup = o.warmup;
+  const uint64_t seed = o.seed;
   std::unique_ptr<Env> probe;
   try {
     probe = make_env(env_id);
@@ -321,6 +316,23 @@ int bench_env_main(const std::vector<std::string>& args) {
       {"pinned", pin != nullptr && std::strcmp(pin, "1") == 0}};
   std::printf("%s\n", out.dump().c_str());
   return 0;
+}
+
+}  // namespace
+
+void add_bench_env_command(CLI::App& bench, CommandRunner& run) {
+  auto o = std::make_shared<BenchEnvOptions>();
+  CLI::App* sub = add_command(bench, "env",
+                              "env pool throughput (env_steps_per_second) against one core's raw "
+                              "mj_step rate",
+                              run, [o] { return bench_env_run(*o); });
+  sub->add_option("--env", o->env_id, "task id (see 'sac envs')")->required();
+  add_int_option(sub, "--num-envs", o->num_envs, 1, 65536, "envs stepped per batch step");
+  add_int_option(sub, "--threads", o->threads, 0, 1024, "threads stepping the pool (0: one per core)");
+  add_int_option(sub, "--steps", o->steps, 1, 100000000, "timed batch steps");
+  add_int_option(sub, "--warmup", o->warmup, 0, 100000000, "untimed batch steps first");
+  add_int_option(sub, "--seed", o->seed, 0, (int64_t)1 << 53, "seed of the envs and actions");
+  add_int_option(sub, "--rounds", o->rounds, 1, 1000, "rounds alternating pool and raw loop");
 }
 
 }  // namespace sac

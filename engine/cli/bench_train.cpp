@@ -79,35 +79,23 @@ BenchTrainResult bench_train(const Config& c) {
 }
 
 
-int bench_train_main(const std::vector<std::string>& args) {
-  Config c;
-  bool steps_given = false, env_given = false;
+namespace {
+
+struct BenchTrainOptions {
+  std::unique_ptr<KeyOptions> keys;
+  int64_t seeds = 0;
   std::vector<std::string> sets;
-  for (size_t i = 0; i < args.size(); ++i) {
-    auto value = [&] { return option_value(args, i); };
-    const std::string& a = args[i];
-    if (a == "--env") apply_override(c, "env.id=" + value()), env_given = true;
-    else if (a == "--steps") apply_override(c, "train.total_steps=" + value()), steps_given = true;
-    else if (a == "--device") apply_override(c, "device=" + value());
-    else if (a == "--num-envs") apply_override(c, "env.num_envs=" + value());
-    else if (a == "--threads") apply_override(c, "train.threads=" + value());
-    else if (a == "--env-threads") apply_override(c, "env.threads=" + value());
-    else if (a == "--updates-per-step") apply_override(c, "train.updates_per_step=" + value());
-    else if (a == "--pipeline") apply_override(c, "train.pipeline=" + value());
-    else if (a == "--batch") apply_override(c, "sac.batch_size=" + value());
-    else if (a == "--hidden") apply_override(c, "sac.hidden=[" + value() + "]");
-    else if (a == "--seed") apply_override(c, "train.seed=" + value());
-    else if (a == "--seeds") {
-      const int64_t n = parse_int("--seeds", value(), 1, kMaxSeeds);
-      std::string list;
-      for (int64_t s = 1; s <= n; ++s) list += (list.empty() ? "" : ",") + std::to_string(s);
-      apply_override(c, "train.seeds=[" + list + "]");
-    }
-    else if (a == "--set") sets.push_back(value());
-    else throw ConfigError("unknown option '" + a + "' for 'sac bench train'");
+};
+
+int bench_train_run(const BenchTrainOptions& o) {
+  Config c;
+  o.keys->apply(c);
+  if (o.seeds > 0) {
+    std::string list;
+    for (int64_t s = 1; s <= o.seeds; ++s) list += (list.empty() ? "" : ",") + std::to_string(s);
+    apply_override(c, "train.seeds=[" + list + "]");
   }
-  if (!env_given) throw ConfigError("sac bench train needs --env ID");
-  if (!steps_given) throw ConfigError("sac bench train needs --steps K");
+  const std::vector<std::string>& sets = o.sets;
   for (const std::string& s : sets) apply_override(c, s);
   // updates start as soon as one batch is in the ring; nothing is evaluated or written
   c.warmup_steps = c.batch_size;
@@ -152,6 +140,33 @@ int bench_train_main(const std::vector<std::string>& args) {
   };
   std::printf("%s\n", out.dump().c_str());
   return 0;
+}
+
+}  // namespace
+
+void add_bench_train_command(CLI::App& bench, CommandRunner& run) {
+  auto o = std::make_shared<BenchTrainOptions>();
+  CLI::App* sub = add_command(bench, "train",
+                              "training-loop throughput (env steps/s, updates/s) and seconds per "
+                              "stage, without a run directory",
+                              run, [o] { return bench_train_run(*o); });
+  o->keys = std::make_unique<KeyOptions>(
+      sub, std::vector<KeyOption>{
+               {"--env", "env.id", "task id (see 'sac envs')", true},
+               {"--steps", "train.total_steps", "env steps of each seed (all envs together)", true},
+               {"--device", "device", "auto, cpu or cuda"},
+               {"--num-envs", "env.num_envs", "envs stepped per batch step"},
+               {"--threads", "train.threads", "CPU backend threads (0: one per core)"},
+               {"--env-threads", "env.threads", "threads stepping the envs (0: one per core)"},
+               {"--updates-per-step", "train.updates_per_step", "updates per env step"},
+               {"--pipeline", "train.pipeline", "auto, sequential or overlapped"},
+               {"--batch", "sac.batch_size", "minibatch size of one update"},
+               {"--hidden", "sac.hidden", "hidden widths, comma-separated"},
+               {"--seed", "train.seed", "master seed"},
+           });
+  add_int_option(sub, "--seeds", o->seeds, 1, kMaxSeeds, "train seeds 1..S together (train.seeds)")
+      ->default_str("1");
+  add_set_option(sub, o->sets);
 }
 
 }  // namespace sac

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "cli/cli_args.h"
+#include "cli/commands.h"
 #include "cpu_backend.h"
 #include "gemm_plan.h"
 #include "tracing_backend.h"
@@ -76,32 +77,19 @@ double update_gemm_flops(int obs_dim, int act_dim, const std::vector<int>& hidde
   return 4.0 * actor + num_critics * critic * (1.0 + 1.0 + 2.0 + 1.0 + 1.0);
 }
 
-int bench_update_main(const std::vector<std::string>& args) {
-  Config c;
+namespace {
+
+struct BenchUpdateOptions {
+  std::unique_ptr<KeyOptions> keys;
   double seconds = 10.0;
   int num_seeds = 1;
-  for (size_t i = 0; i < args.size(); ++i) {
-    auto value = [&] { return option_value(args, i); };
-    const std::string& a = args[i];
-    if (a == "--env") apply_override(c, "env.id=" + value());
-    else if (a == "--batch") apply_override(c, "sac.batch_size=" + value());
-    else if (a == "--device") apply_override(c, "device=" + value());
-    else if (a == "--threads") apply_override(c, "train.threads=" + value());
-    else if (a == "--hidden") apply_override(c, "sac.hidden=[" + value() + "]");
-    else if (a == "--seed") apply_override(c, "train.seed=" + value());
-    else if (a == "--precision") apply_override(c, "sac.matmul_precision=" + value());
-    else if (a == "--seeds") {
-      std::string v = value();
-      try { num_seeds = std::stoi(v); } catch (...) { num_seeds = 0; }
-      if (num_seeds < 1 || num_seeds > Backend::kMaxSeeds)
-        throw ConfigError("--seeds must be in 1.." + std::to_string(Backend::kMaxSeeds) +
-                          ", got " + v);
-    } else if (a == "--seconds") {
-      std::string v = value();
-      try { seconds = std::stod(v); } catch (...) { seconds = -1; }
-      if (!(seconds > 0 && seconds < 3600)) throw ConfigError("--seconds must be in (0, 3600), got " + v);
-    } else throw ConfigError("unknown option '" + a + "' for 'sac bench update'");
-  }
+};
+
+int bench_update_run(const BenchUpdateOptions& o) {
+  Config c;
+  o.keys->apply(c);
+  const double seconds = o.seconds;
+  const int num_seeds = o.num_seeds;
   c.buffer_size = 100000;
   validate(c);
 
@@ -152,6 +140,42 @@ int bench_update_main(const std::vector<std::string>& args) {
     out["gemm_paths"] = nlohmann::json::parse(cuda_gemm_path_counts().json());
   std::printf("%s\n", out.dump().c_str());
   return 0;
+}
+
+}  // namespace
+
+void add_bench_update_command(CLI::App& bench, CommandRunner& run) {
+  auto o = std::make_shared<BenchUpdateOptions>();
+  CLI::App* sub = add_command(bench, "update",
+                              "SAC update throughput (updates_per_second) on a replay buffer of "
+                              "random transitions",
+                              run, [o] { return bench_update_run(*o); });
+  o->keys = std::make_unique<KeyOptions>(
+      sub, std::vector<KeyOption>{
+               {"--env", "env.id", "task id: its observation and action sizes"},
+               {"--batch", "sac.batch_size", "minibatch size of one update"},
+               {"--device", "device", "auto, cpu or cuda"},
+               {"--threads", "train.threads", "CPU backend threads (0: one per core)"},
+               {"--hidden", "sac.hidden", "hidden widths, comma-separated"},
+               {"--seed", "train.seed", "seed of the networks and the first replay ring"},
+               {"--precision", "sac.matmul_precision", "GEMM arithmetic: fp32 or tf32"},
+           });
+  add_int_option(sub, "--seeds", o->num_seeds, 1, Backend::kMaxSeeds,
+                 "seeds updated together as members of one agent");
+  sub->add_option("--seconds", o->seconds, "timed seconds of back-to-back updates")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            double x = -1;
+            try {
+              size_t used = 0;
+              x = std::stod(v, &used);
+              if (used != v.size()) x = -1;
+            } catch (...) {
+            }
+            if (!(x > 0 && x < 3600)) throw ConfigError("--seconds must be in (0, 3600), got " + v);
+            return std::string();
+          },
+          "(0, 3600)"));
 }
 
 }  // namespace sac

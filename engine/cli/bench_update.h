@@ -26,8 +26,5 @@ struct UpdateShape {
 };
 UpdateShape update_shape(const AgentSpec& spec);
 
-/// Runs the benchmark described by command-line `args` (after "bench update") and prints one
-/// JSON line. Returns the process exit code.
-int bench_update_main(const std::vector<std::string>& args);
 
 }  // namespace sac

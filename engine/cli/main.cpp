@@ -1,19 +1,27 @@
-// main.cpp: the `sac` command line. Every subcommand prints its figures as one JSON line on
-// stdout; an error prints one `sac: error: ...` line naming the problem. Exit status, for every
-// subcommand: 2 for bad input (arguments, config, an unreadable or corrupt file, a run directory
-// in use: InputError, sac/errors.h), 1 for a failure during the work (disk full, an I/O error, a
-// diverged run), 0 otherwise.
+// main.cpp: the `sac` command line, on CLI11 (Debian's libcli11-dev). `sac --help` lists the
+// subcommands, `sac SUB --help` every option of one with its default and meaning, `sac --version`
+// the version, commit, backends, MuJoCo and BLAS. Every subcommand prints its figures as one JSON
+// line on stdout; an error prints one `sac: error: ...` line naming the problem (CLI11's own
+// errors are rewritten into that form). Exit status, for every subcommand: 2 for bad input
+// (arguments, config, an unreadable or corrupt file, a run directory in use: InputError,
+// sac/errors.h), found before any work; 1 for a failure during the work (disk full, an I/O error,
+// a diverged run); 0 otherwise (--help and --version included).
 //   sac train [CONFIG] [--set key.path=value ...] [--run-dir DIR] [--quiet]
 //   sac train --resume RUN_DIR [--set train.total_steps=N ...] [--quiet]
 //   sac eval POLICY [--episodes N] [--device D] [--seed S]
 //   sac envs
+//   sac config show [CONFIG] [--set key.path=value ...]     sac config keys
 //   sac rollout --env ID [--policy random|POLICY] [--steps N] [--seed S] --record FILE.jsonl
-//   sac bench env --env ID --num-envs N --threads T --steps K
 //   sac plot RUN_DIR... -o curves.svg [--title T]
-//   sac bench train --env ID --steps K --device cpu|cuda [--num-envs N] [--pipeline P] [--seeds S]
-//   sac bench update --env ID --batch B --device cpu|cuda [--threads T] [--seconds S] [--seeds S]
+//   sac bench env|train|update ...
+// Tests: sac_tests --gtest_filter='Cli*'
+#include <mujoco/mujoco.h>
+
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstring>
+#include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -21,46 +29,31 @@
 #include "cli/bench_update.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "sac/backend.h"
 #include "sac/config.h"
 #include "sac/env.h"
 #include "sac/env_pool.h"
 #include "sac/errors.h"
 #include "sac/trainer.h"
+#include "sac_git_commit.h"
+
+// OpenBLAS's own description of itself, when the BLAS linked in is OpenBLAS
+extern "C" char* openblas_get_config(void) __attribute__((weak));
 
 namespace {
 
 using sac::ConfigError;
-using sac::option_value;
-using sac::parse_int;
 
-constexpr const char* kUsage =
-    "usage:\n"
-    "  sac train [CONFIG] [--set key.path=value ...] [--run-dir DIR] [--quiet]\n"
-    "            (several seeds in one run: --set 'train.seeds=[1,2,3]')\n"
-    "  sac train --resume RUN_DIR [--set train.total_steps=N ...] [--quiet]\n"
-    "  sac eval POLICY [--episodes N] [--device auto|cpu|cuda] [--seed S]\n"
-    "  sac envs\n"
-    "  sac rollout --env ID [--policy random|POLICY] [--steps N] [--seed S] --record FILE.jsonl\n"
-    "  sac bench env --env ID --num-envs N --threads T --steps K\n"
-    "  sac plot RUN_DIR... -o curves.svg [--title T]\n"
-    "  sac bench train --env ID --steps K --device cpu|cuda [--num-envs N] [--pipeline P]\n"
-    "                  [--seeds S]\n"
-    "  sac bench update --env ID --batch B --device cpu|cuda [--threads T] [--seconds S]\n"
-    "                   [--seeds S]\n";
-
-int cmd_train(const std::vector<std::string>& args) {
+struct TrainOptions {
   std::string config_path, run_dir, resume_dir;
   std::vector<std::string> overrides;
   bool quiet = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--set") overrides.push_back(option_value(args, i));
-    else if (args[i] == "--run-dir") run_dir = option_value(args, i);
-    else if (args[i] == "--resume") resume_dir = option_value(args, i);
-    else if (args[i] == "--quiet") quiet = true;
-    else if (args[i].rfind("--", 0) == 0) throw ConfigError("unknown option '" + args[i] + "' for 'sac train'");
-    else if (config_path.empty()) config_path = args[i];
-    else throw ConfigError("more than one config file given ('" + config_path + "', '" + args[i] + "')");
-  }
+};
+
+int cmd_train(const TrainOptions& o) {
+  const std::string &config_path = o.config_path, &run_dir = o.run_dir, &resume_dir = o.resume_dir;
+  const std::vector<std::string>& overrides = o.overrides;
+  const bool quiet = o.quiet;
   sac::TrainOptions options;
   options.progress = !quiet;
   options.handle_signals = true;  // SIGINT/SIGTERM: checkpoint, then exit 0
@@ -82,21 +75,17 @@ int cmd_train(const std::vector<std::string>& args) {
   return 0;
 }
 
-int cmd_eval(const std::vector<std::string>& args) {
+struct EvalOptions {
   std::string path, device = "auto";
   int episodes = 10;
   int64_t seed = -1;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--episodes") episodes = (int)parse_int("--episodes", option_value(args, i), 1, 100000);
-    else if (args[i] == "--device") device = option_value(args, i);
-    else if (args[i] == "--seed") seed = parse_int("--seed", option_value(args, i), 0, (int64_t)1 << 53);
-    else if (args[i].rfind("--", 0) == 0) throw ConfigError("unknown option '" + args[i] + "' for 'sac eval'");
-    else if (path.empty()) path = args[i];
-    else throw ConfigError("more than one policy file given");
-  }
+};
+
+int cmd_eval(const EvalOptions& o) {
+  const std::string &path = o.path, &device = o.device;
+  const int episodes = o.episodes;
+  const int64_t seed = o.seed;
   if (path.empty()) throw ConfigError("sac eval needs a policy file (policy.safetensors of a run)");
-  if (device != "auto" && device != "cpu" && device != "cuda")
-    throw ConfigError("--device must be auto, cpu or cuda, got '" + device + "'");
   sac::LoadedPolicy p = sac::load_policy(path, device, episodes);
   uint64_t eval_seed = seed >= 0 ? (uint64_t)seed : p.config.seed + 2000003;
   sac::EnvPool pool(p.config.env_id, episodes, eval_seed);
@@ -109,8 +98,7 @@ int cmd_eval(const std::vector<std::string>& args) {
   return 0;
 }
 
-int cmd_envs(const std::vector<std::string>& args) {
-  if (!args.empty()) throw ConfigError("'sac envs' takes no arguments");
+int cmd_envs() {
   for (const std::string& id : sac::env_ids()) {
     std::unique_ptr<sac::Env> env = sac::make_env(id);
     const sac::EnvSpec& s = env->spec();
@@ -122,33 +110,92 @@ int cmd_envs(const std::vector<std::string>& args) {
   return 0;
 }
 
-int dispatch(const std::vector<std::string>& argv) {
-  if (argv.empty() || argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help") {
-    std::fputs(kUsage, argv.empty() ? stderr : stdout);
-    return argv.empty() ? 2 : 0;
+std::string version_text() {
+  std::string blas = SAC_BLAS_LIBRARY;
+  if (openblas_get_config) blas += " (" + std::string(openblas_get_config()) + ")";
+  return std::string("sac ") + SAC_VERSION + "\n" + "commit: " + SAC_GIT_COMMIT + "\n" +
+         "backends: " + sac::backends_description() + "\n" + "mujoco: " + mj_versionString() +
+         "\n" + "blas: " + blas + "\n";
+}
+
+// the subcommands, with their options; `run` is set to the work of the one the line selects
+void add_commands(CLI::App& app, sac::CommandRunner& run) {
+  using sac::add_command;
+  using sac::add_int_option;
+
+  auto train = std::make_shared<TrainOptions>();
+  CLI::App* t = add_command(app, "train",
+                            "train an agent into a run directory (config.json, metrics.jsonl, "
+                            "eval.csv, summary.json, policy.safetensors, checkpoints/)",
+                            run, [train] { return cmd_train(*train); });
+  t->add_option("CONFIG", train->config_path,
+                "a config file (JSON, e.g. configs/hopper.json); none: the paper's defaults");
+  sac::add_set_option(t, train->overrides);
+  t->add_option("--run-dir", train->run_dir,
+                "the run directory to create (default: runs/<task>-s<seed>-<time>)");
+  t->add_option("--resume", train->resume_dir,
+                "continue the run in this directory from its latest complete checkpoint (with "
+                "--set only of settings that keep the run the same, e.g. train.total_steps); default: a new "
+                "run");
+  t->add_flag("--quiet", train->quiet, "no progress line on stderr");
+  t->footer("Several seeds in one run: --set 'train.seeds=[1,2,3]'. SIGINT/SIGTERM: checkpoint, "
+            "then exit 0.");
+
+  auto eval = std::make_shared<EvalOptions>();
+  CLI::App* e = add_command(app, "eval",
+                            "deterministic evaluation of a policy file (or a checkpoint)", run,
+                            [eval] { return cmd_eval(*eval); });
+  e->add_option("POLICY", eval->path, "policy.safetensors of a run, or a checkpoint; required");
+  add_int_option(e, "--episodes", eval->episodes, 1, 100000, "episodes, one env each");
+  e->add_option("--device", eval->device, "auto, cpu or cuda")
+      ->check(CLI::Validator(
+          [](std::string& d) {
+            if (d != "auto" && d != "cpu" && d != "cuda")
+              throw ConfigError("--device must be auto, cpu or cuda, got '" + d + "'");
+            return std::string();
+          },
+          "auto|cpu|cuda"));
+  add_int_option(e, "--seed", eval->seed, 0, (int64_t)1 << 53,
+                 "seed of the evaluation envs (default: the run's train.seed + 2000003)")
+      ->default_str("");
+
+  add_command(app, "envs", "task ids with observation and action sizes, one JSON line each", run,
+              [] { return cmd_envs(); });
+
+  sac::add_config_command(app, run);
+  sac::add_rollout_command(app, run);
+  sac::add_plot_command(app, run);
+  CLI::App* bench = app.add_subcommand("bench", "benchmarks: update, env, train");
+  bench->allow_extras();
+  sac::add_bench_update_command(*bench, run);
+  sac::add_bench_env_command(*bench, run);
+  sac::add_bench_train_command(*bench, run);
+}
+
+int run_command_line(int argc, char** argv) {
+  CLI::App app("sac: Soft Actor-Critic (Haarnoja et al. 2018b) on MuJoCo tasks, CPU and CUDA", "sac");
+  app.allow_extras();
+  app.option_defaults()->always_capture_default();
+  app.add_flag("--version", "print the version, commit, backends, MuJoCo and BLAS, and exit");
+  app.footer("Every subcommand prints its figures as JSON lines on stdout. Exit status: 2 for bad "
+             "input (before any work), 1 for a failure during the work, 0 otherwise. "
+             "'sac SUB --help' lists the options of SUB.");
+  sac::CommandRunner run;
+  add_commands(app, run);
+
+  if (argc >= 2 && std::strcmp(argv[1], "help") == 0) {  // `sac help`, as `sac --help`
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
   }
-  std::vector<std::string> rest(argv.begin() + 1, argv.end());
-  if (argv[0] == "train") return cmd_train(rest);
-  if (argv[0] == "eval") return cmd_eval(rest);
-  if (argv[0] == "envs") return cmd_envs(rest);
-  if (argv[0] == "rollout") return sac::rollout_main(rest);
-  if (argv[0] == "plot") return sac::plot_main(rest);
-  if (argv[0] == "bench") {
-    std::vector<std::string> bench_args(rest.empty() ? rest.end() : rest.begin() + 1, rest.end());
-    if (!rest.empty() && rest[0] == "update") return sac::bench_update_main(bench_args);
-    if (!rest.empty() && rest[0] == "env") return sac::bench_env_main(bench_args);
-    if (!rest.empty() && rest[0] == "train") return sac::bench_train_main(bench_args);
-    throw ConfigError("unknown benchmark (known: update, env, train)");
-  }
-  throw ConfigError("unknown command '" + argv[0] + "'");
+  std::vector<std::string> args(argv + 1, argv + argc);
+  return sac::run_command_line(app, args, run, version_text);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
   try {
-    return dispatch(args);
+    return run_command_line(argc, argv);
   } catch (const sac::InputError& e) {
     std::fprintf(stderr, "sac: error: %s\n", e.what());
     return 2;

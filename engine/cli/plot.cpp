@@ -482,23 +482,23 @@ std::vector<std::string> expand_seeds(const std::string& dir) {
 
 }  // namespace
 
-int plot_main(const std::vector<std::string>& args) {
-  // ---- arguments
+namespace {
+
+struct PlotOptions {
   std::vector<std::string> dirs;
   std::string output, title;
-  bool has_output = false, has_title = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "-o" || args[i] == "--output") output = option_value(args, i), has_output = true;
-    else if (args[i] == "--title") title = option_value(args, i), has_title = true;
-    else if (args[i].size() > 1 && args[i][0] == '-')
-      throw ConfigError("unknown option '" + args[i] + "' for 'sac plot' (usage: sac plot RUN_DIR... " +
-                        "-o FILE.svg [--title T])");
-    else dirs.push_back(args[i]);
-  }
+  CLI::App* app = nullptr;
+};
+
+int plot_run(const PlotOptions& o) {
+  // ---- arguments
+  const std::vector<std::string>& dirs = o.dirs;
+  const std::string& output = o.output;
+  std::string title = o.title;
+  const bool has_title = o.app->count("--title") > 0;
   if (dirs.empty())
     throw ConfigError("sac plot needs at least one run directory (usage: sac plot RUN_DIR... -o FILE.svg)");
-  if (!has_output || output.empty())
-    throw ConfigError("sac plot needs an output file: -o FILE.svg");
+  if (output.empty()) throw ConfigError("sac plot needs an output file: -o FILE.svg");
   check_output(output);
 
   // ---- the runs, all read and checked before anything is written
@@ -536,6 +536,21 @@ int plot_main(const std::vector<std::string>& args) {
   std::printf("%s\n", out.dump().c_str());
   std::fflush(stdout);
   return 0;
+}
+
+}  // namespace
+
+void add_plot_command(CLI::App& parent, CommandRunner& run) {
+  auto o = std::make_shared<PlotOptions>();
+  CLI::App* sub = add_command(parent, "plot",
+                              "eval return against env steps and wall time, mean and min-max band "
+                              "over runs, as one SVG",
+                              run, [o] { return plot_run(*o); });
+  o->app = sub;
+  sub->add_option("RUN_DIR", o->dirs,
+                  "run directories, one or more (a run of several seeds stands for all its seeds)");
+  sub->add_option("-o,--output", o->output, "the SVG file to write (atomically); required");
+  sub->add_option("--title", o->title, "the plot's title (default: task and number of seeds)");
 }
 
 }  // namespace sac

@@ -126,23 +126,17 @@ class RecordFile {
   std::FILE* m_file = nullptr;
 };
 
-}  // namespace
-
-int rollout_main(const std::vector<std::string>& args) {
-  // ---- arguments, all checked before any work
+struct RolloutOptions {
   std::string env_id, policy = "random", record;
   int64_t steps = 1000;
   uint64_t seed = 0;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--env") env_id = option_value(args, i);
-    else if (args[i] == "--policy") policy = option_value(args, i);
-    else if (args[i] == "--steps") steps = parse_int("--steps", option_value(args, i), 1, (int64_t)1 << 40);
-    else if (args[i] == "--seed") seed = (uint64_t)parse_int("--seed", option_value(args, i), 0, (int64_t)1 << 53);
-    else if (args[i] == "--record") record = option_value(args, i);
-    else throw ConfigError("unknown argument '" + args[i] + "' for 'sac rollout'");
-  }
-  if (env_id.empty()) throw ConfigError("sac rollout needs --env ID (see 'sac envs')");
-  if (record.empty()) throw ConfigError("sac rollout needs --record FILE.jsonl");
+};
+
+int rollout_run(const RolloutOptions& o) {
+  // ---- arguments, all checked before any work (the ranges by CLI11, the rest here)
+  const std::string &env_id = o.env_id, &policy = o.policy, &record = o.record;
+  const int64_t steps = o.steps;
+  const uint64_t seed = o.seed;
   if (policy.empty()) throw ConfigError("--policy must be 'random' or a policy file");
 
   std::unique_ptr<Env> env;
@@ -239,6 +233,22 @@ int rollout_main(const std::vector<std::string>& args) {
   nlohmann::json out = {{"env", env_id}, {"steps", steps}, {"episodes", episodes}, {"record", record}};
   std::printf("%s\n", out.dump().c_str());
   return 0;
+}
+
+}  // namespace
+
+void add_rollout_command(CLI::App& parent, CommandRunner& run) {
+  auto o = std::make_shared<RolloutOptions>();
+  CLI::App* sub = add_command(parent, "rollout",
+                              "record one env's trajectory (qpos, qvel, obs, action, reward, "
+                              "terminated, truncated per step) as JSON lines",
+                              run, [o] { return rollout_run(*o); });
+  sub->add_option("--env", o->env_id, "task id (see 'sac envs')")->required();
+  sub->add_option("--policy", o->policy,
+                  "'random' (uniform actions) or a policy file (deterministic actions)");
+  add_int_option(sub, "--steps", o->steps, 1, (int64_t)1 << 40, "env steps to record");
+  add_int_option(sub, "--seed", o->seed, 0, (int64_t)1 << 53, "seed of resets and random actions");
+  sub->add_option("--record", o->record, "the JSON-lines file to write (atomically)")->required();
 }
 
 }  // namespace sac

@@ -21,7 +21,20 @@ struct Field {
   std::string key;                                   // dotted path, e.g. "train.seed"
   std::function<json(const Config&)> get;            // value as JSON
   std::function<void(Config&, const json&)> set;     // throws ConfigError on a bad type/range
+  std::string type, range, doc;                      // for `sac config keys` and the README
 };
+
+// `f` with its type, allowed values and one-line meaning
+Field described(Field f, std::string type, std::string range, std::string doc) {
+  f.type = std::move(type);
+  f.range = std::move(range);
+  f.doc = std::move(doc);
+  return f;
+}
+
+std::string range_text(double lo, double hi, bool open_low) {
+  return (open_low ? "(" : "[") + json(lo).dump() + ", " + json(hi).dump() + "]";
+}
 
 [[noreturn]] void fail(const std::string& key, const std::string& what) {
   throw ConfigError("config key '" + key + "': " + what);
@@ -41,8 +54,9 @@ std::string type_name(const json& v) {
 }
 
 template <typename T>
-Field integer(const std::string& key, T Config::*member, double lo, double hi) {
-  return {key, [member](const Config& c) { return json(c.*member); },
+Field integer(const std::string& key, T Config::*member, double lo, double hi,
+              const std::string& doc) {
+  return described({key, [member](const Config& c) { return json(c.*member); },
           [key, member, lo, hi](Config& c, const json& v) {
             bool integral = v.is_number_integer() || v.is_number_unsigned() ||
                             (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>());
@@ -52,12 +66,13 @@ Field integer(const std::string& key, T Config::*member, double lo, double hi) {
               fail(key, "value " + show(v) + " is out of range [" + json(lo).dump() + ", " +
                             json(hi).dump() + "]");
             c.*member = v.is_number_unsigned() ? (T)v.get<uint64_t>() : (T)v.get<int64_t>();
-          }};
+          }},
+                   "integer", "[" + std::to_string((int64_t)lo) + ", " + std::to_string((int64_t)hi) + "]", doc);
 }
 
 Field real(const std::string& key, double Config::*member, double lo, double hi,
-           bool open_low = false) {
-  return {key, [member](const Config& c) { return json(c.*member); },
+           const std::string& doc, bool open_low = false) {
+  return described({key, [member](const Config& c) { return json(c.*member); },
           [=](Config& c, const json& v) {
             if (!v.is_number()) fail(key, "expected a number, got " + type_name(v) + " " + show(v));
             double x = v.get<double>();
@@ -65,20 +80,25 @@ Field real(const std::string& key, double Config::*member, double lo, double hi,
               fail(key, "value " + show(v) + " is out of range " + (open_low ? "(" : "[") +
                             json(lo).dump() + ", " + json(hi).dump() + "]");
             c.*member = x;
-          }};
+          }},
+                   "number", range_text(lo, hi, open_low), doc);
 }
 
-Field boolean(const std::string& key, bool Config::*member) {
-  return {key, [member](const Config& c) { return json(c.*member); },
+Field boolean(const std::string& key, bool Config::*member, const std::string& doc) {
+  return described({key, [member](const Config& c) { return json(c.*member); },
           [=](Config& c, const json& v) {
             if (!v.is_boolean()) fail(key, "expected true or false, got " + show(v));
             c.*member = v.get<bool>();
-          }};
+          }},
+                   "boolean", "true, false", doc);
 }
 
 Field choice(const std::string& key, std::string Config::*member,
-             std::vector<std::string> allowed) {
-  return {key, [member](const Config& c) { return json(c.*member); },
+             std::vector<std::string> allowed, const std::string& doc,
+             const std::string& range = "") {
+  std::string listed = range;
+  for (const auto& a : allowed) listed += (listed.empty() ? "" : ", ") + a;
+  return described({key, [member](const Config& c) { return json(c.*member); },
           [=](Config& c, const json& v) {
             if (!v.is_string()) fail(key, "expected a string, got " + type_name(v) + " " + show(v));
             std::string s = v.get<std::string>();
@@ -89,16 +109,19 @@ Field choice(const std::string& key, std::string Config::*member,
               if (!ok) fail(key, "value '" + s + "' is not one of " + list);
             }
             c.*member = s;
-          }};
+          }},
+                   "string", listed, doc);
 }
 
 const std::vector<Field>& fields() {
   constexpr double kBig = 9.0e15;
   static const std::vector<Field> table = {
-      choice("device", &Config::device, {"auto", "cpu", "cuda"}),
-      choice("env.id", &Config::env_id, {}),
-      integer("env.num_envs", &Config::num_envs, 1, 65536),
-      integer("env.threads", &Config::env_threads, 0, 1024),
+      choice("device", &Config::device, {"auto", "cpu", "cuda"},
+             "backend: cuda when a device is usable (auto), or cpu, or cuda"),
+      choice("env.id", &Config::env_id, {}, "Gymnasium task id (sac envs lists them)", "a task id"),
+      integer("env.num_envs", &Config::num_envs, 1, 65536, "envs stepped per batch step"),
+      integer("env.threads", &Config::env_threads, 0, 1024,
+              "CPU threads stepping the envs (0 = one per core)"),
       {"sac.hidden", [](const Config& c) { return json(c.hidden); },
        [](Config& c, const json& v) {
          if (!v.is_array() || v.empty())
@@ -110,20 +133,23 @@ const std::vector<Field>& fields() {
            widths.push_back(w.get<int>());
          }
          c.hidden = widths;
-       }},
-      real("sac.actor_lr", &Config::actor_lr, 0, 1, true),
-      real("sac.critic_lr", &Config::critic_lr, 0, 1, true),
-      real("sac.alpha_lr", &Config::alpha_lr, 0, 1, true),
-      real("sac.adam_beta1", &Config::adam_beta1, 0, 0.999999),
-      real("sac.adam_beta2", &Config::adam_beta2, 0, 0.999999999),
-      real("sac.adam_eps", &Config::adam_eps, 0, 1, true),
-      integer("sac.batch_size", &Config::batch_size, 1, 1 << 20),
-      integer("sac.buffer_size", &Config::buffer_size, 1, kBig),
-      real("sac.gamma", &Config::gamma, 0, 1),
-      real("sac.tau", &Config::tau, 0, 1),
-      integer("sac.num_critics", &Config::num_critics, 1, 64),
-      real("sac.init_log_alpha", &Config::init_log_alpha, -20, 20),
-      boolean("sac.learn_alpha", &Config::learn_alpha),
+       }, "array of integers", "each in [1, 65536], at least one",
+       "hidden widths of the actor and each critic (ReLU)"},
+      real("sac.actor_lr", &Config::actor_lr, 0, 1, "Adam learning rate of the actor", true),
+      real("sac.critic_lr", &Config::critic_lr, 0, 1, "Adam learning rate of the critics", true),
+      real("sac.alpha_lr", &Config::alpha_lr, 0, 1, "Adam learning rate of log alpha", true),
+      real("sac.adam_beta1", &Config::adam_beta1, 0, 0.999999, "Adam first-moment decay"),
+      real("sac.adam_beta2", &Config::adam_beta2, 0, 0.999999999, "Adam second-moment decay"),
+      real("sac.adam_eps", &Config::adam_eps, 0, 1, "Adam epsilon", true),
+      integer("sac.batch_size", &Config::batch_size, 1, 1 << 20, "minibatch size of one update"),
+      integer("sac.buffer_size", &Config::buffer_size, 1, kBig,
+              "replay capacity in transitions (per seed; at least one batch)"),
+      real("sac.gamma", &Config::gamma, 0, 1, "discount"),
+      real("sac.tau", &Config::tau, 0, 1, "Polyak rate of the target critics"),
+      integer("sac.num_critics", &Config::num_critics, 1, 64,
+              "critics per seed (clipped double-Q takes the min)"),
+      real("sac.init_log_alpha", &Config::init_log_alpha, -20, 20, "log alpha at the start"),
+      boolean("sac.learn_alpha", &Config::learn_alpha, "learn the temperature alpha"),
       {"sac.target_entropy",
        [](const Config& c) { return c.target_entropy_auto ? json("auto") : json(c.target_entropy); },
        [](Config& c, const json& v) {
@@ -135,12 +161,18 @@ const std::vector<Field>& fields() {
          } else {
            fail("sac.target_entropy", "expected \"auto\" or a number, got " + show(v));
          }
-       }},
-      real("sac.log_std_min", &Config::log_std_min, -50, 50),
-      real("sac.log_std_max", &Config::log_std_max, -50, 50),
-      choice("sac.matmul_precision", &Config::matmul_precision, {"fp32", "tf32"}),
-      integer("train.total_steps", &Config::total_steps, 1, kBig),
-      integer("train.seed", &Config::seed, 0, kBig),
+       }, "\"auto\" or number", "\"auto\" or any finite number",
+       "entropy target of the temperature loss (auto = -dim(A))"},
+      real("sac.log_std_min", &Config::log_std_min, -50, 50,
+           "lower end of the actor's log-std squash range (below sac.log_std_max)"),
+      real("sac.log_std_max", &Config::log_std_max, -50, 50,
+           "upper end of the actor's log-std squash range"),
+      choice("sac.matmul_precision", &Config::matmul_precision, {"fp32", "tf32"},
+             "GEMM arithmetic: fp32 (the reference) or tf32 (CUDA tensor cores; the CPU "
+             "backend computes FP32 either way)"),
+      integer("train.total_steps", &Config::total_steps, 1, kBig,
+              "env steps of the run (all envs together)"),
+      integer("train.seed", &Config::seed, 0, kBig, "master seed; env i uses seed + i"),
       {"train.seeds", [](const Config& c) { return json(c.seeds); },
        [kBig](Config& c, const json& v) {
          if (!v.is_array())
@@ -160,15 +192,24 @@ const std::vector<Field>& fields() {
            seeds.push_back(seed);
          }
          c.seeds = seeds;
-       }},
-      integer("train.warmup_steps", &Config::warmup_steps, 0, kBig),
-      real("train.updates_per_step", &Config::updates_per_step, 0, 1024),
-      integer("train.eval_every", &Config::eval_every, 0, kBig),
-      integer("train.eval_episodes", &Config::eval_episodes, 0, 100000),
-      integer("train.log_every", &Config::log_every, 1, kBig),
-      integer("train.checkpoint_every", &Config::checkpoint_every, 0, kBig),
-      integer("train.threads", &Config::threads, 0, 1024),
-      choice("train.pipeline", &Config::pipeline, {"auto", "sequential", "overlapped"}),
+       }, "array of integers", "at most 32 seeds, each in [0, 9e15], all different",
+       "seeds trained together in one process (replaces train.seed; empty: train.seed alone)"},
+      integer("train.warmup_steps", &Config::warmup_steps, 0, kBig,
+              "env steps of uniform random actions before the first update"),
+      real("train.updates_per_step", &Config::updates_per_step, 0, 1024,
+           "updates per env step (update-to-data ratio)"),
+      integer("train.eval_every", &Config::eval_every, 0, kBig,
+              "env steps between evaluations (0 = only at the end)"),
+      integer("train.eval_episodes", &Config::eval_episodes, 0, 100000,
+              "deterministic episodes per evaluation (0 = no evaluation)"),
+      integer("train.log_every", &Config::log_every, 1, kBig, "env steps between metrics lines"),
+      integer("train.checkpoint_every", &Config::checkpoint_every, 0, kBig,
+              "env steps between checkpoints (0 = only at the end)"),
+      integer("train.threads", &Config::threads, 0, 1024,
+              "CPU backend worker threads (0 = one per core)"),
+      choice("train.pipeline", &Config::pipeline, {"auto", "sequential", "overlapped"},
+             "loop shape: sequential, overlapped (updates beside env steps), auto (overlapped "
+             "on CUDA, sequential on the CPU)"),
   };
   return table;
 }
@@ -223,6 +264,14 @@ Config seed_config(const Config& c, int index) {
   one.seed = seed_list(c).at(index);
   one.seeds.clear();
   return one;
+}
+
+std::vector<ConfigKey> config_keys() {
+  const Config defaults;
+  std::vector<ConfigKey> keys;
+  for (const Field& f : fields())
+    keys.push_back({f.key, f.type, f.range, f.doc, f.get(defaults).dump()});
+  return keys;
 }
 
 Config config_from_json_text(const std::string& text, const std::string& source) {

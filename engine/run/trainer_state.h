@@ -20,6 +20,8 @@ struct SeedProgress {
   int64_t stopped_step = -1;  // the step its numbers went non-finite (-1: still training)
 
   bool training() const { return stopped_step < 0; }
+  /// True once an evaluation ran (best_eval is -inf until then, also in older checkpoints).
+  bool evaluated() const { return std::isfinite(best_eval); }
 };
 
 /// The trainer's loop state, saved with every checkpoint.

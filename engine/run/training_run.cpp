@@ -11,13 +11,6 @@
 namespace sac {
 namespace {
 
-std::string format_eta(double seconds) {
-  int s = (int)std::max(0.0, seconds);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%02d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
-  return buf;
-}
-
 // what stopped a seed of a resumed run, as its folder's summary.json says
 std::string stopped_because(const std::string& seed_dir) {
   std::ifstream in(seed_dir + "/summary.json");
@@ -39,7 +32,8 @@ TrainingRun::TrainingRun(const Config& c, RunParts parts, RunDirectory& dir,
       m_last_checkpoint(resumed_from), m_start_steps(m_st.steps), m_start_updates(m_st.updates),
       m_prior_seconds(m_st.wall_seconds), m_t0(Clock::now()), m_last_log_time(m_t0),
       m_last_log_steps(m_st.steps), m_last_log_updates(m_st.updates),
-      m_resumed_from(resumed_from.step) {
+      m_resumed_from(resumed_from.step), m_eta(c.warmup_steps) {
+  m_eta.observe(0.0, m_st.steps);
   for (int k = 0; k < m_S; ++k) {
     m_seed_configs.push_back(m_per_seed ? seed_config(c, k) : c);
     m_seed_dirs.push_back(m_per_seed ? seed_dirs.at(k) : &dir);
@@ -230,8 +224,7 @@ void TrainingRun::log_metrics() {
 // steps and rates per seed (a run of several seeds steps that many envs of each); the latest
 // evaluation's mean over the seeds still training, with its range
 void TrainingRun::print_progress(double sps, double ups) {
-  const double rate = (m_st.steps - m_start_steps) / std::max(1e-9, run_seconds());
-  const double eta = (m_c.total_steps - m_st.steps) / std::max(1e-9, rate);
+  m_eta.observe(run_seconds(), m_st.steps);
   double sum = 0, lo = INFINITY, hi = -INFINITY;
   int n = 0, training = 0;
   for (int k = 0; k < m_S; ++k) {
@@ -248,7 +241,7 @@ void TrainingRun::print_progress(double sps, double ups) {
   if (m_per_seed) seeds = " | seeds " + std::to_string(training) + "/" + std::to_string(m_S);
   std::fprintf(stderr, "\r[%s] step %lld/%lld | sps %.0f | ups %.0f | eval %s%s | eta %s   ",
                m_c.env_id.c_str(), (long long)m_st.steps, (long long)m_c.total_steps, sps, ups,
-               eval.c_str(), seeds.c_str(), format_eta(eta).c_str());
+               eval.c_str(), seeds.c_str(), m_eta.text(m_c.total_steps).c_str());
 }
 
 // ---- evaluation
@@ -331,34 +324,36 @@ TrainSummary TrainingRun::summary() const {
       SeedSummary seed;
       seed.seed = m_seed_configs[k].seed;
       seed.run_dir = m_seed_dirs[k]->path();
-      seed.final_eval_return = m_parts.eval_pool ? p.final_eval : NAN;
-      seed.best_eval_return = m_parts.eval_pool ? p.best_eval : NAN;
+      seed.final_eval_return = p.evaluated() ? p.final_eval : NAN;
+      seed.best_eval_return = p.evaluated() ? p.best_eval : NAN;
       seed.stopped_step = p.stopped_step;
       seed.stopped_because = m_stopped_because[k];
       s.seeds.push_back(seed);
     }
-    if (!m_st.seeds[k].training()) continue;
+    if (!m_st.seeds[k].training() || !p.evaluated()) continue;
     final_sum += p.final_eval, best_sum += p.best_eval, ++finished;
   }
-  s.final_eval_return = m_parts.eval_pool && finished > 0 ? final_sum / finished : NAN;
-  s.best_eval_return = m_parts.eval_pool && finished > 0 ? best_sum / finished : NAN;
+  // NaN (null in JSON) when no evaluation ran: a run stopped before its first, or without any
+  s.final_eval_return = finished > 0 ? final_sum / finished : NAN;
+  s.best_eval_return = finished > 0 ? best_sum / finished : NAN;
   return s;
 }
 
 // seed k's summary.json: what a run of that seed alone writes, or where and why it stopped
 nlohmann::json TrainingRun::seed_summary_json(int k, const TrainSummary& s) const {
-  const bool evaluated = m_parts.eval_pool != nullptr;
   const SeedProgress& p = m_st.seeds[k];
   const bool stopped = !m_st.seeds[k].training();
-  auto eval = [&](double x) { return evaluated ? nlohmann::json(x) : nlohmann::json(); };
+  // null where nothing was measured: no evaluation (yet), no env stepped by this process
+  auto eval = [&](double x) { return p.evaluated() ? nlohmann::json(x) : nlohmann::json(); };
+  auto rate = [](double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(); };
   nlohmann::json j = {
       {"task", m_c.env_id}, {"seed", m_seed_configs[k].seed},
       {"device", m_parts.backend.name()}, {"steps", s.steps}, {"updates", s.updates},
       {"wall_seconds", s.wall_seconds},
       {"final_eval_return", stopped ? nlohmann::json() : eval(p.final_eval)},
       {"best_eval_return", eval(p.best_eval)},
-      {"env_steps_per_second", s.env_steps_per_second / m_S},  // this seed's
-      {"updates_per_second", s.updates_per_second},
+      {"env_steps_per_second", rate(s.env_steps_per_second / m_S)},  // this seed's
+      {"updates_per_second", rate(s.updates_per_second)},
       {"segment", {{"from_step", s.segment_from_step}, {"steps", s.segment_steps},
                    {"updates", s.segment_updates}, {"wall_seconds", s.segment_seconds}}},
       {"unstable_episodes", m_parts.pool.unstable_episodes(k * m_N, m_N)},
@@ -393,20 +388,21 @@ void TrainingRun::write_run_summary(const TrainSummary& s) {
     double sum = 0, lo = INFINITY, hi = -INFINITY;
     int n = 0;
     for (const SeedSummary& seed : s.seeds) {
-      if (seed.stopped_step >= 0) continue;
       const double x = seed.*field;
+      if (seed.stopped_step >= 0 || !std::isfinite(x)) continue;
       sum += x, ++n, lo = std::min(lo, x), hi = std::max(hi, x);
     }
-    if (n == 0 || !m_parts.eval_pool) return nlohmann::json();
+    if (n == 0) return nlohmann::json();
     return nlohmann::json{{"mean", sum / n}, {"min", lo}, {"max", hi}, {"seeds", n}};
   };
   nlohmann::json per_seed = nlohmann::json::array();
   for (const SeedSummary& seed : s.seeds) {
     nlohmann::json e = {{"seed", seed.seed}, {"run_dir", seed.run_dir},
-                        {"final_eval_return", m_parts.eval_pool && seed.stopped_step < 0
+                        {"final_eval_return", seed.stopped_step < 0 &&
+                                                      std::isfinite(seed.final_eval_return)
                                                   ? nlohmann::json(seed.final_eval_return)
                                                   : nlohmann::json()},
-                        {"best_eval_return", m_parts.eval_pool
+                        {"best_eval_return", std::isfinite(seed.best_eval_return)
                                                  ? nlohmann::json(seed.best_eval_return)
                                                  : nlohmann::json()}};
     if (seed.stopped_step >= 0)
@@ -420,8 +416,8 @@ void TrainingRun::write_run_summary(const TrainSummary& s) {
       {"final_eval_return", over_seeds(&SeedSummary::final_eval_return)},
       {"best_eval_return", over_seeds(&SeedSummary::best_eval_return)},
       // env steps of all seeds together; one update updates every seed
-      {"env_steps_per_second", s.env_steps_per_second},
-      {"updates_per_second", s.updates_per_second},
+      {"env_steps_per_second", std::isfinite(s.env_steps_per_second) ? nlohmann::json(s.env_steps_per_second) : nlohmann::json()},
+      {"updates_per_second", std::isfinite(s.updates_per_second) ? nlohmann::json(s.updates_per_second) : nlohmann::json()},
       {"segment", {{"from_step", s.segment_from_step}, {"steps", s.segment_steps},
                    {"updates", s.segment_updates}, {"wall_seconds", s.segment_seconds}}},
       {"per_seed", per_seed}, {"run_dir", m_dir.path()}};

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "run/background_eval.h"
+#include "run/eta.h"
 #include "formats/checkpoint.h"
 #include "run/run_directory.h"
 #include "sac/agent.h"
@@ -111,6 +112,7 @@ class TrainingRun {
   Clock::time_point m_last_log_time;
   int64_t m_last_log_steps, m_last_log_updates, m_next_checkpoint;
   int64_t m_resumed_from;
+  EtaEstimator m_eta;  // the progress line's time left, from the recent rate
 };
 
 }  // namespace sac

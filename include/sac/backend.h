@@ -98,6 +98,10 @@ bool cuda_device_available();
 /// or that this build has no CUDA backend ("" when a device is usable).
 std::string cuda_unavailable_reason();
 
+/// The backends compiled into this build, for `sac --version`: "cpu" and, in a CUDA build, the
+/// CUDA runtime's version with the driver and device when one is usable.
+std::string backends_description();
+
 /// A recorded, fixed sequence of ops that can be rerun cheaply.
 class RecordedOps {
  public:

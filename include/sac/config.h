@@ -92,6 +92,15 @@ void validate(const Config& config);
 /// Reads a config file, applies the overrides, validates. Throws ConfigError.
 Config load_config(const std::string& path, const std::vector<std::string>& overrides);
 
+/// One config key as `sac config keys` prints it: dotted name, JSON type, allowed values,
+/// one-line meaning and the default (as JSON text).
+struct ConfigKey {
+  std::string key, type, range, doc, default_json;
+};
+
+/// Every config key, in the order of the one table that defines them (engine/formats/config.cpp).
+std::vector<ConfigKey> config_keys();
+
 /// A bad setting or option (bad input: `sac` exits 2).
 struct ConfigError : InputError {
   using InputError::InputError;

@@ -69,7 +69,8 @@ std::vector<EvalResult> evaluate_seeds(Agent& agent, Backend& backend, EnvPool& 
 struct SeedSummary {
   uint64_t seed = 0;
   std::string run_dir;  // its folder, RUN_DIR/seed-<seed>
-  double final_eval_return = 0, best_eval_return = 0;
+  // NaN (null in JSON) when no evaluation ran
+  double final_eval_return = NAN, best_eval_return = NAN;
   int64_t stopped_step = -1;  // the step its numbers went non-finite (-1: it trained to the end)
   std::string stopped_because;  // what was not finite
 };
@@ -79,7 +80,9 @@ struct SeedSummary {
 struct TrainSummary {
   int64_t steps = 0, updates = 0;
   double wall_seconds = 0;  // training time of the whole run, all segments
-  double final_eval_return = 0, best_eval_return = 0;
+  // mean over the seeds that trained to the end; NaN (null in JSON) when no evaluation ran (a
+  // run stopped before its first, or with train.eval_episodes = 0)
+  double final_eval_return = NAN, best_eval_return = NAN;
   // the segment run by this process (from its start or its checkpoint to the end), and its
   // rates: segment steps and updates over segment seconds; NaN when it stepped no env (it only
   // finished a run stopped after its final checkpoint)

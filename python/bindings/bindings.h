@@ -5,6 +5,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
 #include <string>
 
 namespace sac::python {
@@ -20,6 +21,14 @@ void bind_policy(py::module_& m);
 void bind_task(py::module_& m);
 /// train(): exactly what `sac train` runs, returning its summary (train.cpp).
 void bind_train(py::module_& m);
+
+/// Raises FileNotFoundError (errno ENOENT, filename `path`) naming `what` when `path` does not
+/// exist, as open() would; other problems with the file are left to the loader (ValueError).
+void require_existing_file(const std::string& path, const std::string& what);
+
+/// `value` checked to lie in [lo, hi]; raises ValueError "NAME must be an integer in [lo, hi],
+/// got VALUE" (one line, the form `sac` gives its options) otherwise.
+int64_t checked_int(const char* name, int64_t value, int64_t lo, int64_t hi);
 
 /// `value` as a C-contiguous float32 array of shape (rows, cols), or of shape (cols,) when
 /// `allow_single` (a single row). Raises ValueError naming `what` when it is not an array of

@@ -27,6 +27,7 @@ class Policy {
     if (max_batch < 1) throw py::value_error("max_batch must be >= 1");
     if (device != "auto" && device != "cpu" && device != "cuda")
       throw py::value_error("device must be auto, cpu or cuda, got '" + device + "'");
+    require_existing_file(path, "policy file");
     m_policy = load_policy(path, device, max_batch);
     const AgentSpec& s = m_policy.agent->spec();
     m_spec = make_env(m_policy.config.env_id)->spec();

@@ -31,12 +31,14 @@ std::string run(const Config& config, const std::string& run_dir, bool progress)
 }  // namespace
 
 void bind_train(py::module_& m) {
-  py::register_exception<ConfigError>(m, "ConfigError", PyExc_ValueError);
   m.def(
       "train_file",
       [](const std::string& path, const std::vector<std::string>& overrides,
          const std::string& run_dir,
-         bool progress) { return run(load_config(path, overrides), run_dir, progress); },
+         bool progress) {
+        if (!path.empty()) require_existing_file(path, "config file");
+        return run(load_config(path, overrides), run_dir, progress);
+      },
       py::arg("path"), py::arg("overrides"), py::arg("run_dir"), py::arg("progress"),
       "`sac train PATH --set ... --run-dir RUN_DIR`; returns the summary as JSON text.");
   m.def(

@@ -34,12 +34,17 @@ struct PoolBuffers {
   std::mutex mutex;  // one step or reset at a time
 };
 
+// seeds as `sac` takes them (--seed, train.seed): 0 to 2^53, exact in a double
+constexpr int64_t kMaxSeed = (int64_t)1 << 53;
+
 class VecEnv {
  public:
-  VecEnv(const std::string& id, int num_envs, int threads, uint64_t seed)
-      : m_b(std::make_shared<PoolBuffers>()), m_seed(seed) {
-    if (threads < 0) throw py::value_error("threads must be >= 0 (0 = one per core)");
-    m_b->pool = std::make_unique<EnvPool>(id, num_envs, seed, threads);
+  VecEnv(const std::string& id, int64_t num_envs, int64_t threads, int64_t seed)
+      : m_b(std::make_shared<PoolBuffers>()),
+        m_seed((uint64_t)checked_int("seed", seed, 0, kMaxSeed)) {
+    checked_int("num_envs", num_envs, 1, 65536);
+    checked_int("threads", threads, 0, 1024);  // 0 = one per core
+    m_b->pool = std::make_unique<EnvPool>(id, (int)num_envs, m_seed, (int)threads);
     const int N = m_b->pool->size(), O = obs_dim(), A = act_dim();
     m_b->unit_actions.assign((size_t)N * A, 0.0f);
     m_b->done.assign(N, 0);
@@ -58,7 +63,8 @@ class VecEnv {
   }
 
   /// Resets every env (reseeding env i with seed + i when `seed` is given) and returns (obs, {}).
-  py::tuple reset(std::optional<uint64_t> seed) {
+  py::tuple reset(std::optional<int64_t> seed) {
+    if (seed) checked_int("seed", *seed, 0, kMaxSeed);
     {
       py::gil_scoped_release release;
       std::lock_guard<std::mutex> lock(m_b->mutex);
@@ -144,7 +150,7 @@ class VecEnv {
 
 void bind_vec_env(py::module_& m) {
   py::class_<VecEnv>(m, "VecEnv", "The env pool as a vector env; see sac_engine.make_vec_env.")
-      .def(py::init<const std::string&, int, int, uint64_t>(), py::arg("env_id"),
+      .def(py::init<const std::string&, int64_t, int64_t, int64_t>(), py::arg("env_id"),
            py::arg("num_envs"), py::arg("threads"), py::arg("seed"))
       .def("reset", &VecEnv::reset, py::arg("seed") = py::none(),
            "Resets every env (env i reseeded with seed + i when seed is given); returns (obs, {}).")

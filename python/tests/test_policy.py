@@ -69,9 +69,9 @@ def test_shapes_are_checked(pendulum_cli_run):
 def test_bad_files_are_refused(tmp_path):
     bad = tmp_path / "policy.safetensors"
     bad.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}      ")
-    with pytest.raises(RuntimeError, match="policy.safetensors"):
+    with pytest.raises(ValueError, match="policy.safetensors"):
         sac_engine.Policy.load(str(bad))
-    with pytest.raises(RuntimeError):
+    with pytest.raises(FileNotFoundError):
         sac_engine.Policy.load(str(tmp_path / "missing.safetensors"))
 
 

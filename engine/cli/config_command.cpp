@@ -1,0 +1,81 @@
+// config_command.cpp: `sac config show [CONFIG] [--set key.path=value ...]` prints the fully
+// resolved config a run would use (the config file over the defaults, then the overrides,
+// validated) as one JSON line; `sac config keys` prints every key, one JSON line each
+// ({"key","type","default","range","doc"}), or with --markdown the table README.md holds, all
+// from the one table that defines the keys (engine/formats/config.cpp: config_keys()).
+// Tests: sac_tests --gtest_filter='CliConfig*'
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "sac/config.h"
+
+namespace sac {
+namespace {
+
+struct ConfigShowOptions {
+  std::string path;
+  std::vector<std::string> sets;
+};
+
+int config_show(const ConfigShowOptions& o) {
+  Config c = load_config(o.path, o.sets);
+  std::printf("%s\n", c.to_json().dump().c_str());
+  return 0;
+}
+
+// a table cell: '|' escaped
+std::string cell(const std::string& text) {
+  std::string out;
+  for (char ch : text) {
+    if (ch == '|') out += '\\';
+    out += ch;
+  }
+  return out;
+}
+
+int config_keys_print(bool markdown) {
+  if (markdown) {
+    std::printf("| key | type | default | allowed | meaning |\n|---|---|---|---|---|\n");
+    for (const ConfigKey& k : config_keys())
+      std::printf("| `%s` | %s | `%s` | %s | %s |\n", k.key.c_str(), cell(k.type).c_str(),
+                  cell(k.default_json).c_str(), cell(k.range).c_str(), cell(k.doc).c_str());
+    return 0;
+  }
+  for (const ConfigKey& k : config_keys()) {
+    nlohmann::ordered_json line = {{"key", k.key},
+                           {"type", k.type},
+                           {"default", nlohmann::ordered_json::parse(k.default_json)},
+                           {"range", k.range},
+                           {"doc", k.doc}};
+    std::printf("%s\n", line.dump().c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_config_command(CLI::App& parent, CommandRunner& run) {
+  CLI::App* config =
+      parent.add_subcommand("config", "the config keys and resolved configs: show, keys");
+  config->allow_extras();
+
+  auto show = std::make_shared<ConfigShowOptions>();
+  CLI::App* s = add_command(*config, "show",
+                            "print the fully resolved config a run would use, as one JSON line",
+                            run, [show] { return config_show(*show); });
+  s->add_option("CONFIG", show->path, "a config file (JSON); none: the defaults");
+  add_set_option(s, show->sets);
+
+  auto markdown = std::make_shared<bool>(false);
+  CLI::App* k = add_command(*config, "keys",
+                            "print every config key with its type, default, allowed values and "
+                            "meaning, one JSON line each",
+                            run, [markdown] { return config_keys_print(*markdown); });
+  k->add_flag("--markdown", *markdown, "print README.md's table of keys instead");
+}
+
+}  // namespace sac
