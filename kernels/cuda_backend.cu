@@ -540,10 +540,12 @@ std::string cuda_runtime_unavailable_reason() {
   int count = 0;
   cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess) {
-    cudaGetLastError();  // clear it, so it does not surface at an unrelated later check
     int runtime = 0, driver = 0;
     cudaRuntimeGetVersion(&runtime);
     cudaDriverGetVersion(&driver);
+    // clear the errors (the version queries fail too without a driver), so they do not surface
+    // at an unrelated later check
+    cudaGetLastError();
     return std::string("cudaGetDeviceCount failed: ") + cudaGetErrorName(err) + " (" +
            cudaGetErrorString(err) + "); CUDA runtime " + std::to_string(runtime) +
            ", driver " + (driver ? std::to_string(driver) : std::string("none"));
@@ -586,6 +588,7 @@ std::string cuda_runtime_description() {
   int runtime = 0, driver = 0;
   cudaRuntimeGetVersion(&runtime);
   cudaDriverGetVersion(&driver);
+  cudaGetLastError();  // without a driver the queries leave an error: not this caller's
   auto version = [](int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); };
   std::string s = "runtime " + version(runtime);
   std::string why = cuda_runtime_unavailable_reason();

@@ -129,6 +129,9 @@ TEST(CudaBackendQuery, DeviceQueryNeverThrows) {
 // `sac --version`'s backends line: the runtime's version always; the driver and the device when
 // one is usable (on the CUDA simulator, its stand-in device), else why not
 TEST(CudaBackendQuery, DescriptionNamesRuntimeAndDeviceOrWhyNone) {
+  // without a driver the runtime's initialisation error is sticky: every cudaGetLastError
+  // returns it, whatever is asked
+  const bool clean_runtime = cudaGetLastError() == cudaSuccess;
   int runtime = 0;
   ASSERT_EQ(cudaRuntimeGetVersion(&runtime), cudaSuccess);
   const std::string runtime_text =
@@ -147,7 +150,7 @@ TEST(CudaBackendQuery, DescriptionNamesRuntimeAndDeviceOrWhyNone) {
     EXPECT_NE(d.find("no usable device"), std::string::npos) << d;
   }
   // asking leaves no error behind
-  EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+  if (clean_runtime) EXPECT_EQ(cudaGetLastError(), cudaSuccess);
 }
 
 TEST(CudaBackendQuery, StreamOfANonCudaBackendThrows) {
