@@ -158,7 +158,7 @@ cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, cublasOperation_
   const int rows_b = op_b == CUBLAS_OP_N ? k : n, cols_b = op_b == CUBLAS_OP_N ? n : k;
   if (m < 0 || n < 0 || k < 0 || batch < 0 || lda < std::max(1, rows_a) ||
       ldb < std::max(1, rows_b) || ldc < std::max(1, m) || !alpha || !beta) {
-    refuse(cudaErrorInvalidValue, "cublasSgemmStridedBatched",
+    report("cublasSgemmStridedBatched",
            "negative size or too small leading dimension (CUBLAS_STATUS_INVALID_VALUE)");
     return CUBLAS_STATUS_INVALID_VALUE;
   }

@@ -39,8 +39,6 @@ extern "C" char __stop_cudasim_shared[] __attribute__((weak));
 
 namespace cudasim {
 
-uint64_t random_number();  // streams.cpp: the seeded scheduler's next number
-
 thread_local const KernelThread* t_kernel_thread = nullptr;
 
 namespace {
@@ -115,7 +113,8 @@ std::string site(const SimThread& t) {
   return std::string(t.barrier_file) + ":" + std::to_string(t.barrier_line);
 }
 
-void run_block(const KernelLaunch& launch, uint3 block_idx, std::vector<SimThread>& threads) {
+void run_block(const KernelLaunch& launch, const std::vector<SharedVariable>& shared,
+               uint3 block_idx, std::vector<SimThread>& threads) {
   const dim3 b = launch.block;
   const unsigned n = b.x * b.y * b.z;
   threads.assign(n, SimThread{});
@@ -128,8 +127,7 @@ void run_block(const KernelLaunch& launch, uint3 block_idx, std::vector<SimThrea
   }
   // uninitialised shared memory at block start: the kernel's own __shared__ variables, and the
   // section that holds those of non-template code (helpers' included)
-  for (const SharedVariable& v : shared_variables(launch.kernel))
-    std::memset(v.address, 0xFF, v.bytes);
+  for (const SharedVariable& v : shared) std::memset(v.address, 0xFF, v.bytes);
   if (__start_cudasim_shared && __stop_cudasim_shared > __start_cudasim_shared)
     std::memset(__start_cudasim_shared, 0xFF,
                 (size_t)(__stop_cudasim_shared - __start_cudasim_shared));
@@ -237,9 +235,10 @@ void run_kernel(const KernelLaunch& launch) {
   for (size_t i = 0; i < blocks; ++i) order[i] = i;
   for (size_t i = blocks; i > 1; --i) std::swap(order[i - 1], order[random_number() % i]);
   std::vector<SimThread> threads;
+  const std::vector<SharedVariable>& shared = shared_variables(launch.kernel);  // once a launch
   for (size_t i : order) {
     uint3 idx{(unsigned)(i % g.x), (unsigned)((i / g.x) % g.y), (unsigned)(i / ((size_t)g.x * g.y))};
-    run_block(launch, idx, threads);
+    run_block(launch, shared, idx, threads);
   }
 }
 

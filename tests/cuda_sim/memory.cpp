@@ -28,8 +28,6 @@
 
 namespace cudasim {
 
-void run_all_work();  // streams.cpp
-
 namespace {
 
 constexpr size_t kPage = 4096;

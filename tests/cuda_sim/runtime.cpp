@@ -11,8 +11,6 @@
 
 namespace cudasim {
 
-uint64_t scheduler_seed();  // streams.cpp
-
 namespace {
 thread_local cudaError_t t_last_error = cudaSuccess;
 }
@@ -40,9 +38,12 @@ cudaError_t record_error(cudaError_t error) {
   return error;
 }
 
+void report(const std::string& call, const std::string& message) {
+  std::fprintf(stderr, "cuda-sim: %s: %s\n", call.c_str(), message.c_str());
+}
+
 cudaError_t refuse(cudaError_t error, const std::string& call, const std::string& message) {
-  std::fprintf(stderr, "cuda-sim: %s: %s (%s)\n", call.c_str(), message.c_str(),
-               cudaGetErrorName(error));
+  report(call, message + " (" + cudaGetErrorName(error) + ")");
   return record_error(error);
 }
 

@@ -29,6 +29,9 @@ using DeviceLock = std::lock_guard<std::recursive_mutex>;
 cudaError_t refuse(cudaError_t error, const std::string& call, const std::string& message);
 /// Records `error` as this thread's last error (unless success) and returns it.
 cudaError_t record_error(cudaError_t error);
+/// Prints "cuda-sim: <call>: <message>" to stderr (no error recorded: for the libraries, whose
+/// statuses are not the runtime's last error).
+void report(const std::string& call, const std::string& message);
 
 // ---- memory (memory.cpp)
 enum class MemoryKind { kPageable, kPinned, kDevice };
@@ -58,9 +61,13 @@ struct Work {
 /// Queues `work` on `stream` (or records it into the stream's capture). Returns an error when
 /// the stream is invalid.
 cudaError_t enqueue(cudaStream_t stream, Work work, const char* call);
-/// Runs the queued work of `stream` up to and including `work` just enqueued (for copies CUDA
-/// documents as synchronous with the host).
-cudaError_t finish_stream(cudaStream_t stream, const char* call);
+/// Runs all the queued work of `stream` (for copies CUDA documents as synchronous with the host).
+cudaError_t finish_stream(cudaStream_t stream);
+/// Runs the queued work of every stream (what a synchronising call such as cudaFree waits for).
+void run_all_work();
+/// The seed of the random scheduler (SAC_CUDA_SIM_SEED, default 1), and its next number.
+uint64_t scheduler_seed();
+uint64_t random_number();
 /// True (and the capture concerned invalidated) when this thread may not make a "potentially
 /// unsafe" call now (cudaThreadExchangeStreamCaptureMode).
 bool unsafe_during_capture(const char* call);

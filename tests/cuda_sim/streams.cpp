@@ -97,9 +97,6 @@ struct Capture {
 };
 
 namespace cudasim {
-
-uint64_t scheduler_seed();
-
 namespace {
 
 constexpr int kProgressOneIn = 6;  // a random stream makes progress at one enqueue in this many
@@ -206,6 +203,14 @@ bool active(const Capture* c) {
   return std::find(all.begin(), all.end(), c) != all.end();
 }
 
+// a call CUDA refuses while `c` captures: the capture (while still active) is invalidated by it,
+// and the call fails with `error`
+cudaError_t refuse_in_capture(Capture* c, cudaError_t error, const char* call,
+                              const std::string& message) {
+  if (c && active(c)) invalidate(c, std::string(call) + ": " + message);
+  return refuse(error, call, message + "; the capture is invalidated");
+}
+
 void end_capture(Capture* c) {
   for (CUstream_st* s : c->streams) {
     s->capture = nullptr;
@@ -297,10 +302,9 @@ bool unsafe_during_capture(const char* call) {
     bool global = c->thread != me && c->mode == cudaStreamCaptureModeGlobal &&
                   t_capture_mode == cudaStreamCaptureModeGlobal;
     if (own || global) {
-      invalidate(c, std::string(call) + " during the capture");
-      refuse(cudaErrorStreamCaptureUnsupported, call,
-             "a potentially unsafe call while a stream captures "
-             "(cudaThreadExchangeStreamCaptureMode); the capture is invalidated");
+      refuse_in_capture(c, cudaErrorStreamCaptureUnsupported, call,
+                        "a potentially unsafe call while a stream captures "
+                        "(cudaThreadExchangeStreamCaptureMode)");
       return true;
     }
   }
@@ -322,7 +326,7 @@ cudaError_t enqueue(cudaStream_t stream, Work work, const char* call) {
   return cudaSuccess;
 }
 
-cudaError_t finish_stream(cudaStream_t stream, const char*) {
+cudaError_t finish_stream(cudaStream_t stream) {
   CUstream_st* s = resolve(stream);
   if (s) run_until(s, s->issued);
   return cudaSuccess;
@@ -366,11 +370,10 @@ cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
   DeviceLock lock(device_mutex());
   CUstream_st* s = resolve(stream);
   if (!s) return refuse(cudaErrorInvalidResourceHandle, "cudaStreamSynchronize", "unknown stream");
-  if (s->capture) {
-    invalidate(s->capture, "cudaStreamSynchronize of a capturing stream");
-    return refuse(cudaErrorStreamCaptureUnsupported, "cudaStreamSynchronize",
-                  "synchronizing a capturing stream is prohibited; the capture is invalidated");
-  }
+  if (s->capture)
+    return refuse_in_capture(s->capture, cudaErrorStreamCaptureUnsupported,
+                             "cudaStreamSynchronize",
+                             "synchronizing a capturing stream is prohibited");
   if (s->legacy && unsafe_during_capture("cudaStreamSynchronize(legacy stream)"))
     return record_error(cudaErrorStreamCaptureUnsupported);
   run_until(s, s->issued);
@@ -381,11 +384,9 @@ cudaError_t cudaStreamQuery(cudaStream_t stream) {
   DeviceLock lock(device_mutex());
   CUstream_st* s = resolve(stream);
   if (!s) return refuse(cudaErrorInvalidResourceHandle, "cudaStreamQuery", "unknown stream");
-  if (s->capture) {
-    invalidate(s->capture, "cudaStreamQuery of a capturing stream");
-    return refuse(cudaErrorStreamCaptureUnsupported, "cudaStreamQuery",
-                  "querying a capturing stream is prohibited; the capture is invalidated");
-  }
+  if (s->capture)
+    return refuse_in_capture(s->capture, cudaErrorStreamCaptureUnsupported, "cudaStreamQuery",
+                             "querying a capturing stream is prohibited");
   if (s->completed >= s->issued) return cudaSuccess;
   run_until(s, s->completed + 1);  // the device moves on while the host polls
   return s->completed >= s->issued ? cudaSuccess : cudaErrorNotReady;
@@ -461,17 +462,14 @@ cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned
         if (std::find(s->leaves.begin(), s->leaves.end(), n) == s->leaves.end())
           s->leaves.push_back(n);
     } else {
-      invalidate(s->capture, "a wait on an event of another capture");
-      return refuse(cudaErrorStreamCaptureMerge, "cudaStreamWaitEvent",
-                    "the event belongs to another capture");
+      return refuse_in_capture(s->capture, cudaErrorStreamCaptureMerge, "cudaStreamWaitEvent",
+                               "the event belongs to another capture");
     }
     return cudaSuccess;
   }
-  if (s->capture) {
-    invalidate(s->capture, "a wait on an event recorded outside the capture");
-    return refuse(cudaErrorStreamCaptureIsolation, "cudaStreamWaitEvent",
-                  "a capturing stream waits on an event recorded outside the capture");
-  }
+  if (s->capture)
+    return refuse_in_capture(s->capture, cudaErrorStreamCaptureIsolation, "cudaStreamWaitEvent",
+                             "a capturing stream waits on an event recorded outside the capture");
   if (!event->stream) return cudaSuccess;  // never recorded: nothing to wait for
   push_task(s, Work{"cudaStreamWaitEvent", nullptr}, {Dependency{event->stream, event->seq}});
   return cudaSuccess;
@@ -481,11 +479,9 @@ cudaError_t cudaEventSynchronize(cudaEvent_t event) {
   DeviceLock lock(device_mutex());
   if (!event || event->destroyed)
     return refuse(cudaErrorInvalidResourceHandle, "cudaEventSynchronize", "unknown event");
-  if (event->capture) {
-    if (active(event->capture)) invalidate(event->capture, "cudaEventSynchronize of its event");
-    return refuse(cudaErrorStreamCaptureUnsupported, "cudaEventSynchronize",
-                  "the event was recorded in a capture");
-  }
+  if (event->capture)
+    return refuse_in_capture(event->capture, cudaErrorStreamCaptureUnsupported,
+                             "cudaEventSynchronize", "the event was recorded in a capture");
   if (event->stream) run_until(event->stream, event->seq);
   return cudaSuccess;
 }
@@ -494,11 +490,9 @@ cudaError_t cudaEventQuery(cudaEvent_t event) {
   DeviceLock lock(device_mutex());
   if (!event || event->destroyed)
     return refuse(cudaErrorInvalidResourceHandle, "cudaEventQuery", "unknown event");
-  if (event->capture) {
-    if (active(event->capture)) invalidate(event->capture, "cudaEventQuery of its event");
-    return refuse(cudaErrorStreamCaptureUnsupported, "cudaEventQuery",
-                  "the event was recorded in a capture");
-  }
+  if (event->capture)
+    return refuse_in_capture(event->capture, cudaErrorStreamCaptureUnsupported, "cudaEventQuery",
+                             "the event was recorded in a capture");
   if (!event->stream || event->stream->completed >= event->seq) return cudaSuccess;
   run_until(event->stream, event->stream->completed + 1);  // the device moves on meanwhile
   return event->stream->completed >= event->seq ? cudaSuccess : cudaErrorNotReady;
@@ -555,11 +549,9 @@ cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t* graph) {
   *graph = nullptr;
   Capture* c = s->capture;
   if (!c) return refuse(cudaErrorIllegalState, "cudaStreamEndCapture", "the stream is not capturing");
-  if (c->origin != s) {
-    invalidate(c, "cudaStreamEndCapture on a stream other than the origin");
-    return refuse(cudaErrorStreamCaptureUnmatched, "cudaStreamEndCapture",
-                  "the capture began on another stream");
-  }
+  if (c->origin != s)
+    return refuse_in_capture(c, cudaErrorStreamCaptureUnmatched, "cudaStreamEndCapture",
+                             "the capture began on another stream");
   if (c->mode != cudaStreamCaptureModeRelaxed && c->thread != std::this_thread::get_id())
     return refuse(cudaErrorStreamCaptureWrongThread, "cudaStreamEndCapture",
                   "the capture began on another thread");
@@ -672,11 +664,9 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpy
     std::string why = check_device_range(src, bytes);
     if (!why.empty()) fatal(std::string(call) + ": source: " + why);
   }
-  if (s->capture && (dk == MemoryKind::kPageable || sk == MemoryKind::kPageable)) {
-    invalidate(s->capture, "a copy from or to pageable host memory");
-    return refuse(cudaErrorStreamCaptureUnsupported, call,
-                  "a copy from or to pageable host memory cannot be captured");
-  }
+  if (s->capture && (dk == MemoryKind::kPageable || sk == MemoryKind::kPageable))
+    return refuse_in_capture(s->capture, cudaErrorStreamCaptureUnsupported, call,
+                             "a copy from or to pageable host memory cannot be captured");
   std::string what = std::string(call) + "(" + std::to_string(bytes) + " bytes, " +
                      kind_name(sk) + " to " + kind_name(dk) + ")";
   std::function<void()> run;
@@ -691,7 +681,7 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpy
   cudaError_t err = enqueue(stream, Work{what, std::move(run), cudaGraphNodeTypeMemcpy}, call);
   if (err != cudaSuccess) return err;
   // into pageable memory the copy is synchronous with the host
-  if (dk == MemoryKind::kPageable) finish_stream(stream, call);
+  if (dk == MemoryKind::kPageable) finish_stream(stream);
   return cudaSuccess;
 }
 
@@ -700,7 +690,7 @@ cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind 
   if (unsafe_during_capture("cudaMemcpy")) return record_error(cudaErrorStreamCaptureUnsupported);
   cudaError_t err = cudaMemcpyAsync(dst, src, bytes, kind, nullptr);
   if (err != cudaSuccess) return err;
-  return finish_stream(nullptr, "cudaMemcpy");
+  return finish_stream(nullptr);
 }
 
 cudaError_t cudaMemsetAsync(void* ptr, int value, size_t bytes, cudaStream_t stream) {
@@ -721,7 +711,7 @@ cudaError_t cudaMemset(void* ptr, int value, size_t bytes) {
   if (unsafe_during_capture("cudaMemset")) return record_error(cudaErrorStreamCaptureUnsupported);
   cudaError_t err = cudaMemsetAsync(ptr, value, bytes, nullptr);
   if (err != cudaSuccess) return err;
-  return finish_stream(nullptr, "cudaMemset");
+  return finish_stream(nullptr);
 }
 
 // ---- kernel launches: checked against the limits, then queued like any device work

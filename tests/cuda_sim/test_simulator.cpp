@@ -477,7 +477,7 @@ TEST(CudaSimCublas, StridedBatchedGemmFollowsTheColumnMajorContract) {
                                       3, 0, nullptr, 4, 0, &one, nullptr, 4, 0, 1),
             CUBLAS_STATUS_INVALID_VALUE)
       << "lda below m";
-  cudaGetLastError();
+  EXPECT_EQ(cudaGetLastError(), cudaSuccess) << "a cuBLAS status is not the runtime's last error";
   cublasDestroy(handle);
 }
 
