@@ -36,7 +36,9 @@ double layer_flops(int batch, const MlpSpec& spec) {
 
 UpdateShape update_shape(const AgentSpec& spec) {
   CpuBackend cpu(1);
-  TracingBackend traced(cpu);
+  TracingOptions counts_only;  // the shape needs launches and the critical path, not hazards
+  counts_only.check_hazards = false;
+  TracingBackend traced(cpu, counts_only);
   std::vector<std::unique_ptr<ReplayBuffer>> rings;
   std::vector<const ReplayBuffer*> views;
   for (uint64_t seed : spec.seed_list()) {
