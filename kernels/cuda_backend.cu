@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cublas_on_demand.h"
 #include "cublaslt_matmul.h"
 #include "cuda_check.h"
 #include "gemm_plan.h"
@@ -551,7 +552,8 @@ std::string cuda_runtime_unavailable_reason() {
            ", driver " + (driver ? std::to_string(driver) : std::string("none"));
   }
   if (count == 0) return "the CUDA runtime sees no device";
-  return "";
+  // a device, but the backend cannot run without cuBLAS (opened here, not at process start)
+  return cublas_libraries_unavailable_reason();
 }
 
 bool cuda_runtime_device_available() { return cuda_runtime_unavailable_reason().empty(); }

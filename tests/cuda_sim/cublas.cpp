@@ -287,3 +287,8 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t, cublasLtMatmulDesc_t, const void
                               cudaStream_t) {
   return CUBLAS_STATUS_NOT_SUPPORTED;
 }
+
+// The real build opens cuBLAS on demand (kernels/cublas_on_demand.cpp); here it is in-process.
+namespace sac {
+std::string cublas_libraries_unavailable_reason() { return ""; }
+}  // namespace sac
