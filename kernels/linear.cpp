@@ -1,6 +1,11 @@
 // linear.cpp: the CPU twins of the linear layer (see linear.h); CpuBackend forwards to them.
 // OpenBLAS runs one thread per call; the ThreadPool spreads members and row blocks over the
-// cores (the row blocks per member follow the members of one seed: Backend::MemberGroupsScope). Tests: sac_tests --gtest_filter='*Linear*:*ConcatColumns*'.
+// cores. Tests: sac_tests --gtest_filter='*Linear*:*ConcatColumns*:*ThreadCount*'.
+//
+// The blocks follow the data, never the thread count: OpenBLAS rounds differently by call size,
+// so a GEMM cut by threads would give other bits with 1, 2 or 16 threads (and a seed other bits
+// beside other seeds). Each GEMM is cut into blocks of kBlockRows rows, whatever runs them;
+// the threads only decide who computes which block, and only where a block is worth a handoff.
 #include "linear.h"
 
 #include <cblas.h>
@@ -11,21 +16,37 @@
 namespace sac {
 namespace {
 
-// the members that share the threads: one group's (Backend::MemberGroupsScope), so a seed's
-// GEMMs get the row blocks, and the bits, of its single-seed run
-int split_members(int E) {
-  const int groups = Backend::member_groups();
-  return groups > 1 && E % groups == 0 ? E / groups : E;
+// rows per GEMM call: large enough that packing the other operand once per block stays cheap,
+// small enough that a batch of 256 gives two cores a block each
+constexpr int kBlockRows = 128;
+// multiply-adds below which a task is cheaper to run than to hand to another thread
+constexpr int64_t kHandoffWork = 1 << 20;
+
+int blocks_of(int rows) { return std::max(1, (rows + kBlockRows - 1) / kBlockRows); }
+std::pair<int, int> block_range(int rows, int k) {
+  return {k * kBlockRows, std::min(rows, (k + 1) * kBlockRows)};
 }
 
-// dY = 0 where Y <= 0 (E x B x width), in place (relu_grad_kernel's twin)
+// Runs task(0 .. n - 1) on the pool when each is worth a handoff, else on this thread (the same
+// tasks either way, so the same bits).
+template <typename Task>
+void run_blocks(ThreadPool& pool, int n, int64_t work_per_task, const Task& task) {
+  if (n > 1 && work_per_task >= kHandoffWork) {
+    pool.run(n, task);
+  } else {
+    for (int i = 0; i < n; ++i) task(i);
+  }
+}
+
+// dY = 0 where Y <= 0 (E x B x width), in place (relu_grad_kernel's twin); element-wise, so any
+// split gives the same bits
 void relu_grad_cpu(ThreadPool& pool, int E, int B, int width, const float* Y, float* dY) {
-  // branch-free so it vectorises
-  int parts = std::max(1, pool.threads() / split_members(E));
-  pool.run(E * parts, [&](int task) {
-    auto [r0, r1] = split_range(B, parts, task % parts);
-    size_t begin = ((size_t)(task / parts) * B + r0) * width;
+  const int blocks = blocks_of(B);
+  run_blocks(pool, E * blocks, (int64_t)kBlockRows * width, [&](int task) {
+    auto [r0, r1] = block_range(B, task % blocks);
+    size_t begin = ((size_t)(task / blocks) * B + r0) * width;
     size_t end = begin + (size_t)(r1 - r0) * width;
+    // branch-free so it vectorises
     for (size_t i = begin; i < end; ++i) dY[i] = Y[i] > 0.0f ? dY[i] : 0.0f;
   });
 }
@@ -34,25 +55,23 @@ void relu_grad_cpu(ThreadPool& pool, int E, int B, int width, const float* Y, fl
 void linear_backward_gemms_cpu(ThreadPool& pool, int E, int B, int in, int out, const float* X,
                                size_t x_member_stride, const float* W, const float* dZ,
                                float* dX, float* dW, float* db) {
-  // dX row blocks and dW output-row blocks are independent: one task list for both
-  int parts = std::max(1, pool.threads() / split_members(E));
-  int dx_tasks = dX ? parts : 0;
-  int dw_tasks = (dW || db) ? parts : 0;
+  // dX row blocks (of the batch) and dW output-row blocks are independent: one task list
+  int dx_tasks = dX ? blocks_of(B) : 0;
+  int dw_tasks = (dW || db) ? blocks_of(out) : 0;
   int per_member = dx_tasks + dw_tasks;
-  pool.run(E * per_member, [&](int task) {
+  int64_t work = (int64_t)B * in * out / std::max(1, per_member);
+  run_blocks(pool, E * per_member, work, [&](int task) {
     int e = task / per_member, k = task % per_member;
     const float* dz = dZ + (size_t)e * B * out;
     const float* x = X ? X + e * x_member_stride : nullptr;
     if (k < dx_tasks) {
-      auto [r0, r1] = split_range(B, parts, k);
-      if (r1 <= r0) return;
+      auto [r0, r1] = block_range(B, k);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, in, out, 1.0f,
                   dz + (size_t)r0 * out, out, W + (size_t)e * out * in, in, 0.0f,
                   dX + ((size_t)e * B + r0) * in, in);
       return;
     }
-    auto [o0, o1] = split_range(out, parts, k - dx_tasks);
-    if (o1 <= o0) return;
+    auto [o0, o1] = block_range(out, k - dx_tasks);
     if (dW)
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, o1 - o0, in, B, 1.0f, dz + o0, out, x,
                   in, 0.0f, dW + (size_t)e * out * in + (size_t)o0 * in, in);
@@ -71,12 +90,11 @@ void linear_backward_gemms_cpu(ThreadPool& pool, int E, int B, int in, int out, 
 void linear_forward_cpu(ThreadPool& pool, int E, int B, int in, int out, const float* X,
                         size_t x_member_stride, const float* W, const float* b, float* Y,
                         Activation act) {
-  // one task per (member, row block): members first, rows split only to fill the cores
-  int row_blocks = std::max(1, pool.threads() / split_members(E));
-  pool.run(E * row_blocks, [&](int task) {
-    int e = task / row_blocks;
-    auto [r0, r1] = split_range(B, row_blocks, task % row_blocks);
-    if (r1 <= r0) return;
+  // one task per (member, row block)
+  const int blocks = blocks_of(B);
+  run_blocks(pool, E * blocks, (int64_t)std::min(B, kBlockRows) * in * out, [&](int task) {
+    int e = task / blocks;
+    auto [r0, r1] = block_range(B, task % blocks);
     const float* x = X + e * x_member_stride + (size_t)r0 * in;
     const float* w = W + (size_t)e * out * in;
     const float* bias = b + (size_t)e * out;

@@ -1,42 +1,61 @@
 // optimizer.cpp: the CPU twins of the optimiser and target updates (see optimizer.h): plain
-// loops over its SAC_HD bodies, split over the ThreadPool from 4096 elements; CpuBackend
-// forwards to them. Tests: sac_tests --gtest_filter='*Adam*:*Polyak*'.
+// loops over its SAC_HD bodies, split over the ThreadPool from kHandoffElements elements;
+// CpuBackend forwards to them. Element-wise, so any split gives the same bits.
+// Tests: sac_tests --gtest_filter='*Adam*:*Polyak*'.
+//
+// The loops vectorise: the pointers of a block never alias and the scalars are values (this
+// file is compiled with -fno-math-errno, so sqrtf needs no errno path). Vector lanes give the
+// bits of one element at a time: sqrt and division are exactly rounded in every lane.
 #include "optimizer.h"
 
 namespace sac {
+namespace {
 
-void adam_cpu(ThreadPool& pool, size_t n, float* params, const float* grads, float* m, float* v,
-              float lr, float beta1, float beta2, float eps, const int64_t* d_step) {
-  AdamScalars s = adam_scalars(lr, beta1, beta2, *d_step);
-  int parts = n < 4096 ? 1 : pool.threads();
+// elements below which splitting a loop over threads costs more than it saves
+constexpr size_t kHandoffElements = size_t(1) << 16;
+
+template <typename Block>
+void run_elements(ThreadPool& pool, size_t n, const Block& block) {
+  const int parts = n < kHandoffElements ? 1 : pool.threads();
   pool.run(parts, [&](int k) {
     auto [i0, i1] = split_range((int)n, parts, k);
-    for (int i = i0; i < i1; ++i)
-      adam_step(params + i, m + i, v + i, grads[i], beta1, beta2, eps, s.step_size,
-                s.sqrt_bias_correction2);
+    block((size_t)i0, (size_t)i1);
   });
 }
 
+// Adam on [i0, i1), then (when `target` is set) Polyak of target towards the new values
+void adam_polyak_block(size_t i0, size_t i1, float* __restrict params,
+                       const float* __restrict grads, float* __restrict m, float* __restrict v,
+                       float* __restrict target, AdamScalars s, float beta1, float beta2,
+                       float eps, float tau) {
+  for (size_t i = i0; i < i1; ++i)
+    adam_step(params + i, m + i, v + i, grads[i], beta1, beta2, eps, s.step_size,
+              s.sqrt_bias_correction2);
+  if (target)
+    for (size_t i = i0; i < i1; ++i) target[i] = polyak(target[i], params[i], tau);
+}
+
+}  // namespace
+
+void adam_cpu(ThreadPool& pool, size_t n, float* params, const float* grads, float* m, float* v,
+              float lr, float beta1, float beta2, float eps, const int64_t* d_step) {
+  adam_polyak_cpu(pool, n, params, grads, m, v, lr, beta1, beta2, eps, d_step, nullptr, 0.0f);
+}
+
 void polyak_cpu(ThreadPool& pool, size_t n, float* target, const float* online, float tau) {
-  int parts = n < 4096 ? 1 : pool.threads();
-  pool.run(parts, [&](int k) {
-    auto [i0, i1] = split_range((int)n, parts, k);
-    for (int i = i0; i < i1; ++i) target[i] = polyak(target[i], online[i], tau);
+  run_elements(pool, n, [=](size_t i0, size_t i1) {
+    float* __restrict t = target;
+    const float* __restrict o = online;
+    for (size_t i = i0; i < i1; ++i) t[i] = polyak(t[i], o[i], tau);
   });
 }
 
 void adam_polyak_cpu(ThreadPool& pool, size_t n, float* online, const float* grads, float* m,
                      float* v, float lr, float beta1, float beta2, float eps,
                      const int64_t* d_step, float* target, float tau) {
-  AdamScalars s = adam_scalars(lr, beta1, beta2, *d_step);
-  int parts = n < 4096 ? 1 : pool.threads();
-  pool.run(parts, [&](int k) {
-    auto [i0, i1] = split_range((int)n, parts, k);
-    for (int i = i0; i < i1; ++i) {
-      adam_step(online + i, m + i, v + i, grads[i], beta1, beta2, eps, s.step_size,
-                s.sqrt_bias_correction2);
-      target[i] = polyak(target[i], online[i], tau);
-    }
+  const AdamScalars s = adam_scalars(lr, beta1, beta2, *d_step);
+  run_elements(pool, n, [=](size_t i0, size_t i1) {
+    adam_polyak_block(i0, i1, online, grads, m, v, target, s, beta1, beta2, eps, tau);
   });
 }
 

@@ -1,9 +1,8 @@
 // recording.cpp: the default record() (keep the closure, call it on each replay) and the guard
 // that refuses allocation, transfers and waits inside recorded ops. The guard is per thread,
 // as CUDA's thread-local capture mode is: the overlapped CPU loop replays updates on a worker
-// thread while the main thread uploads observations, which is allowed. Also the per-thread
-// member groups (Backend::MemberGroupsScope) and GEMM precision (Backend::MatmulPrecisionScope),
-// set the same way inside recorded ops.
+// thread while the main thread uploads observations, which is allowed. Also the per-thread GEMM
+// precision (Backend::MatmulPrecisionScope), set the same way inside recorded ops.
 #include <stdexcept>
 #include <string>
 
@@ -14,8 +13,6 @@ namespace {
 
 // the backend whose recorded ops the calling thread is inside (null: none)
 thread_local const Backend* t_recording = nullptr;
-// the member groups of the ops the calling thread issues
-thread_local int t_member_groups = 1;
 // the GEMM precision of the ops the calling thread issues (-1: the backend's default)
 thread_local int t_matmul_precision = -1;
 
@@ -46,14 +43,6 @@ Backend::RecordingScope::RecordingScope(const Backend& backend) : m_previous(t_r
 }
 
 Backend::RecordingScope::~RecordingScope() { t_recording = m_previous; }
-
-Backend::MemberGroupsScope::MemberGroupsScope(int groups) : m_previous(t_member_groups) {
-  t_member_groups = groups;
-}
-
-Backend::MemberGroupsScope::~MemberGroupsScope() { t_member_groups = m_previous; }
-
-int Backend::member_groups() { return t_member_groups; }
 
 Backend::MatmulPrecisionScope::MatmulPrecisionScope(MatmulPrecision precision)
     : m_previous(t_matmul_precision) {

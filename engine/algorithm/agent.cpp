@@ -237,7 +237,6 @@ void Agent::update_laid_out() {
   const float* log_alpha = m_log_alpha.data();
   float* losses = m_losses.data();
   const size_t xc = m_critic_x_stride, xa = m_actor_x_stride;
-  const Backend::MemberGroupsScope groups(S);  // CPU GEMM splits as for one seed
   // this agent's precision, not the backend's (another agent may share it)
   const Backend::MatmulPrecisionScope precision(m_spec.matmul_precision);
   constexpr int kMain = 0, kTarget = 1, kActor = 2, kSide = 3;
@@ -309,7 +308,6 @@ void Agent::act(int n, const float* d_obs, bool deterministic, float* d_actions)
 void Agent::act_with(const float* actor_params, MlpActivations& acts, float* eps, float* logp,
                      int n, const float* d_obs, bool deterministic, float* d_actions) {
   const int A = m_spec.act_dim, S = m_seeds;
-  const Backend::MemberGroupsScope groups(S);  // CPU GEMM splits as for one seed
   const Backend::MatmulPrecisionScope precision(m_spec.matmul_precision);
   if (n < 0 || n > m_spec.max_act_batch)
     throw std::invalid_argument("Agent::act: " + std::to_string(n) +

@@ -145,23 +145,6 @@ class Backend {
     const Backend* m_previous;
   };
 
-  /// Marks the ops the calling thread issues while the scope lives as `groups` independent
-  /// groups (seeds) of E / groups members each. The CPU backend then splits a GEMM's rows over
-  /// its threads as it would for one group's members: OpenBLAS's bits depend on the rows per
-  /// call, and a seed's numbers must not depend on how many seeds train beside it. CUDA ignores
-  /// it. Per thread, like RecordingScope; scopes nest.
-  class MemberGroupsScope {
-   public:
-    explicit MemberGroupsScope(int groups);
-    ~MemberGroupsScope();
-    MemberGroupsScope(const MemberGroupsScope&) = delete;
-    MemberGroupsScope& operator=(const MemberGroupsScope&) = delete;
-
-   private:
-    int m_previous;
-  };
-  /// The calling thread's member groups (1 outside any MemberGroupsScope).
-  static int member_groups();
 
   // ---- memory: zero-initialised, owned by the caller, freed with release()
   virtual void* allocate(size_t bytes) = 0;
@@ -212,7 +195,7 @@ class Backend {
   MatmulPrecision matmul_precision() const;
 
   /// Sets the arithmetic of the GEMMs the calling thread issues while the scope lives, on any
-  /// backend (per thread, like MemberGroupsScope; scopes nest). An agent opens one around each
+  /// backend (per thread, like RecordingScope; scopes nest). An agent opens one around each
   /// of its op sequences, so agents on one backend each get their own sac.matmul_precision; a
   /// CUDA graph captured inside the scope keeps it on every replay.
   class MatmulPrecisionScope {
