@@ -35,9 +35,10 @@
 # Output: one line per process on stderr as it finishes, then a table of all times and their
 # medians, the same for each program's own timer (RLtools' "Time:", sac's summary.json
 # wall_seconds; the difference to the process time is start-up and exit), the ratio RLtools
-# median / sac median per sac row (> 1: sac is faster), the returns, and the load average
-# before and after (timings are only comparable on a quiet machine). Exit status: 2 for
-# a wrong checkout or binary or a target that does not build, 1 when a timed run fails.
+# median / sac median per sac row (> 1: sac is faster) and each round's ratio, the returns,
+# and the load average before and after (timings are only comparable on a quiet machine).
+# Exit status: 2 for a wrong checkout or binary or a target that does not build, 1 when a
+# timed run fails.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -79,7 +80,13 @@ CHECKOUT=$(cd "$CHECKOUT" && pwd)
 grep -q "$TARGET" "$CHECKOUT/$BENCH_CMAKE" 2>/dev/null ||
   die "'$CHECKOUT' has no target $TARGET in $BENCH_CMAKE"
 [[ -x "$SAC" ]] || die "sac binary '$SAC' is not an executable (build it, or pass its path)"
-"$SAC" config show "$CONFIG" >/dev/null || die "'$SAC' rejects $CONFIG"
+WORK=$(mktemp -d /tmp/rltools-compare.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+# every run uses one copy of the binary, so a rebuild during the rounds cannot mix two builds
+SAC_GIVEN=$SAC
+SAC=$WORK/sac
+cp "$SAC_GIVEN" "$SAC" || die "cannot copy '$SAC_GIVEN' to $SAC"
+"$SAC" config show "$CONFIG" >/dev/null || die "'$SAC_GIVEN' rejects $CONFIG"
 command -v cmake >/dev/null || die "cmake not found (apt-get install cmake)"
 
 # build RLtools' benchmark (and, for its return only, the same code without BENCHMARK)
@@ -113,8 +120,6 @@ if cmake --build "$BUILD_DIR" --target "$RETURN_TARGET" >>"$BUILD_DIR/build.log"
   RLT_RET=$(find "$BUILD_DIR" -type f -name "$RETURN_TARGET" -perm -u+x | head -n 1)
 fi
 
-WORK=$(mktemp -d /tmp/rltools-compare.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
 
 # one timed process: run NAME ROUND CMD...; its stdout and stderr go to $WORK/NAME-ROUND.log
 now() { echo "${EPOCHREALTIME:-$(date +%s.%N)}"; }
@@ -180,7 +185,8 @@ own_times() {
   local row=$1 out=
   for ((r = 1; r <= RUNS; ++r)); do
     if [[ $row == rltools ]]; then
-      out+="$(sed -n 's/^Time: \([0-9.]*\)s.*/\1/p' "$WORK/rltools-$r.log" | tail -n 1) "
+      out+="$(sed -n 's/^Time: \([0-9.]*\)s.*/\1/p' "$WORK/rltools-$r.log" | tail -n 1 |
+        awk '{ printf "%.3f", $1 }') "
     else
       out+="$(sed -n 's/.*"wall_seconds": *\([0-9.e+-]*\).*/\1/p' "$WORK/$row-$r/summary.json" |
         tail -n 1 | awk '{ printf "%.3f", $1 }') "
@@ -193,7 +199,7 @@ own_times() {
 RLT_MED=$(median <<<"${TIMES[rltools]}")
 echo
 echo "RLtools $(git -C "$CHECKOUT" rev-parse --short HEAD 2>/dev/null || echo '(not a git checkout)'), $RLT"
-echo "sac $("$SAC" --version | sed -n 's/^commit: //p'), $SAC, config $CONFIG"
+echo "sac $("$SAC" --version | sed -n 's/^commit: //p'), $SAC_GIVEN (copied at start), config $CONFIG"
 echo "wall seconds per process, $RUNS rounds alternated ($(nproc) cores):"
 printf '  %-22s %-8s %s\n' row median "all runs"
 for row in "${ROWS[@]}"; do
@@ -204,9 +210,17 @@ for row in "${ROWS[@]}"; do
   own=$(own_times "$row")
   printf '  %-22s %-8s %s\n' "$row" "$(median <<<"$own")" "${own% }"
 done
+# the ratio of the medians, and each round's own ratio (the two ran within seconds of each other)
+read -r -a RLT_ALL <<<"${TIMES[rltools]}"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 for row in sac_threads_default sac_threads_1; do
-  echo "ratio rltools / $row: $(awk -v a="$RLT_MED" -v b="$(median <<<"${TIMES[$row]}")" \
-    'BEGIN { printf "%.2f", a / b }') (> 1: sac faster)"
+  read -r -a SAC_ALL <<<"${TIMES[$row]}"
+  per_round=
+  for ((i = 0; i < RUNS; ++i)); do per_round+="$(ratio "${RLT_ALL[i]}" "${SAC_ALL[i]}") "; done
+  of_medians=$(ratio "$RLT_MED" "$(median <<<"${TIMES[$row]}")")
+  median_of_rounds=$(median <<<"$per_round" | awk '{ printf "%.2f", $1 }')
+  echo "ratio rltools / $row: $of_medians (> 1: sac faster);" \
+    "per round: ${per_round% } (median $median_of_rounds)"
 done
 echo "returns (mean of 100 deterministic episodes, after training, untimed):"
 for row in sac_threads_default sac_threads_1; do
