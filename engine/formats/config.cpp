@@ -206,7 +206,7 @@ const std::vector<Field>& fields() {
       integer("train.checkpoint_every", &Config::checkpoint_every, 0, kBig,
               "env steps between checkpoints (0 = only at the end)"),
       integer("train.threads", &Config::threads, 0, 1024,
-              "CPU backend worker threads (0 = one per core)"),
+              "CPU backend worker threads (0 = one per core; any count gives the same results)"),
       choice("train.pipeline", &Config::pipeline, {"auto", "sequential", "overlapped"},
              "loop shape: sequential, overlapped (updates beside env steps), auto (overlapped "
              "on CUDA, sequential on the CPU)"),
