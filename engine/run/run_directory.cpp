@@ -152,11 +152,11 @@ void RunDirectory::append_eval(int64_t step, double wall_seconds, const EvalResu
          << r.episodes << "\n";
   flushed(m_eval, "eval.csv");
   if (!m_tensorboard) return;
-  m_tensorboard->write_scalars(step, {{kEvalTag + std::string("wall_seconds"), wall_seconds},
-                                      {kEvalTag + std::string("mean_return"), r.mean},
-                                      {kEvalTag + std::string("min_return"), r.min},
-                                      {kEvalTag + std::string("max_return"), r.max},
-                                      {kEvalTag + std::string("episodes"), (double)r.episodes}});
+  m_tensorboard->write_scalars(step, {{kEvalTag + "wall_seconds", wall_seconds},
+                                      {kEvalTag + "mean_return", r.mean},
+                                      {kEvalTag + "min_return", r.min},
+                                      {kEvalTag + "max_return", r.max},
+                                      {kEvalTag + "episodes", (double)r.episodes}});
 }
 
 void RunDirectory::write_summary(const nlohmann::json& summary) {
