@@ -8,7 +8,8 @@
 //   - a run's tb/ holds every number of metrics.jsonl and eval.csv at its step; off with
 //     log.tensorboard=false (no tb/ at all); a resume after a "crash" past its checkpoint drops
 //     the events after the checkpoint, as metrics.jsonl drops its lines, and writes a new file
-//   - a full disk (a small tmpfs, as root) makes the writer throw naming its file
+//   - a full disk (a small tmpfs, as root) makes the writer throw naming its file, and stops a
+//     run (exit 1, its checkpoint kept), which resumes to events that hold each step once
 // The reader TensorBoard itself runs over such files in tests/pypi/test_tensorboard.py.
 // Run: sac_tests --gtest_filter='TensorBoard*:Crc32c*:TfRecord*'
 #include <sys/mount.h>
@@ -218,7 +219,9 @@ TEST(TensorBoardEventFile, AFullDiskThrowsNamingTheFile) {
     } catch (const std::runtime_error& e) {
       message = e.what();
     }
-    EXPECT_NE(message.find("cannot write '" + w.path() + "'"), std::string::npos) << message;
+    EXPECT_NE(message.find("cannot write '" + w.path() + "': No space left on device"),
+              std::string::npos)
+        << message;
   }
   ::umount2(mnt.c_str(), MNT_DETACH);
   EXPECT_FALSE(message.empty()) << "100000 events fit in a 64 KiB tmpfs";
@@ -337,6 +340,38 @@ TEST(TensorBoardRun, AResumeDropsTheEventsPastItsCheckpointAsMetricsDropsItsLine
     ASSERT_EQ(after.count(kv.first), 1u) << tag << " " << kv.first.second;
     EXPECT_EQ(after.at(kv.first), kv.second) << tag << " at step " << kv.first.second;
   }
+}
+
+// tb/ on a tmpfs of its own that fills up: the run stops as on any failed write, and resumes
+// (with room again) to event files that hold each step once, as metrics.jsonl does
+TEST(TensorBoardRun, AFullDiskStopsTheRunKeepingItsCheckpointAndItResumes) {
+  if (::geteuid() != 0)
+    GTEST_SKIP() << "mounting a small tmpfs needs root; run as root to test a full disk";
+  TempDir dir("tb_run_full");
+  const std::string run = dir / "run", tb = run + "/tb";
+  fs::create_directories(tb);
+  if (::mount("tmpfs", tb.c_str(), "tmpfs", 0, "size=16k") != 0)
+    GTEST_SKIP() << "cannot mount a tmpfs on " << tb << ": " << std::strerror(errno);
+  const std::vector<std::string> extra = {"train.checkpoint_every=1000"};
+  auto [rc, out] = test::run_sac(test::cli_train(run, 20000, extra), dir / "log.txt");
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_NE(out.find("sac: error: cannot write '" + tb + "/events.out.tfevents."),
+            std::string::npos) << out;
+  EXPECT_NE(out.find("No space left on device"), std::string::npos) << out;
+  const CheckpointFiles kept = latest_checkpoint(run + "/checkpoints");
+  EXPECT_GT(kept.step, 0) << out;
+  EXPECT_NE(out.find("The latest complete checkpoint is '" + kept.main + "'"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("continue with: sac train --resume " + run), std::string::npos) << out;
+  EXPECT_NO_THROW(read_checkpoint(kept));
+  std::printf("[ info ] %s", out.substr(out.find("sac: error: ")).c_str());
+
+  ASSERT_EQ(::mount("tmpfs", tb.c_str(), "tmpfs", MS_REMOUNT, "size=4m"), 0) << std::strerror(errno);
+  auto [rc2, out2] = test::run_sac({"train", "--quiet", "--resume", run}, dir / "log.txt");
+  EXPECT_EQ(rc2, 0) << out2;
+  EXPECT_EQ(only(scalars_of(tb), "train/"), metrics_of(run));  // no step twice, none missing
+  EXPECT_EQ(event_files(tb).size(), 2u);
+  ::umount2(tb.c_str(), MNT_DETACH);
 }
 
 }  // namespace

@@ -107,8 +107,11 @@ void EventFileWriter::write_scalars(int64_t step, const std::vector<Scalar>& sca
 }
 
 void EventFileWriter::write_record(const std::string& event) {
+  errno = 0;
   m_out << tfrecord(event);
-  if (!m_out.flush()) throw std::runtime_error("cannot write '" + m_path + "'");
+  if (!m_out.flush())  // the stream keeps no reason; the failed write(2) left it in errno
+    throw std::runtime_error("cannot write '" + m_path + "'" +
+                             (errno != 0 ? std::string(": ") + std::strerror(errno) : ""));
 }
 
 std::vector<ScalarEvent> read_event_file(const std::string& path) {
