@@ -24,9 +24,11 @@ done
 # runtime libraries: glibc's and the CUDA toolkit's are the GPU machine's own
 DEBS=(libmujoco2.2.2 libccd2 liblodepng0 libqhull-r8.0 libtinyxml2-9 libopenblas0
       libopenblas0-pthread libgfortran5 libquadmath0
+      libprotobuf-lite32  # TensorBoard's messages
       # headers and link files of a fallback build there
       libmujoco-dev libqhull-dev libqhull8.0 libqhullcpp8.0 nlohmann-json3-dev libgtest-dev
-      googletest libopenblas-dev libopenblas-pthread-dev)
+      googletest libopenblas-dev libopenblas-pthread-dev
+      libprotobuf-dev libprotobuf32 protobuf-compiler libprotoc32)
 SYSTEM_LIBS='^(linux-vdso|libc|libm|libpthread|libdl|librt|ld-linux-x86-64|libstdc\+\+|libgcc_s|libcublas|libcublasLt|libcurand|libcudart)\.'
 MAX_MIB=60
 

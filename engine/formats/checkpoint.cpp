@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "formats/pool_state.h"
@@ -324,7 +325,8 @@ const std::vector<std::string>& resumable_keys() {
                                                 "train.checkpoint_every",
                                                 "train.threads",
                                                 "env.threads",
-                                                "device"};
+                                                "device",
+                                                "log.tensorboard"};
   return keys;
 }
 
@@ -333,12 +335,19 @@ void check_resumable(const Config& checkpoint, const Config& run) {
   flatten(checkpoint.to_json(), "", a);
   flatten(run.to_json(), "", b);
   const auto& allowed = resumable_keys();
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
-    if (std::find(allowed.begin(), allowed.end(), a[i].first) != allowed.end()) continue;
-    if (a[i].first != b[i].first || a[i].second != b[i].second)
-      throw CheckpointError("the checkpoint was written with " + a[i].first + " = " +
-                            a[i].second.dump() + ", this run has " + b[i].first + " = " +
-                            b[i].second.dump());
+  // key by key, by name: a key left out of one config (written only when set) is no shift
+  std::map<std::string, nlohmann::json> in_run(b.begin(), b.end());
+  for (const auto& kv : a) in_run.emplace(kv.first, nlohmann::json());
+  for (const auto& kv : in_run) {
+    const std::string& key = kv.first;
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    auto it = std::find_if(a.begin(), a.end(), [&](const auto& x) { return x.first == key; });
+    const nlohmann::json written = it == a.end() ? nlohmann::json() : it->second;
+    if (written != kv.second)
+      throw CheckpointError("the checkpoint was written with " + key + " = " +
+                            (written.is_null() ? std::string("(not set)") : written.dump()) +
+                            ", this run has " + key + " = " +
+                            (kv.second.is_null() ? std::string("(not set)") : kv.second.dump()));
   }
 }
 

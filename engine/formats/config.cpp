@@ -210,6 +210,8 @@ const std::vector<Field>& fields() {
       choice("train.pipeline", &Config::pipeline, {"auto", "sequential", "overlapped"},
              "loop shape: sequential, overlapped (updates beside env steps), auto (overlapped "
              "on CUDA, sequential on the CPU)"),
+      boolean("log.tensorboard", &Config::log_tensorboard,
+              "write TensorBoard event files of metrics.jsonl and eval.csv (RUN_DIR/tb/)"),
   };
   return table;
 }
@@ -247,7 +249,10 @@ json Config::to_json() const {
   for (const Field& f : fields())
     // a run of one seed has no train.seeds: its config (and every file that holds it) is what
     // it was before the key existed
-    if (f.key != "train.seeds" || !seeds.empty()) out[json::json_pointer("/" + [&] {
+    // (log.tensorboard likewise only when off: the files of a run with the default, its policy
+    // among them, are what they were before the key existed)
+    if ((f.key != "train.seeds" || !seeds.empty()) &&
+        (f.key != "log.tensorboard" || !log_tensorboard)) out[json::json_pointer("/" + [&] {
                                    std::string p = f.key;
                                    for (char& ch : p) if (ch == '.') ch = '/';
                                    return p;

@@ -61,6 +61,13 @@ void truncate_log(const std::string& path, int64_t step, bool csv) {
   write_file_atomic(path, out);
 }
 
+// TensorBoard's tags: the metrics line's keys under train/, eval.csv's columns under eval/
+const std::string kTrainTag = "train/", kEvalTag = "eval/";
+
+bool is_eval_event(const ScalarEvent& e) {
+  return !e.scalars.empty() && e.scalars.front().first.rfind(kEvalTag, 0) == 0;
+}
+
 }  // namespace
 
 std::string default_run_dir(const Config& c) {
@@ -112,12 +119,17 @@ RunDirectory::RunDirectory(const std::string& path, const Config& c, int64_t res
   if (resumed) {
     truncate_log(path + "/metrics.jsonl", resumed_step, false);
     truncate_log(path + "/eval.csv", eval_keep_step, true);
+    // the events of those lines, whether or not this segment writes event files
+    keep_events(tensorboard(), [&](const ScalarEvent& e) {
+      return e.step <= (is_eval_event(e) ? eval_keep_step : resumed_step);
+    });
   }
   const bool eval_header = !resumed || !file_exists(path + "/eval.csv");
   const auto mode = resumed ? std::ios::app : std::ios::trunc;
   m_metrics.open(path + "/metrics.jsonl", mode);
   m_eval.open(path + "/eval.csv", mode);
   if (eval_header) m_eval << "step,wall_seconds,mean_return,min_return,max_return,episodes\n";
+  if (c.log_tensorboard) m_tensorboard = std::make_unique<EventFileWriter>(tensorboard());
 }
 
 void RunDirectory::flushed(std::ofstream& log, const char* name) {
@@ -127,12 +139,24 @@ void RunDirectory::flushed(std::ofstream& log, const char* name) {
 void RunDirectory::append_metrics(const nlohmann::json& line) {
   m_metrics << line.dump() << "\n";
   flushed(m_metrics, "metrics.jsonl");
+  if (!m_tensorboard) return;
+  std::vector<Scalar> scalars;  // every number of the line but its step, the x axis
+  for (auto it = line.begin(); it != line.end(); ++it)
+    if (it.key() != "step" && it.value().is_number())
+      scalars.emplace_back(kTrainTag + it.key(), it.value().get<double>());
+  m_tensorboard->write_scalars(line.at("step").get<int64_t>(), scalars);
 }
 
 void RunDirectory::append_eval(int64_t step, double wall_seconds, const EvalResult& r) {
   m_eval << step << "," << wall_seconds << "," << r.mean << "," << r.min << "," << r.max << ","
          << r.episodes << "\n";
   flushed(m_eval, "eval.csv");
+  if (!m_tensorboard) return;
+  m_tensorboard->write_scalars(step, {{kEvalTag + "wall_seconds", wall_seconds},
+                                      {kEvalTag + "mean_return", r.mean},
+                                      {kEvalTag + "min_return", r.min},
+                                      {kEvalTag + "max_return", r.max},
+                                      {kEvalTag + "episodes", (double)r.episodes}});
 }
 
 void RunDirectory::write_summary(const nlohmann::json& summary) {

@@ -1,5 +1,6 @@
 // run_directory.h: the files of one training run (trainer.h lists them): the folder, its lock,
-// config.json, the appended logs metrics.jsonl and eval.csv, and the atomically written
+// config.json, the appended logs metrics.jsonl and eval.csv (and the same numbers as TensorBoard
+// scalars in tb/, unless log.tensorboard is off: event_file.h), and the atomically written
 // summary.json; plus the checks a new run or a resume makes on a folder before writing.
 // Every write that fails throws std::runtime_error naming the file.
 #pragma once
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "formats/event_file.h"
 #include "run/run_lock.h"
 #include "sac/config.h"
 #include "sac/trainer.h"
@@ -35,7 +37,8 @@ class RunDirectory {
   /// A fresh run (`resumed_step` < 0): creates the folder and locks it unless `held` (the
   /// caller's lock) is given, refuses a folder holding a run, writes config.json and starts the
   /// logs. A resumed run: rewrites config.json (a longer run) and keeps the log lines up to
-  /// `resumed_step` (eval.csv: up to `eval_keep_step`), which the run writes again otherwise.
+  /// `resumed_step` (eval.csv: up to `eval_keep_step`), which the run writes again otherwise;
+  /// the events of tb/ likewise, and the resumed run writes a new event file there.
   /// Without `logs` (the folder of a run of several seeds, whose seeds log in folders of their
   /// own, each a RunDirectory under the run's lock) there are no logs to append to.
   RunDirectory(const std::string& path, const Config& config, int64_t resumed_step,
@@ -43,6 +46,7 @@ class RunDirectory {
 
   const std::string& path() const { return m_path; }
   std::string checkpoints() const { return m_path + "/checkpoints"; }
+  std::string tensorboard() const { return m_path + "/tb"; }
   std::string policy() const { return m_path + "/policy.safetensors"; }
   /// The lock this run directory is written under (its own, or the one it was given).
   const RunLock& lock() const { return *m_lock; }
@@ -58,6 +62,7 @@ class RunDirectory {
   std::unique_ptr<RunLock> m_own_lock;
   const RunLock* m_lock;
   std::ofstream m_metrics, m_eval;
+  std::unique_ptr<EventFileWriter> m_tensorboard;  // null: log.tensorboard off, or no logs
 };
 
 }  // namespace sac

@@ -65,6 +65,9 @@ struct Config {
   // already uses every core)
   std::string pipeline = "auto";
 
+  // ---- log
+  bool log_tensorboard = true;  // TensorBoard event files beside metrics.jsonl (RUN_DIR/tb/)
+
   /// The resolved configuration as JSON (the layout config files use).
   nlohmann::json to_json() const;
 };

@@ -16,5 +16,6 @@ def _load(name, path):
 
 _python_tests = _load("sac_python_tests_conftest", os.path.join(ROOT, "python", "tests", "conftest.py"))
 run_sac, set_args, read_jsonl = _python_tests.run_sac, _python_tests.set_args, _python_tests.read_jsonl
+sac_binary = _python_tests.sac_binary
 # tests/check_safetensors.py: the format's checksum and header reader
 check_safetensors = _load("check_safetensors", os.path.join(ROOT, "tests", "check_safetensors.py"))
