@@ -14,6 +14,7 @@
 //   sac rollout --env ID [--policy random|POLICY] [--steps N] [--seed S] --record FILE.jsonl
 //   sac plot RUN_DIR... -o curves.svg [--title T]
 //   sac bench env|train|update ...
+//   sac sweep plan|run|local|slurm|status|collect ...
 // Tests: sac_tests --gtest_filter='Cli*'
 #include <mujoco/mujoco.h>
 
@@ -165,6 +166,7 @@ void add_commands(CLI::App& app, sac::CommandRunner& run) {
   sac::add_config_command(app, run);
   sac::add_rollout_command(app, run);
   sac::add_plot_command(app, run);
+  sac::add_sweep_command(app, run);
   CLI::App* bench = app.add_subcommand("bench", "benchmarks: update, env, train");
   bench->allow_extras();
   sac::add_bench_update_command(*bench, run);
