@@ -215,10 +215,14 @@ json write_results(const std::string& dir, const std::vector<PlannedRun>& runs,
       if (s["final_eval_return"].is_number()) g->final_returns.push_back(s["final_eval_return"]);
       if (s["best_eval_return"].is_number()) g->best_returns.push_back(s["best_eval_return"]);
     }
-    if (status[i].state != "done")
+    if (status[i].state != "done") {
+      std::string detail = status[i].detail;  // a '|' would end the table's cell
+      for (char& ch : detail)
+        if (ch == '|') ch = '/';
       unfinished.push_back("| " + run.id + " | " + status[i].state + " | " +
                            (status[i].steps >= 0 ? std::to_string(status[i].steps) : "-") + " / " +
-                           std::to_string(run.config.total_steps) + " | " + status[i].detail + " |");
+                           std::to_string(run.config.total_steps) + " | " + detail + " |");
+    }
   }
 
   // results.md: per task and setting over the seeds that finished

@@ -41,14 +41,15 @@ std::string slurm_script(const std::string& dir, const std::vector<PlannedRun>& 
   s += "sac=" + quoted(sac_path) + "\n";
   s += "dir=" + quoted(dir) + "\n";
   s += R"(
-# the run trains in a child so this shell can pass signals on: USR1 (the time limit is near)
-# and TERM (preemption, scancel) make it checkpoint and exit; after USR1 the task requeues
-# itself and resumes from that checkpoint
+# the run trains in a child so this shell can wait for it. SIGTERM (preemption, scancel, the
+# time limit) reaches every process of the job, the run included: it checkpoints and exits, and
+# a requeued task resumes from that checkpoint. SIGUSR1 of --signal=B:... reaches this shell
+# alone: it is passed on (the run checkpoints and exits) and the task requeues itself.
 requeue=0
 "$sac" sweep run "$dir" --task "$SLURM_ARRAY_TASK_ID" --quiet &
 child=$!
 trap 'requeue=1; kill -USR1 "$child" 2>/dev/null' USR1
-trap 'kill -TERM "$child" 2>/dev/null' TERM
+trap ':' TERM
 # wait returns early when a signal arrives; wait again until the child has ended
 while :; do
   wait "$child"

@@ -2,8 +2,9 @@
 // One array task per run (`--array=0-K%M`), requeued on preemption (`--requeue`), warned before
 // its time limit (`--signal=B:USR1@S`: the batch shell passes USR1 on to `sac sweep run`, which
 // checkpoints and returns, and the script requeues the task so it resumes), one GPU each with
-// `--gres=gpu:G`, CPUs from the runs' env.threads. A SIGTERM (preemption, scancel) is passed on
-// too: the run checkpoints and exits, and a requeued task resumes from that checkpoint. Nothing
+// `--gres=gpu:G`, CPUs from the runs' env.threads. A SIGTERM (preemption, scancel) reaches the
+// run directly (Slurm signals every process of the job): it checkpoints and exits, and a
+// requeued task resumes from that checkpoint. Nothing
 // in it is specific to a cluster beyond what the options set; extra `#SBATCH` lines pass through.
 // Tests: sac_tests --gtest_filter='Sweep*'; tests/slurm/sweep_test.sh on a real Slurm.
 #pragma once
