@@ -44,7 +44,10 @@ cleanup() {
   # the daemons and every process of the sweep are gone
   local left=""
   for pid in $daemon_pids; do kill -0 "$pid" 2>/dev/null && left+=" $pid"; done
-  for pid in $(pgrep -f "sweep run $sweep" 2>/dev/null); do left+=" $pid"; done
+  local p
+  for p in /proc/[0-9]*; do
+    tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q "[s]weep run $sweep" && left+=" ${p#/proc/}"
+  done
   if [ -n "$left" ]; then
     echo "FAIL: processes left after the cluster stopped:$left" >&2
     ps -o pid,args -p ${left// /,} >&2
