@@ -28,6 +28,9 @@ pid_t start_task(const std::string& sac_path, const std::string& dir, const Plan
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(std::string("cannot start a task: fork: ") + std::strerror(errno));
   if (pid == 0) {
+    // a group of its own: a Ctrl-C on the terminal reaches the parent alone, which passes it on
+    // once (a second signal would make the run exit at once, without its checkpoint)
+    ::setpgid(0, 0);
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       ::dup2(fd, STDOUT_FILENO);
