@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/sweep_plots.h"
 #include "run/sweep_plan.h"
 #include "run/sweep_results.h"
 #include "run/sweep_slurm.h"
@@ -309,6 +310,22 @@ TEST(SweepStatus, ReadsFilesOnlyAndCollectListsRunsNotFinished) {
             std::string::npos) << md;
   EXPECT_TRUE(path_exists(out + "/plots/Pendulum-v1_sac.tau=0.005.svg"));
   EXPECT_FALSE(path_exists(out + "/plots/Pendulum-v1_sac.tau=0.01.svg"));
+  EXPECT_NE(md.find("Curves of every setting: [plots/Pendulum-v1.svg]"), std::string::npos) << md;
+}
+
+TEST(SweepPlots, TheTaskPlotNestsEverySettingsPlotWithItsIdsMadeUnique) {
+  const std::string a =
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1000\" height=\"430\" viewBox=\"0 0 1000 430\">"
+      "<desc id=\"sac-plot-data\">{}</desc><path id=\"mean-steps\"/><use href=\"#mean-steps\"/></svg>\n";
+  const std::string both = stack_svgs({a, a}, "Pendulum-v1: every setting");
+  EXPECT_EQ(both.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1000\" height=\"860\"", 0), 0u)
+      << both;
+  EXPECT_NE(both.find("<svg x=\"0\" y=\"0\" xmlns"), std::string::npos) << both;
+  EXPECT_NE(both.find("<svg x=\"0\" y=\"430\" xmlns"), std::string::npos) << both;
+  for (const char* id : {"id=\"p0-mean-steps\"", "id=\"p1-mean-steps\"", "href=\"#p1-mean-steps\"",
+                         "id=\"p0-sac-plot-data\""})
+    EXPECT_NE(both.find(id), std::string::npos) << id << " missing in " << both;
+  EXPECT_EQ(both.find("id=\"mean-steps\""), std::string::npos) << both;
 }
 
 TEST(SweepSlurm, ScriptHoldsTheArrayRequeueSignalGresAndExtraLines) {

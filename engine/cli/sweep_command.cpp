@@ -25,6 +25,7 @@
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/sweep_local.h"
+#include "cli/sweep_plots.h"
 #include "run/sweep_plan.h"
 #include "run/sweep_results.h"
 #include "run/sweep_slurm.h"
@@ -193,46 +194,11 @@ int cmd_status(const std::string& dir) {
   return 0;
 }
 
-// a setting as a file name
-std::string file_part(const std::string& s) {
-  std::string out;
-  for (char ch : s)
-    out += (std::isalnum((unsigned char)ch) || ch == '.' || ch == '-' || ch == '+' || ch == '=')
-               ? ch
-               : '_';
-  return out.empty() ? "base" : out;
-}
-
 int cmd_collect(const std::string& dir) {
   std::vector<PlannedRun> runs = read_plan(dir);
   std::vector<SweepRunStatus> status = sweep_status(dir, runs);
-  // one plot per task and setting, of the runs that finished (a run of several seeds stands
-  // for its seeds)
-  std::map<std::string, std::vector<std::string>> finished;  // task \t setting -> run dirs
-  std::vector<std::string> order;
-  for (size_t i = 0; i < runs.size(); ++i) {
-    const std::string key = runs[i].config.env_id + "\t" + setting_label(runs[i]);
-    if (!finished.count(key)) order.push_back(key);
-    if (status[i].state == "done") finished[key].push_back(planned_run_dir(dir, runs[i]));
-    else finished[key];
-  }
-  std::vector<std::pair<std::string, std::string>> plots;
-  for (const std::string& key : order) {
-    const std::vector<std::string>& dirs = finished[key];
-    if (dirs.empty() || runs[0].config.eval_episodes == 0) continue;
-    const std::string task = key.substr(0, key.find('\t')), setting = key.substr(key.find('\t') + 1);
-    const std::string rel = "plots/" + file_part(task) + "_" + file_part(setting) + ".svg";
-    std::filesystem::create_directories(dir + "/plots");
-    std::vector<std::string> args = dirs;
-    args.insert(args.end(), {"-o", dir + "/" + rel, "--title", task + (setting.empty() ? "" : ", " + setting)});
-    try {
-      plot_main(args);
-      plots.emplace_back(key, rel);
-    } catch (const ConfigError& e) {  // e.g. no evaluation rows yet: no plot, said so
-      std::fprintf(stderr, "sac sweep collect: no plot for %s %s: %s\n", task.c_str(),
-                   setting.c_str(), e.what());
-    }
-  }
+  // one plot per task and setting, and per task all its settings (sweep_plots.h)
+  std::vector<std::pair<std::string, std::string>> plots = write_sweep_plots(dir, runs, status);
   print(write_results(dir, runs, status, plots));
   return 0;
 }

@@ -243,7 +243,10 @@ json write_results(const std::string& dir, const std::vector<PlannedRun>& runs,
   for (const Group& g : groups) {
     if (g.task != task) {
       task = g.task;
-      md += "\n## " + task + "\n\n| setting | seeds finished | final return mean | std | min | "
+      std::string all;  // the task's plot of every setting
+      for (const auto& [key, path] : plots)
+        if (key == task) all = "Curves of every setting: [" + path + "](" + path + ")\n\n";
+      md += "\n## " + task + "\n\n" + all + "| setting | seeds finished | final return mean | std | min | "
             "max | best return mean | plot |\n|---|---|---|---|---|---|---|---|\n";
     }
     std::vector<double> f = stats(g.final_returns), b = stats(g.best_returns);

@@ -43,8 +43,9 @@ struct SeedResult {
 /// The seeds of `run` with their summaries (null for a seed without a finished summary).
 std::vector<SeedResult> seed_results(const std::string& dir, const PlannedRun& run);
 
-/// Writes DIR/results.csv and DIR/results.md (atomically); `plots` are the SVG files made per
-/// task and setting (paths relative to `dir`), "" where none was made. Returns the counts.
+/// Writes DIR/results.csv and DIR/results.md (atomically); `plots` are the SVG files made, keyed
+/// "task\tsetting" (one setting) or "task" (all its settings), paths relative to `dir`. Returns
+/// the counts.
 nlohmann::json write_results(const std::string& dir, const std::vector<PlannedRun>& runs,
                              const std::vector<SweepRunStatus>& status,
                              const std::vector<std::pair<std::string, std::string>>& plots);
