@@ -12,13 +12,14 @@
 // tests/slurm/sweep_test.sh (a real one-node Slurm).
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -226,11 +227,12 @@ void add_sweep_command(CLI::App& parent, CommandRunner& run) {
                              run, [r] { return cmd_run(*r); });
   rc->add_option("DIR", r->dir, "the sweep directory")->required();
   add_int_option(rc, "--task", r->task, 0, 1 << 30, "the run's index in plan.jsonl; required")
-      ->required();
+      ->required()
+      ->default_str("");
   rc->add_flag("--quiet", r->quiet, "no progress line on stderr");
 
   auto l = std::make_shared<LocalOptions>();
-  CLI::App* lc = add_command(*sweep, "local", "run every task of a plan on this machine", run,
+  CLI::App* lc = add_command(*sweep, "local", "run every task of a plan on this machine, N processes at a time", run,
                              [l] { return cmd_local(*l); });
   lc->add_option("DIR", l->dir, "the sweep directory")->required();
   add_int_option(lc, "--jobs", l->jobs, 1, 1024, "tasks run at a time (one process each)");

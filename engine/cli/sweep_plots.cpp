@@ -1,6 +1,8 @@
 // sweep_plots.cpp: the plots of `sac sweep collect` (sweep_plots.h).
 #include "cli/sweep_plots.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>

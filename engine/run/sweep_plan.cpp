@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -41,7 +43,6 @@ void check_key(const std::string& where, const std::string& key) {
   if (key == "train.seed" || key == "train.seeds")
     throw ConfigError(where + ": '" + key + "' cannot be set here; the sweep's \"seeds\" and "
                       "\"seeds_per_run\" decide each run's seeds");
-  Config probe;
   for (const ConfigKey& k : config_keys())
     if (k.key == key) return;
   throw ConfigError(where + ": unknown config key '" + key + "' ('sac config keys' lists them)");
