@@ -4,6 +4,8 @@
 # 2 seeds (seeds_per_run 2: 4 array tasks of tiny runs) goes through sbatch with --max-parallel 2:
 #   - task 0 gets SIGTERM mid-run (scancel --full --signal=TERM: every process of the job, as on
 #     preemption), checkpoints, is requeued (scontrol requeue) and resumes from its checkpoint;
+#   - task 1's batch shell alone gets SIGUSR1 (scancel --batch, as --signal=B:USR1 before a time
+#     limit): the script passes it on, the run checkpoints, the task requeues itself and resumes;
 #   - task 3's run directory is made unwritable (chattr +i) and shows as failed with its error;
 #   - `sac sweep collect` gives the table; every finished run's policies are byte-identical to
 #     the same run made by `sac sweep local` and by a plain `sac train` of its config (CPU);
@@ -46,7 +48,7 @@ cleanup() {
   for pid in $daemon_pids; do kill -0 "$pid" 2>/dev/null && left+=" $pid"; done
   local p
   for p in /proc/[0-9]*; do
-    tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q "[s]weep run $sweep" && left+=" ${p#/proc/}"
+    tr '\0' ' ' 2>/dev/null < "$p/cmdline" | grep -q "[s]weep run $sweep" && left+=" ${p#/proc/}"
   done
   if [ -n "$left" ]; then
     echo "FAIL: processes left after the cluster stopped:$left" >&2
@@ -104,17 +106,25 @@ state_of() {
     "$sweep/state/${ids[$1]}.json" 2>/dev/null || echo none
 }
 
-# ---- SIGTERM to task 0 mid-run (after its first checkpoints), then requeue
+# ---- SIGTERM to task 0 and SIGUSR1 to task 1 mid-run (after their first checkpoints)
 deadline=$(( $(date +%s) + 90 ))
-until [ "$(step_of 0)" -ge 6000 ]; do
-  [ "$(date +%s)" -lt $deadline ] || fail "task 0 did not reach step 6000 (state $(state_of 0))"
+until [ "$(step_of 0)" -ge 6000 ] && [ "$(step_of 1)" -ge 6000 ]; do
+  [ "$(date +%s)" -lt $deadline ] ||
+    fail "tasks 0 and 1 did not reach step 6000 (states $(state_of 0), $(state_of 1))"
   sleep 0.2
 done
 [ "$(state_of 0)" = running ] || fail "task 0 is '$(state_of 0)', not running, at step $(step_of 0)"
+[ "$(state_of 1)" = running ] || fail "task 1 is '$(state_of 1)', not running, at step $(step_of 1)"
 "$sac" sweep status "$sweep"
-# (scancel may exit 1 with "Job can not be altered now" though every process got the signal:
-# what counts is checked next, the run stopping with a checkpoint)
-scancel --full --signal=TERM "${job}_0" 2>"$work/scancel.err" || cat "$work/scancel.err"
+# Slurm 22.05's scancel --signal delivers the signal at once, then may hear "Job can not be
+# altered now, try again later" and retry for a minute and more: each is given 3 s (side by
+# side), and what counts is checked next, the run stopping with a checkpoint.
+# SIGUSR1 to task 1's batch shell alone, as --signal=B:USR1 before a time limit: the script
+# passes it on, the run checkpoints, and the script requeues the task itself
+timeout 3 scancel --batch --signal=USR1 "${job}_1" 2>/dev/null &
+# SIGTERM to every process of task 0, as on preemption
+timeout 3 scancel --full --signal=TERM "${job}_0" 2>/dev/null &
+wait
 until [ "$(state_of 0)" = stopped ]; do
   [ "$(date +%s)" -lt $deadline ] || fail "task 0 did not stop after SIGTERM (state $(state_of 0))"
   sleep 0.2
@@ -133,6 +143,19 @@ done
 scontrol update JobId="${job}_0" StartTime=now || fail "scontrol update StartTime=now"
 echo "task 0 requeued"
 
+# ---- task 1, after SIGUSR1
+until [ "$(state_of 1)" = stopped ]; do
+  [ "$(date +%s)" -lt $deadline ] || fail "task 1 did not stop after USR1 (state $(state_of 1))"
+  sleep 0.2
+done
+echo "task 1 stopped at step $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["step"])' "$sweep/state/${ids[1]}.json") by USR1"
+until [ "$(squeue -h -j "${job}_1" -o %T 2>/dev/null)" = PENDING ]; do
+  [ "$(date +%s)" -lt $deadline ] || fail "task 1 did not requeue itself: $(squeue -j "${job}_1"; cat "$sweep"/logs/*_1.out)"
+  sleep 0.2
+done
+scontrol update JobId="${job}_1" StartTime=now || fail "scontrol update StartTime=now (task 1)"
+echo "task 1 requeued itself"
+
 # ---- every array task ends
 deadline=$(( $(date +%s) + 150 ))
 while [ -n "$(squeue -h -j "$job" 2>/dev/null)" ]; do
@@ -143,8 +166,10 @@ done
 for k in 0 1 2; do
   [ "$(state_of $k)" = done ] || fail "task $k is '$(state_of $k)', not done; log: $(cat "$sweep"/logs/*_$k.out)"
 done
-grep -q '"resumed_from_step":[1-9]' "$sweep"/logs/*_0.out ||
-  fail "task 0 did not resume from a checkpoint: $(cat "$sweep"/logs/*_0.out)"
+for k in 0 1; do
+  grep -q '"resumed_from_step":[1-9]' "$sweep"/logs/*_$k.out ||
+    fail "task $k did not resume from a checkpoint: $(cat "$sweep"/logs/*_$k.out)"
+done
 grep "\"${ids[3]}\"" "$work/status.jsonl" | grep '"state":"failed"' | grep -q "${ids[3]}" ||
   fail "task 3 should show as failed with its error"
 grep -q '"counts":{"done":3,"failed":1}' "$work/status.jsonl" || fail "counts: $(tail -1 "$work/status.jsonl")"
@@ -171,5 +196,5 @@ for k in 0 1 2; do
       fail "${ids[$k]} seed $s: the Slurm policy differs from plain sac train's"
   done
 done
-echo "policies of 3 runs x 2 seeds byte-identical: Slurm (task 0 preempted and resumed), sweep local, sac train"
+echo "policies of 3 runs x 2 seeds byte-identical: Slurm (tasks 0 and 1 stopped and resumed), sweep local, sac train"
 echo "PASS in $(( $(date +%s) - t0 )) s"
