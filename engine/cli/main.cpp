@@ -57,7 +57,7 @@ int cmd_train(const TrainOptions& o) {
   const bool quiet = o.quiet;
   sac::TrainOptions options;
   options.progress = !quiet;
-  options.handle_signals = true;  // SIGINT/SIGTERM: checkpoint, then exit 0
+  options.handle_signals = true;  // SIGINT/SIGTERM/SIGUSR1: checkpoint, then exit 0
   sac::Config config;
   sac::TrainSummary s;
   if (!resume_dir.empty()) {
@@ -139,8 +139,8 @@ void add_commands(CLI::App& app, sac::CommandRunner& run) {
                 "--set only of settings that keep the run the same, e.g. train.total_steps); default: a new "
                 "run");
   t->add_flag("--quiet", train->quiet, "no progress line on stderr");
-  t->footer("Several seeds in one run: --set 'train.seeds=[1,2,3]'. SIGINT/SIGTERM: checkpoint, "
-            "then exit 0.");
+  t->footer("Several seeds in one run: --set 'train.seeds=[1,2,3]'. SIGINT/SIGTERM/SIGUSR1: "
+            "checkpoint, then exit 0.");
 
   auto eval = std::make_shared<EvalOptions>();
   CLI::App* e = add_command(app, "eval",
