@@ -17,8 +17,10 @@ JOBS=${JOBS:-$(nproc)}
 PYTHON=${PYTHON:-/usr/bin/python3}
 PACKAGES=(cmake ninja-build g++ pkg-config libmujoco-dev libqhull-dev nlohmann-json3-dev
           libgtest-dev libopenblas-dev python3-dev python3-numpy python3-pybind11 pybind11-dev
-          python3-pytest python3 python3-venv libboost-context-dev libcli11-dev
-          slurm-wlm munge)
+          python3-pytest python3 python3-venv libboost-context-dev libcli11-dev)
+
+# the test of `sac sweep` on a real one-node Slurm (tests/slurm/sweep_test.sh)
+PACKAGES+=(slurm-wlm munge)
 
 install_packages() {
   local missing=()
