@@ -20,6 +20,9 @@ PACKAGES=(cmake ninja-build g++ pkg-config libmujoco-dev libqhull-dev nlohmann-j
           python3-pytest python3 python3-venv libboost-context-dev libcli11-dev
           libprotobuf-dev protobuf-compiler)
 
+# the test of `sac sweep` on a real one-node Slurm (tests/slurm/sweep_test.sh)
+PACKAGES+=(slurm-wlm munge)
+
 install_packages() {
   local missing=()
   for p in "${PACKAGES[@]}"; do

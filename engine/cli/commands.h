@@ -36,6 +36,10 @@ void add_bench_update_command(CLI::App& bench, CommandRunner& run);
 /// (mean and min-max band over the runs) as one self-contained SVG; see engine/cli/plot.cpp.
 void add_plot_command(CLI::App& parent, CommandRunner& run);
 
+/// `sac sweep plan|run|local|slurm|status|collect`: sweeps of tasks x settings x seeds on this
+/// machine or as a Slurm job array; see engine/cli/sweep_command.cpp
+void add_sweep_command(CLI::App& parent, CommandRunner& run);
+
 /// `sac plot ARGS...` in process (tests/test_plot.cpp): the plot command alone, parsed as `sac`
 /// parses it; returns the exit code, throws ConfigError on bad input.
 int plot_main(const std::vector<std::string>& args);

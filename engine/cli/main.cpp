@@ -14,6 +14,7 @@
 //   sac rollout --env ID [--policy random|POLICY] [--steps N] [--seed S] --record FILE.jsonl
 //   sac plot RUN_DIR... -o curves.svg [--title T]
 //   sac bench env|train|update ...
+//   sac sweep plan|run|local|slurm|status|collect ...
 // Tests: sac_tests --gtest_filter='Cli*'
 #include <mujoco/mujoco.h>
 
@@ -56,7 +57,7 @@ int cmd_train(const TrainOptions& o) {
   const bool quiet = o.quiet;
   sac::TrainOptions options;
   options.progress = !quiet;
-  options.handle_signals = true;  // SIGINT/SIGTERM: checkpoint, then exit 0
+  options.handle_signals = true;  // SIGINT/SIGTERM/SIGUSR1: checkpoint, then exit 0
   sac::Config config;
   sac::TrainSummary s;
   if (!resume_dir.empty()) {
@@ -138,8 +139,8 @@ void add_commands(CLI::App& app, sac::CommandRunner& run) {
                 "--set only of settings that keep the run the same, e.g. train.total_steps); default: a new "
                 "run");
   t->add_flag("--quiet", train->quiet, "no progress line on stderr");
-  t->footer("Several seeds in one run: --set 'train.seeds=[1,2,3]'. SIGINT/SIGTERM: checkpoint, "
-            "then exit 0.");
+  t->footer("Several seeds in one run: --set 'train.seeds=[1,2,3]'. SIGINT/SIGTERM/SIGUSR1: "
+            "checkpoint, then exit 0.");
 
   auto eval = std::make_shared<EvalOptions>();
   CLI::App* e = add_command(app, "eval",
@@ -165,6 +166,7 @@ void add_commands(CLI::App& app, sac::CommandRunner& run) {
   sac::add_config_command(app, run);
   sac::add_rollout_command(app, run);
   sac::add_plot_command(app, run);
+  sac::add_sweep_command(app, run);
   CLI::App* bench = app.add_subcommand("bench", "benchmarks: update, env, train");
   bench->allow_extras();
   sac::add_bench_update_command(*bench, run);

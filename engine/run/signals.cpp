@@ -8,7 +8,7 @@ namespace sac {
 namespace {
 
 volatile sig_atomic_t g_signal = 0;  // first stop signal, 0 = none
-struct sigaction g_old_int, g_old_term;
+struct sigaction g_old_int, g_old_term, g_old_usr1;
 
 void on_stop_signal(int sig) {
   if (g_signal != 0) {
@@ -32,11 +32,13 @@ StopSignals::StopSignals() {
   sa.sa_flags = SA_RESTART;  // blocking writes of a checkpoint resume instead of failing
   ::sigaction(SIGINT, &sa, &g_old_int);
   ::sigaction(SIGTERM, &sa, &g_old_term);
+  ::sigaction(SIGUSR1, &sa, &g_old_usr1);  // Slurm's --signal before a time limit
 }
 
 StopSignals::~StopSignals() {
   ::sigaction(SIGINT, &g_old_int, nullptr);
   ::sigaction(SIGTERM, &g_old_term, nullptr);
+  ::sigaction(SIGUSR1, &g_old_usr1, nullptr);
 }
 
 bool StopSignals::requested() { return g_signal != 0; }

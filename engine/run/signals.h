@@ -1,4 +1,4 @@
-// signals.h: SIGINT/SIGTERM handling for a training run. While a StopSignals object lives, the
+// signals.h: SIGINT/SIGTERM/SIGUSR1 handling for a training run. While a StopSignals object lives, the
 // first signal only sets a flag that the training loop polls once per step (it then writes a
 // checkpoint and returns); a second signal ends the process at once with _exit(128 + signal).
 // Checkpoint files are only ever renamed into place when complete, so the hard exit never
@@ -9,7 +9,8 @@ namespace sac {
 
 class StopSignals {
  public:
-  /// Installs the handlers (SIGINT, SIGTERM) and clears the flag.
+  /// Installs the handlers (SIGINT, SIGTERM, and SIGUSR1, which Slurm sends before a time
+  /// limit with --signal) and clears the flag.
   StopSignals();
   /// Restores the handlers that were installed before.
   ~StopSignals();

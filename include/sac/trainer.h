@@ -90,7 +90,7 @@ struct TrainSummary {
   double segment_seconds = 0;
   double env_steps_per_second = 0, updates_per_second = 0;  // env steps: of every seed
   std::string run_dir;
-  bool interrupted = false;       // stopped by SIGINT/SIGTERM after writing a checkpoint
+  bool interrupted = false;       // stopped by SIGINT/SIGTERM/SIGUSR1 after writing a checkpoint
   int64_t resumed_from = -1;      // step of the checkpoint this process started from (-1: none)
   std::string checkpoint;         // the last checkpoint written ("" when none)
   std::vector<SeedSummary> seeds;  // a run given train.seeds: one per seed, in its order
@@ -106,7 +106,7 @@ nlohmann::json summary_json(const Config& config, const TrainSummary& summary);
 /// How a run is driven.
 struct TrainOptions {
   bool progress = true;         // progress line on stderr
-  bool handle_signals = false;  // SIGINT/SIGTERM: finish the step, checkpoint, return interrupted
+  bool handle_signals = false;  // SIGINT/SIGTERM/SIGUSR1: finish the step, checkpoint, return interrupted
   // test hook: after the batch step that reaches env step `poison_step` (>= 0), seed number
   // `poison_seed`'s log alpha is set to NaN, as if its update had diverged; or, when
   // `poison_tensor` names one of the agent's F32 state tensors ("critic.0.0.weight"), value
