@@ -9,6 +9,7 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -65,10 +66,16 @@ inline DecodedVideo decode_video(const std::string& path) {
       if (!k.sws)
         k.sws = sws_getContext(v.width, v.height, (AVPixelFormat)k.frame->format, v.width,
                                v.height, AV_PIX_FMT_RGB24, SWS_BICUBIC, nullptr, nullptr, nullptr);
-      std::vector<uint8_t> rgb((size_t)v.width * v.height * 3);
-      uint8_t* dst[1] = {rgb.data()};
-      int dst_stride[1] = {3 * v.width};
+      // swscale writes whole SIMD blocks: a padded, aligned row stride, then packed rows
+      const int row = 3 * v.width, stride = (row + 63) / 64 * 64;
+      std::vector<uint8_t> padded((size_t)stride * (v.height + 1) + 64);
+      uint8_t* dst[1] = {padded.data()};
+      int dst_stride[1] = {stride};
       sws_scale(k.sws, k.frame->data, k.frame->linesize, 0, v.height, dst, dst_stride);
+      std::vector<uint8_t> rgb((size_t)row * v.height);
+      for (int y = 0; y < v.height; ++y)
+        std::copy(padded.begin() + (size_t)y * stride, padded.begin() + (size_t)y * stride + row,
+                  rgb.begin() + (size_t)y * row);
       v.frames.push_back(std::move(rgb));
     }
   };
