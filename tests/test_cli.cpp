@@ -126,7 +126,8 @@ const std::map<std::string, std::vector<std::string>>& expected_commands() {
       {"envs", {}},
       {"config show", {"--set"}},
       {"config keys", {"--markdown"}},
-      {"rollout", {"--env", "--policy", "--steps", "--seed", "--record"}},
+      {"rollout", {"--env", "--policy", "--steps", "--seed", "--record", "--video", "--episodes",
+                   "--width", "--height", "--camera"}},
       {"plot", {"--output", "--title"}},
       {"bench update",
        {"--env", "--batch", "--device", "--threads", "--hidden", "--seed", "--precision", "--seeds",
@@ -197,7 +198,8 @@ TEST(CliHelp, EverySubcommandListsEveryOptionWithDefaultAndMeaning) {
   std::map<std::string, HelpOption> rollout = options_of(sac("rollout --help").out);
   EXPECT_EQ(rollout["--steps"].type, "INT:[1, 1099511627776]=1000");
   EXPECT_EQ(rollout["--policy"].type, "TEXT=random");
-  EXPECT_TRUE(rollout["--record"].required);
+  EXPECT_FALSE(rollout["--record"].required);  // --record, --video or both
+  EXPECT_EQ(rollout["--width"].type, "INT:[16, 4096]=640");
 }
 
 TEST(CliVersion, NamesVersionCommitBackendsMujocoAndBlas) {
@@ -295,7 +297,8 @@ TEST(CliConfig, KeysListsEveryKeyOfTheTableWithTypeDefaultRangeAndMeaning) {
     // the default is the one Config holds, and setting it through --set is accepted
     std::string pointer = "/" + keys[i].key;
     std::replace(pointer.begin(), pointer.end(), '.', '/');
-    if (keys[i].key != "train.seeds")
+    // (keys a config leaves out at their default: train.seeds, train.video_every)
+    if (keys[i].key != "train.seeds" && keys[i].key != "train.video_every")
       EXPECT_EQ(j["default"], defaults.at(json::json_pointer(pointer)));
     Config c;
     EXPECT_NO_THROW(apply_override(c, keys[i].key + "=" + j["default"].dump()));
@@ -303,6 +306,7 @@ TEST(CliConfig, KeysListsEveryKeyOfTheTableWithTypeDefaultRangeAndMeaning) {
   // every key a config file can hold is listed: the keys of the resolved JSON, all set
   Config many;
   many.seeds = {1, 2};
+  many.video_every = 1000;
   std::function<void(const json&, const std::string&)> walk = [&](const json& j,
                                                                   const std::string& prefix) {
     for (auto it = j.begin(); it != j.end(); ++it) {

@@ -190,7 +190,7 @@ TEST(VideoRollout, BadInputExitsTwoBeforeRendering) {
       {"rollout --env Pendulum-v1 --steps 5 --record " + q(record) + " --video " + q(video),
        "has no MuJoCo model to render"},
       {"rollout --env Hopper-v5 --steps 5", "needs --record FILE.jsonl, --video FILE.mp4 or both"},
-      {"rollout --env Hopper-v5 --steps 5 --episodes 2 --video " + q(video), "excludes"},
+      {"rollout --env Hopper-v5 --steps 5 --episodes 2 --video " + q(video), "--steps and --episodes cannot be combined"},
   };
   test::write_file(video, "older");
   for (const Case& k : cases) {

@@ -137,6 +137,7 @@ struct RolloutOptions {
   int64_t steps = 1000, episodes = 0;  // episodes > 0: whole episodes instead of steps
   uint64_t seed = 0;
   VideoSettings video_settings;
+  CLI::Option* steps_option = nullptr;  // to tell --steps given from its default
 };
 
 int rollout_run(const RolloutOptions& o) {
@@ -273,20 +274,24 @@ void add_rollout_command(CLI::App& parent, CommandRunner& run) {
   CLI::App* sub = add_command(parent, "rollout",
                               "record one env's trajectory (qpos, qvel, obs, action, reward, "
                               "terminated, truncated per step) as JSON lines, and/or as an MP4 video",
-                              run, [o] { return rollout_run(*o); });
+                              run, [o] {
+                                if (o->episodes > 0 && o->steps_option->count() > 0)
+                                  throw ConfigError("--steps and --episodes cannot be combined");
+                                return rollout_run(*o);
+                              });
   sub->add_option("--env", o->env_id, "task id (see 'sac envs')")->required();
   sub->add_option("--policy", o->policy,
                   "'random' (uniform actions) or a policy file (deterministic actions)");
-  CLI::Option* steps =
+  o->steps_option =
       add_int_option(sub, "--steps", o->steps, 1, (int64_t)1 << 40, "env steps to record");
   add_int_option(sub, "--episodes", o->episodes, 1, (int64_t)1 << 30,
-                 "whole episodes to record (instead of --steps)")
-      ->excludes(steps);
+                 "whole episodes to record instead of --steps (default: none, --steps counts)");
   add_int_option(sub, "--seed", o->seed, 0, (int64_t)1 << 53, "seed of resets and random actions");
-  sub->add_option("--record", o->record, "the JSON-lines file to write (atomically)");
+  sub->add_option("--record", o->record, "the JSON-lines file to write (atomically); default: none (--record, --video or both "
+                  "are required)");
   sub->add_option("--video", o->video,
                   "an H.264 MP4 of the rollout to write (atomically), rendered headless (EGL or "
-                  "OSMesa, MUJOCO_GL=egl|osmesa)");
+                  "OSMesa, MUJOCO_GL=egl|osmesa); default: none");
   VideoSettings& v = o->video_settings;
   add_int_option(sub, "--width", v.width, VideoSettings::kMinSide, VideoSettings::kMaxSide,
                  "video width in pixels (even)");

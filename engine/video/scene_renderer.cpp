@@ -51,6 +51,7 @@ const std::vector<uint8_t>& SceneRenderer::render(const double* qpos, const doub
   }
   mjv_updateScene(m_model, m_data, &m_option, &m_perturb, &m_cam, mjCAT_ALL, &m_scene);
   const mjrRect viewport = {0, 0, m_width, m_height};
+  mjr_setBuffer(mjFB_OFFSCREEN, &m_context);  // this renderer's framebuffer (one per renderer)
   mjr_render(viewport, &m_scene, &m_context);
   mjr_readPixels(m_rgb.data(), nullptr, viewport, &m_context);
   return m_rgb;

@@ -34,6 +34,10 @@ class VideoRecorder {
   /// outlive the recorder.
   VideoRecorder(const std::string& path, const Env& env, const VideoSettings& settings);
 
+  /// The checks of the constructor that need neither OpenGL nor a file (a MuJoCo task, the
+  /// size, the camera); throws InputError.
+  static void check(const Env& env, const VideoSettings& settings);
+
   /// Draws the env's current state and encodes it as the next frame.
   void add_frame();
   /// Completes the file (mp4_writer.h: fsync, rename); a recorder destroyed before finish()
