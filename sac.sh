@@ -17,7 +17,9 @@ JOBS=${JOBS:-$(nproc)}
 PYTHON=${PYTHON:-/usr/bin/python3}
 PACKAGES=(cmake ninja-build g++ pkg-config libmujoco-dev libqhull-dev nlohmann-json3-dev
           libgtest-dev libopenblas-dev python3-dev python3-numpy python3-pybind11 pybind11-dev
-          python3-pytest python3 python3-venv libboost-context-dev libcli11-dev)
+          python3-pytest python3 python3-venv libboost-context-dev libcli11-dev
+          libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libegl-dev libegl1
+          libegl-mesa0 libgl1-mesa-dri libosmesa6-dev liblodepng-dev)
 
 install_packages() {
   local missing=()

@@ -1,6 +1,10 @@
 // background_video.cpp: see background_video.h.
 #include "run/background_video.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -17,6 +21,7 @@ namespace sac {
 namespace {
 
 constexpr uint64_t kResetStream = 0;  // reset noise as `sac rollout --seed` draws it
+constexpr int kNice = 19;             // the video thread's nice value: the lowest priority
 
 struct Cancelled {};
 
@@ -79,7 +84,10 @@ void BackgroundVideo::work(AgentSpec spec, std::string env_id) {
   std::unique_ptr<Agent> agent;
   std::vector<std::unique_ptr<Env>> envs;
   try {
-    // Mesa's software rasteriser: one thread, as the encoder, beside the training's threads
+    // the lowest CPU priority for this thread and the rasteriser thread it starts (threads
+    // inherit it): rendering takes only the time training leaves; Mesa's software rasteriser
+    // with one thread, as the encoder
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), kNice);
     setenv("LP_NUM_THREADS", "1", 0);
     gl = GlContext::create();
     Mp4Writer::check_available();
