@@ -159,6 +159,23 @@ TEST(VideoRollout, PolicyVideoIsDeterministicGivenTheSeed) {
   EXPECT_NE(a.frames[0], other.frames[0]);  // the reset noise differs
 }
 
+// rendering never touches the simulation: --record writes the same file with --video as without
+TEST(VideoRollout, RecordIsTheSameWithAndWithoutVideo) {
+  SKIP_WITHOUT_GL();
+  TempDir tmp("sac_video");
+  const std::string args = "rollout --env Humanoid-v5 --policy random --steps 30 --seed 2 ";
+  CliRun plain = run_sac(args + "--record " + q(tmp / "plain.jsonl"));
+  ASSERT_EQ(plain.exit_code, 0) << plain.output;
+  CliRun filmed = run_sac(args + "--record " + q(tmp / "filmed.jsonl") + " --width 64 --height 48 " +
+                          "--video " + q(tmp / "v.mp4"));
+  ASSERT_EQ(filmed.exit_code, 0) << filmed.output;
+  const std::string a = read_file(tmp / "plain.jsonl");
+  EXPECT_FALSE(a.empty());
+  EXPECT_EQ(a, read_file(tmp / "filmed.jsonl"));
+  EXPECT_EQ((int64_t)decode_video(tmp / "v.mp4").frames.size(),
+            summary_of(filmed.output)["frames"].get<int64_t>());
+}
+
 // bad input: one message, exit 2, nothing written (neither the video nor the --record file),
 // an existing file at the path left as it was
 TEST(VideoRollout, BadInputExitsTwoBeforeRendering) {
