@@ -21,7 +21,9 @@ namespace sac {
 namespace {
 
 constexpr uint64_t kResetStream = 0;  // reset noise as `sac rollout --seed` draws it
-constexpr int kNice = 19;             // the video thread's nice value: the lowest priority
+// the video threads' nice value while training runs: on a machine whose cores are all busy
+// they take about a tenth of a training thread's share, yet still get on
+constexpr int kNice = 10;
 
 struct Cancelled {};
 
@@ -72,6 +74,8 @@ void BackgroundVideo::record(int64_t step, std::vector<float> actor_params,
 }
 
 void BackgroundVideo::wait_all() {
+  // training is over: the worker's normal priority back where the system allows raising it
+  if (m_worker_tid > 0) setpriority(PRIO_PROCESS, (id_t)m_worker_tid, 0);
   std::unique_lock<std::mutex> lock(m_mutex);
   m_changed.wait(lock, [&] { return (m_queue.empty() && !m_busy) || m_failure; });
   rethrow_failure();
@@ -84,10 +88,11 @@ void BackgroundVideo::work(AgentSpec spec, std::string env_id) {
   std::unique_ptr<Agent> agent;
   std::vector<std::unique_ptr<Env>> envs;
   try {
-    // the lowest CPU priority for this thread and the rasteriser thread it starts (threads
-    // inherit it): rendering takes only the time training leaves; Mesa's software rasteriser
-    // with one thread, as the encoder
-    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), kNice);
+    // a low CPU priority for this thread and the rasteriser thread it starts (threads inherit
+    // it), so rendering yields to training; Mesa's software rasteriser with one thread, as the
+    // encoder
+    m_worker_tid = (int)syscall(SYS_gettid);
+    setpriority(PRIO_PROCESS, (id_t)m_worker_tid, kNice);
     setenv("LP_NUM_THREADS", "1", 0);
     gl = GlContext::create();
     Mp4Writer::check_available();

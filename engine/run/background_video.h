@@ -2,8 +2,8 @@
 // thread. Each video is one deterministic episode per seed, acted by a host snapshot of the
 // actor's parameters on an agent of its own (CPU backend, one thread), on envs of its own reset
 // with HostRng(seed, 0) as `sac rollout --seed <seed>` does, rendered and encoded
-// (video/video_recorder.h) on a worker thread that owns the OpenGL context, at the lowest CPU
-// priority (nice 19), with one rasteriser and one encoder thread. Snapshots queue up
+// (video/video_recorder.h) on a worker thread that owns the OpenGL context, at a low CPU
+// priority while training runs (nice 10), with one rasteriser and one encoder thread. Snapshots queue up
 // in order, so every video due is recorded whatever the timing, and the training loop never
 // waits for one; it waits for the queue only at the end of the run. Nothing here reads or writes
 // the training's state: a run's results are byte-identical with and without videos
@@ -63,6 +63,7 @@ class BackgroundVideo {
   std::deque<Job> m_queue;
   bool m_busy = false, m_ready = false, m_quit = false;
   std::atomic<bool> m_cancel{false};
+  std::atomic<int> m_worker_tid{0};  // the worker's thread id (its priority), once started
   std::exception_ptr m_failure;
   std::thread m_worker;  // last: started once everything above exists
 };
