@@ -18,7 +18,9 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 PACKAGES=(cmake ninja-build g++ pkg-config libmujoco-dev libqhull-dev nlohmann-json3-dev
           libgtest-dev libopenblas-dev python3-dev python3-numpy python3-pybind11 pybind11-dev
           python3-pytest python3 python3-venv libboost-context-dev libcli11-dev
-          libprotobuf-dev protobuf-compiler)
+          libprotobuf-dev protobuf-compiler
+          libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libegl-dev libegl1
+          libegl-mesa0 libgl1-mesa-dri libosmesa6-dev liblodepng-dev)
 
 # the test of `sac sweep` on a real one-node Slurm (tests/slurm/sweep_test.sh)
 PACKAGES+=(slurm-wlm munge)

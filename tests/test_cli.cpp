@@ -126,7 +126,8 @@ const std::map<std::string, std::vector<std::string>>& expected_commands() {
       {"envs", {}},
       {"config show", {"--set"}},
       {"config keys", {"--markdown"}},
-      {"rollout", {"--env", "--policy", "--steps", "--seed", "--record"}},
+      {"rollout", {"--env", "--policy", "--steps", "--seed", "--record", "--video", "--episodes",
+                   "--width", "--height", "--camera"}},
       {"plot", {"--output", "--title"}},
       {"sweep plan", {"--out", "--configs"}},
       {"sweep run", {"--task", "--quiet"}},
@@ -205,7 +206,8 @@ TEST(CliHelp, EverySubcommandListsEveryOptionWithDefaultAndMeaning) {
   std::map<std::string, HelpOption> rollout = options_of(sac("rollout --help").out);
   EXPECT_EQ(rollout["--steps"].type, "INT:[1, 1099511627776]=1000");
   EXPECT_EQ(rollout["--policy"].type, "TEXT=random");
-  EXPECT_TRUE(rollout["--record"].required);
+  EXPECT_FALSE(rollout["--record"].required);  // --record, --video or both
+  EXPECT_EQ(rollout["--width"].type, "INT:[16, 4096]=640");
 }
 
 TEST(CliVersion, NamesVersionCommitBackendsMujocoAndBlas) {
@@ -303,11 +305,11 @@ TEST(CliConfig, KeysListsEveryKeyOfTheTableWithTypeDefaultRangeAndMeaning) {
     // the default is the one Config holds, and setting it through --set is accepted
     std::string pointer = "/" + keys[i].key;
     std::replace(pointer.begin(), pointer.end(), '.', '/');
-    // (train.seeds and log.tensorboard are in the resolved JSON only when set: their defaults
-    // leave a run's files as they were before the keys existed)
+    // (keys a config leaves out at their default: train.seeds, train.video_every, and
+    // log.tensorboard, which is in the resolved JSON only when off)
     if (keys[i].key == "log.tensorboard")
       EXPECT_EQ(j["default"], Config().log_tensorboard);
-    else if (keys[i].key != "train.seeds")
+    else if (keys[i].key != "train.seeds" && keys[i].key != "train.video_every")
       EXPECT_EQ(j["default"], defaults.at(json::json_pointer(pointer)));
     Config c;
     EXPECT_NO_THROW(apply_override(c, keys[i].key + "=" + j["default"].dump()));
@@ -316,6 +318,7 @@ TEST(CliConfig, KeysListsEveryKeyOfTheTableWithTypeDefaultRangeAndMeaning) {
   Config many;
   many.seeds = {1, 2};
   many.log_tensorboard = false;
+  many.video_every = 1000;
   std::function<void(const json&, const std::string&)> walk = [&](const json& j,
                                                                   const std::string& prefix) {
     for (auto it = j.begin(); it != j.end(); ++it) {

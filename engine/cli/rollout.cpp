@@ -1,18 +1,22 @@
-// rollout.cpp: `sac rollout --env ID [--policy random|POLICY] [--steps N] [--seed S]
-// --record FILE.jsonl`. Drives one env (no pool) with uniform random actions or a loaded
-// policy's deterministic actions and records every reset and every step as one JSON line, so
-// that an independent simulation can replay the trajectory (tests/test_rollout.cpp does):
+// rollout.cpp: `sac rollout --env ID [--policy random|POLICY] [--steps N | --episodes N]
+// [--seed S] [--record FILE.jsonl] [--video FILE.mp4 [--width W] [--height H] [--camera C]]`.
+// Drives one env (no pool) with uniform random actions or a loaded policy's deterministic
+// actions. --record writes every reset and every step as one JSON line, so that an independent
+// simulation can replay the trajectory (tests/test_rollout.cpp does):
 //   reset: {"t":0,"qpos":[..],"qvel":[..],"obs":[..]}
 //   step:  {"t":k,"action":[..],"obs":[..],"reward":r,"terminated":b,"truncated":b,
 //           "qpos":[..],"qvel":[..]}            (+ "unstable":true when the physics blew up)
 // t counts the steps of the running episode. Doubles are printed round-trip exact ("%.17g";
-// a non-finite value as null); actions are the doubles actually applied. Randomness: reset
-// noise from HostRng(seed, 0) as env 0 of a pool with that seed; random actions
-// U(low, high) per dimension from HostRng(seed, 1). The TimeLimit truncates at the task's
-// max_episode_steps and the env is reset (a reset line follows) unless the run is over; a
-// blow-up ends the episode as truncated, as in the pool. The file is streamed to FILE.tmp, then
-// fsynced and renamed. Summary on stdout: {"env","steps","episodes" (episodes that ended),
-// "record"}. Bad input throws ConfigError before anything is written.
+// a non-finite value as null); actions are the doubles actually applied. --video renders each
+// reset and each step with MuJoCo's renderer into an H.264 MP4 at the task's real-time rate
+// (engine/video/, tests/test_video.cpp). Randomness: reset noise from HostRng(seed, 0) as env 0
+// of a pool with that seed; random actions U(low, high) per dimension from HostRng(seed, 1). The
+// TimeLimit truncates at the task's max_episode_steps and the env is reset (a reset line
+// follows) unless the run is over; a blow-up ends the episode as truncated, as in the pool. The
+// rollout ends after --steps steps, or after --episodes whole episodes. Files are streamed to
+// FILE.tmp, then fsynced and renamed. Summary on stdout: {"env","steps","episodes" (episodes that
+// ended),"record","video","frames","fps","renderer"}. Bad input throws InputError before anything is
+// written or rendered.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +37,8 @@
 #include "sac/env.h"
 #include "sac/philox.h"
 #include "sac/trainer.h"
+#include "video/gl_context.h"
+#include "video/video_recorder.h"
 
 namespace sac {
 namespace {
@@ -127,9 +133,11 @@ class RecordFile {
 };
 
 struct RolloutOptions {
-  std::string env_id, policy = "random", record;
-  int64_t steps = 1000;
+  std::string env_id, policy = "random", record, video;
+  int64_t steps = 1000, episodes = 0;  // episodes > 0: whole episodes instead of steps
   uint64_t seed = 0;
+  VideoSettings video_settings;
+  CLI::Option* steps_option = nullptr;  // to tell --steps given from its default
 };
 
 int rollout_run(const RolloutOptions& o) {
@@ -138,6 +146,8 @@ int rollout_run(const RolloutOptions& o) {
   const int64_t steps = o.steps;
   const uint64_t seed = o.seed;
   if (policy.empty()) throw ConfigError("--policy must be 'random' or a policy file");
+  if (record.empty() && o.video.empty())
+    throw ConfigError("sac rollout needs --record FILE.jsonl, --video FILE.mp4 or both");
 
   std::unique_ptr<Env> env;
   try {
@@ -164,7 +174,18 @@ int rollout_run(const RolloutOptions& o) {
     d_act = std::make_unique<DeviceArray<float>>(*loaded.backend, (size_t)A);
   }
 
-  RecordFile file(record);
+  std::unique_ptr<RecordFile> file;
+  if (!record.empty()) file = std::make_unique<RecordFile>(record);
+  // the video's checks (OpenGL context, camera, size, encoder, path) before any step
+  std::unique_ptr<GlContext> gl;
+  std::unique_ptr<VideoRecorder> video;
+  if (!o.video.empty()) {
+    gl = GlContext::create();
+    video = std::make_unique<VideoRecorder>(o.video, *env, o.video_settings);
+  }
+  auto write = [&](const std::string& l) {
+    if (file) file->write(l);
+  };
 
   // ---- the rollout
   HostRng reset_rng(seed, kResetStream), action_rng(seed, kActionStream);
@@ -181,13 +202,15 @@ int rollout_run(const RolloutOptions& o) {
     line.array("qvel", qvel.data(), nv);
     line.array("obs", obs.data(), O);
     line.end();
-    file.write(line.str());
+    write(line.str());
+    if (video) video->add_frame();
   };
 
-  int64_t episodes = 0;
+  int64_t episodes = 0, k = 0;
   int t = 0;
+  auto more = [&](int64_t step) { return o.episodes > 0 ? episodes < o.episodes : step < steps; };
   reset();
-  for (int64_t k = 0; k < steps; ++k) {
+  for (; more(k); ++k) {
     if (random_policy) {
       for (int j = 0; j < A; ++j) action[j] = action_rng.uniform(spec.action_low[j], spec.action_high[j]);
     } else {
@@ -219,18 +242,27 @@ int rollout_run(const RolloutOptions& o) {
     line.array("qvel", qvel.data(), nv);
     if (r.unstable) line.boolean("unstable", true);
     line.end();
-    file.write(line.str());
+    write(line.str());
+    if (video) video->add_frame();
     if (terminated || truncated) {
       ++episodes;
-      if (k + 1 < steps) {
+      if (more(k + 1)) {
         reset();
         t = 0;
       }
     }
   }
-  file.commit();
+  if (file) file->commit();
+  if (video) video->finish();
 
-  nlohmann::json out = {{"env", env_id}, {"steps", steps}, {"episodes", episodes}, {"record", record}};
+  nlohmann::json out = {{"env", env_id}, {"steps", k}, {"episodes", episodes}};
+  if (!record.empty()) out["record"] = record;
+  if (video) {
+    out["video"] = o.video;
+    out["frames"] = video->frames();
+    out["fps"] = 1.0 / video->frame_seconds();
+    out["renderer"] = gl->description();
+  }
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }
@@ -241,14 +273,33 @@ void add_rollout_command(CLI::App& parent, CommandRunner& run) {
   auto o = std::make_shared<RolloutOptions>();
   CLI::App* sub = add_command(parent, "rollout",
                               "record one env's trajectory (qpos, qvel, obs, action, reward, "
-                              "terminated, truncated per step) as JSON lines",
-                              run, [o] { return rollout_run(*o); });
+                              "terminated, truncated per step) as JSON lines, and/or as an MP4 video",
+                              run, [o] {
+                                if (o->episodes > 0 && o->steps_option->count() > 0)
+                                  throw ConfigError("--steps and --episodes cannot be combined");
+                                return rollout_run(*o);
+                              });
   sub->add_option("--env", o->env_id, "task id (see 'sac envs')")->required();
   sub->add_option("--policy", o->policy,
                   "'random' (uniform actions) or a policy file (deterministic actions)");
-  add_int_option(sub, "--steps", o->steps, 1, (int64_t)1 << 40, "env steps to record");
+  o->steps_option =
+      add_int_option(sub, "--steps", o->steps, 1, (int64_t)1 << 40, "env steps to record");
+  add_int_option(sub, "--episodes", o->episodes, 1, (int64_t)1 << 30,
+                 "whole episodes to record instead of --steps (default: none, --steps counts)");
   add_int_option(sub, "--seed", o->seed, 0, (int64_t)1 << 53, "seed of resets and random actions");
-  sub->add_option("--record", o->record, "the JSON-lines file to write (atomically)")->required();
+  sub->add_option("--record", o->record, "the JSON-lines file to write (atomically); default: none (--record, --video or both "
+                  "are required)");
+  sub->add_option("--video", o->video,
+                  "an H.264 MP4 of the rollout to write (atomically), rendered headless (EGL or "
+                  "OSMesa, MUJOCO_GL=egl|osmesa); default: none");
+  VideoSettings& v = o->video_settings;
+  add_int_option(sub, "--width", v.width, VideoSettings::kMinSide, VideoSettings::kMaxSide,
+                 "video width in pixels (even)");
+  add_int_option(sub, "--height", v.height, VideoSettings::kMinSide, VideoSettings::kMaxSide,
+                 "video height in pixels (even)");
+  sub->add_option("--camera", v.camera,
+                  "a camera of the task's model, 'track' (the tracking camera) or 'free' "
+                  "(Gymnasium's free camera); default: track where the model has one, else free");
 }
 
 }  // namespace sac

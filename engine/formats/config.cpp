@@ -205,6 +205,9 @@ const std::vector<Field>& fields() {
       integer("train.log_every", &Config::log_every, 1, kBig, "env steps between metrics lines"),
       integer("train.checkpoint_every", &Config::checkpoint_every, 0, kBig,
               "env steps between checkpoints (0 = only at the end)"),
+      integer("train.video_every", &Config::video_every, 0, kBig,
+              "env steps between MP4 videos of one deterministic episode per seed in "
+              "videos/ (0 = none)"),
       integer("train.threads", &Config::threads, 0, 1024,
               "CPU backend worker threads (0 = one per core; any count gives the same results)"),
       choice("train.pipeline", &Config::pipeline, {"auto", "sequential", "overlapped"},
@@ -247,11 +250,11 @@ void apply_object(Config& c, const json& obj, const std::string& prefix) {
 json Config::to_json() const {
   json out = json::object();
   for (const Field& f : fields())
-    // a run of one seed has no train.seeds: its config (and every file that holds it) is what
-    // it was before the key existed
-    // (log.tensorboard likewise only when off: the files of a run with the default, its policy
-    // among them, are what they were before the key existed)
+    // a run of one seed has no train.seeds, a run without videos no train.video_every, a run
+    // with TensorBoard files no log.tensorboard (it is written only when off): its config (and
+    // every file that holds it, its policy among them) is what it was before the key existed
     if ((f.key != "train.seeds" || !seeds.empty()) &&
+        (f.key != "train.video_every" || video_every != 0) &&
         (f.key != "log.tensorboard" || !log_tensorboard)) out[json::json_pointer("/" + [&] {
                                    std::string p = f.key;
                                    for (char& ch : p) if (ch == '.') ch = '/';

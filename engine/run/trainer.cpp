@@ -99,6 +99,15 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
   const bool overlapped = resolve_pipeline(c.pipeline, backend->name()) == "overlapped";
   // declared after the agent and the rings: its update thread (if any) ends before they go
   StepLoop loop(c, overlapped, *backend, pool, agent, rings.rings(), nullptr);
+  // videos (train.video_every): their OpenGL context and encoder checked here, before any write
+  std::unique_ptr<BackgroundVideo> videos;
+  if (c.video_every > 0) {
+    std::vector<std::string> video_dirs;
+    for (uint64_t s : c.seeds) video_dirs.push_back(seed_dir(run_dir, s) + "/videos");
+    if (c.seeds.empty()) video_dirs.push_back(run_dir + "/videos");
+    videos = std::make_unique<BackgroundVideo>(AgentSpec::from_config(c, O, A, 1), c.env_id,
+                                               video_dirs, VideoSettings());
+  }
 
   // ---- loop state: fresh, or the checkpoint's
   if (from) {
@@ -141,7 +150,8 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
                                                        eval_keep_step, &dir.lock()));
     seed_dir_list.push_back(seed_dirs.back().get());
   }
-  TrainingRun run(c, {*backend, pool, eval_pool.get(), agent, rings.const_rings(), loop, overlapped},
+  TrainingRun run(c, {*backend, pool, eval_pool.get(), agent, rings.const_rings(), loop, overlapped,
+                      videos.get()},
                   dir, seed_dir_list, from ? from->files : CheckpointFiles{}, o);
 
   while (st.steps < c.total_steps) {

@@ -42,6 +42,7 @@ TrainingRun::TrainingRun(const Config& c, RunParts parts, RunDirectory& dir,
   }
   m_next_checkpoint =
       c.checkpoint_every > 0 ? (m_st.steps / c.checkpoint_every + 1) * c.checkpoint_every : 0;
+  m_next_video = c.video_every > 0 ? (m_st.steps / c.video_every + 1) * c.video_every : 0;
   // evaluation: inline in the sequential loop; in the overlapped loop on a thread of its own
   // with a snapshot of the actor, joined before the next evaluation, every checkpoint and the
   // end, so checkpoints always hold a finished evaluation
@@ -180,6 +181,10 @@ void TrainingRun::after_step(bool stopping) {
     m_st.next_eval += m_c.eval_every;
     evaluate_now();
   }
+  if (m_parts.videos && m_st.steps >= m_next_video) {
+    m_next_video = (m_st.steps / m_c.video_every + 1) * m_c.video_every;
+    record_video();
+  }
   if (m_c.checkpoint_every > 0 && m_st.steps >= m_next_checkpoint &&
       m_st.steps < m_c.total_steps && !stopping) {
     checkpoint();
@@ -280,6 +285,15 @@ void TrainingRun::evaluate_now() {
                      evaluate_seeds(agent, m_parts.backend, *m_parts.eval_pool,
                                     m_d_eval_obs.data(), m_d_eval_actions.data(),
                                     stopped_seeds()));
+}
+
+// ---- videos: a snapshot of the actor queued for the video thread (background_video.h)
+
+void TrainingRun::record_video() {
+  std::vector<float> actor(m_parts.agent.actor().num_params());
+  m_parts.backend.download(actor.data(), m_parts.agent.actor().params(),
+                           actor.size() * sizeof(float));
+  write_or_stop([&] { m_parts.videos->record(m_st.steps, std::move(actor), stopped_seeds()); });
 }
 
 // ---- checkpoints and the end
@@ -426,6 +440,7 @@ void TrainingRun::write_run_summary(const TrainSummary& s) {
 
 TrainSummary TrainingRun::interrupt(int signal_number) {
   checkpoint();
+  if (m_parts.videos) write_or_stop([&] { m_parts.videos->wait_all(); });
   for (int k = 0; k < m_S; ++k) write_seed_files(k);
   if (m_progress) std::fprintf(stderr, "\n");
   std::fprintf(stderr,
@@ -453,6 +468,7 @@ TrainSummary TrainingRun::finish(bool finishing) {
     if (m_progress) std::fprintf(stderr, "\n");
     checkpoint();  // the final checkpoint, so the run can be extended later
   }
+  if (m_parts.videos) write_or_stop([&] { m_parts.videos->wait_all(); });
   TrainSummary s = summary();
   for (int k = 0; k < m_S; ++k) write_seed_files(k);
   write_run_summary(s);

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "run/background_eval.h"
+#include "run/background_video.h"
 #include "run/eta.h"
 #include "formats/checkpoint.h"
 #include "run/run_directory.h"
@@ -45,6 +46,7 @@ struct RunParts {
   std::vector<const ReplayBuffer*> rings;  // one per seed
   StepLoop& loop;
   bool overlapped;
+  BackgroundVideo* videos = nullptr;  // null: no videos (train.video_every = 0)
 };
 
 class TrainingRun {
@@ -74,6 +76,7 @@ class TrainingRun {
   void log_metrics();
   void print_progress(double sps, double ups);
   void evaluate_now();
+  void record_video();
   void finish_evaluation();
   void record_evaluations(int64_t step, double wall_seconds,
                           const std::vector<EvalResult>& results);
@@ -110,7 +113,7 @@ class TrainingRun {
   const double m_prior_seconds;
   const Clock::time_point m_t0;
   Clock::time_point m_last_log_time;
-  int64_t m_last_log_steps, m_last_log_updates, m_next_checkpoint;
+  int64_t m_last_log_steps, m_last_log_updates, m_next_checkpoint, m_next_video;
   int64_t m_resumed_from;
   EtaEstimator m_eta;  // the progress line's time left, from the recent rate
 };

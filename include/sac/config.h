@@ -58,6 +58,9 @@ struct Config {
   int eval_episodes = 10;          // deterministic episodes per evaluation
   int64_t log_every = 1000;        // env steps between metrics lines
   int64_t checkpoint_every = 0;    // env steps between checkpoints (0 = only at the end)
+  // env steps between videos of one deterministic episode per seed, recorded off the training
+  // thread into the seed's videos/ folder (0 = none; run/background_video.h)
+  int64_t video_every = 0;
   int threads = 0;                 // CPU worker threads (0 = one per core)
   // loop shape (trainer.h): "sequential" (act, step envs, insert, update), "overlapped" (the
   // update block for the previous step's data runs while the envs step: DESIGN.md section 7),
