@@ -98,9 +98,9 @@ struct CliRun {
   std::string output;  // stdout and stderr together
 };
 
-/// Runs `sac ARGS` (ARGS as one shell string) to completion.
-inline CliRun run_sac(const std::string& args) {
-  std::string cmd = std::string(SAC_BINARY) + " " + args + " 2>&1";
+/// Runs the shell command `cmd` to completion: its exit code and what it wrote to stdout (add
+/// 2>&1 for stderr too).
+inline CliRun run_shell(const std::string& cmd) {
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return {-1, "popen failed for " + cmd};
   std::string out;
@@ -108,6 +108,11 @@ inline CliRun run_sac(const std::string& args) {
   while (fgets(buf, sizeof buf, p)) out += buf;
   int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+/// Runs `sac ARGS` (ARGS as one shell string) to completion.
+inline CliRun run_sac(const std::string& args) {
+  return run_shell(std::string(SAC_BINARY) + " " + args + " 2>&1");
 }
 
 /// Runs the sac binary with `args`, stdout and stderr to `log`; returns the child's pid

@@ -2,9 +2,7 @@
 // `sac eval` load no CUDA library (the dynamic loader's own log of the files it opens says so);
 // in a build with the CUDA backend, cuBLAS and cuBLASLt open on demand and forward correctly.
 #include <gtest/gtest.h>
-#include <stdio.h>
-#include <sys/wait.h>
-
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,15 +25,13 @@ struct LoaderLog {
 // Runs `sac ARGS` with the dynamic loader logging each shared library it opens (LD_DEBUG=files,
 // on stderr); the command's own output is discarded.
 LoaderLog run_sac_logging_libraries(const std::string& args) {
-  std::string cmd = "LD_DEBUG=files " + std::string(SAC_BINARY) + " " + args + " 2>&1 >/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return {-1, ""};
-  std::string out;
-  char buf[1024];
-  while (fgets(buf, sizeof buf, p))
-    if (std::string(buf).find("file=") != std::string::npos) out += buf;
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  test::CliRun run =
+      test::run_shell("LD_DEBUG=files " + std::string(SAC_BINARY) + " " + args + " 2>&1 >/dev/null");
+  std::istringstream lines(run.output);
+  std::string files, line;
+  while (std::getline(lines, line))
+    if (line.find("file=") != std::string::npos) files += line + "\n";
+  return {run.exit_code, files};
 }
 
 void expect_no_cuda_library(const LoaderLog& log, const std::string& what) {

@@ -24,8 +24,8 @@
 #include "sac/errors.h"
 #include "sac/trainer.h"
 #include "test_files.h"
-#include "video/gl_context.h"
 #include "video/video_camera.h"
+#include "gl_available.h"
 #include "video_decode.h"
 
 namespace sac {
@@ -39,22 +39,6 @@ using test::path_exists;
 using test::read_file;
 using test::run_sac;
 using test::TempDir;
-
-// empty when a context can be made here; else why not (the reason the tests skip)
-std::string gl_unavailable() {
-  static const std::string why = [] {
-    try {
-      GlContext::create();
-      return std::string();
-    } catch (const std::exception& e) {
-      return std::string(e.what());
-    }
-  }();
-  return why;
-}
-
-#define SKIP_WITHOUT_GL()                                                        \
-  if (!gl_unavailable().empty()) GTEST_SKIP() << "no OpenGL context: " << gl_unavailable()
 
 std::string q(const std::string& s) { return "'" + s + "'"; }
 
@@ -223,13 +207,8 @@ TEST(VideoRollout, BadInputExitsTwoBeforeRendering) {
   // MUJOCO_GL naming no headless platform
   std::string cmd = "MUJOCO_GL=glx " + std::string(SAC_BINARY) +
                     " rollout --env Hopper-v5 --steps 5 --video " + q(tmp / "x.mp4") + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[512];
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  int status = pclose(p);
-  EXPECT_EQ(WEXITSTATUS(status), 2) << out;
+  auto [code, out] = test::run_shell(cmd);
+  EXPECT_EQ(code, 2) << out;
   EXPECT_NE(out.find("MUJOCO_GL must be egl or osmesa"), std::string::npos) << out;
   EXPECT_FALSE(path_exists(tmp / "x.mp4.tmp"));
 }
@@ -245,14 +224,8 @@ TEST(VideoRollout, FailedEncodeRemovesItsPartialFile) {
   std::string cmd = "bash -c \"ulimit -f 16; trap '' XFSZ; exec " + std::string(SAC_BINARY) +
                     " rollout --env HalfCheetah-v5 --steps 200 --width 320 --height 240 "
                     "--video " + video + "\" 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[512];
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  int status = pclose(p);
-  ASSERT_TRUE(WIFEXITED(status)) << out;
-  EXPECT_EQ(WEXITSTATUS(status), 1) << out;
+  auto [code, out] = test::run_shell(cmd);
+  EXPECT_EQ(code, 1) << out;
   EXPECT_NE(out.find("cannot write"), std::string::npos) << out;
   EXPECT_FALSE(path_exists(video + ".tmp"));
   EXPECT_EQ(read_file(video), "older");

@@ -17,7 +17,7 @@
 
 #include "sac/safetensors.h"
 #include "test_files.h"
-#include "video/gl_context.h"
+#include "gl_available.h"
 #include "video_decode.h"
 
 namespace sac {
@@ -28,18 +28,6 @@ using test::decode_video;
 using test::path_exists;
 using test::read_file;
 using test::TempDir;
-
-std::string gl_unavailable() {
-  static const std::string why = [] {
-    try {
-      GlContext::create();
-      return std::string();
-    } catch (const std::exception& e) {
-      return std::string(e.what());
-    }
-  }();
-  return why;
-}
 
 // a short Hopper run: videos at steps 300 and 600 when `video_every` is 300
 std::vector<std::string> train_args(const std::string& run_dir, int64_t video_every,
@@ -93,7 +81,7 @@ void expect_video_is_the_policys(const std::string& dir, const std::string& vide
 }
 
 TEST(VideoTraining, VideosChangeNoResultAndShowThePolicy) {
-  if (!gl_unavailable().empty()) GTEST_SKIP() << "no OpenGL context: " << gl_unavailable();
+  SKIP_WITHOUT_GL();
   TempDir tmp("sac_video_train");
   const std::string plain = tmp / "plain", filmed = tmp / "filmed";
   auto [c1, out1] = test::run_sac(train_args(plain, 0), tmp / "plain.log", 600);
@@ -126,7 +114,7 @@ TEST(VideoTraining, VideosChangeNoResultAndShowThePolicy) {
 }
 
 TEST(VideoTraining, EachSeedOfARunOfSeveralFilmsItsOwnPolicy) {
-  if (!gl_unavailable().empty()) GTEST_SKIP() << "no OpenGL context: " << gl_unavailable();
+  SKIP_WITHOUT_GL();
   TempDir tmp("sac_video_train");
   const std::string run = tmp / "run";
   auto [code, out] = test::run_sac(train_args(run, 600, "[3,4]"), tmp / "run.log", 600);
