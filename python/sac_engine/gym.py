@@ -63,7 +63,8 @@ class TaskEnv(gymnasium.Env):
         holds "unstable" and the reward's terms."""
         self._check_open("step")
         obs, reward, terminated, unstable, terms = self._task.step(action)
-        return obs, float(reward), bool(terminated), bool(unstable), {"unstable": bool(unstable), **terms}
+        info = {"unstable": bool(unstable), **terms}
+        return obs, float(reward), bool(terminated), bool(unstable), info
 
     def close(self):
         """A later step() or reset() raises RuntimeError; closing twice is allowed."""

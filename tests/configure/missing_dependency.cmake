@@ -4,8 +4,9 @@
 # python_module.cmake). One CASE per ctest configure_missing_<CASE>:
 #   cmake -DSOURCE_DIR=. -DWORK_DIR=build/configure_missing/mujoco -DGENERATOR=Ninja -DCASE=mujoco \
 #         -P tests/configure/missing_dependency.cmake
-# CASE: compiler (CMAKE_CXX_COMPILER a missing file), nlohmann_json, mujoco, BLAS, CLI11, pybind11,
-# GTest (CMAKE_DISABLE_FIND_PACKAGE_<name>), qhull (a mujoco package whose include folder is absent).
+# CASE: compiler (CMAKE_CXX_COMPILER a missing file), nlohmann_json, mujoco, BLAS, CLI11,
+# pybind11, GTest (CMAKE_DISABLE_FIND_PACKAGE_<name>), qhull (a mujoco package whose include
+# folder is absent).
 foreach(_var SOURCE_DIR WORK_DIR GENERATOR CASE)
   if(NOT DEFINED ${_var})
     message(FATAL_ERROR "missing_dependency.cmake needs -D${_var}=...")
@@ -51,8 +52,8 @@ else()
   endif()
 endif()
 
-execute_process(COMMAND "${CMAKE_COMMAND}" -S "${SOURCE_DIR}" -B "${WORK_DIR}/build" -G "${GENERATOR}"
-                        ${_args}
+execute_process(COMMAND "${CMAKE_COMMAND}" -S "${SOURCE_DIR}" -B "${WORK_DIR}/build"
+                        -G "${GENERATOR}" ${_args}
                 RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
 set(_all "${_out}${_err}")
 # CMake wraps long messages: compare with the line breaks and indents taken out

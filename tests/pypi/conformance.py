@@ -12,7 +12,7 @@ v5 tasks (gymnasium[mujoco] with the `mujoco` wheel), per task:
   terminate); ours is set to each state's qpos and qvel (set_state: mj_forward, as Gymnasium's
   set_state) and steps the same action; the largest differences of observation, reward and each
   reward term Gymnasium reports in `info` (reward_forward, reward_ctrl, ..., distance_penalty:
-  REWARD_TERM), and the count of differing `terminated`. Differences are |ours - theirs| / max(1, |theirs|)
+  is_reward_term), and the count of differing `terminated`. Differences are |ours - theirs| / max(1, |theirs|)
   (absolute below 1, relative above). A second Gymnasium env set to the same states the same way
   ("gym set") measures what setting the state alone changes (MuJoCo's solver warm start);
 - episodes: random-action episodes of both through gymnasium.make (TimeLimit), the fraction that
@@ -51,7 +51,8 @@ FREE_JOINT = ("Ant-v5", "Humanoid-v5")
 
 def is_reward_term(key):
     """The `info` keys of Gymnasium's v5 tasks that are parts of the reward (the others are
-    positions and velocities): reward_forward, reward_ctrl, ..., distance_penalty, velocity_penalty."""
+    positions and velocities): reward_forward, reward_ctrl, ..., distance_penalty,
+    velocity_penalty."""
     return key.startswith("reward_") or key.endswith("_penalty")
 
 
@@ -160,8 +161,8 @@ def differences(a, b):
     (a term of b that a lacks counts as NaN, so no tolerance passes it)."""
     d = rel(a["obs"], b["obs"])
     k = np.unravel_index(np.argmax(d), d.shape)
-    terms = {t: float(rel(a[f"term/{t}"], b[f"term/{t}"]).max()) if f"term/{t}" in a else float("nan")
-             for t in term_names(b)}
+    terms = {t: float(rel(a[f"term/{t}"], b[f"term/{t}"]).max()) if f"term/{t}" in a
+             else float("nan") for t in term_names(b)}
     return {"obs": float(d.max()), "obs_worst_index": int(k[1]),
             "reward": float(rel(a["reward"], b["reward"]).max()), "terms": terms,
             "terminated_differ": int(np.sum(a["terminated"] != b["terminated"]))}
@@ -307,7 +308,8 @@ def table(results):
 def gym_steps_file(states_file, out_file):
     """--gym-steps IN OUT: Gymnasium's tasks under this venv's mujoco, set to the states of IN
     (an .npz of TASK/qpos, TASK/qvel, TASK/action) and stepped; writes TASK/obs, TASK/reward,
-    TASK/terminated and TASK/term/<key> to OUT. Needs no sac_engine (run in the mujoco 2.3.3 venv)."""
+    TASK/terminated and TASK/term/<key> to OUT. Needs no sac_engine (run in the mujoco 2.3.3
+    venv)."""
     states = np.load(states_file)
     tasks = sorted({k.split("/")[0] for k in states.files})
     out = {"mujoco_version": np.array(mujoco.__version__)}

@@ -32,14 +32,18 @@ check() {
       exit 1
     fi
   done
-  echo "pip_missing_dependency.sh: $name missing, pip says: $(grep -o 'sac: missing.*apt-get install [^)]*)' <<<"$flat")"
+  local message
+  message=$(grep -o 'sac: missing.*apt-get install [^)]*)' <<<"$flat" || true)
+  echo "pip_missing_dependency.sh: $name missing, pip says: $message"
 }
 
 pip=("$work/venv/bin/pip" install --disable-pip-version-check -q)
 rc=0
-out=$("${pip[@]}" --config-settings=cmake.define.CMAKE_DISABLE_FIND_PACKAGE_mujoco=TRUE "$src" 2>&1) || rc=$?
+hide_mujoco=--config-settings=cmake.define.CMAKE_DISABLE_FIND_PACKAGE_mujoco=TRUE
+out=$("${pip[@]}" "$hide_mujoco" "$src" 2>&1) || rc=$?
 check mujoco "$rc" "$out" "sac: missing dependency mujoco" "apt-get install libmujoco-dev"
 
 rc=0
 out=$(CXX="$work/no-such-c++" "${pip[@]}" "$src" 2>&1) || rc=$?
-check "the C++ compiler" "$rc" "$out" "sac: missing C++ compiler" "no-such-c++" "apt-get install g++"
+check "the C++ compiler" "$rc" "$out" "sac: missing C++ compiler" "no-such-c++" \
+  "apt-get install g++"

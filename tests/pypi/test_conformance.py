@@ -88,7 +88,8 @@ def test_step_from_the_same_states(task, steps):
 def test_reward_terms_from_the_same_states(task, steps):
     r = steps[task]
     # the same terms under the same keys, every one of them (none on one side only)
-    assert c.term_names(r["ours"]) and sorted(c.term_names(r["ours"])) == sorted(c.term_names(r["gym"]))
+    ours, theirs = sorted(c.term_names(r["ours"])), sorted(c.term_names(r["gym"]))
+    assert ours and ours == theirs, (ours, theirs)
     assert sorted(c.term_names(r["gym233"])) == sorted(c.term_names(r["gym"]))
     near = c.differences(r["ours"], r["gym233"])["terms"]
     now = c.differences(r["ours"], r["gym"])["terms"]
