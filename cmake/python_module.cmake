@@ -17,14 +17,21 @@ if(NOT Python3_EXECUTABLE)
   endforeach()
 endif()
 
+# the first missing piece, named with its Debian package (the error when SAC_BUILD_PYTHON is ON)
 set(_sac_python_found OFF)
+set(_sac_python_missing "a Python 3 that imports numpy")
+set(_sac_python_debian python3-numpy)
 if(Python3_EXECUTABLE)
   find_package(Python3 COMPONENTS Interpreter Development.Module QUIET)
+  set(_sac_python_missing "the headers of ${Python3_EXECUTABLE}")
+  set(_sac_python_debian python3-dev)
   if(Python3_FOUND)
     # pybind11's CMake files find the interpreter above (Debian: /usr/lib/cmake/pybind11)
     execute_process(COMMAND "${Python3_EXECUTABLE}" -c "import pybind11; print(pybind11.get_cmake_dir())"
                     OUTPUT_VARIABLE _pybind11_dir OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
     find_package(pybind11 CONFIG QUIET HINTS "${_pybind11_dir}")
+    set(_sac_python_missing "pybind11's CMake package")
+    set(_sac_python_debian pybind11-dev)
     if(pybind11_FOUND)
       set(_sac_python_found ON)
     endif()
@@ -33,9 +40,11 @@ endif()
 
 option(SAC_BUILD_PYTHON "Build the sac_engine Python module (pybind11)" ${_sac_python_found})
 if(SAC_BUILD_PYTHON AND NOT _sac_python_found)
-  message(FATAL_ERROR "SAC_BUILD_PYTHON is ON but no Python 3 with numpy, its headers and pybind11 "
-                      "was found (Debian: apt-get install python3-dev python3-numpy python3-pybind11; "
-                      "or pass -DPython3_EXECUTABLE=...)")
+  message(FATAL_ERROR "sac: missing dependency of the Python module (SAC_BUILD_PYTHON is ON): "
+                      "${_sac_python_missing}. Install the Debian package ${_sac_python_debian} "
+                      "(apt-get install ${_sac_python_debian}), "
+                      "pass -DPython3_EXECUTABLE=... for another interpreter, or configure with "
+                      "-DSAC_BUILD_PYTHON=OFF.")
 endif()
 
 set(SAC_PYTHON_DIR ${CMAKE_CURRENT_BINARY_DIR}/python)

@@ -28,7 +28,9 @@ class Ant final : public MujocoEnv {
   static constexpr double max_height = 1.0;
   static constexpr int torso_body = 1;
 
-  Ant() : MujocoEnv("ant.xml", frame_skip_steps, true) { init_spec("Ant-v5", 105); }
+  Ant() : MujocoEnv("ant.xml", frame_skip_steps, true) {
+    init_spec("Ant-v5", 105, {"reward_forward", "reward_survive", "reward_ctrl", "reward_contact"});
+  }
 
   void reset(HostRng& rng, double* obs) override {
     reset_state(rng, {ResetNoise::Kind::uniform, reset_noise},
@@ -47,8 +49,8 @@ class Ant final : public MujocoEnv {
       double f = clip_force(m_data->cfrc_ext[i]);
       contact_sq += f * f;
     }
-    r.reward = forward_reward_weight * x_velocity + (healthy ? healthy_reward : 0.0) -
-               ctrl_cost_weight * action_sq_norm(action) - contact_cost_weight * contact_sq;
+    r.set_reward(forward_reward_weight * x_velocity, healthy ? healthy_reward : 0.0,
+                 -(ctrl_cost_weight * action_sq_norm(action)), -(contact_cost_weight * contact_sq));
     r.terminated = !healthy;
     write_obs(obs);
     return r;

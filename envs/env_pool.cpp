@@ -48,6 +48,7 @@ EnvPool::EnvPool(const std::string& id, const std::vector<uint64_t>& env_seeds, 
   m_obs.assign((size_t)num_envs * O, 0.0f);
   m_final_obs.assign((size_t)num_envs * O, 0.0f);
   m_reward.assign(num_envs, 0.0f);
+  m_reward_terms.assign((size_t)num_envs * StepResult::max_reward_terms, 0.0);
   m_terminated.assign(num_envs, 0);
   m_truncated.assign(num_envs, 0);
   m_unstable_flags.assign(num_envs, 0);
@@ -106,6 +107,8 @@ void EnvPool::step_env(int i) {
   bool truncated = !terminated && (r.unstable || m_steps[i] >= m_spec.max_episode_steps);
   m_unstable_flags[i] = r.unstable;
   m_reward[i] = (float)r.reward;
+  std::copy(r.reward_terms.begin(), r.reward_terms.end(),
+            m_reward_terms.begin() + (size_t)i * StepResult::max_reward_terms);
   m_terminated[i] = terminated;
   m_truncated[i] = truncated;
   float* obs = m_obs.data() + (size_t)i * O;

@@ -16,7 +16,7 @@ class HalfCheetah final : public MujocoEnv {
   static constexpr double reset_noise = 0.1;
 
   HalfCheetah() : MujocoEnv("half_cheetah.xml", frame_skip_steps, false) {
-    init_spec("HalfCheetah-v5", 17);
+    init_spec("HalfCheetah-v5", 17, {"reward_forward", "reward_ctrl"});
   }
 
   void reset(HostRng& rng, double* obs) override {
@@ -29,7 +29,7 @@ class HalfCheetah final : public MujocoEnv {
     StepResult r;
     double x_velocity = simulate_forward(action, r.unstable, [&] { return m_data->qpos[0]; });
     // forward progress minus control cost on the unclipped action
-    r.reward = forward_reward_weight * x_velocity - ctrl_cost_weight * action_sq_norm(action);
+    r.set_reward(forward_reward_weight * x_velocity, -(ctrl_cost_weight * action_sq_norm(action)));
     r.terminated = false;
     write_obs(obs);
     return r;

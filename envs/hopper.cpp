@@ -23,7 +23,9 @@ class Hopper final : public MujocoEnv {
   static constexpr double max_pitch = 0.2;              // |qpos[2]| must stay below
   static constexpr double obs_velocity_clip = 10.0;
 
-  Hopper() : MujocoEnv("hopper.xml", frame_skip_steps, false) { init_spec("Hopper-v5", 11); }
+  Hopper() : MujocoEnv("hopper.xml", frame_skip_steps, false) {
+    init_spec("Hopper-v5", 11, {"reward_forward", "reward_survive", "reward_ctrl"});
+  }
 
   void reset(HostRng& rng, double* obs) override {
     reset_state(rng, {ResetNoise::Kind::uniform, reset_noise},
@@ -36,8 +38,8 @@ class Hopper final : public MujocoEnv {
     double x_velocity = simulate_forward(action, r.unstable, [&] { return m_data->qpos[0]; });
     bool healthy = is_healthy();
     // forward progress plus the alive bonus (v5: only while healthy) minus control cost
-    r.reward = forward_reward_weight * x_velocity + (healthy ? healthy_reward : 0.0) -
-               ctrl_cost_weight * action_sq_norm(action);
+    r.set_reward(forward_reward_weight * x_velocity, healthy ? healthy_reward : 0.0,
+                 -(ctrl_cost_weight * action_sq_norm(action)));
     r.terminated = !healthy;
     write_obs(obs);
     return r;

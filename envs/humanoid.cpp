@@ -27,7 +27,10 @@ class Humanoid final : public MujocoEnv {
   static constexpr double min_height = 1.0;  // qpos[2] must stay strictly inside (1, 2)
   static constexpr double max_height = 2.0;
 
-  Humanoid() : MujocoEnv("humanoid.xml", frame_skip_steps, true) { init_spec("Humanoid-v5", 348); }
+  Humanoid() : MujocoEnv("humanoid.xml", frame_skip_steps, true) {
+    init_spec("Humanoid-v5", 348,
+              {"reward_forward", "reward_survive", "reward_ctrl", "reward_contact"});
+  }
 
   void reset(HostRng& rng, double* obs) override {
     reset_state(rng, {ResetNoise::Kind::uniform, reset_noise},
@@ -47,8 +50,8 @@ class Humanoid final : public MujocoEnv {
     for (int i = 0; i < 6 * m_model->nbody; ++i)
       contact_sq += m_data->cfrc_ext[i] * m_data->cfrc_ext[i];
     double contact_cost = std::min(contact_cost_weight * contact_sq, max_contact_cost);
-    r.reward = forward_reward_weight * x_velocity + (healthy ? healthy_reward : 0.0) -
-               ctrl_cost_weight * ctrl_sq - contact_cost;
+    r.set_reward(forward_reward_weight * x_velocity, healthy ? healthy_reward : 0.0,
+                 -(ctrl_cost_weight * ctrl_sq), -contact_cost);
     r.terminated = !healthy;
     write_obs(obs);
     return r;

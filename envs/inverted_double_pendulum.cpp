@@ -28,7 +28,8 @@ class InvertedDoublePendulum final : public MujocoEnv {
 
   InvertedDoublePendulum()
       : MujocoEnv("inverted_double_pendulum.xml", frame_skip_steps, false) {
-    init_spec("InvertedDoublePendulum-v5", 9);
+    init_spec("InvertedDoublePendulum-v5", 9,
+              {"reward_survive", "distance_penalty", "velocity_penalty"});
   }
 
   void reset(HostRng& rng, double* obs) override {
@@ -48,7 +49,7 @@ class InvertedDoublePendulum final : public MujocoEnv {
     double dist_penalty = x_penalty_weight * x * x + (y - target_tip_height) * (y - target_tip_height);
     double vel_penalty = hinge_velocity_weight * v1 * v1 + hinge2_velocity_weight * v2 * v2;
     r.terminated = y <= min_tip_height;
-    r.reward = (r.terminated ? 0.0 : alive_bonus) - dist_penalty - vel_penalty;
+    r.set_reward(r.terminated ? 0.0 : alive_bonus, -dist_penalty, -vel_penalty);
     return r;
   }
 

@@ -17,7 +17,7 @@ class InvertedPendulum final : public MujocoEnv {
   static constexpr double max_pole_angle = 0.2;  // |qpos[1]| above this terminates
 
   InvertedPendulum() : MujocoEnv("inverted_pendulum.xml", frame_skip_steps, false) {
-    init_spec("InvertedPendulum-v5", 4);
+    init_spec("InvertedPendulum-v5", 4, {"reward_survive"});
   }
 
   void reset(HostRng& rng, double* obs) override {
@@ -34,7 +34,7 @@ class InvertedPendulum final : public MujocoEnv {
     bool finite = true;
     for (int i = 0; i < 4; ++i) finite = finite && std::isfinite(obs[i]);
     r.terminated = !finite || std::fabs(obs[1]) > max_pole_angle;
-    r.reward = r.terminated ? 0.0 : 1.0;
+    r.set_reward(r.terminated ? 0.0 : 1.0);
     return r;
   }
 

@@ -184,7 +184,8 @@ MujocoEnv::~MujocoEnv() {
   if (m_data) mj_deleteData(m_data);
 }
 
-void MujocoEnv::init_spec(const std::string& id, int obs_dim, int max_episode_steps) {
+void MujocoEnv::init_spec(const std::string& id, int obs_dim, std::vector<std::string> reward_terms,
+                          int max_episode_steps) {
   const mjModel* m = m_model.get();
   m_spec.id = id;
   m_spec.obs_dim = obs_dim;
@@ -197,6 +198,7 @@ void MujocoEnv::init_spec(const std::string& id, int obs_dim, int max_episode_st
     m_spec.action_high[i] = m->actuator_ctrlrange[2 * i + 1];
   }
   m_spec.max_episode_steps = max_episode_steps;
+  m_spec.reward_terms = std::move(reward_terms);
 }
 
 void MujocoEnv::get_state(double* qpos, double* qvel) const {

@@ -91,8 +91,10 @@ class MujocoEnv : public Env {
   void set_full_reset(bool full) { m_full_reset = full; }
 
  protected:
-  /// Fills the spec's id, dimensions and bounds (act_dim and bounds from the model's actuators).
-  void init_spec(const std::string& id, int obs_dim, int max_episode_steps = 1000);
+  /// Fills the spec's id, dimensions and bounds (act_dim and bounds from the model's actuators)
+  /// and the names of the reward terms the task's step() sets, in their order.
+  void init_spec(const std::string& id, int obs_dim, std::vector<std::string> reward_terms,
+                 int max_episode_steps = 1000);
 
   /// Writes `action` (nu doubles, unclipped) to ctrl, calls mj_step frame_skip times, then
   /// mj_rnePostConstraint when the task observes contact forces. Returns true when the physics

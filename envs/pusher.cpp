@@ -25,7 +25,7 @@ class Pusher final : public MujocoEnv {
   static constexpr double min_object_goal_dist = 0.17;  // object start redrawn until beyond
 
   Pusher() : MujocoEnv("pusher_v5.xml", frame_skip_steps, false) {
-    init_spec("Pusher-v5", 23, max_steps);
+    init_spec("Pusher-v5", 23, {"reward_dist", "reward_ctrl", "reward_near"}, max_steps);
     m_tips_arm = body_id("tips_arm");
     m_object = body_id("object");
     m_goal = body_id("goal");
@@ -57,8 +57,8 @@ class Pusher final : public MujocoEnv {
     // v5: both distances after the physics step
     double near = distance(m_object, m_tips_arm);
     double dist = distance(m_object, m_goal);
-    r.reward = -dist_reward_weight * dist - ctrl_cost_weight * action_sq_norm(action) -
-               near_reward_weight * near;
+    r.set_reward(-dist_reward_weight * dist, -(ctrl_cost_weight * action_sq_norm(action)),
+                 -(near_reward_weight * near));
     r.terminated = false;
     write_obs(obs);
     return r;

@@ -25,7 +25,7 @@ class Reacher final : public MujocoEnv {
   static constexpr double goal_radius = 0.2;  // goal drawn in the square, kept inside the disc
 
   Reacher() : MujocoEnv("reacher.xml", frame_skip_steps, false) {
-    init_spec("Reacher-v5", 10, max_steps);
+    init_spec("Reacher-v5", 10, {"reward_dist", "reward_ctrl"}, max_steps);
     m_fingertip = body_id("fingertip");
     m_target = body_id("target");
   }
@@ -57,7 +57,7 @@ class Reacher final : public MujocoEnv {
     const double* target = m_data->xpos + 3 * m_target;
     double dx = tip[0] - target[0], dy = tip[1] - target[1], dz = tip[2] - target[2];
     double dist = std::sqrt(dx * dx + dy * dy + dz * dz);
-    r.reward = -dist_reward_weight * dist - ctrl_cost_weight * action_sq_norm(action);
+    r.set_reward(-dist_reward_weight * dist, -(ctrl_cost_weight * action_sq_norm(action)));
     r.terminated = false;
     write_obs(obs);
     return r;

@@ -15,7 +15,9 @@ class Swimmer final : public MujocoEnv {
   static constexpr double ctrl_cost_weight = 1e-4;
   static constexpr double reset_noise = 0.1;
 
-  Swimmer() : MujocoEnv("swimmer.xml", frame_skip_steps, false) { init_spec("Swimmer-v5", 8); }
+  Swimmer() : MujocoEnv("swimmer.xml", frame_skip_steps, false) {
+    init_spec("Swimmer-v5", 8, {"reward_forward", "reward_ctrl"});
+  }
 
   void reset(HostRng& rng, double* obs) override {
     reset_state(rng, {ResetNoise::Kind::uniform, reset_noise},
@@ -27,7 +29,7 @@ class Swimmer final : public MujocoEnv {
     StepResult r;
     double x_velocity = simulate_forward(action, r.unstable, [&] { return m_data->qpos[0]; });
     // forward progress minus control cost on the unclipped action
-    r.reward = forward_reward_weight * x_velocity - ctrl_cost_weight * action_sq_norm(action);
+    r.set_reward(forward_reward_weight * x_velocity, -(ctrl_cost_weight * action_sq_norm(action)));
     r.terminated = false;
     write_obs(obs);
     return r;

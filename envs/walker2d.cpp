@@ -24,7 +24,7 @@ class Walker2d final : public MujocoEnv {
   static constexpr double obs_velocity_clip = 10.0;
 
   Walker2d() : MujocoEnv("walker2d_v5.xml", frame_skip_steps, false) {
-    init_spec("Walker2d-v5", 17);
+    init_spec("Walker2d-v5", 17, {"reward_forward", "reward_survive", "reward_ctrl"});
   }
 
   void reset(HostRng& rng, double* obs) override {
@@ -38,8 +38,8 @@ class Walker2d final : public MujocoEnv {
     double x_velocity = simulate_forward(action, r.unstable, [&] { return m_data->qpos[0]; });
     bool healthy = is_healthy();
     // forward progress plus the alive bonus (v5: only while healthy) minus control cost
-    r.reward = forward_reward_weight * x_velocity + (healthy ? healthy_reward : 0.0) -
-               ctrl_cost_weight * action_sq_norm(action);
+    r.set_reward(forward_reward_weight * x_velocity, healthy ? healthy_reward : 0.0,
+                 -(ctrl_cost_weight * action_sq_norm(action)));
     r.terminated = !healthy;
     write_obs(obs);
     return r;

@@ -1,6 +1,7 @@
 // env.h: one control task with Gymnasium v5 semantics (minus the time limit, which the env
 // pool applies), and the registry of task ids. Implementations live in envs/.
 #pragma once
+#include <array>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -18,13 +19,30 @@ struct EnvSpec {
   std::vector<double> action_low;   // per-dimension lower bound (model ctrlrange)
   std::vector<double> action_high;  // per-dimension upper bound
   int max_episode_steps = 1000;     // TimeLimit of the Gymnasium registration
+  // names of the reward terms (Gymnasium's v5 `info` keys, e.g. "reward_forward"), in the order
+  // StepResult::reward_terms holds them and the reward sums them; empty for Pendulum-v1
+  std::vector<std::string> reward_terms;
 };
 
 /// What one env step reports besides the observation.
 struct StepResult {
+  static constexpr int max_reward_terms = 4;
   double reward = 0.0;
   bool terminated = false;  // the task's own termination (stops bootstrapping)
   bool unstable = false;    // physics blew up (MuJoCo warning or non-finite state)
+  // the parts of the reward, named by EnvSpec::reward_terms (costs negative, as Gymnasium's
+  // `info` reports them); reward is their sum from the first to the last
+  std::array<double, max_reward_terms> reward_terms{};
+
+  /// Sets reward_terms to `terms` and reward to their sum, added from the first to the last.
+  /// Needs 1 to max_reward_terms values (one per name in the task's EnvSpec::reward_terms).
+  template <typename... Terms>
+  void set_reward(double first, Terms... rest) {
+    static_assert(sizeof...(rest) < max_reward_terms, "more reward terms than max_reward_terms");
+    reward_terms = {first, rest...};
+    reward = first;
+    ((reward += rest), ...);
+  }
 };
 
 /// A single task instance. Not thread-safe; the pool gives each thread its own envs.

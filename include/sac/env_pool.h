@@ -56,6 +56,9 @@ class EnvPool {
   const float* obs() const { return m_obs.data(); }              // size() x obs_dim
   const float* final_obs() const { return m_final_obs.data(); }  // valid where done
   const float* reward() const { return m_reward.data(); }
+  /// The last step's reward terms in double (StepResult::reward_terms, named by
+  /// spec().reward_terms): size() x StepResult::max_reward_terms, row i env i's.
+  const double* reward_terms() const { return m_reward_terms.data(); }
   const uint8_t* terminated() const { return m_terminated.data(); }
   const uint8_t* truncated() const { return m_truncated.data(); }
   /// 1 where the last step's physics blew up (that env is also truncated and reset); such a
@@ -103,6 +106,7 @@ class EnvPool {
   std::vector<double> m_ep_return, m_last_return;
   std::vector<double> m_obs64, m_act64;  // per-env double scratch (size() x obs_dim / act_dim)
   std::vector<float> m_obs, m_final_obs, m_reward;
+  std::vector<double> m_reward_terms;  // size() x StepResult::max_reward_terms
   std::vector<uint8_t> m_terminated, m_truncated, m_unstable_flags;
   std::vector<FinishedEpisode> m_finished;  // reserved for size() entries: never reallocates
   std::vector<int64_t> m_unstable;  // per env

@@ -4,7 +4,8 @@
 // are float64 like Gymnasium's own tasks. get_state/set_state reach MuJoCo's qpos and qvel
 // (set_state runs mj_forward, as Gymnasium's MujocoEnv.set_state does), so tests can step ours
 // and Gymnasium's from the same state (tests/pypi/test_conformance.py). Reset noise for seed S is
-// what the pool's env seeded S draws.
+// what the pool's env seeded S draws. step() also returns the reward's terms by name (Gymnasium's
+// v5 `info` keys), as the task computed them.
 #include <pybind11/stl.h>
 
 #include <cmath>
@@ -55,13 +56,16 @@ class Task {
   }
 
   /// One step with `action` (act_dim values in the task's bounds, not clipped): returns
-  /// (obs, reward, terminated, unstable).
+  /// (obs, reward, terminated, unstable, terms), terms a dict of the reward's terms by name.
   py::tuple step(py::handle action) {
     if (!m_reset) throw std::runtime_error("Task.step() called before reset()");
     std::vector<double> a = doubles(action, "action", spec().act_dim);
     py::array_t<double> obs(spec().obs_dim);
     StepResult r = m_env->step(a.data(), obs.mutable_data());
-    return py::make_tuple(obs, r.reward, r.terminated, r.unstable);
+    py::dict terms;
+    const std::vector<std::string>& names = spec().reward_terms;
+    for (size_t k = 0; k < names.size(); ++k) terms[py::str(names[k])] = r.reward_terms[k];
+    return py::make_tuple(obs, r.reward, r.terminated, r.unstable, terms);
   }
 
   /// (qpos, qvel) of the physics, copies.
@@ -100,7 +104,8 @@ void bind_task(py::module_& m) {
       .def("reset", &Task::reset, py::arg("seed") = py::none(),
            "Resets (a fresh noise generator seeded `seed` when given); returns the observation.")
       .def("step", &Task::step, py::arg("action"),
-           "One step; returns (obs, reward, terminated, unstable).")
+           "One step; returns (obs, reward, terminated, unstable, terms): terms maps each "
+           "reward term's name (Gymnasium's info key) to its value; reward is their sum.")
       .def("get_state", &Task::get_state, "(qpos, qvel) copies.")
       .def("set_state", &Task::set_state, py::arg("qpos"), py::arg("qvel"),
            "Sets qpos and qvel, then mj_forward (as Gymnasium's set_state).")
@@ -111,6 +116,9 @@ void bind_task(py::module_& m) {
       .def_property_readonly("action_high", [](const Task& t) { return t.spec().action_high; })
       .def_property_readonly("max_episode_steps",
                              [](const Task& t) { return t.spec().max_episode_steps; })
+      .def_property_readonly(
+          "reward_terms", [](const Task& t) { return t.spec().reward_terms; },
+          "Names of the reward terms step() reports, in summation order.")
       .def_property_readonly("nq", &Task::nq)
       .def_property_readonly("nv", &Task::nv)
       .def_property_readonly("dt", &Task::dt);

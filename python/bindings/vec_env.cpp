@@ -5,7 +5,8 @@
 // and are mapped to the pool's [-1, 1] here; for power-of-two bounds such as [-1, 1] and [-2, 2]
 // the pool applies exactly the float32 value given. Stepping releases the GIL. Episodes end with
 // a same-step autoreset: obs holds the next episode's first observation and infos["final_obs"]
-// the finished episode's last one (where infos["_final_obs"] is set). python/sac_engine/vec_env.py
+// the finished episode's last one (where infos["_final_obs"] is set); infos also holds the step's
+// reward terms under Gymnasium's keys (float64, every env's). python/sac_engine/vec_env.py
 // adds the spaces; python/tests/test_vec_env.py tests it.
 #include <pybind11/stl.h>
 
@@ -16,6 +17,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bindings.h"
@@ -31,6 +33,7 @@ struct PoolBuffers {
   std::vector<uint8_t> done;           // terminated or truncated in the last step
   std::vector<double> episode_return;  // of the episode that ended in the last step, where done
   std::vector<int32_t> episode_length;
+  std::vector<uint8_t> every_env;  // all 1: the mask of infos' reward terms (every env stepped)
   std::mutex mutex;  // one step or reset at a time
 };
 
@@ -50,6 +53,7 @@ class VecEnv {
     m_b->done.assign(N, 0);
     m_b->episode_return.assign(N, 0.0);
     m_b->episode_length.assign(N, 0);
+    m_b->every_env.assign(N, 1);
 
     EnvPool& p = *m_b->pool;
     m_obs = view(py::dtype::of<float>(), {N, O}, p.obs());
@@ -60,6 +64,13 @@ class VecEnv {
     m_done = view(py::dtype("bool"), {N}, m_b->done.data());
     m_episode_return = view(py::dtype::of<double>(), {N}, m_b->episode_return.data());
     m_episode_length = view(py::dtype::of<int32_t>(), {N}, m_b->episode_length.data());
+    // term k of every env: column k of the pool's size() x max_reward_terms array
+    m_every_env = view(py::dtype("bool"), {N}, m_b->every_env.data());
+    const std::vector<std::string>& names = p.spec().reward_terms;
+    for (size_t k = 0; k < names.size(); ++k)
+      m_reward_terms.emplace_back(
+          names[k], view(py::dtype::of<double>(), {N}, p.reward_terms() + k,
+                         {(py::ssize_t)(StepResult::max_reward_terms * sizeof(double))}));
   }
 
   /// Resets every env (reseeding env i with seed + i when `seed` is given) and returns (obs, {}).
@@ -118,6 +129,10 @@ class VecEnv {
     infos["_final_obs"] = m_done;
     infos["episode"] = episode;
     infos["_episode"] = m_done;
+    for (const auto& [name, values] : m_reward_terms) {
+      infos[py::str(name)] = values;
+      infos[py::str("_" + name)] = m_every_env;
+    }
     return py::make_tuple(m_obs, m_reward, m_terminated, m_truncated, infos);
   }
 
@@ -131,10 +146,12 @@ class VecEnv {
 
  private:
   // a read-only numpy view of `data` that keeps the buffers alive
-  py::array view(const py::dtype& dtype, std::vector<py::ssize_t> shape, const void* data) {
+  // (`strides` in bytes; empty: contiguous)
+  py::array view(const py::dtype& dtype, std::vector<py::ssize_t> shape, const void* data,
+                 std::vector<py::ssize_t> strides = {}) {
     auto* owner = new std::shared_ptr<PoolBuffers>(m_b);
     py::capsule base(owner, [](void* p) { delete static_cast<std::shared_ptr<PoolBuffers>*>(p); });
-    py::array a(dtype, shape, {}, data, base);
+    py::array a(dtype, shape, strides, data, base);
     a.attr("setflags")(py::arg("write") = false);
     return a;
   }
@@ -144,6 +161,8 @@ class VecEnv {
   bool m_reset = false;
   py::array m_obs, m_final_obs, m_reward, m_terminated, m_truncated, m_done;
   py::array m_episode_return, m_episode_length;
+  py::array m_every_env;
+  std::vector<std::pair<std::string, py::array>> m_reward_terms;  // name, view (every env's)
 };
 
 }  // namespace

@@ -10,8 +10,11 @@ gymnasium.Env: float64 observations and float32 actions in the task's bounds, as
 v5 tasks declare them; the time limit is the TimeLimit wrapper that gymnasium.make adds from the
 registration (max_episode_steps), as for Gymnasium's tasks. truncated is True on its own only when
 the physics became unstable (a MuJoCo warning or a non-finite state; info["unstable"]), which
-Gymnasium's tasks do not check. reset(seed=S) draws the reset noise the env pool's env seeded S
-draws. Tested by tests/pypi/test_gymnasium.py.
+Gymnasium's tasks do not check. info also holds the reward's terms under Gymnasium's v5 keys
+(reward_forward, reward_ctrl, reward_survive, reward_contact, reward_dist, reward_near,
+distance_penalty, velocity_penalty; each task its own, costs negative), which add up to the reward.
+reset(seed=S) draws the reset noise the env pool's env seeded S draws. Tested by
+tests/pypi/test_gymnasium.py and tests/pypi/conformance.py.
 """
 import gymnasium
 import numpy as np
@@ -56,10 +59,12 @@ class TaskEnv(gymnasium.Env):
         return obs, {}
 
     def step(self, action):
-        """Applies `action` (act_dim values in the task's bounds, not clipped) for one step."""
+        """Applies `action` (act_dim values in the task's bounds, not clipped) for one step; info
+        holds "unstable" and the reward's terms."""
         self._check_open("step")
-        obs, reward, terminated, unstable = self._task.step(action)
-        return obs, float(reward), bool(terminated), bool(unstable), {"unstable": bool(unstable)}
+        obs, reward, terminated, unstable, terms = self._task.step(action)
+        info = {"unstable": bool(unstable), **terms}
+        return obs, float(reward), bool(terminated), bool(unstable), info
 
     def close(self):
         """A later step() or reset() raises RuntimeError; closing twice is allowed."""

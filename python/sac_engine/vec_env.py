@@ -4,7 +4,8 @@ reset(seed=None, options=None) -> (obs, info); step(actions) -> (obs, rewards, t
 truncations, infos). Actions are (num_envs, act_dim) in the task's bounds (single_action_space).
 Same-step autoreset (metadata["autoreset_mode"]): when env i's episode ends, obs[i] is already the
 next episode's first observation and infos["final_obs"][i] the finished episode's last one
-(infos["_final_obs"][i] is True); infos["episode"]["r"/"l"][i] hold its return and length. The
+(infos["_final_obs"][i] is True); infos["episode"]["r"/"l"][i] hold its return and length;
+infos[<term>] each env's reward terms (Gymnasium's v5 keys, as TaskEnv's info). The
 arrays are read-only float32 views of the pool's own buffers, refilled in place by the next step
 (no copy per step): copy what you keep past it, e.g. obs.copy().
 

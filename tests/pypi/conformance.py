@@ -10,8 +10,9 @@ v5 tasks (gymnasium[mujoco] with the `mujoco` wheel), per task:
   (the raw comparison is reported too);
 - step: 1,000 states reached by random actions in Gymnasium's task (episodes restarted when they
   terminate); ours is set to each state's qpos and qvel (set_state: mj_forward, as Gymnasium's
-  set_state) and steps the same action; the largest differences of observation and reward, and
-  the count of differing `terminated`. Differences are |ours - theirs| / max(1, |theirs|)
+  set_state) and steps the same action; the largest differences of observation, reward and each
+  reward term Gymnasium reports in `info` (reward_forward, reward_ctrl, ..., distance_penalty:
+  is_reward_term), and the count of differing `terminated`. Differences are |ours - theirs| / max(1, |theirs|)
   (absolute below 1, relative above). A second Gymnasium env set to the same states the same way
   ("gym set") measures what setting the state alone changes (MuJoCo's solver warm start);
 - episodes: random-action episodes of both through gymnasium.make (TimeLimit), the fraction that
@@ -46,6 +47,13 @@ EPISODES = {"InvertedPendulum-v5": 300, "InvertedDoublePendulum-v5": 300, "Hoppe
             "Swimmer-v5": 3, "Reacher-v5": 40, "Pusher-v5": 20}
 # tasks with a free joint: qpos[3:7] is its quaternion, obs[1:5] the same (qpos[2:] observed)
 FREE_JOINT = ("Ant-v5", "Humanoid-v5")
+
+
+def is_reward_term(key):
+    """The `info` keys of Gymnasium's v5 tasks that are parts of the reward (the others are
+    positions and velocities): reward_forward, reward_ctrl, ..., distance_penalty,
+    velocity_penalty."""
+    return key.startswith("reward_") or key.endswith("_penalty")
 
 
 def reference(task):
@@ -127,23 +135,43 @@ def collect_states(task, n=STATES, seed=0):
 
 
 def step_from_states(env, states):
-    """obs, reward, terminated of `env` (ours or Gymnasium's, unwrapped) set to each state
-    (set_state: qpos, qvel, then mj_forward) and stepped with its action."""
-    obs, rewards, terminated = [], [], []
+    """obs, reward, terminated and the reward terms of `info` (as "term/<key>") of `env` (ours or
+    Gymnasium's, unwrapped) set to each state (set_state: qpos, qvel, then mj_forward) and stepped
+    with its action."""
+    obs, rewards, terminated, terms = [], [], [], {}
     for q, v, a in zip(states["qpos"], states["qvel"], states["action"]):
         env.set_state(q, v)
-        o, r, term = env.step(a)[:3]
+        o, r, term, _, info = env.step(a)
         obs.append(o), rewards.append(r), terminated.append(bool(term))
-    return {"obs": np.array(obs), "reward": np.array(rewards), "terminated": np.array(terminated)}
+        for key, value in info.items():
+            if is_reward_term(key):
+                terms.setdefault(f"term/{key}", []).append(float(value))
+    out = {"obs": np.array(obs), "reward": np.array(rewards), "terminated": np.array(terminated)}
+    out.update({k: np.array(v) for k, v in terms.items()})
+    return out
+
+
+def term_names(steps):
+    """The reward terms of step_from_states' results, in their order."""
+    return [k[len("term/"):] for k in steps if k.startswith("term/")]
 
 
 def differences(a, b):
-    """The largest differences of a from b (b the reference)."""
+    """The largest differences of a from b (b the reference), per reward term of b as well
+    (a term of b that a lacks counts as NaN, so no tolerance passes it)."""
     d = rel(a["obs"], b["obs"])
     k = np.unravel_index(np.argmax(d), d.shape)
+    terms = {t: float(rel(a[f"term/{t}"], b[f"term/{t}"]).max()) if f"term/{t}" in a
+             else float("nan") for t in term_names(b)}
     return {"obs": float(d.max()), "obs_worst_index": int(k[1]),
-            "reward": float(rel(a["reward"], b["reward"]).max()),
+            "reward": float(rel(a["reward"], b["reward"]).max()), "terms": terms,
             "terminated_differ": int(np.sum(a["terminated"] != b["terminated"]))}
+
+
+def load_steps(npz, task):
+    """step_from_states' results of `task` from an .npz that gym_steps_file wrote."""
+    prefix = f"{task}/"
+    return {k[len(prefix):]: npz[k] for k in npz.files if k.startswith(prefix)}
 
 
 def compare_steps(task, n=STATES, seed=0):
@@ -162,13 +190,17 @@ def compare_steps(task, n=STATES, seed=0):
     along = {"obs": [], "reward": [], "terminated": []}
     for a in states["action"]:
         rng.uniform(g.action_space.low, g.action_space.high)  # the draw collect_states made
-        o, r, term = g.step(a)[:3]
+        o, r, term, _, info = g.step(a)
         along["obs"].append(o), along["reward"].append(r), along["terminated"].append(term)
+        for key, value in info.items():
+            if is_reward_term(key):
+                along.setdefault(f"term/{key}", []).append(float(value))
         if term:
             g.reset()
     along = {k: np.array(v) for k, v in along.items()}
     d = differences(theirs, along)
-    out.update(obs_set_vs_along=d["obs"], reward_set_vs_along=d["reward"])
+    out.update(obs_set_vs_along=d["obs"], reward_set_vs_along=d["reward"],
+               terms_set_vs_along=d["terms"])
     return out
 
 
@@ -230,12 +262,16 @@ def with_mujoco233(results, python):
         old = np.load(os.path.join(d, "old.npz"))
         for r in results:
             t = r["task"]
-            gym233 = {k: old[f"{t}/{k}"] for k in ("obs", "reward", "terminated")}
+            gym233 = load_steps(old, t)
             ours = step_from_states(gymnasium.make(f"sac_engine/{t}").unwrapped, states[t])
             gym = step_from_states(reference(t), states[t])
             r["mujoco233"] = {"ours_vs_gym233": differences(ours, gym233),
                               "gym233_vs_gym": differences(gym233, gym)}
     return results
+
+
+def short(term):
+    return term[len("reward_"):] if term.startswith("reward_") else term
 
 
 def table(results):
@@ -244,7 +280,8 @@ def table(results):
     head = (f"| task | spaces | reset KS p | step vs Gymnasium on mujoco {v}: obs / reward |"
             + (" vs Gymnasium on mujoco 2.3.3: obs / reward | Gymnasium 2.3.3 vs " + v
                + ": obs / reward |" if old else "")
-            + " terminated differ | episodes terminated: gym / ours | mean length: gym / ours | length KS p |")
+            + f" reward terms: vs {v}" + (f" / vs 2.3.3 / 2.3.3 vs {v}" if old else "")
+            + " | terminated differ | episodes terminated: gym / ours | mean length: gym / ours | length KS p |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in results:
         s, re, st, ep = r["spaces"], r["reset"], r["step"], r["episodes"]
@@ -252,10 +289,16 @@ def table(results):
         row = (f"| {r['task']} | {'same' if s['observation_space'] and s['action_space'] else 'DIFFER'} "
                f"| {re['p']:.2g}{raw} | {st['obs']:.1e} / {st['reward']:.1e} |")
         diff = st["terminated_differ"]
+        terms = {t: [d] for t, d in st["terms"].items()}
         if old:
             a, b = r["mujoco233"]["ours_vs_gym233"], r["mujoco233"]["gym233_vs_gym"]
             row += f" {a['obs']:.1e} / {a['reward']:.1e} | {b['obs']:.1e} / {b['reward']:.1e} |"
             diff = f"{diff} / {a['terminated_differ']} / {b['terminated_differ']}"
+            for t in terms:
+                terms[t] += [a["terms"].get(t, float("nan")), b["terms"].get(t, float("nan"))]
+        # one line per term Gymnasium reports, its largest difference in each comparison
+        row += " " + "<br>".join(f"{short(t)} " + " / ".join(f"{d:.1e}" for d in ds)
+                                 for t, ds in terms.items()) + " |"
         row += (f" {diff} | {ep['gym_terminated']:.2f} / {ep['ours_terminated']:.2f} "
                 f"| {ep['gym_mean_length']:.1f} / {ep['ours_mean_length']:.1f} | {ep['length_p']:.2g} |")
         lines.append(row)
@@ -265,14 +308,15 @@ def table(results):
 def gym_steps_file(states_file, out_file):
     """--gym-steps IN OUT: Gymnasium's tasks under this venv's mujoco, set to the states of IN
     (an .npz of TASK/qpos, TASK/qvel, TASK/action) and stepped; writes TASK/obs, TASK/reward,
-    TASK/terminated to OUT. Needs no sac_engine (run in the mujoco 2.3.3 venv)."""
+    TASK/terminated and TASK/term/<key> to OUT. Needs no sac_engine (run in the mujoco 2.3.3
+    venv)."""
     states = np.load(states_file)
     tasks = sorted({k.split("/")[0] for k in states.files})
     out = {"mujoco_version": np.array(mujoco.__version__)}
     for task in tasks:
         s = {k: states[f"{task}/{k}"] for k in ("qpos", "qvel", "action")}
         r = step_from_states(gymnasium.make(task).unwrapped, s)
-        out.update({f"{task}/{k}": v for k, v in r.items()})
+        out.update({f"{task}/{k}": v for k, v in r.items()})  # reward terms as TASK/term/<key>
     np.savez(out_file, **out)
 
 

@@ -6,10 +6,11 @@ comparisons and prints the README's table). Here, per task:
   observation, Bonferroni-corrected p > 0.001);
 - the same step from 1,000 states reached in Gymnasium's task: against Gymnasium's task on
   mujoco 2.3.3 (the second venv, the wheel nearest to Debian's MuJoCo 2.2.2 that ours run on),
-  observation and reward within 1e-6 (|ours - theirs| / max(1, |theirs|)) and the same
-  `terminated`; against Gymnasium's task on the current mujoco wheel (4.0.0) the same, except
-  where mujoco 2.3.3 and 4.0.0 themselves differ by more than 1e-6 on those states (Gymnasium's
-  task against itself), which is then the explanation;
+  observation, reward and each reward term Gymnasium reports in `info` within 1e-6
+  (|ours - theirs| / max(1, |theirs|)) and the same `terminated`; against Gymnasium's task on the
+  current mujoco wheel (4.0.0) the same, except where mujoco 2.3.3 and 4.0.0 themselves differ by
+  more than 1e-6 on those states (Gymnasium's task against itself), which is then the
+  explanation; ours reports exactly the reward terms Gymnasium's task reports;
 - episodes of random actions: truncation at exactly max_episode_steps, the same length
   distribution (KS p > 0.001).
 Run: ctest -R pypi_tests."""
@@ -52,7 +53,7 @@ def steps(tmp_path_factory):
         out[t] = {
             "ours": c.step_from_states(gymnasium.make(f"sac_engine/{t}").unwrapped, s),
             "gym": c.step_from_states(gymnasium.make(t).unwrapped, s),
-            "gym233": {k: old[f"{t}/{k}"] for k in ("obs", "reward", "terminated")},
+            "gym233": c.load_steps(old, t),
         }
     return out
 
@@ -81,6 +82,22 @@ def test_step_from_the_same_states(task, steps):
     for what in ("obs", "reward"):
         assert now[what] <= TOL or versions[what] > TOL, (what, now, versions)
     assert now["terminated_differ"] <= versions["terminated_differ"] or now["terminated_differ"] == 0
+
+
+@pytest.mark.parametrize("task", c.TASKS)
+def test_reward_terms_from_the_same_states(task, steps):
+    r = steps[task]
+    # the same terms under the same keys, every one of them (none on one side only)
+    ours, theirs = sorted(c.term_names(r["ours"])), sorted(c.term_names(r["gym"]))
+    assert ours and ours == theirs, (ours, theirs)
+    assert sorted(c.term_names(r["gym233"])) == sorted(c.term_names(r["gym"]))
+    near = c.differences(r["ours"], r["gym233"])["terms"]
+    now = c.differences(r["ours"], r["gym"])["terms"]
+    versions = c.differences(r["gym233"], r["gym"])["terms"]
+    print(task, "ours-gym233", near, "ours-gym", now, "gym233-gym", versions)
+    for term in c.term_names(r["gym"]):
+        assert near[term] <= TOL, ("against mujoco 2.3.3", term, near)
+        assert now[term] <= TOL or versions[term] > TOL, (term, now, versions)
 
 
 @pytest.mark.parametrize("task", c.TASKS)
