@@ -25,7 +25,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "formats/group_tensors.h"
+#include "algorithm/mlp_state_tensors.h"
 
 namespace sac {
 namespace {

@@ -30,7 +30,7 @@
 #include "sac/env_pool.h"
 #include "sac/replay_buffer.h"
 #include "sac/safetensors.h"
-#include "run/trainer_state.h"
+#include "formats/trainer_state.h"
 
 namespace sac {
 

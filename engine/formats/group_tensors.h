@@ -1,6 +1,6 @@
-// group_tensors.h: the flat parameter buffer of an MlpGroup as safetensors tensors, one weight
-// (out x in) and one bias (out) per layer and member, named "<prefix>.<member>.<layer>.weight"
-// and ".bias". Policy files and checkpoints both name their networks this way.
+// group_tensors.h: the flat parameter buffer of an MlpGroup in a safetensors file, under the names
+// of algorithm/mlp_state_tensors.h ("<prefix>.<member>.<layer>.weight" and ".bias"). Policy
+// files and checkpoints both name their networks this way.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -10,16 +10,9 @@
 #include "sac/mlp.h"
 #include "sac/safetensors.h"
 #include "sac/state_tensor.h"
+#include "algorithm/mlp_state_tensors.h"
 
 namespace sac {
-
-/// The tensors of one of `group`'s flat buffers (parameters, gradients or Adam moments) starting
-/// at `flat` in `memory`: each member's layer weight and bias is a contiguous slice of it. In
-/// the buffer's order (per layer the members' weights, then their biases), so a scan reports
-/// the first non-finite value of the buffer.
-std::vector<StateTensor> group_state_tensors(const std::string& prefix, const MlpGroup& group,
-                                             float* flat, StateTensor::Memory memory,
-                                             StateTensor::Scan scan = StateTensor::Scan::kNever);
 
 /// Adds the tensors of `flat` (a host copy of one of `group`'s buffers) to `f`.
 void put_group_tensors(SafetensorsFile& f, const std::string& prefix, const MlpGroup& group,

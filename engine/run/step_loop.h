@@ -28,7 +28,7 @@
 #include "sac/philox.h"
 #include "sac/replay_buffer.h"
 #include "sac/trainer.h"
-#include "run/trainer_state.h"
+#include "formats/trainer_state.h"
 #include "thread_pool.h"
 
 namespace sac {

@@ -1,5 +1,5 @@
 // trainer_state.cpp: the checkpoint tensors of TrainerState (see trainer_state.h).
-#include "run/trainer_state.h"
+#include "formats/trainer_state.h"
 
 namespace sac {
 
