@@ -6,7 +6,7 @@
 // no partial file, an older file at the path untouched. Also the camera table (Gymnasium's v5
 // default cameras). The tests skip, naming why, only where no OpenGL context can be made (EGL or
 // OSMesa missing); CI installs both (sac.sh).
-// Run: ./sac_tests --gtest_filter='Video*'
+// Run: ./sac_video_tests --gtest_filter='Video*'
 #include <gtest/gtest.h>
 
 #include <algorithm>

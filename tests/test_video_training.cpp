@@ -5,7 +5,7 @@
 // frame `sac rollout --policy RUN/policy.safetensors --seed <seed> --episodes 1 --video`, for a
 // run of one seed and for each seed of a run of two. Skips, naming why, only where no OpenGL
 // context can be made.
-// Run: ./sac_tests --gtest_filter='VideoTraining*'
+// Run: ./sac_video_tests --gtest_filter='VideoTraining*'
 #include <gtest/gtest.h>
 
 #include <filesystem>
