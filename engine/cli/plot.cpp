@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "formats/whole_file.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "run/run_directory.h"
@@ -81,11 +82,9 @@ bool exists(const std::string& path) {
 }
 
 std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError("cannot read '" + path + "': " + std::strerror(errno));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::optional<std::string> text = read_whole_file(path);
+  if (!text) throw ConfigError("cannot read '" + path + "': " + std::strerror(errno));
+  return *text;
 }
 
 // the output must go to a writable folder and not onto a folder

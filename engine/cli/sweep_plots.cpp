@@ -10,6 +10,7 @@
 #include <regex>
 #include <sstream>
 
+#include "formats/whole_file.h"
 #include "cli/commands.h"
 #include "sac/safetensors.h"
 
@@ -24,13 +25,6 @@ std::string file_part(const std::string& s) {
                ? ch
                : '_';
   return out.empty() ? "base" : out;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 std::string xml_escape(const std::string& s) {
@@ -115,7 +109,7 @@ std::vector<std::pair<std::string, std::string>> write_sweep_plots(
       continue;
     }
     plots.emplace_back(key, rel);
-    task_svgs[task].push_back(read_text(dir + "/" + rel));
+    task_svgs[task].push_back(read_whole_file(dir + "/" + rel).value_or(""));
   }
   for (const std::string& task : tasks) {
     if (task_svgs[task].empty()) continue;

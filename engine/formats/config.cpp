@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "formats/whole_file.h"
 #include "sac/env.h"
 
 namespace sac {
@@ -325,11 +326,9 @@ void validate(const Config& c) {
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
   Config c;
   if (!path.empty()) {
-    std::ifstream in(path);
-    if (!in) throw ConfigError("cannot read config file '" + path + "'");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    c = config_from_json_text(ss.str(), path);
+    std::optional<std::string> text = read_whole_file(path);
+    if (!text) throw ConfigError("cannot read config file '" + path + "'");
+    c = config_from_json_text(*text, path);
   }
   for (const auto& o : overrides) apply_override(c, o);
   validate(c);

@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "formats/tfrecord.h"
+#include "formats/whole_file.h"
 #include "sac/safetensors.h"
 #include "tensorboard_event.pb.h"
 
@@ -43,11 +44,9 @@ bool ends_with(const std::string& s, const std::string& end) {
 }
 
 std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::optional<std::string> bytes = read_whole_file(path);
+  if (!bytes) throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
+  return *bytes;
 }
 
 // the names in `dir` with "tfevents" in them (TensorBoard's test for an event file)

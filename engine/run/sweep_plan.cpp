@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "formats/whole_file.h"
 #include "formats/checkpoint.h"
 #include "sac/safetensors.h"
 
@@ -21,11 +22,9 @@ namespace {
 using nlohmann::json;
 
 std::string read_text(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError("cannot read " + what + " '" + path + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::optional<std::string> text = read_whole_file(path);
+  if (!text) throw ConfigError("cannot read " + what + " '" + path + "'");
+  return *text;
 }
 
 bool is_dir(const std::string& path) {

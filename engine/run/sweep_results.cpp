@@ -13,6 +13,7 @@
 #include <map>
 #include <sstream>
 
+#include "formats/whole_file.h"
 #include "run/run_directory.h"
 #include "run/sweep_task.h"
 #include "sac/safetensors.h"
@@ -23,17 +24,14 @@ namespace {
 using nlohmann::json;
 
 json read_json(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return json();
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return json::parse(ss.str(), nullptr, false);
+  std::optional<std::string> text = read_whole_file(path);
+  if (!text) return json();
+  return json::parse(*text, nullptr, false);
 }
 
 // the last complete line of a log (a line still being appended has no newline yet)
 std::string last_line(const std::string& path) {
-  std::ifstream in(path);
-  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string all = read_whole_file(path).value_or("");
   if (all.empty()) return "";
   size_t end = all.rfind('\n');
   if (end == std::string::npos) return "";

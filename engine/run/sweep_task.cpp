@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "formats/whole_file.h"
 #include "run/run_directory.h"
 #include "run/run_lock.h"
 #include "sac/safetensors.h"
@@ -48,11 +49,9 @@ std::string sweep_state_path(const std::string& dir, const PlannedRun& run) {
 }
 
 json read_sweep_state(const std::string& dir, const PlannedRun& run) {
-  std::ifstream in(sweep_state_path(dir, run));
-  if (!in) return json::object();
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json j = json::parse(ss.str(), nullptr, false);
+  std::optional<std::string> text = read_whole_file(sweep_state_path(dir, run));
+  if (!text) return json::object();
+  json j = json::parse(*text, nullptr, false);
   return j.is_object() ? j : json::object();
 }
 
