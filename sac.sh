@@ -24,6 +24,8 @@ PACKAGES=(cmake ninja-build g++ pkg-config libmujoco-dev libqhull-dev nlohmann-j
 
 # the test of `sac sweep` on a real one-node Slurm (tests/slurm/sweep_test.sh)
 PACKAGES+=(slurm-wlm munge)
+# the AVX2 clones' test (CMakeLists.txt: VectorClones.Avx2ClonesUnderValgrind)
+PACKAGES+=(valgrind)
 
 install_packages() {
   local missing=()

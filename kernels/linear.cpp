@@ -7,6 +7,7 @@
 // beside other seeds). Each GEMM is cut into blocks of kBlockRows rows, whatever runs them;
 // the threads only decide who computes which block, and only where a block is worth a handoff.
 #include "linear.h"
+#include "vector_clones.h"
 
 #include <cblas.h>
 
@@ -40,6 +41,37 @@ void run_blocks(ThreadPool& pool, int n, int64_t work_per_task, const Task& task
   }
 }
 
+// dy[i] = 0 where y[i] <= 0, branch-free so it vectorises
+SAC_VECTOR_CLONES void zero_where_not_positive(size_t n, const float* __restrict y,
+                                               float* __restrict dy) {
+  for (size_t i = 0; i < n; ++i) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+// y[r][o] = act(y[r][o] + bias[o]) over `rows` rows of `out`
+SAC_VECTOR_CLONES void add_bias_activate(int rows, int out, const float* __restrict bias,
+                                         Activation act, float* __restrict y) {
+  for (int r = 0; r < rows; ++r) {
+    float* row = y + (size_t)r * out;
+    if (act == Activation::kRelu) {
+      for (int o = 0; o < out; ++o) {
+        float z = row[o] + bias[o];
+        row[o] = z < 0.0f ? 0.0f : z;
+      }
+    } else {
+      for (int o = 0; o < out; ++o) row[o] += bias[o];
+    }
+  }
+}
+
+// sums[o] = sum over the rows of x[r][o] for o in [o0, o1), rows in order (a fixed summation
+// order whatever the vector width: each lane sums its own column)
+SAC_VECTOR_CLONES void sum_columns(int rows, int ld, int o0, int o1, const float* __restrict x,
+                                   float* __restrict sums) {
+  for (int o = o0; o < o1; ++o) sums[o] = 0.0f;
+  for (int r = 0; r < rows; ++r)
+    for (int o = o0; o < o1; ++o) sums[o] += x[(size_t)r * ld + o];
+}
+
 // dY = 0 where Y <= 0 (E x B x width), in place (relu_grad_kernel's twin); element-wise, so any
 // split gives the same bits
 void relu_grad_cpu(ThreadPool& pool, int E, int B, int width, const float* Y, float* dY) {
@@ -47,9 +79,7 @@ void relu_grad_cpu(ThreadPool& pool, int E, int B, int width, const float* Y, fl
   run_blocks(pool, E * blocks, (int64_t)kBlockRows * width, [&](int task) {
     auto [r0, r1] = block_range(B, task % blocks);
     size_t begin = ((size_t)(task / blocks) * B + r0) * width;
-    size_t end = begin + (size_t)(r1 - r0) * width;
-    // branch-free so it vectorises
-    for (size_t i = begin; i < end; ++i) dY[i] = Y[i] > 0.0f ? dY[i] : 0.0f;
+    zero_where_not_positive((size_t)(r1 - r0) * width, Y + begin, dY + begin);
   });
 }
 
@@ -77,13 +107,7 @@ void linear_backward_gemms_cpu(ThreadPool& pool, int E, int B, int in, int out, 
     if (dW)
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, o1 - o0, in, B, 1.0f, dz + o0, out, x,
                   in, 0.0f, dW + (size_t)e * out * in + (size_t)o0 * in, in);
-    if (db) {
-      // fixed summation order over the batch
-      float* bias_grad = db + (size_t)e * out;
-      for (int o = o0; o < o1; ++o) bias_grad[o] = 0.0f;
-      for (int r = 0; r < B; ++r)
-        for (int o = o0; o < o1; ++o) bias_grad[o] += dz[(size_t)r * out + o];
-    }
+    if (db) sum_columns(B, out, o0, o1, dz, db + (size_t)e * out);
   });
 }
 
@@ -104,13 +128,7 @@ void linear_forward_cpu(ThreadPool& pool, int E, int B, int in, int out, const f
     // y = x w^T, then bias and activation in one pass over the block
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, out, in, 1.0f, x, in, w, in,
                 0.0f, y, out);
-    for (int r = 0; r < r1 - r0; ++r) {
-      float* row = y + (size_t)r * out;
-      for (int o = 0; o < out; ++o) {
-        float z = row[o] + bias[o];
-        row[o] = (act == Activation::kRelu && z < 0.0f) ? 0.0f : z;
-      }
-    }
+    add_bias_activate(r1 - r0, out, bias, act, y);
   });
 }
 

@@ -7,6 +7,7 @@
 // file is compiled with -fno-math-errno, so sqrtf needs no errno path). Vector lanes give the
 // bits of one element at a time: sqrt and division are exactly rounded in every lane.
 #include "optimizer.h"
+#include "vector_clones.h"
 
 namespace sac {
 namespace {
@@ -16,7 +17,11 @@ constexpr size_t kHandoffElements = size_t(1) << 16;
 
 template <typename Block>
 void run_elements(ThreadPool& pool, size_t n, const Block& block) {
-  const int parts = n < kHandoffElements ? 1 : pool.threads();
+  if (n < kHandoffElements || pool.threads() == 1) {
+    block(size_t(0), n);  // on this thread, without the pool's std::function (no allocation)
+    return;
+  }
+  const int parts = pool.threads();
   pool.run(parts, [&](int k) {
     auto [i0, i1] = split_range((int)n, parts, k);
     block((size_t)i0, (size_t)i1);
@@ -24,7 +29,7 @@ void run_elements(ThreadPool& pool, size_t n, const Block& block) {
 }
 
 // Adam on [i0, i1), then (when `target` is set) Polyak of target towards the new values
-void adam_polyak_block(size_t i0, size_t i1, float* __restrict params,
+SAC_VECTOR_CLONES void adam_polyak_block(size_t i0, size_t i1, float* __restrict params,
                        const float* __restrict grads, float* __restrict m, float* __restrict v,
                        float* __restrict target, AdamScalars s, float beta1, float beta2,
                        float eps, float tau) {
@@ -35,6 +40,11 @@ void adam_polyak_block(size_t i0, size_t i1, float* __restrict params,
     for (size_t i = i0; i < i1; ++i) target[i] = polyak(target[i], params[i], tau);
 }
 
+SAC_VECTOR_CLONES void polyak_block(size_t i0, size_t i1, float* __restrict target,
+                                    const float* __restrict online, float tau) {
+  for (size_t i = i0; i < i1; ++i) target[i] = polyak(target[i], online[i], tau);
+}
+
 }  // namespace
 
 void adam_cpu(ThreadPool& pool, size_t n, float* params, const float* grads, float* m, float* v,
@@ -43,11 +53,7 @@ void adam_cpu(ThreadPool& pool, size_t n, float* params, const float* grads, flo
 }
 
 void polyak_cpu(ThreadPool& pool, size_t n, float* target, const float* online, float tau) {
-  run_elements(pool, n, [=](size_t i0, size_t i1) {
-    float* __restrict t = target;
-    const float* __restrict o = online;
-    for (size_t i = i0; i < i1; ++i) t[i] = polyak(t[i], o[i], tau);
-  });
+  run_elements(pool, n, [=](size_t i0, size_t i1) { polyak_block(i0, i1, target, online, tau); });
 }
 
 void adam_polyak_cpu(ThreadPool& pool, size_t n, float* online, const float* grads, float* m,

@@ -120,7 +120,7 @@ void ThreadPool::stop_workers() {
   m_workers.clear();
 }
 
-void ThreadPool::run_task(const std::function<void(int)>& task, int i) {
+void ThreadPool::run_task(TaskRef task, int i) {
   try {
     task(i);
   } catch (...) {
@@ -133,7 +133,7 @@ void ThreadPool::run_task(const std::function<void(int)>& task, int i) {
   }
 }
 
-void ThreadPool::drain(const std::function<void(int)>& task, int count) {
+void ThreadPool::drain(TaskRef task, int count) {
   for (int i = m_next.fetch_add(1); i < count; i = m_next.fetch_add(1)) {
     run_task(task, i);
     // the task that finishes the job wakes a sleeping owner. Both sides are sequentially
@@ -163,7 +163,7 @@ void ThreadPool::rethrow_failure() {
   std::rethrow_exception(failure);
 }
 
-void ThreadPool::publish(int n, const std::function<void(int)>* task) {
+void ThreadPool::publish(int n, TaskRef task) {
   {
     std::lock_guard<std::mutex> lock(m_mutex);
     // workers still leaving an earlier job must be gone before its counters are reset; they
@@ -179,13 +179,13 @@ void ThreadPool::publish(int n, const std::function<void(int)>* task) {
   m_wake.notify_all();
 }
 
-void ThreadPool::run(int n, const std::function<void(int)>& task) {
+void ThreadPool::run(int n, TaskRef task) {
   if (m_started) throw std::logic_error("ThreadPool::run: a started job has not been waited for");
   if (n <= 0) return;
   if (m_workers.empty() || n == 1) {
     for (int i = 0; i < n; ++i) run_task(task, i);
   } else {
-    publish(n, &task);
+    publish(n, task);
     drain(task, n);
     wait_done(n);
   }
@@ -203,7 +203,7 @@ void ThreadPool::start(int n, std::function<void(int)> task) {
   // the previous job is done: a worker still leaving it draws no further index, so its
   // task can be replaced here
   m_started_task = std::move(task);
-  publish(n, &m_started_task);
+  publish(n, TaskRef(m_started_task));
 }
 
 void ThreadPool::wait() {
@@ -220,7 +220,7 @@ void ThreadPool::worker_loop(int cpu, uint64_t seen) {
     for (int spin = 0;
          spin < kSpinIterations && m_generation.load(std::memory_order_acquire) == seen; ++spin)
       back_off(spin, m_oversubscribed);
-    const std::function<void(int)>* task;
+    TaskRef task;
     int count;
     {
       std::unique_lock<std::mutex> lock(m_mutex);
@@ -231,7 +231,7 @@ void ThreadPool::worker_loop(int cpu, uint64_t seen) {
       count = m_count;
       m_active.fetch_add(1);
     }
-    drain(*task, count);
+    drain(task, count);
     m_active.fetch_sub(1, std::memory_order_release);
   }
 }

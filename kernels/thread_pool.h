@@ -12,6 +12,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -24,6 +25,22 @@ inline std::pair<int, int> split_range(int n, int parts, int k) {
   int begin = k * base + std::min(k, extra);
   return {begin, begin + base + (k < extra ? 1 : 0)};
 }
+
+/// A reference to a job's task, any callable as task(i) with the task index i; made without
+/// copying or allocating (a std::function would allocate for a lambda of many captures, once per
+/// op), so the callable must outlive the use, as it does through a run() call.
+class TaskRef {
+ public:
+  TaskRef() = default;
+  template <typename F, typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, TaskRef>>>
+  TaskRef(const F& task)  // NOLINT: implicit, so run(n, [&](int i) {...}) reads as it did
+      : m_task(&task), m_call([](const void* t, int i) { (*static_cast<const F*>(t))(i); }) {}
+  void operator()(int i) const { m_call(m_task, i); }
+
+ private:
+  const void* m_task = nullptr;
+  void (*m_call)(const void*, int) = nullptr;
+};
 
 /// Where a pool's worker threads run.
 enum class Pinning {
@@ -62,7 +79,7 @@ class ThreadPool {
   /// Runs task(i) for every i < n (none when n <= 0) on the workers and the calling thread;
   /// returns when all are done and rethrows the first failure (see the class comment). Throws
   /// std::logic_error while a started job has not been waited for.
-  void run(int n, const std::function<void(int)>& task);
+  void run(int n, TaskRef task);
 
   /// Starts task(i) for every i < n on the workers only and returns at once; the pool keeps
   /// `task` until the next start(). Throws std::logic_error when the pool has no worker
@@ -77,9 +94,9 @@ class ThreadPool {
   bool started() const { return m_started; }
 
  private:
-  void publish(int n, const std::function<void(int)>* task);
-  void drain(const std::function<void(int)>& task, int count);
-  void run_task(const std::function<void(int)>& task, int i);
+  void publish(int n, TaskRef task);
+  void drain(TaskRef task, int count);
+  void run_task(TaskRef task, int i);
   void wait_done(int count);
   void rethrow_failure();
   void worker_loop(int cpu, uint64_t seen);
@@ -90,7 +107,7 @@ class ThreadPool {
   std::mutex m_mutex;  // guards publishing a job and workers joining it
   std::condition_variable m_wake;
   // the current job, read by workers under m_mutex
-  const std::function<void(int)>* m_task = nullptr;
+  TaskRef m_task;
   int m_count = 0;
   bool m_stop = false;
   std::atomic<uint64_t> m_generation{0};  // bumped once per job (and to stop)

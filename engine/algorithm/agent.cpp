@@ -104,6 +104,7 @@ Agent::Agent(Backend& backend, const AgentSpec& spec)
       m_snapshot_acts(backend, actor_spec(spec), spec.num_seeds(), spec.max_act_batch) {
   const int B = spec.batch_size, A = spec.act_dim, O = spec.obs_dim, S = spec.num_seeds();
   m_seeds = S;
+  m_seed_keys = spec.seed_list();
   m_copies = S > 1 ? spec.num_critics : 1;
   m_critic_x_stride = S > 1 ? (size_t)B * (O + A) : 0;
   m_actor_x_stride = S > 1 ? (size_t)B * O : 0;
@@ -176,11 +177,16 @@ void Agent::update(const std::vector<const ReplayBuffer*>& rings, int count) {
 }
 
 RecordedOps& Agent::recorded_updates(const std::vector<const ReplayBuffer*>& rings, int length) {
-  std::vector<uint64_t> ids;
-  for (const ReplayBuffer* ring : rings) ids.push_back(ring->id());
-  if (ids != m_recorded_rings) {
+  auto same_rings = [&] {
+    if (rings.size() != m_recorded_rings.size()) return false;
+    for (size_t s = 0; s < rings.size(); ++s)
+      if (rings[s]->id() != m_recorded_rings[s]) return false;
+    return true;
+  };
+  if (!same_rings()) {
     m_recorded.clear();
-    m_recorded_rings = ids;
+    m_recorded_rings.clear();
+    for (const ReplayBuffer* ring : rings) m_recorded_rings.push_back(ring->id());
   }
   std::unique_ptr<RecordedOps>& slot = m_recorded[length];
   if (!slot)
@@ -195,10 +201,9 @@ void Agent::sample_and_update(const std::vector<const ReplayBuffer*>& rings) {
   // update's increment), shared by the seeds
   RingView views[Backend::kMaxSeeds];
   MinibatchDraws draws[Backend::kMaxSeeds];
-  const std::vector<uint64_t> seeds = m_spec.seed_list();
   for (int s = 0; s < m_seeds; ++s) {
     views[s] = rings[s]->ring();
-    draws[s].key = seeds[s];
+    draws[s].key = m_seed_keys[s];
     draws[s].index_stream = kStreamSample;
     draws[s].next_noise_stream = kStreamNoiseNext;
     draws[s].cur_noise_stream = kStreamNoiseCur;
@@ -320,9 +325,8 @@ void Agent::act_with(const float* actor_params, MlpActivations& acts, float* eps
     return;
   }
   // each seed's noise from its own key, at the same draw block
-  const std::vector<uint64_t> seeds = m_spec.seed_list();
   m_backend.increment(m_act_draws.data());
-  m_backend.fill_normal_seeds(S, (size_t)n * A, seeds.data(), kStreamAct, m_act_draws.data(),
+  m_backend.fill_normal_seeds(S, (size_t)n * A, m_seed_keys.data(), kStreamAct, m_act_draws.data(),
                               eps);
   m_backend.tanh_gaussian_sample(S, n, A, acts.result(), eps, m_spec.log_std_min,
                                  m_spec.log_std_max, d_actions, A, 1, logp);

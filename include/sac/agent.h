@@ -172,6 +172,7 @@ class Agent {
   RecordedOps& recorded_updates(const std::vector<const ReplayBuffer*>& rings, int length);
 
   int m_seeds;         // S
+  std::vector<uint64_t> m_seed_keys;  // m_spec.seed_list(), kept so no step allocates it
   int m_copies;        // copies of each seed's critic inputs (S > 1: one per critic, else 1)
   size_t m_critic_x_stride, m_actor_x_stride;  // first-layer member strides (0 at S = 1)
   bool m_warm = false;  // the first update has run (eagerly)
