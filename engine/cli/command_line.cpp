@@ -8,6 +8,7 @@
 
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "formats/path_checks.h"
 
 namespace sac {
 namespace {
@@ -22,10 +23,6 @@ CLI::App* selected(CLI::App& app, std::string& name) {
     a = subs[0];
     name += " " + a->get_name();
   }
-}
-
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
 // CLI11's message for `e`, in `sac`'s words; `where` names the subcommand

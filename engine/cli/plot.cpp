@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "formats/whole_file.h"
+#include "formats/path_checks.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "run/run_directory.h"
@@ -71,16 +72,6 @@ struct Curves {
   bool interpolated = false;
 };
 
-bool is_dir(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-bool exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
-
 std::string read_text(const std::string& path) {
   std::optional<std::string> text = read_whole_file(path);
   if (!text) throw ConfigError("cannot read '" + path + "': " + std::strerror(errno));
@@ -89,21 +80,21 @@ std::string read_text(const std::string& path) {
 
 // the output must go to a writable folder and not onto a folder
 void check_output(const std::string& path) {
-  if (is_dir(path)) throw ConfigError("output '" + path + "' is a directory; give a file name (-o FILE.svg)");
+  if (is_directory(path)) throw ConfigError("output '" + path + "' is a directory; give a file name (-o FILE.svg)");
   std::string parent = std::filesystem::path(path).parent_path().string();
   if (parent.empty()) parent = ".";
-  if (!is_dir(parent))
+  if (!is_directory(parent))
     throw ConfigError("cannot write output '" + path + "': folder '" + parent + "' does not exist");
   if (::access(parent.c_str(), W_OK) != 0)
     throw ConfigError("cannot write output '" + path + "': folder '" + parent + "' is not writable");
-  if (exists(path) && ::access(path.c_str(), W_OK) != 0)
+  if (path_exists(path) && ::access(path.c_str(), W_OK) != 0)
     throw ConfigError("cannot write output '" + path + "': the file is not writable");
 }
 
 // config.json: the task id (required) and the seed (optional, for the legend)
 void read_config(Run& run) {
   std::string path = run.dir + "/config.json";
-  if (!exists(path))
+  if (!path_exists(path))
     throw ConfigError("run directory '" + run.dir + "' holds no config.json (not a run directory)");
   json j = json::parse(read_text(path), nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw ConfigError("'" + path + "' is not valid JSON");
@@ -143,7 +134,7 @@ std::vector<std::string> split_csv(const std::string& line) {
 // eval.csv: columns located by the header; rows with increasing integer steps and finite values
 void read_eval(Run& run) {
   std::string path = run.dir + "/eval.csv";
-  if (!exists(path))
+  if (!path_exists(path))
     throw ConfigError("run directory '" + run.dir +
                       "' has no eval.csv (the run was not evaluated; see train.eval_every)");
   std::stringstream in(read_text(path));
@@ -454,7 +445,7 @@ std::string render_svg(const std::vector<Run>& runs, const Curves& c, const std:
 // `dir`, or the folders of its seeds when it is a run of several seeds (see the file comment)
 std::vector<std::string> expand_seeds(const std::string& dir) {
   const std::string path = dir + "/config.json";
-  json j = exists(path) ? json::parse(read_text(path), nullptr, false) : json();
+  json j = path_exists(path) ? json::parse(read_text(path), nullptr, false) : json();
   if (!j.is_object() || !j.contains("train") || !j["train"].is_object() ||
       !j["train"].contains("seeds") || !j["train"]["seeds"].is_array() ||
       j["train"]["seeds"].empty())
@@ -464,7 +455,7 @@ std::vector<std::string> expand_seeds(const std::string& dir) {
     if (!s.is_number_unsigned() && !s.is_number_integer())
       throw ConfigError("'" + path + "' has a train.seeds entry that is not a seed: " + s.dump());
     const std::string sd = seed_dir(dir, s.get<uint64_t>());
-    json summary = exists(sd + "/summary.json")
+    json summary = path_exists(sd + "/summary.json")
                        ? json::parse(read_text(sd + "/summary.json"), nullptr, false)
                        : json();
     if (summary.is_object() && summary.contains("diverged")) {
@@ -505,11 +496,11 @@ int plot_run(const PlotOptions& o) {
   std::set<std::string> seen;
   std::vector<std::string> expanded;
   for (const std::string& d : dirs) {
-    if (!is_dir(d)) throw ConfigError("run directory '" + d + "' does not exist or is not a directory");
+    if (!is_directory(d)) throw ConfigError("run directory '" + d + "' does not exist or is not a directory");
     for (const std::string& e : expand_seeds(d)) expanded.push_back(e);
   }
   for (const std::string& d : expanded) {
-    if (!is_dir(d)) throw ConfigError("run directory '" + d + "' does not exist or is not a directory");
+    if (!is_directory(d)) throw ConfigError("run directory '" + d + "' does not exist or is not a directory");
     std::string canonical = std::filesystem::canonical(d).string();
     if (!seen.insert(canonical).second) throw ConfigError("run directory '" + d + "' is given twice");
     Run r;

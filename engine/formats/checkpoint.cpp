@@ -13,6 +13,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "formats/path_checks.h"
 #include "formats/pool_state.h"
 #include "formats/state_tensors.h"
 
@@ -104,11 +105,6 @@ std::vector<std::string> list_dir(const std::string& dir) {
   while (dirent* e = ::readdir(d)) names.push_back(e->d_name);
   ::closedir(d);
   return names;
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::string base_name(const std::string& path) {

@@ -25,12 +25,12 @@ struct Field {
   std::string type, range, doc;                      // for `sac config keys` and the README
 };
 
-// `f` with its type, allowed values and one-line meaning
-Field described(Field f, std::string type, std::string range, std::string doc) {
-  f.type = std::move(type);
-  f.range = std::move(range);
-  f.doc = std::move(doc);
-  return f;
+// a field with its getter and setter, type, allowed values and one-line meaning
+Field described(std::string key, std::function<json(const Config&)> get,
+                std::function<void(Config&, const json&)> set, std::string type,
+                std::string range, std::string doc) {
+  return Field{std::move(key), std::move(get), std::move(set), std::move(type), std::move(range),
+               std::move(doc)};
 }
 
 std::string range_text(double lo, double hi, bool open_low) {
@@ -57,7 +57,7 @@ std::string type_name(const json& v) {
 template <typename T>
 Field integer(const std::string& key, T Config::*member, double lo, double hi,
               const std::string& doc) {
-  return described({key, [member](const Config& c) { return json(c.*member); },
+  return described(key, [member](const Config& c) { return json(c.*member); },
           [key, member, lo, hi](Config& c, const json& v) {
             bool integral = v.is_number_integer() || v.is_number_unsigned() ||
                             (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>());
@@ -67,13 +67,13 @@ Field integer(const std::string& key, T Config::*member, double lo, double hi,
               fail(key, "value " + show(v) + " is out of range [" + json(lo).dump() + ", " +
                             json(hi).dump() + "]");
             c.*member = v.is_number_unsigned() ? (T)v.get<uint64_t>() : (T)v.get<int64_t>();
-          }},
+          },
                    "integer", "[" + std::to_string((int64_t)lo) + ", " + std::to_string((int64_t)hi) + "]", doc);
 }
 
 Field real(const std::string& key, double Config::*member, double lo, double hi,
            const std::string& doc, bool open_low = false) {
-  return described({key, [member](const Config& c) { return json(c.*member); },
+  return described(key, [member](const Config& c) { return json(c.*member); },
           [=](Config& c, const json& v) {
             if (!v.is_number()) fail(key, "expected a number, got " + type_name(v) + " " + show(v));
             double x = v.get<double>();
@@ -81,16 +81,16 @@ Field real(const std::string& key, double Config::*member, double lo, double hi,
               fail(key, "value " + show(v) + " is out of range " + (open_low ? "(" : "[") +
                             json(lo).dump() + ", " + json(hi).dump() + "]");
             c.*member = x;
-          }},
+          },
                    "number", range_text(lo, hi, open_low), doc);
 }
 
 Field boolean(const std::string& key, bool Config::*member, const std::string& doc) {
-  return described({key, [member](const Config& c) { return json(c.*member); },
+  return described(key, [member](const Config& c) { return json(c.*member); },
           [=](Config& c, const json& v) {
             if (!v.is_boolean()) fail(key, "expected true or false, got " + show(v));
             c.*member = v.get<bool>();
-          }},
+          },
                    "boolean", "true, false", doc);
 }
 
@@ -99,7 +99,7 @@ Field choice(const std::string& key, std::string Config::*member,
              const std::string& range = "") {
   std::string listed = range;
   for (const auto& a : allowed) listed += (listed.empty() ? "" : ", ") + a;
-  return described({key, [member](const Config& c) { return json(c.*member); },
+  return described(key, [member](const Config& c) { return json(c.*member); },
           [=](Config& c, const json& v) {
             if (!v.is_string()) fail(key, "expected a string, got " + type_name(v) + " " + show(v));
             std::string s = v.get<std::string>();
@@ -110,7 +110,7 @@ Field choice(const std::string& key, std::string Config::*member,
               if (!ok) fail(key, "value '" + s + "' is not one of " + list);
             }
             c.*member = s;
-          }},
+          },
                    "string", listed, doc);
 }
 

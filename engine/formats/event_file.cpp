@@ -12,6 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "formats/path_checks.h"
 #include "formats/tfrecord.h"
 #include "formats/whole_file.h"
 #include "sac/safetensors.h"
@@ -32,15 +33,6 @@ std::string host_name() {
   char name[256] = {};
   if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
   return name;
-}
-
-bool exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
-
-bool ends_with(const std::string& s, const std::string& end) {
-  return s.size() >= end.size() && s.compare(s.size() - end.size(), end.size(), end) == 0;
 }
 
 std::string read_all(const std::string& path) {
@@ -84,7 +76,7 @@ EventFileWriter::EventFileWriter(const std::string& dir) {
   const std::string base = dir + "/events.out.tfevents." + std::to_string((long long)now) + "." +
                            host_name() + "." + std::to_string((long long)::getpid());
   m_path = base;
-  for (int n = 1; exists(m_path); ++n) m_path = base + "." + std::to_string(n);
+  for (int n = 1; path_exists(m_path); ++n) m_path = base + "." + std::to_string(n);
   m_out.open(m_path, std::ios::binary | std::ios::trunc);
   if (!m_out) throw std::runtime_error("cannot write '" + m_path + "': " + std::strerror(errno));
   tensorboard::Event event;

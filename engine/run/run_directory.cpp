@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "formats/path_checks.h"
 #include "sac/errors.h"
 #include "sac/safetensors.h"
 
@@ -84,13 +85,8 @@ std::string seed_dir(const std::string& run_dir, uint64_t seed) {
   return run_dir + "/seed-" + std::to_string(seed);
 }
 
-bool file_exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
-
 void refuse_existing_run(const std::string& run_dir) {
-  if (file_exists(run_dir + "/config.json"))
+  if (path_exists(run_dir + "/config.json"))
     throw InputError("run directory '" + run_dir +
                      "' already holds a run; choose another --run-dir, or continue it "
                      "with --resume " + run_dir);
@@ -124,7 +120,7 @@ RunDirectory::RunDirectory(const std::string& path, const Config& c, int64_t res
       return e.step <= (is_eval_event(e) ? eval_keep_step : resumed_step);
     });
   }
-  const bool eval_header = !resumed || !file_exists(path + "/eval.csv");
+  const bool eval_header = !resumed || !path_exists(path + "/eval.csv");
   const auto mode = resumed ? std::ios::app : std::ios::trunc;
   m_metrics.open(path + "/metrics.jsonl", mode);
   m_eval.open(path + "/eval.csv", mode);

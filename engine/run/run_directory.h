@@ -23,8 +23,6 @@ std::string default_run_dir(const Config& config);
 /// The folder of seed `seed` of a run of several seeds in `run_dir`: run_dir/seed-<seed>.
 std::string seed_dir(const std::string& run_dir, uint64_t seed);
 
-bool file_exists(const std::string& path);
-
 /// Throws InputError when `run_dir` already holds a run (its config.json is there).
 void refuse_existing_run(const std::string& run_dir);
 

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "formats/path_checks.h"
 #include "formats/whole_file.h"
 #include "formats/checkpoint.h"
 #include "sac/safetensors.h"
@@ -25,11 +26,6 @@ std::string read_text(const std::string& path, const std::string& what) {
   std::optional<std::string> text = read_whole_file(path);
   if (!text) throw ConfigError("cannot read " + what + " '" + path + "'");
   return *text;
-}
-
-bool is_dir(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 // a config key's value as `--set` text: JSON, which apply_override parses back
@@ -272,7 +268,7 @@ PlanWrite write_plan(const std::string& dir, const SweepFile& sweep,
   // an existing folder: empty, or the same plan (resumable settings may differ)
   PlanWrite result = PlanWrite::created;
   if (std::filesystem::exists(dir)) {
-    if (!is_dir(dir)) throw ConfigError("--out '" + dir + "' exists and is not a directory");
+    if (!is_directory(dir)) throw ConfigError("--out '" + dir + "' exists and is not a directory");
     const bool has_plan = std::filesystem::exists(dir + "/plan.jsonl");
     if (!has_plan && !std::filesystem::is_empty(dir))
       throw ConfigError("--out '" + dir + "' exists, is not empty and holds no sweep plan; "

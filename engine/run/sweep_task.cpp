@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "formats/path_checks.h"
 #include "formats/whole_file.h"
 #include "run/run_directory.h"
 #include "run/run_lock.h"
@@ -75,7 +76,7 @@ json run_sweep_task(const std::string& dir, int64_t task, bool progress) {
   TrainOptions options;
   options.progress = progress;
   options.handle_signals = true;  // SIGINT/SIGTERM/SIGUSR1: checkpoint, then return
-  const bool resuming = file_exists(run_dir + "/config.json");
+  const bool resuming = path_exists(run_dir + "/config.json");
   // a run another process holds is refused before this one writes its state over that one's
   if (resuming) {
     RunLock probe(run_dir);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "formats/checkpoint.h"
+#include "formats/path_checks.h"
 #include "run/run_directory.h"
 #include "run/run_lock.h"
 #include "sac/errors.h"
@@ -194,7 +195,7 @@ Config resume_config(const std::string& run_dir, const std::vector<std::string>&
   struct stat st;
   if (::stat(run_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     throw ConfigError("cannot resume: '" + run_dir + "' is not a readable directory");
-  if (!file_exists(run_dir + "/config.json"))
+  if (!path_exists(run_dir + "/config.json"))
     throw ConfigError("cannot resume: '" + run_dir +
                       "' holds no config.json (not a run directory)");
   return load_config(run_dir + "/config.json", overrides);
@@ -205,7 +206,7 @@ TrainSummary resume(const Config& c, const std::string& run_dir, const TrainOpti
   CheckpointFiles files = latest_checkpoint(run_dir + "/checkpoints");
   if (files.step < 0) {
     // A finished run whose checkpoints are gone has results that a restart would overwrite.
-    if (file_exists(run_dir + "/summary.json") || file_exists(run_dir + "/policy.safetensors"))
+    if (path_exists(run_dir + "/summary.json") || path_exists(run_dir + "/policy.safetensors"))
       throw InputError("cannot resume '" + run_dir + "': no complete checkpoint in '" + run_dir +
                        "/checkpoints', and the run has already finished " +
                        "(summary.json or policy.safetensors is there)");
