@@ -6,6 +6,8 @@
 // so a GEMM cut by threads would give other bits with 1, 2 or 16 threads (and a seed other bits
 // beside other seeds). Each GEMM is cut into blocks of kBlockRows rows, whatever runs them;
 // the threads only decide who computes which block, and only where a block is worth a handoff.
+// The element-wise passes around the GEMMs (bias and ReLU, the ReLU's gradient, the bias
+// gradient) run as vector clones of the CPU's width (vector_clones.h), with the same bits.
 #include "linear.h"
 #include "vector_clones.h"
 

@@ -5,7 +5,8 @@
 //
 // The loops vectorise: the pointers of a block never alias and the scalars are values (this
 // file is compiled with -fno-math-errno, so sqrtf needs no errno path). Vector lanes give the
-// bits of one element at a time: sqrt and division are exactly rounded in every lane.
+// bits of one element at a time: sqrt and division are exactly rounded in every lane. Both run
+// as vector clones of the CPU's width (vector_clones.h).
 #include "optimizer.h"
 #include "vector_clones.h"
 
