@@ -37,7 +37,8 @@ add_executable(sac_sim_tests
                tests/test_cuda_backend.cpp tests/test_cuda_graph.cpp tests/test_fused_ops.cpp
                tests/test_many_seeds.cpp tests/test_pipeline.cpp tests/test_recorded_update.cpp
                tests/test_ring_insert.cpp tests/test_gemm_conformance.cpp
-               tests/test_checkpoint.cpp tests/cuda_sim/test_simulator.cpp)
+               tests/test_checkpoint.cpp tests/cuda_sim/test_simulator.cpp
+               tests/cuda_sim/test_thread_order.cpp)
 target_include_directories(sac_sim_tests PRIVATE kernels engine envs tests ${_sim_dir})
 target_link_libraries(sac_sim_tests PRIVATE sac_core_sim GTest::gtest GTest::gtest_main)
 target_compile_definitions(sac_sim_tests PRIVATE SAC_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}"
