@@ -102,7 +102,7 @@ case "$cmd" in
     configure_and_build "$BUILD_DIR"
     # the CUDA tests run against the CUDA simulator here (tests/cuda_sim), on a GPU as well
     sim_tests=$(ctest --test-dir "$BUILD_DIR" -N -L cuda_sim | sed -n 's/^Total Tests: //p')
-    echo "sac.sh: ${sim_tests:-0} CUDA tests run on the CUDA simulator (ctest -L cuda_sim)"
+    echo "sac.sh: ${sim_tests:-0} CUDA tests run on the CUDA simulator (ctest -L cuda_sim), then again under seeds 2 and 3 (ctest -L sim_seeds)"
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS"
     ;;
   sanitize)
