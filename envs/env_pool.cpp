@@ -11,6 +11,8 @@
 #include <string>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "thread_pool.h"
 
 namespace sac {
@@ -27,6 +29,10 @@ EnvPool::EnvPool(const std::string& id, int num_envs, uint64_t seed, int num_thr
     : EnvPool(id, seeded_envs({seed}, std::max(num_envs, 0)), num_threads) {}
 
 EnvPool::EnvPool(const std::string& id, const std::vector<uint64_t>& env_seeds, int num_threads)
+    : EnvPool(id, nlohmann::json::object(), env_seeds, num_threads) {}
+
+EnvPool::EnvPool(const std::string& id, const nlohmann::json& kwargs,
+                 const std::vector<uint64_t>& env_seeds, int num_threads)
     : m_num_envs((int)env_seeds.size()) {
   const int num_envs = m_num_envs;
   if (num_envs < 1) throw std::invalid_argument("env pool needs at least one env");
@@ -34,7 +40,7 @@ EnvPool::EnvPool(const std::string& id, const std::vector<uint64_t>& env_seeds, 
     throw std::invalid_argument("env pool threads must be >= 0 (0 = one per core), got " +
                                 std::to_string(num_threads));
   for (int i = 0; i < num_envs; ++i) {
-    m_envs.push_back(make_env(id));
+    m_envs.push_back(make_env(id, kwargs));
     m_rngs.emplace_back(env_seeds[i], 0);
   }
   m_spec = m_envs[0]->spec();
@@ -49,6 +55,7 @@ EnvPool::EnvPool(const std::string& id, const std::vector<uint64_t>& env_seeds, 
   m_final_obs.assign((size_t)num_envs * O, 0.0f);
   m_reward.assign(num_envs, 0.0f);
   m_reward_terms.assign((size_t)num_envs * StepResult::max_reward_terms, 0.0);
+  m_info.assign((size_t)num_envs * StepResult::max_info_terms, 0.0);
   m_terminated.assign(num_envs, 0);
   m_truncated.assign(num_envs, 0);
   m_unstable_flags.assign(num_envs, 0);
@@ -109,6 +116,7 @@ void EnvPool::step_env(int i) {
   m_reward[i] = (float)r.reward;
   std::copy(r.reward_terms.begin(), r.reward_terms.end(),
             m_reward_terms.begin() + (size_t)i * StepResult::max_reward_terms);
+  std::copy(r.info.begin(), r.info.end(), m_info.begin() + (size_t)i * StepResult::max_info_terms);
   m_terminated[i] = terminated;
   m_truncated[i] = truncated;
   float* obs = m_obs.data() + (size_t)i * O;

@@ -1,15 +1,18 @@
 // humanoid.cpp: Humanoid-v5 (ENVS.md section 3): a 3-D biped on a free joint walks along x.
-// Obs (348): qpos[2:24] (x, y excluded), qvel[0:23], cinert[1:14] (13 x 10), cvel[1:14]
-// (13 x 6), qfrc_actuator[6:23] (17), cfrc_ext[1:14] (13 x 6, not clipped); the world body
-// and the free joint's actuator forces are excluded. Reward: 1.25 * x velocity of the
-// whole-body centre of mass (mass-weighted xipos, finite difference over dt) + 5 if healthy
-// - 0.1 * |ctrl|^2 - min(5e-7 * |cfrc_ext|^2, 10). Healthy: torso height 1 < qpos[2] < 2;
-// terminates when not healthy. Reset noise U(-0.01, 0.01) on qpos (quaternion included) and
-// qvel. frame_skip 5; mj_rnePostConstraint after the physics fills cfrc_ext. xipos, cinert,
-// cvel and cfrc_ext are read as the last mj_step left them (no extra mj_forward).
+// Defaults: obs (348) qpos[2:24] (x, y excluded), qvel[0:23], cinert[1:14] (13 x 10),
+// cvel[1:14] (13 x 6), qfrc_actuator[6:23] (17), cfrc_ext[1:14] (13 x 6, not clipped); the
+// world body and the free joint's actuator forces are excluded. Reward: 1.25 * x velocity of
+// the whole-body centre of mass (mass-weighted xipos, finite difference over dt) + 5 if healthy
+// - 0.1 * |ctrl|^2 - clip(5e-7 * |cfrc_ext|^2, -inf, 10). Healthy: torso height 1 < qpos[2] <
+// 2; terminates when not healthy. Reset noise U(-0.01, 0.01) on qpos (quaternion included) and
+// qvel. frame_skip 5; mj_rnePostConstraint after the physics fills cfrc_ext. xipos, cinert, cvel
+// and cfrc_ext are read as the last mj_step left them (no extra mj_forward). Every number above
+// is one of Gymnasium's v5 keyword arguments (define_humanoid()).
 #include <algorithm>
+#include <cmath>
+#include <string>
 
-#include "mujoco_env.h"
+#include "sac/mujoco_env.h"
 #include "tasks.h"
 
 namespace sac {
@@ -17,47 +20,95 @@ namespace {
 
 class Humanoid final : public MujocoEnv {
  public:
-  static constexpr int frame_skip_steps = 5;
-  static constexpr double forward_reward_weight = 1.25;
-  static constexpr double healthy_reward = 5.0;
-  static constexpr double ctrl_cost_weight = 0.1;
-  static constexpr double contact_cost_weight = 5e-7;
-  static constexpr double max_contact_cost = 10.0;
-  static constexpr double reset_noise = 1e-2;
-  static constexpr double min_height = 1.0;  // qpos[2] must stay strictly inside (1, 2)
-  static constexpr double max_height = 2.0;
-
-  Humanoid() : MujocoEnv("humanoid.xml", frame_skip_steps, true) {
-    init_spec("Humanoid-v5", 348,
+  explicit Humanoid(const TaskKwargs& k)
+      : MujocoEnv(load_xml_file(k.string("xml_file")), k.integer("frame_skip"), true),
+        m_forward_reward_weight(k.number("forward_reward_weight")),
+        m_healthy_reward(k.number("healthy_reward")),
+        m_ctrl_cost_weight(k.number("ctrl_cost_weight")),
+        m_contact_cost_weight(k.number("contact_cost_weight")),
+        m_contact_cost_range(k.number_pair("contact_cost_range")),
+        m_terminate_when_unhealthy(k.boolean("terminate_when_unhealthy")),
+        m_healthy_z(k.number_pair("healthy_z_range")),
+        m_reset_noise(k.number("reset_noise_scale")),
+        m_skipped_qpos(k.boolean("exclude_current_positions_from_observation") ? 2 : 0),
+        m_cinert(k.boolean("include_cinert_in_observation")),
+        m_cvel(k.boolean("include_cvel_in_observation")),
+        m_qfrc_actuator(k.boolean("include_qfrc_actuator_in_observation")),
+        m_cfrc_ext(k.boolean("include_cfrc_ext_in_observation")) {
+    const mjModel* m = m_model.get();
+    require_model(m->nq >= 3 && m->nv >= 6, "Humanoid-v5",
+                  "a free joint first (at least 3 qpos and 6 qvel)");
+    const int bodies = m->nbody - 1;
+    int obs_dim = m->nq - m_skipped_qpos + m->nv + (m_cinert ? 10 * bodies : 0) +
+                  (m_cvel ? 6 * bodies : 0) + (m_qfrc_actuator ? m->nv - 6 : 0) +
+                  (m_cfrc_ext ? 6 * bodies : 0);
+    init_spec("Humanoid-v5", obs_dim,
               {"reward_forward", "reward_survive", "reward_ctrl", "reward_contact"});
+    require_model(5 + 2 * m->ntendon <= StepResult::max_info_terms, "Humanoid-v5",
+                  "at most " + std::to_string((StepResult::max_info_terms - 5) / 2) +
+                      " tendons (their lengths and velocities are info values)");
+    m_spec.info_terms = {"x_position", "y_position"};
+    for (const char* name : {"tendon_length", "tendon_velocity"})
+      for (int t = 0; t < m->ntendon; ++t)
+        m_spec.info_terms.push_back(std::string(name) + "[" + std::to_string(t) + "]");
+    for (const char* name : {"distance_from_origin", "x_velocity", "y_velocity"})
+      m_spec.info_terms.push_back(name);
   }
 
   void reset(HostRng& rng, double* obs) override {
-    reset_state(rng, {ResetNoise::Kind::uniform, reset_noise},
-                {ResetNoise::Kind::uniform, reset_noise});
+    reset_state(rng, {ResetNoise::Kind::uniform, m_reset_noise},
+                {ResetNoise::Kind::uniform, m_reset_noise});
     write_obs(obs);
   }
 
   StepResult step(const double* action, double* obs) override {
     StepResult r;
+    const double y_before = mass_center(1);
     double x_velocity = simulate_forward(action, r.unstable, [&] { return mass_center_x(); });
+    write_info(r, x_velocity, (mass_center(1) - y_before) / dt());
     double z = m_data->qpos[2];
-    bool healthy = z > min_height && z < max_height;  // NaN is unhealthy
-    // control cost on ctrl (the unclipped action as written), capped contact cost
+    bool healthy = z > m_healthy_z.first && z < m_healthy_z.second;  // NaN is unhealthy
+    // control cost on ctrl (the unclipped action as written), clipped contact cost
     double ctrl_sq = 0.0;
     for (int i = 0; i < m_model->nu; ++i) ctrl_sq += m_data->ctrl[i] * m_data->ctrl[i];
     double contact_sq = 0.0;
     for (int i = 0; i < 6 * m_model->nbody; ++i)
       contact_sq += m_data->cfrc_ext[i] * m_data->cfrc_ext[i];
-    double contact_cost = std::min(contact_cost_weight * contact_sq, max_contact_cost);
-    r.set_reward(forward_reward_weight * x_velocity, healthy ? healthy_reward : 0.0,
-                 -(ctrl_cost_weight * ctrl_sq), -contact_cost);
-    r.terminated = !healthy;
+    double contact_cost = std::min(
+        std::max(m_contact_cost_weight * contact_sq, m_contact_cost_range.first),
+        m_contact_cost_range.second);
+    r.set_reward(m_forward_reward_weight * x_velocity, healthy ? m_healthy_reward : 0.0,
+                 -(m_ctrl_cost_weight * ctrl_sq), -contact_cost);
+    r.terminated = !healthy && m_terminate_when_unhealthy;
     write_obs(obs);
     return r;
   }
 
  private:
+  // Gymnasium's info: position, tendons, distance from the origin, centre-of-mass velocity
+  void write_info(StepResult& r, double x_velocity, double y_velocity) const {
+    const mjModel* m = m_model.get();
+    const double x = m_data->qpos[0], y = m_data->qpos[1];
+    int k = 0;
+    r.info[k++] = x;
+    r.info[k++] = y;
+    for (int t = 0; t < m->ntendon; ++t) r.info[k++] = m_data->ten_length[t];
+    for (int t = 0; t < m->ntendon; ++t) r.info[k++] = m_data->ten_velocity[t];
+    r.info[k++] = std::sqrt(x * x + y * y);
+    r.info[k++] = x_velocity;
+    r.info[k++] = y_velocity;
+  }
+
+  // coordinate `axis` of the mass-weighted mean of the bodies' centres of mass (xipos)
+  double mass_center(int axis) const {
+    double mass = 0.0, moment = 0.0;
+    for (int b = 0; b < m_model->nbody; ++b) {
+      mass += m_model->body_mass[b];
+      moment += m_model->body_mass[b] * m_data->xipos[3 * b + axis];
+    }
+    return moment / mass;
+  }
+
   // x of the mass-weighted mean of the bodies' centres of mass (xipos), world body included
   double mass_center_x() const {
     double mass = 0.0, moment = 0.0;
@@ -71,17 +122,51 @@ class Humanoid final : public MujocoEnv {
   void write_obs(double* obs) const {
     const mjModel* m = m_model.get();
     int k = 0;
-    for (int i = 2; i < m->nq; ++i) obs[k++] = m_data->qpos[i];
+    for (int i = m_skipped_qpos; i < m->nq; ++i) obs[k++] = m_data->qpos[i];
     for (int i = 0; i < m->nv; ++i) obs[k++] = m_data->qvel[i];
-    for (int i = 10; i < 10 * m->nbody; ++i) obs[k++] = m_data->cinert[i];
-    for (int i = 6; i < 6 * m->nbody; ++i) obs[k++] = m_data->cvel[i];
-    for (int i = 6; i < m->nv; ++i) obs[k++] = m_data->qfrc_actuator[i];
-    for (int i = 6; i < 6 * m->nbody; ++i) obs[k++] = m_data->cfrc_ext[i];
+    if (m_cinert)
+      for (int i = 10; i < 10 * m->nbody; ++i) obs[k++] = m_data->cinert[i];
+    if (m_cvel)
+      for (int i = 6; i < 6 * m->nbody; ++i) obs[k++] = m_data->cvel[i];
+    if (m_qfrc_actuator)
+      for (int i = 6; i < m->nv; ++i) obs[k++] = m_data->qfrc_actuator[i];
+    if (m_cfrc_ext)
+      for (int i = 6; i < 6 * m->nbody; ++i) obs[k++] = m_data->cfrc_ext[i];
   }
+
+  double m_forward_reward_weight, m_healthy_reward, m_ctrl_cost_weight, m_contact_cost_weight;
+  std::pair<double, double> m_contact_cost_range;
+  bool m_terminate_when_unhealthy;
+  std::pair<double, double> m_healthy_z;
+  double m_reset_noise;
+  int m_skipped_qpos;
+  bool m_cinert, m_cvel, m_qfrc_actuator, m_cfrc_ext;
 };
 
 }  // namespace
 
-std::unique_ptr<Env> make_humanoid() { return std::make_unique<Humanoid>(); }
+TaskDefinition define_humanoid() {
+  return {"Humanoid-v5",
+          {xml_file_kwarg("humanoid.xml"), frame_skip_kwarg(5), camera_kwarg(),
+           number_kwarg("forward_reward_weight", 1.25,
+                        "weight of the centre-of-mass forward velocity reward"),
+           number_kwarg("ctrl_cost_weight", 0.1, "weight of the squared control cost"),
+           number_kwarg("contact_cost_weight", 5e-7, "weight of the squared contact force cost"),
+           range_kwarg("contact_cost_range", nullptr, 10.0,
+                       "the contact cost is clipped to this range"),
+           number_kwarg("healthy_reward", 5.0, "reward per step while healthy"),
+           flag_kwarg("terminate_when_unhealthy", true, "end the episode when not healthy"),
+           range_kwarg("healthy_z_range", 1.0, 2.0, "healthy while low < qpos[2] < high"),
+           reset_noise_kwarg(0.01), exclude_positions_kwarg(2),
+           flag_kwarg("include_cinert_in_observation", true,
+                      "append the bodies' com-based inertias (cinert, world excluded)"),
+           flag_kwarg("include_cvel_in_observation", true,
+                      "append the bodies' com-based velocities (cvel, world excluded)"),
+           flag_kwarg("include_qfrc_actuator_in_observation", true,
+                      "append the actuator forces (qfrc_actuator, free joint excluded)"),
+           flag_kwarg("include_cfrc_ext_in_observation", true,
+                      "append the external contact forces (cfrc_ext, world excluded)")},
+          [](const TaskKwargs& k) { return std::make_unique<Humanoid>(k); }};
+}
 
 }  // namespace sac

@@ -71,6 +71,8 @@ class Pendulum final : public Env {
 
 }  // namespace
 
-std::unique_ptr<Env> make_pendulum() { return std::make_unique<Pendulum>(); }
+TaskDefinition define_pendulum() {
+  return {"Pendulum-v1", {}, [](const TaskKwargs&) { return std::make_unique<Pendulum>(); }, 200};
+}
 
 }  // namespace sac

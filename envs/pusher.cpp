@@ -4,11 +4,13 @@
 // (as the last mj_step left them). Never terminates; TimeLimit 100 steps. Reset: arm at qpos0
 // (no noise); the object offset c = (U(-0.3, 0), U(-0.2, 0.2)) redrawn until ||c|| > 0.17 goes
 // into qpos[7] (obj_slidey) and qpos[8] (obj_slidex); goal slides at 0; qvel = U(-0.005, 0.005)
-// (11 draws) with qvel[7:11] = 0. frame_skip 5. Model pusher_v5.xml.
+// (11 draws) with qvel[7:11] = 0. frame_skip 5. Model pusher_v5.xml. Keyword arguments:
+// xml_file, frame_skip, reward_near_weight (0.5), reward_dist_weight (1), reward_control_weight
+// (0.1) (define_pusher()); with another model the object and goal slides are the last four qpos.
 #include <cmath>
 #include <stdexcept>
 
-#include "mujoco_env.h"
+#include "sac/mujoco_env.h"
 #include "tasks.h"
 
 namespace sac {
@@ -16,15 +18,17 @@ namespace {
 
 class Pusher final : public MujocoEnv {
  public:
-  static constexpr int frame_skip_steps = 5;
   static constexpr int max_steps = 100;
-  static constexpr double near_reward_weight = 0.5;
-  static constexpr double dist_reward_weight = 1.0;
-  static constexpr double ctrl_cost_weight = 0.1;
   static constexpr double qvel_noise = 5e-3;
   static constexpr double min_object_goal_dist = 0.17;  // object start redrawn until beyond
 
-  Pusher() : MujocoEnv("pusher_v5.xml", frame_skip_steps, false) {
+  explicit Pusher(const TaskKwargs& k)
+      : MujocoEnv(load_xml_file(k.string("xml_file")), k.integer("frame_skip"), false),
+        m_near_reward_weight(k.number("reward_near_weight")),
+        m_dist_reward_weight(k.number("reward_dist_weight")),
+        m_ctrl_cost_weight(k.number("reward_control_weight")) {
+    require_model(m_model->nq >= 11 && m_model->nv >= 11, "Pusher-v5",
+                  "at least 11 qpos and qvel (7 arm joints, then the object's and goal's slides)");
     init_spec("Pusher-v5", 23, {"reward_dist", "reward_ctrl", "reward_near"}, max_steps);
     m_tips_arm = body_id("tips_arm");
     m_object = body_id("object");
@@ -41,12 +45,13 @@ class Pusher final : public MujocoEnv {
       cy = rng.uniform(-0.3, 0.0);
       cx = rng.uniform(-0.2, 0.2);
     } while (!(std::sqrt(cy * cy + cx * cx) > min_object_goal_dist));
-    m_data->qpos[7] = cy;  // obj_slidey takes the first draw, as in Gymnasium
-    m_data->qpos[8] = cx;
-    m_data->qpos[9] = 0.0;
-    m_data->qpos[10] = 0.0;
+    const int slides = m->nq - 4;   // obj_slidey, obj_slidex, goal_slidey, goal_slidex
+    m_data->qpos[slides] = cy;  // obj_slidey takes the first draw, as in Gymnasium
+    m_data->qpos[slides + 1] = cx;
+    m_data->qpos[slides + 2] = 0.0;
+    m_data->qpos[slides + 3] = 0.0;
     for (int i = 0; i < m->nv; ++i) m_data->qvel[i] = rng.uniform(-qvel_noise, qvel_noise);
-    for (int i = 7; i < 11; ++i) m_data->qvel[i] = 0.0;
+    for (int i = m->nv - 4; i < m->nv; ++i) m_data->qvel[i] = 0.0;
     mj_forward(m, m_data);
     write_obs(obs);
   }
@@ -57,20 +62,14 @@ class Pusher final : public MujocoEnv {
     // v5: both distances after the physics step
     double near = distance(m_object, m_tips_arm);
     double dist = distance(m_object, m_goal);
-    r.set_reward(-dist_reward_weight * dist, -(ctrl_cost_weight * action_sq_norm(action)),
-                 -(near_reward_weight * near));
+    r.set_reward(-m_dist_reward_weight * dist, -(m_ctrl_cost_weight * action_sq_norm(action)),
+                 -(m_near_reward_weight * near));
     r.terminated = false;
     write_obs(obs);
     return r;
   }
 
  private:
-  int body_id(const char* name) const {
-    int id = mj_name2id(m_model.get(), mjOBJ_BODY, name);
-    if (id < 0) throw std::runtime_error(std::string("pusher_v5.xml has no body '") + name + "'");
-    return id;
-  }
-
   double distance(int a, int b) const {
     double sq = 0.0;
     for (int k = 0; k < 3; ++k) {
@@ -88,6 +87,7 @@ class Pusher final : public MujocoEnv {
       for (int j = 0; j < 3; ++j) obs[k++] = m_data->xpos[3 * body + j];
   }
 
+  double m_near_reward_weight, m_dist_reward_weight, m_ctrl_cost_weight;
   int m_tips_arm = -1;
   int m_object = -1;
   int m_goal = -1;
@@ -95,6 +95,13 @@ class Pusher final : public MujocoEnv {
 
 }  // namespace
 
-std::unique_ptr<Env> make_pusher() { return std::make_unique<Pusher>(); }
+TaskDefinition define_pusher() {
+  return {"Pusher-v5",
+          {xml_file_kwarg("pusher_v5.xml"), frame_skip_kwarg(5), camera_kwarg(),
+           number_kwarg("reward_near_weight", 0.5, "weight of the fingertip-object distance cost"),
+           number_kwarg("reward_dist_weight", 1.0, "weight of the object-goal distance cost"),
+           number_kwarg("reward_control_weight", 0.1, "weight of the squared action cost")},
+          [](const TaskKwargs& k) { return std::make_unique<Pusher>(k); }, 100};
+}
 
 }  // namespace sac

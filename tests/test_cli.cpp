@@ -278,20 +278,29 @@ TEST(CliConfig, ShowPrintsTheResolvedConfigARunWouldUse) {
   json shown = json::parse(r.out);
   Config c =
       load_config(SAC_SOURCE_DIR "/configs/hopper.json", {"train.seed=7", "sac.hidden=[64,32]"});
-  EXPECT_EQ(shown, c.to_json());
+  // env.kwargs shown with every keyword argument of the task, given or default
+  json expected = c.to_json();
+  expected["env"]["kwargs"] = resolved_env_kwargs(c);
+  EXPECT_EQ(shown, expected);
+  EXPECT_EQ(shown["env"]["kwargs"]["frame_skip"], 4);
   EXPECT_EQ(shown["env"]["id"], "Hopper-v5");
   EXPECT_EQ(shown["train"]["seed"], 7);
   EXPECT_EQ(shown["sac"]["hidden"], json::array({64, 32}));
   // no config file: the defaults
   Result d = sac("config show");
   ASSERT_EQ(d.code, 0) << d.err;
-  EXPECT_EQ(json::parse(d.out), Config().to_json());
+  json defaults = Config().to_json();
+  defaults["env"]["kwargs"] = resolved_env_kwargs(Config());
+  EXPECT_EQ(json::parse(d.out), defaults);
 }
 
 TEST(CliConfig, KeysListsEveryKeyOfTheTableWithTypeDefaultRangeAndMeaning) {
   Result r = sac("config keys");
   ASSERT_EQ(r.code, 0) << r.err;
-  std::vector<std::string> ls = lines(r.out);
+  // the config's own keys, then each task's keyword arguments (lines with "task")
+  std::vector<std::string> ls;
+  for (const std::string& l : lines(r.out))
+    if (!json::parse(l).contains("task")) ls.push_back(l);
   std::vector<ConfigKey> keys = config_keys();
   ASSERT_EQ(ls.size(), keys.size());
   json defaults = Config().to_json();
@@ -312,6 +321,8 @@ TEST(CliConfig, KeysListsEveryKeyOfTheTableWithTypeDefaultRangeAndMeaning) {
       EXPECT_EQ(j["default"], Config().log_tensorboard);
     else if (keys[i].key == "mujoco_version")
       EXPECT_EQ(j["default"], Config().mujoco_version);
+    else if (keys[i].key == "env.kwargs")  // in the resolved JSON only when some are given
+      EXPECT_EQ(j["default"], json::object());
     else if (keys[i].key != "train.seeds" && keys[i].key != "train.video_every")
       EXPECT_EQ(j["default"], defaults.at(json::json_pointer(pointer)));
     Config c;

@@ -56,12 +56,13 @@ constexpr double half_pi = 1.5707963267948966;
 
 TEST(MujocoTaskRegistry, MujocoIdsInOrder) {
   std::vector<std::string> mujoco;
+  // the built-in ones (a test may register tasks of its own after them)
   for (const std::string& id : env_ids())
-    if (id != "Pendulum-v1") mujoco.push_back(id);
+    if (id.size() > 3 && id.compare(id.size() - 3, 3, "-v5") == 0) mujoco.push_back(id);
   EXPECT_EQ(mujoco, std::vector<std::string>({"InvertedPendulum-v5", "InvertedDoublePendulum-v5",
                                               "HalfCheetah-v5", "Hopper-v5", "Walker2d-v5",
                                               "Ant-v5", "Humanoid-v5", "Swimmer-v5", "Reacher-v5",
-                                              "Pusher-v5"}));
+                                              "Pusher-v5", "HumanoidStandup-v5"}));
 }
 
 TEST(MujocoTaskModel, Details) {

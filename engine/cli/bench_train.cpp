@@ -40,7 +40,7 @@ BenchTrainResult bench_train(const Config& c) {
   check_replay_fits(c, device);
   std::unique_ptr<Backend> backend = make_backend(device, c.threads);
   const std::vector<uint64_t> seeds = seed_list(c);
-  EnvPool pool(c.env_id, seeded_envs(seeds, c.num_envs), c.env_threads);
+  EnvPool pool(c.env_id, env_kwargs(c), seeded_envs(seeds, c.num_envs), c.env_threads);
   const int N = c.num_envs, O = pool.spec().obs_dim, A = pool.spec().act_dim;
   Agent agent(*backend, AgentSpec::from_config(c, O, A, N));
   SeedRings rings(*backend, seeds.size(), replay_capacity(c), O, A);

@@ -95,7 +95,7 @@ int bench_update_run(const BenchUpdateOptions& o) {
   c.buffer_size = 100000;
   validate(c);
 
-  std::unique_ptr<Env> env = make_env(c.env_id);
+  std::unique_ptr<Env> env = make_env(c.env_id, env_kwargs(c));
   const int O = env->spec().obs_dim, A = env->spec().act_dim, B = c.batch_size;
   std::unique_ptr<Backend> backend = make_backend(resolve_device(c.device), c.threads);
   // seeds seed, seed + 1, ...: members of one agent, each with its own ring

@@ -1,8 +1,10 @@
 // config_command.cpp: `sac config show [CONFIG] [--set key.path=value ...]` prints the fully
 // resolved config a run would use (the config file over the defaults, then the overrides,
-// validated) as one JSON line; `sac config keys` prints every key, one JSON line each
-// ({"key","type","default","range","doc"}), or with --markdown the table README.md holds, all
-// from the one table that defines the keys (engine/formats/config.cpp: config_keys()).
+// validated) as one JSON line, env.kwargs with every keyword argument of the task (given or
+// default); `sac config keys` prints every key, one JSON line each
+// ({"key","type","default","range","doc"}), then every task's keyword arguments as
+// env.kwargs.NAME (with "task"), or with --markdown the table README.md holds, all from the
+// tables that define them (engine/formats/config.cpp: config_keys(); sac/task.h: task_kwargs()).
 // Tests: sac_tests --gtest_filter='CliConfig*'
 #include <cstdio>
 #include <memory>
@@ -12,6 +14,8 @@
 
 #include "cli/commands.h"
 #include "sac/config.h"
+#include "sac/env.h"
+#include "sac/task.h"
 
 namespace sac {
 namespace {
@@ -23,7 +27,9 @@ struct ConfigShowOptions {
 
 int config_show(const ConfigShowOptions& o) {
   Config c = load_config(o.path, o.sets);
-  std::printf("%s\n", c.to_json().dump().c_str());
+  nlohmann::json shown = c.to_json();
+  shown["env"]["kwargs"] = resolved_env_kwargs(c);
+  std::printf("%s\n", shown.dump().c_str());
   return 0;
 }
 
@@ -53,6 +59,16 @@ int config_keys_print(bool markdown) {
                            {"doc", k.doc}};
     std::printf("%s\n", line.dump().c_str());
   }
+  // each task's keyword arguments, as env.kwargs.NAME
+  for (const std::string& id : env_ids())
+    for (const TaskKwarg& k : task_kwargs(id)) {
+      nlohmann::ordered_json line = {{"key", "env.kwargs." + k.name},
+                                     {"task", id},
+                                     {"type", kwarg_type_name(k.type)},
+                                     {"default", k.default_value},
+                                     {"doc", k.doc}};
+      std::printf("%s\n", line.dump().c_str());
+    }
   return 0;
 }
 

@@ -89,7 +89,8 @@ int cmd_eval(const EvalOptions& o) {
   if (path.empty()) throw ConfigError("sac eval needs a policy file (policy.safetensors of a run)");
   sac::LoadedPolicy p = sac::load_policy(path, device, episodes);
   uint64_t eval_seed = seed >= 0 ? (uint64_t)seed : p.config.seed + 2000003;
-  sac::EnvPool pool(p.config.env_id, episodes, eval_seed);
+  sac::EnvPool pool(p.config.env_id, sac::env_kwargs(p.config),
+                    sac::seeded_envs({eval_seed}, episodes));
   const int O = pool.spec().obs_dim, A = pool.spec().act_dim;
   sac::DeviceArray<float> d_obs(*p.backend, (size_t)episodes * O), d_act(*p.backend, (size_t)episodes * A);
   sac::EvalResult r = sac::evaluate(*p.agent, *p.backend, pool, d_obs.data(), d_act.data());

@@ -155,8 +155,6 @@ int rollout_run(const RolloutOptions& o) {
   } catch (const std::invalid_argument& e) {
     throw ConfigError(e.what());
   }
-  const EnvSpec& spec = env->spec();
-  const int O = spec.obs_dim, A = spec.act_dim, nq = env->nq(), nv = env->nv();
 
   LoadedPolicy loaded;
   std::unique_ptr<DeviceArray<float>> d_obs, d_act;
@@ -170,6 +168,12 @@ int rollout_run(const RolloutOptions& o) {
     if (loaded.config.env_id != env_id)
       throw ConfigError("policy '" + policy + "' was trained on " + loaded.config.env_id +
                         ", not " + env_id);
+    // the task as the policy was trained on it (its keyword arguments, its model)
+    if (loaded.config.env_kwargs != "{}") env = make_env(env_id, env_kwargs(loaded.config));
+  }
+  const EnvSpec& spec = env->spec();
+  const int O = spec.obs_dim, A = spec.act_dim, nq = env->nq(), nv = env->nv();
+  if (!random_policy) {
     d_obs = std::make_unique<DeviceArray<float>>(*loaded.backend, (size_t)O);
     d_act = std::make_unique<DeviceArray<float>>(*loaded.backend, (size_t)A);
   }

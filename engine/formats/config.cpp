@@ -12,6 +12,7 @@
 
 #include "formats/whole_file.h"
 #include "sac/env.h"
+#include "sac/task.h"
 
 namespace sac {
 namespace {
@@ -120,6 +121,14 @@ const std::vector<Field>& fields() {
       choice("device", &Config::device, {"auto", "cpu", "cuda"},
              "backend: cuda when a device is usable (auto), or cpu, or cuda"),
       choice("env.id", &Config::env_id, {}, "Gymnasium task id (sac envs lists them)", "a task id"),
+      {"env.kwargs", [](const Config& c) { return json::parse(c.env_kwargs); },
+       [](Config& c, const json& v) {
+         if (!v.is_object())
+           fail("env.kwargs", "expected an object, got " + type_name(v) + " " + show(v));
+         c.env_kwargs = v.dump();
+       }, "object", "the task's keyword arguments (sac config keys lists them per task)",
+       "Gymnasium v5 keyword arguments of the task, e.g. {\"ctrl_cost_weight\": 0.05}; "
+       "--set env.kwargs.NAME=VALUE sets one"},
       integer("env.num_envs", &Config::num_envs, 1, 65536, "envs stepped per batch step"),
       integer("env.threads", &Config::env_threads, 0, 1024,
               "CPU threads stepping the envs (0 = one per core)"),
@@ -261,12 +270,23 @@ json Config::to_json() const {
     if ((f.key != "train.seeds" || !seeds.empty()) &&
         (f.key != "train.video_every" || video_every != 0) &&
         (f.key != "log.tensorboard" || !log_tensorboard) &&
-        (f.key != "mujoco_version" || !mujoco_version.empty())) out[json::json_pointer("/" + [&] {
+        (f.key != "mujoco_version" || !mujoco_version.empty()) &&
+        (f.key != "env.kwargs" || env_kwargs != "{}")) out[json::json_pointer("/" + [&] {
                                    std::string p = f.key;
                                    for (char& ch : p) if (ch == '.') ch = '/';
                                    return p;
                                  }())] = f.get(*this);
   return out;
+}
+
+json env_kwargs(const Config& c) { return json::parse(c.env_kwargs); }
+
+json resolved_env_kwargs(const Config& c) {
+  try {
+    return resolve_kwargs(c.env_id, env_kwargs(c)).values();
+  } catch (const InputError& e) {
+    fail("env.kwargs", e.what());
+  }
 }
 
 std::vector<uint64_t> seed_list(const Config& c) {
@@ -307,6 +327,16 @@ void apply_override(Config& c, const std::string& assignment) {
   if (eq == std::string::npos || eq == 0)
     throw ConfigError("override '" + assignment + "' is not of the form key.path=value");
   std::string key = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+  const std::string kwargs_prefix = "env.kwargs.";
+  if (key.rfind(kwargs_prefix, 0) == 0 && key.size() > kwargs_prefix.size()) {
+    // one keyword argument: env.kwargs.ctrl_cost_weight=0.05
+    json value = json::parse(text, nullptr, false);
+    if (value.is_discarded()) value = text;
+    json kwargs = json::parse(c.env_kwargs);
+    kwargs[key.substr(kwargs_prefix.size())] = value;
+    c.env_kwargs = kwargs.dump();
+    return;
+  }
   const Field* f = find_field(key);
   if (!f) throw ConfigError("unknown config key '" + key + "'");
   json value = json::parse(text, nullptr, false);
@@ -321,6 +351,15 @@ void validate(const Config& c) {
     std::string list;
     for (const auto& id : env_ids()) list += (list.empty() ? "" : ", ") + id;
     fail("env.id", "unknown task '" + c.env_id + "' (known: " + list + ")");
+  }
+  // the keyword arguments against the task's declaration (names, types, ranges); the model
+  // file they name is checked by load_config (a run's own copy may stand in for it later)
+  if (c.env_kwargs != "{}") {
+    try {
+      resolve_kwargs(c.env_id, env_kwargs(c));
+    } catch (const InputError& e) {
+      fail("env.kwargs", e.what());
+    }
   }
   if (c.log_std_min >= c.log_std_max)
     fail("sac.log_std_min", "must be below sac.log_std_max");
@@ -337,6 +376,15 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   }
   for (const auto& o : overrides) apply_override(c, o);
   validate(c);
+  // with keyword arguments, an env is made: a model file that is missing, refused by MuJoCo or
+  // does not fit the task is refused here, before any work
+  if (c.env_kwargs != "{}") {
+    try {
+      make_env(c.env_id, env_kwargs(c));
+    } catch (const InputError& e) {
+      fail("env.kwargs", e.what());
+    }
+  }
   return c;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "formats/group_tensors.h"
+#include "run/run_model.h"
 #include "sac/errors.h"
 #include "sac/safetensors.h"
 #include "sac/trainer.h"
@@ -59,6 +60,9 @@ void save_policy(Agent& agent, const Config& config, const std::string& path, in
   SafetensorsFile f;
   f.metadata["format"] = "sac-engine policy";
   f.metadata["config"] = config.to_json().dump();
+  // a custom model: which file (the run's copy, beside the policy) and its checksum
+  auto [model_path, model_text] = model_beside(config, path);
+  if (!model_path.empty()) f.metadata["model_crc32c"] = std::to_string(model_crc32c(model_text));
   std::vector<float> flat(agent.actor().num_params());
   agent.backend().download(flat.data(), agent.actor().params(), flat.size() * sizeof(float));
   // the seed's actor member, named as the one member of a run of that seed alone
@@ -83,8 +87,17 @@ LoadedPolicy load_policy(const std::string& path, const std::string& device, int
     throw InputError("'" + path + "' holds no config metadata: not a sac-engine policy");
   LoadedPolicy p;
   p.config = config_from_json_text(it->second, path + " (config metadata)");
+  // a custom model is the run's copy beside the policy (validate() would look for the original)
+  std::string model;
+  if (!custom_model_path(p.config).empty()) {
+    auto crc = f.metadata.find("model_crc32c");
+    if (crc == f.metadata.end())
+      throw InputError("'" + path + "' records no model checksum for its custom model");
+    model = policy_model_file(p.config, path, (uint32_t)std::stoul(crc->second));
+    p.config.env_kwargs = kwargs_with_model(p.config, model).dump();
+  }
   validate(p.config);
-  std::unique_ptr<Env> env = make_env(p.config.env_id);
+  std::unique_ptr<Env> env = make_env(p.config.env_id, env_kwargs(p.config));
   p.backend = make_backend(resolve_device(device), p.config.threads);
   AgentSpec spec = AgentSpec::from_config(p.config, env->spec().obs_dim, env->spec().act_dim,
                                           act_batch);

@@ -30,14 +30,15 @@ struct Cancelled {};
 }  // namespace
 
 BackgroundVideo::BackgroundVideo(const AgentSpec& spec, const std::string& env_id,
+                                 const nlohmann::json& kwargs,
                                  const std::vector<std::string>& video_dirs,
                                  const VideoSettings& settings)
     : m_dirs(video_dirs), m_settings(settings), m_seeds(spec.seed_list()) {
   if ((int)m_dirs.size() != spec.num_seeds())
     throw std::invalid_argument("BackgroundVideo: one videos folder per seed");
-  VideoRecorder::check(*make_env(env_id), settings);
+  VideoRecorder::check(*make_env(env_id, kwargs), settings);
   m_settings.threads = 1;  // the encoder leaves the cores to training
-  m_worker = std::thread(&BackgroundVideo::work, this, spec, env_id);
+  m_worker = std::thread(&BackgroundVideo::work, this, spec, env_id, kwargs);
   std::unique_lock<std::mutex> lock(m_mutex);
   m_changed.wait(lock, [&] { return m_ready; });
   if (m_failure) {
@@ -82,7 +83,7 @@ void BackgroundVideo::wait_all() {
 }
 
 // the worker: the OpenGL context, the agent and the envs live on this thread
-void BackgroundVideo::work(AgentSpec spec, std::string env_id) {
+void BackgroundVideo::work(AgentSpec spec, std::string env_id, nlohmann::json kwargs) {
   std::unique_ptr<GlContext> gl;
   std::unique_ptr<Backend> backend;
   std::unique_ptr<Agent> agent;
@@ -99,7 +100,7 @@ void BackgroundVideo::work(AgentSpec spec, std::string env_id) {
     spec.max_act_batch = 1;
     backend = make_backend("cpu", 1);
     agent = std::make_unique<Agent>(*backend, spec);
-    for (size_t s = 0; s < m_seeds.size(); ++s) envs.push_back(make_env(env_id));
+    for (size_t s = 0; s < m_seeds.size(); ++s) envs.push_back(make_env(env_id, kwargs));
   } catch (...) {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_failure = std::current_exception();

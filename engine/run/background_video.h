@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "sac/agent.h"
 #include "video/video_recorder.h"
 
@@ -30,7 +32,7 @@ class BackgroundVideo {
   /// context and checked the encoder: throws InputError (before any training) when any of it
   /// fails. Writes nothing. `video_dirs`: each seed's videos folder (created with its first
   /// video), in member order of `spec`'s seeds.
-  BackgroundVideo(const AgentSpec& spec, const std::string& env_id,
+  BackgroundVideo(const AgentSpec& spec, const std::string& env_id, const nlohmann::json& kwargs,
                   const std::vector<std::string>& video_dirs, const VideoSettings& settings);
   /// Abandons queued videos and the one being recorded (its partial file removed).
   ~BackgroundVideo();
@@ -50,7 +52,7 @@ class BackgroundVideo {
     std::vector<float> params;
     std::vector<char> stopped;
   };
-  void work(AgentSpec spec, std::string env_id);
+  void work(AgentSpec spec, std::string env_id, nlohmann::json kwargs);
   void record_job(Agent& agent, Backend& backend, std::vector<std::unique_ptr<Env>>& envs,
                   const Job& job);
   void rethrow_failure();

@@ -11,13 +11,16 @@
 #include <fstream>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
 #include "formats/checkpoint.h"
 #include "formats/path_checks.h"
+#include "formats/whole_file.h"
 #include "run/run_directory.h"
 #include "run/run_lock.h"
+#include "run/run_model.h"
 #include "sac/errors.h"
 #include "sac/replay_buffer.h"
 #include "run/signals.h"
@@ -49,8 +52,12 @@ int64_t replay_capacity(const Config& c) {
 }
 
 void check_replay_fits(const Config& c, const std::string& device) {
+  check_replay_fits(c, device, env_kwargs(c));
+}
+
+void check_replay_fits(const Config& c, const std::string& device, const nlohmann::json& kwargs) {
   if (device != "cpu") return;
-  EnvSpec spec = make_env(c.env_id)->spec();
+  EnvSpec spec = make_env(c.env_id, kwargs)->spec();
   int64_t capacity = replay_capacity(c);
   const uint64_t rings = seed_list(c).size();  // one per seed
   uint64_t need = rings * ReplayBuffer::bytes_needed(capacity, spec.obs_dim, spec.act_dim);
@@ -73,6 +80,14 @@ std::string resolve_pipeline(const std::string& pipeline, const std::string& dev
 
 namespace {
 
+// the task's keyword arguments for the run in `run_dir`: as configured, or on the run's own
+// copy of its custom model when it resumes
+nlohmann::json run_kwargs(const Config& c, const std::string& run_dir, bool resuming) {
+  if (resuming && !custom_model_path(c).empty())
+    return kwargs_with_model(c, run_model_copy(c, run_dir));
+  return env_kwargs(c);
+}
+
 // Trains from scratch (`from` null) or from a verified checkpoint, whose tensors are released
 // once restored (the replay copy can be large). `lock`: the run directory's lock when the caller
 // holds it already (resume); null: a fresh run, locked before anything is written.
@@ -82,19 +97,23 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
   if (o.handle_signals) signals = std::make_unique<StopSignals>();
 
   // ---- components, all memory sized here; nothing is written before they all exist
+  // a custom model (env.kwargs.xml_file): a fresh run reads it now and copies it into the run
+  // directory below; a resumed run (the lock held already) builds from that copy
+  const std::string model_text = lock ? "" : read_custom_model(c);
+  const nlohmann::json kwargs = run_kwargs(c, run_dir, lock != nullptr);
   const std::string device = resolve_device(c.device);
-  check_replay_fits(c, device);
+  check_replay_fits(c, device, kwargs);
   std::unique_ptr<Backend> backend = make_backend(device, c.threads);
   // N envs per seed, seeded as a run of that seed alone seeds them
   const std::vector<uint64_t> seeds = seed_list(c);
-  EnvPool pool(c.env_id, seeded_envs(seeds, c.num_envs), c.env_threads);
+  EnvPool pool(c.env_id, kwargs, seeded_envs(seeds, c.num_envs), c.env_threads);
   const int N = c.num_envs, O = pool.spec().obs_dim, A = pool.spec().act_dim;
   // eval envs are stepped by as many threads as the training envs (the results do not depend
   // on it)
   std::unique_ptr<EnvPool> eval_pool;
   if (c.eval_episodes > 0)
     eval_pool = std::make_unique<EnvPool>(
-        c.env_id, seeded_envs(seeds, c.eval_episodes, kEvalSeedOffset), c.env_threads);
+        c.env_id, kwargs, seeded_envs(seeds, c.eval_episodes, kEvalSeedOffset), c.env_threads);
   Agent agent(*backend, AgentSpec::from_config(c, O, A, std::max(N, c.eval_episodes)));
   SeedRings rings(*backend, seeds.size(), replay_capacity(c), O, A);
   const bool overlapped = resolve_pipeline(c.pipeline, backend->name()) == "overlapped";
@@ -107,7 +126,7 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
     for (uint64_t s : c.seeds) video_dirs.push_back(seed_dir(run_dir, s) + "/videos");
     if (c.seeds.empty()) video_dirs.push_back(run_dir + "/videos");
     videos = std::make_unique<BackgroundVideo>(AgentSpec::from_config(c, O, A, 1), c.env_id,
-                                               video_dirs, VideoSettings());
+                                               kwargs, video_dirs, VideoSettings());
   }
 
   // ---- loop state: fresh, or the checkpoint's
@@ -142,6 +161,7 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
   const int64_t resumed_step = from ? st.steps : -1;
   const int64_t eval_keep_step = finishing && overlapped ? resumed_step - 1 : resumed_step;
   RunDirectory dir(run_dir, c, resumed_step, eval_keep_step, lock, c.seeds.empty());
+  if (!lock) write_run_model(c, run_dir, model_text);
   // a run given train.seeds: each seed's folder, under the run's lock
   std::vector<std::unique_ptr<RunDirectory>> seed_dirs;
   std::vector<RunDirectory*> seed_dir_list;
@@ -214,7 +234,16 @@ Config resume_config(const std::string& run_dir, const std::vector<std::string>&
   if (!path_exists(run_dir + "/config.json"))
     throw ConfigError("cannot resume: '" + run_dir +
                       "' holds no config.json (not a run directory)");
-  return load_config(run_dir + "/config.json", overrides);
+  // validated on the run's own copy of a custom model (the original may be gone)
+  std::optional<std::string> text = read_whole_file(run_dir + "/config.json");
+  if (!text) throw ConfigError("cannot read config file '" + run_dir + "/config.json'");
+  Config c = config_from_json_text(*text, run_dir + "/config.json");
+  for (const std::string& o : overrides) apply_override(c, o);
+  Config check = c;
+  if (!custom_model_path(c).empty())
+    check.env_kwargs = kwargs_with_model(c, run_model_copy(c, run_dir)).dump();
+  validate(check);
+  return c;
 }
 
 TrainSummary resume(const Config& c, const std::string& run_dir, const TrainOptions& o) {
@@ -241,7 +270,7 @@ TrainSummary resume(const Config& c, const std::string& run_dir, const TrainOpti
                       std::to_string(c.total_steps) +
                       "); to train longer pass --set train.total_steps=N with N > " +
                       std::to_string(files.step));
-  check_replay_fits(c, resolve_device(c.device));
+  check_replay_fits(c, resolve_device(c.device), run_kwargs(c, run_dir, true));
   LoadedCheckpoint ckpt = read_checkpoint(files);
   try {
     check_resumable(ckpt.config, c);

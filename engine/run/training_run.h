@@ -36,6 +36,9 @@ int64_t replay_capacity(const Config& config);
 /// Refuses (ConfigError, with the figures) a replay buffer that cannot fit in host memory on
 /// the CPU backend; the CUDA backend reports a failed allocation with the figure itself.
 void check_replay_fits(const Config& config, const std::string& device);
+/// The same for the task made with `kwargs` (a resumed run's, on its own model copy).
+void check_replay_fits(const Config& config, const std::string& device,
+                       const nlohmann::json& kwargs);
 
 /// The components of a run, all sized before anything is written.
 struct RunParts {

@@ -21,6 +21,9 @@ struct Config {
   std::string env_id = "HalfCheetah-v5";  // Gymnasium task id
   int num_envs = 1;                       // envs stepped per batch step
   int env_threads = 1;                    // CPU threads stepping the envs (0 = one per core)
+  // the task's keyword arguments (Gymnasium's v5 names, sac/task.h) as JSON object text; "{}"
+  // is every default. Checked against the task by validate().
+  std::string env_kwargs = "{}";
 
   // ---- sac (Haarnoja et al. 2018b, table of hyperparameters)
   std::vector<int> hidden = {256, 256};  // hidden widths of actor and each critic (ReLU)
@@ -80,6 +83,12 @@ struct Config {
   nlohmann::json to_json() const;
 };
 
+/// The env.kwargs of `config` as a JSON object.
+nlohmann::json env_kwargs(const Config& config);
+
+/// env.kwargs with every keyword argument of the task, given or default (`sac config show`).
+nlohmann::json resolved_env_kwargs(const Config& config);
+
 /// Most seeds one run trains together (Backend::kMaxSeeds).
 constexpr int kMaxSeeds = 32;
 
@@ -100,7 +109,8 @@ void apply_override(Config& config, const std::string& assignment);
 /// Checks ranges and cross-field rules (e.g. a known task id); throws ConfigError.
 void validate(const Config& config);
 
-/// Reads a config file, applies the overrides, validates. Throws ConfigError.
+/// Reads a config file, applies the overrides, validates, and with env.kwargs makes one env of
+/// the task (its model file loaded and fitted). Throws ConfigError.
 Config load_config(const std::string& path, const std::vector<std::string>& overrides);
 
 /// One config key as `sac config keys` prints it: dotted name, JSON type, allowed values,

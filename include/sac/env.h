@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "sac/philox.h"
 
 namespace sac {
@@ -22,17 +24,25 @@ struct EnvSpec {
   // names of the reward terms (Gymnasium's v5 `info` keys, e.g. "reward_forward"), in the order
   // StepResult::reward_terms holds them and the reward sums them; empty for Pendulum-v1
   std::vector<std::string> reward_terms;
+  // names of the other values Gymnasium's v5 `info` holds after a step (positions and
+  // velocities, e.g. "x_position", "x_velocity"), in the order StepResult::info holds them; an
+  // array entry is one name per element, "tendon_length[0]", "tendon_length[1]", ...
+  std::vector<std::string> info_terms;
 };
 
 /// What one env step reports besides the observation.
 struct StepResult {
   static constexpr int max_reward_terms = 4;
+  static constexpr int max_info_terms = 16;
   double reward = 0.0;
   bool terminated = false;  // the task's own termination (stops bootstrapping)
   bool unstable = false;    // physics blew up (MuJoCo warning or non-finite state)
   // the parts of the reward, named by EnvSpec::reward_terms (costs negative, as Gymnasium's
-  // `info` reports them); reward is their sum from the first to the last
+  // `info` reports them); reward is their sum from the first to the last (HumanoidStandup-v5
+  // adds 1 after them, as Gymnasium does outside its terms)
   std::array<double, max_reward_terms> reward_terms{};
+  // the step's other info values, named by EnvSpec::info_terms
+  std::array<double, max_info_terms> info{};
 
   /// Sets reward_terms to `terms` and reward to their sum, added from the first to the last.
   /// Needs 1 to max_reward_terms values (one per name in the task's EnvSpec::reward_terms).
@@ -42,6 +52,13 @@ struct StepResult {
     reward_terms = {first, rest...};
     reward = first;
     ((reward += rest), ...);
+  }
+
+  /// Sets info to `values` (one per name in the task's EnvSpec::info_terms, in order).
+  template <typename... Values>
+  void set_info(Values... values) {
+    static_assert(sizeof...(values) <= max_info_terms, "more info values than max_info_terms");
+    info = {values...};
   }
 };
 
@@ -73,6 +90,13 @@ class Env {
   /// without state return an empty vector.
   virtual std::vector<double> save_state() const { return {}; }
 
+  /// Sets spec().max_episode_steps (the TimeLimit the pool applies). Returns false when the task
+  /// keeps its spec fixed; make_env() then applies the limit around it.
+  virtual bool set_max_episode_steps(int steps) {
+    (void)steps;
+    return false;
+  }
+
   /// Restores a state saved by save_state() of the same task, so the next step() matches the
   /// saved env's bit for bit. Throws std::invalid_argument when `state` has the wrong size.
   virtual void load_state(const std::vector<double>& state) {
@@ -82,10 +106,18 @@ class Env {
   }
 };
 
-/// Creates the task `id`; throws std::invalid_argument naming the id and the known ids.
+/// Creates the task `id` with its default keyword arguments; throws std::invalid_argument naming
+/// the id and the known ids. Tasks are registered with register_env() (sac/task.h).
 std::unique_ptr<Env> make_env(const std::string& id);
 
-/// All registered task ids, in a stable order.
+/// Creates the task `id` with keyword arguments `kwargs` (a JSON object of Gymnasium's v5
+/// names, e.g. {"ctrl_cost_weight": 0.05}; sac/task.h). Throws std::invalid_argument for an
+/// unknown id and InputError for keyword arguments the task refuses (unknown name, wrong type or
+/// range, a model file that does not load or does not fit the task).
+std::unique_ptr<Env> make_env(const std::string& id, const nlohmann::json& kwargs);
+
+/// All registered task ids: the built-in ones in a stable order, then the registered ones in
+/// the order of registration.
 std::vector<std::string> env_ids();
 
 /// The version of the MuJoCo library the tasks step on (mj_versionString(), e.g. "4.0.1"). Runs

@@ -35,6 +35,9 @@ class EnvPool {
   /// One env per entry of `env_seeds`, env i seeded env_seeds[i] (several runs' envs in one
   /// pool, each seeded as its run would seed it: seeded_envs()).
   EnvPool(const std::string& id, const std::vector<uint64_t>& env_seeds, int num_threads = 1);
+  /// The same for task `id` made with keyword arguments `kwargs` (a JSON object, make_env()).
+  EnvPool(const std::string& id, const nlohmann::json& kwargs,
+          const std::vector<uint64_t>& env_seeds, int num_threads = 1);
   ~EnvPool();
   EnvPool(const EnvPool&) = delete;
   EnvPool& operator=(const EnvPool&) = delete;
@@ -59,6 +62,9 @@ class EnvPool {
   /// The last step's reward terms in double (StepResult::reward_terms, named by
   /// spec().reward_terms): size() x StepResult::max_reward_terms, row i env i's.
   const double* reward_terms() const { return m_reward_terms.data(); }
+  /// The last step's other info values (StepResult::info, named by spec().info_terms):
+  /// size() x StepResult::max_info_terms, row i env i's.
+  const double* info() const { return m_info.data(); }
   const uint8_t* terminated() const { return m_terminated.data(); }
   const uint8_t* truncated() const { return m_truncated.data(); }
   /// 1 where the last step's physics blew up (that env is also truncated and reset); such a
@@ -107,6 +113,7 @@ class EnvPool {
   std::vector<double> m_obs64, m_act64;  // per-env double scratch (size() x obs_dim / act_dim)
   std::vector<float> m_obs, m_final_obs, m_reward;
   std::vector<double> m_reward_terms;  // size() x StepResult::max_reward_terms
+  std::vector<double> m_info;          // size() x StepResult::max_info_terms
   std::vector<uint8_t> m_terminated, m_truncated, m_unstable_flags;
   std::vector<FinishedEpisode> m_finished;  // reserved for size() entries: never reallocates
   std::vector<int64_t> m_unstable;  // per env

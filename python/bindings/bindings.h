@@ -7,6 +7,9 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 namespace sac::python {
 
@@ -25,6 +28,20 @@ void bind_train(py::module_& m);
 /// Raises FileNotFoundError (errno ENOENT, filename `path`) naming `what` when `path` does not
 /// exist, as open() would; other problems with the file are left to the loader (ValueError).
 void require_existing_file(const std::string& path, const std::string& what);
+
+/// One entry of Gymnasium's `info` (EnvSpec::info_terms): a scalar, or an array whose elements
+/// the spec names "name[0]", "name[1]", ...: `length` values from index `first`.
+struct InfoEntry {
+  std::string name;
+  int first = 0, length = 1;
+  bool array = false;
+};
+
+/// The info_terms of a spec grouped into entries, in order (task.cpp).
+std::vector<InfoEntry> info_entries(const std::vector<std::string>& info_terms);
+
+/// A task's keyword arguments from JSON object text (task.cpp); ValueError when it is not one.
+nlohmann::json parse_kwargs(const std::string& kwargs_json);
 
 /// `value` checked to lie in [lo, hi]; raises ValueError "NAME must be an integer in [lo, hi],
 /// got VALUE" (one line, the form `sac` gives its options) otherwise.

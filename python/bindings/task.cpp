@@ -5,9 +5,13 @@
 // (set_state runs mj_forward, as Gymnasium's MujocoEnv.set_state does), so tests can step ours
 // and Gymnasium's from the same state (tests/pypi/test_conformance.py). Reset noise for seed S is
 // what the pool's env seeded S draws. step() also returns the reward's terms by name (Gymnasium's
-// v5 `info` keys), as the task computed them.
+// v5 `info` keys), as the task computed them. Keyword arguments (Gymnasium's v5 names) come as
+// JSON object text (gym.py encodes them).
 #include <pybind11/stl.h>
 
+#include <nlohmann/json.hpp>
+
+#include <array>
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -39,9 +43,37 @@ std::vector<double> doubles(py::handle value, const char* what, int n) {
   return out;
 }
 
+}  // namespace
+
+std::vector<InfoEntry> info_entries(const std::vector<std::string>& info_terms) {
+  std::vector<InfoEntry> entries;
+  for (int k = 0; k < (int)info_terms.size(); ++k) {
+    const std::string& term = info_terms[k];
+    size_t bracket = term.find('[');
+    std::string name = term.substr(0, bracket);
+    if (bracket != std::string::npos && !entries.empty() && entries.back().array &&
+        entries.back().name == name) {
+      ++entries.back().length;
+      continue;
+    }
+    entries.push_back({name, k, 1, bracket != std::string::npos});
+  }
+  return entries;
+}
+
+nlohmann::json parse_kwargs(const std::string& kwargs_json) {
+  nlohmann::json kwargs = nlohmann::json::parse(kwargs_json, nullptr, false);
+  if (kwargs.is_discarded() || !kwargs.is_object())
+    throw py::value_error("keyword arguments must be a JSON object, got " + kwargs_json);
+  return kwargs;
+}
+
+namespace {
+
 class Task {
  public:
-  explicit Task(const std::string& id) : m_env(make_env(id)), m_rng(0, 0) {
+  Task(const std::string& id, const std::string& kwargs_json)
+      : m_env(make_env(id, parse_kwargs(kwargs_json))), m_rng(0, 0) {
     m_mujoco = dynamic_cast<MujocoEnv*>(m_env.get());
   }
 
@@ -65,7 +97,24 @@ class Task {
     py::dict terms;
     const std::vector<std::string>& names = spec().reward_terms;
     for (size_t k = 0; k < names.size(); ++k) terms[py::str(names[k])] = r.reward_terms[k];
+    m_info = r.info;
     return py::make_tuple(obs, r.reward, r.terminated, r.unstable, terms);
+  }
+
+  /// Gymnasium's other `info` values of the last step (positions, velocities, tendons) by name:
+  /// floats, and numpy arrays for array entries.
+  py::dict info() const {
+    py::dict out;
+    for (const InfoEntry& e : info_entries(spec().info_terms)) {
+      if (!e.array) {
+        out[py::str(e.name)] = m_info[e.first];
+        continue;
+      }
+      py::array_t<double> values(e.length);
+      for (int j = 0; j < e.length; ++j) values.mutable_data()[j] = m_info[e.first + j];
+      out[py::str(e.name)] = values;
+    }
+    return out;
   }
 
   /// (qpos, qvel) of the physics, copies.
@@ -94,18 +143,23 @@ class Task {
   MujocoEnv* m_mujoco = nullptr;  // null for tasks without MuJoCo (Pendulum-v1)
   HostRng m_rng;
   bool m_reset = false;
+  std::array<double, StepResult::max_info_terms> m_info{};
 };
 
 }  // namespace
 
 void bind_task(py::module_& m) {
   py::class_<Task>(m, "Task", "One instance of a task, stepped in double precision.")
-      .def(py::init<const std::string&>(), py::arg("env_id"))
+      .def(py::init<const std::string&, const std::string&>(), py::arg("env_id"),
+           py::arg("kwargs_json") = "{}")
       .def("reset", &Task::reset, py::arg("seed") = py::none(),
            "Resets (a fresh noise generator seeded `seed` when given); returns the observation.")
       .def("step", &Task::step, py::arg("action"),
            "One step; returns (obs, reward, terminated, unstable, terms): terms maps each "
            "reward term's name (Gymnasium's info key) to its value; reward is their sum.")
+      .def("info", &Task::info,
+           "Gymnasium's other info values of the last step (x_position, x_velocity, ...).")
+      .def_property_readonly("info_terms", [](const Task& t) { return t.spec().info_terms; })
       .def("get_state", &Task::get_state, "(qpos, qvel) copies.")
       .def("set_state", &Task::set_state, py::arg("qpos"), py::arg("qvel"),
            "Sets qpos and qvel, then mj_forward (as Gymnasium's set_state).")

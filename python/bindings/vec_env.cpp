@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "bindings.h"
 #include "sac/env_pool.h"
 
@@ -42,12 +44,14 @@ constexpr int64_t kMaxSeed = (int64_t)1 << 53;
 
 class VecEnv {
  public:
-  VecEnv(const std::string& id, int64_t num_envs, int64_t threads, int64_t seed)
+  VecEnv(const std::string& id, int64_t num_envs, int64_t threads, int64_t seed,
+         const std::string& kwargs_json)
       : m_b(std::make_shared<PoolBuffers>()),
         m_seed((uint64_t)checked_int("seed", seed, 0, kMaxSeed)) {
     checked_int("num_envs", num_envs, 1, 65536);
     checked_int("threads", threads, 0, 1024);  // 0 = one per core
-    m_b->pool = std::make_unique<EnvPool>(id, (int)num_envs, m_seed, (int)threads);
+    m_b->pool = std::make_unique<EnvPool>(id, parse_kwargs(kwargs_json),
+                                          seeded_envs({m_seed}, (int)num_envs), (int)threads);
     const int N = m_b->pool->size(), O = obs_dim(), A = act_dim();
     m_b->unit_actions.assign((size_t)N * A, 0.0f);
     m_b->done.assign(N, 0);
@@ -71,6 +75,13 @@ class VecEnv {
       m_reward_terms.emplace_back(
           names[k], view(py::dtype::of<double>(), {N}, p.reward_terms() + k,
                          {(py::ssize_t)(StepResult::max_reward_terms * sizeof(double))}));
+    // info values likewise: a scalar entry a column, an array entry N x length
+    const auto row = (py::ssize_t)(StepResult::max_info_terms * sizeof(double));
+    for (const InfoEntry& e : info_entries(p.spec().info_terms))
+      m_info.emplace_back(
+          e.name, e.array ? view(py::dtype::of<double>(), {N, e.length}, p.info() + e.first,
+                                 {row, (py::ssize_t)sizeof(double)})
+                          : view(py::dtype::of<double>(), {N}, p.info() + e.first, {row}));
   }
 
   /// Resets every env (reseeding env i with seed + i when `seed` is given) and returns (obs, {}).
@@ -133,6 +144,10 @@ class VecEnv {
       infos[py::str(name)] = values;
       infos[py::str("_" + name)] = m_every_env;
     }
+    for (const auto& [name, values] : m_info) {
+      infos[py::str(name)] = values;
+      infos[py::str("_" + name)] = m_every_env;
+    }
     return py::make_tuple(m_obs, m_reward, m_terminated, m_truncated, infos);
   }
 
@@ -163,14 +178,16 @@ class VecEnv {
   py::array m_episode_return, m_episode_length;
   py::array m_every_env;
   std::vector<std::pair<std::string, py::array>> m_reward_terms;  // name, view (every env's)
+  std::vector<std::pair<std::string, py::array>> m_info;          // name, view (every env's)
 };
 
 }  // namespace
 
 void bind_vec_env(py::module_& m) {
   py::class_<VecEnv>(m, "VecEnv", "The env pool as a vector env; see sac_engine.make_vec_env.")
-      .def(py::init<const std::string&, int64_t, int64_t, int64_t>(), py::arg("env_id"),
-           py::arg("num_envs"), py::arg("threads"), py::arg("seed"))
+      .def(py::init<const std::string&, int64_t, int64_t, int64_t, const std::string&>(),
+           py::arg("env_id"), py::arg("num_envs"), py::arg("threads"), py::arg("seed"),
+           py::arg("kwargs_json") = "{}")
       .def("reset", &VecEnv::reset, py::arg("seed") = py::none(),
            "Resets every env (env i reseeded with seed + i when seed is given); returns (obs, {}).")
       .def("step", &VecEnv::step, py::arg("actions"),

@@ -1,7 +1,7 @@
 """Gymnasium integration (imported by `import sac_engine` when gymnasium >= 1.0 is importable).
 
     import gymnasium, sac_engine
-    env = gymnasium.make("sac_engine/Hopper-v5")     # the ten MuJoCo tasks, as sac_engine/<Task>-v5
+    env = gymnasium.make("sac_engine/Hopper-v5")     # the eleven MuJoCo tasks, as sac_engine/<Task>-v5
     obs, info = env.reset(seed=0)
     obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
 
@@ -12,18 +12,26 @@ registration (max_episode_steps), as for Gymnasium's tasks. truncated is True on
 the physics became unstable (a MuJoCo warning or a non-finite state; info["unstable"]), which
 Gymnasium's tasks do not check. info also holds the reward's terms under Gymnasium's v5 keys
 (reward_forward, reward_ctrl, reward_survive, reward_contact, reward_dist, reward_near,
-distance_penalty, velocity_penalty; each task its own, costs negative), which add up to the reward.
-reset(seed=S) draws the reset noise the env pool's env seeded S draws. Tested by
+distance_penalty, velocity_penalty, reward_linup, ...; each task its own, costs negative), which
+add up to the reward (HumanoidStandup-v5 adds 1, as Gymnasium's does), and the positions and
+velocities Gymnasium's step adds (x_position, x_velocity, distance_from_origin, tendon_length,
+...; reset's info stays empty).
+reset(seed=S) draws the reset noise the env pool's env seeded S draws. Gymnasium's v5 keyword
+arguments go through gymnasium.make("sac_engine/Ant-v5", ctrl_cost_weight=0.05,
+xml_file="./my_robot.xml", ...) with Gymnasium's names, types and defaults; an unknown name, a
+wrong type or a model that does not fit raises ValueError naming it. Tested by
 tests/pypi/test_gymnasium.py and tests/pypi/conformance.py.
 """
 import gymnasium
 import numpy as np
 
 from . import _core
+from .kwargs import kwargs_json
 
 # Gymnasium's v5 MuJoCo tasks (Pendulum-v1 stays Gymnasium's own)
 TASKS = ("InvertedPendulum-v5", "InvertedDoublePendulum-v5", "HalfCheetah-v5", "Hopper-v5",
-         "Walker2d-v5", "Ant-v5", "Humanoid-v5", "Swimmer-v5", "Reacher-v5", "Pusher-v5")
+         "Walker2d-v5", "Ant-v5", "Humanoid-v5", "Swimmer-v5", "Reacher-v5", "Pusher-v5",
+         "HumanoidStandup-v5")
 NAMESPACE = "sac_engine"
 
 
@@ -33,11 +41,11 @@ class TaskEnv(gymnasium.Env):
 
     metadata = {"render_modes": []}
 
-    def __init__(self, task, render_mode=None):
+    def __init__(self, task, render_mode=None, **kwargs):
         if render_mode is not None:
             raise gymnasium.error.UnsupportedMode(
                 f"sac_engine/{task} renders nothing from Python (sac rollout --video renders)")
-        self._task = _core.Task(task)
+        self._task = _core.Task(task, kwargs_json(kwargs))
         self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (self._task.obs_dim,),
                                                       np.float64)
         self.action_space = gymnasium.spaces.Box(np.float32(self._task.action_low),
@@ -63,7 +71,7 @@ class TaskEnv(gymnasium.Env):
         holds "unstable" and the reward's terms."""
         self._check_open("step")
         obs, reward, terminated, unstable, terms = self._task.step(action)
-        info = {"unstable": bool(unstable), **terms}
+        info = {"unstable": bool(unstable), **self._task.info(), **terms}
         return obs, float(reward), bool(terminated), bool(unstable), info
 
     def close(self):

@@ -15,6 +15,7 @@ gymnasium.spaces.Box); without it, the same class with plain spaces (spaces.py).
 import numpy as np
 
 from . import _core
+from .kwargs import kwargs_json
 from .spaces import box
 
 try:
@@ -29,12 +30,12 @@ except ImportError:  # gymnasium is optional
 
 class VecEnv(*_BASES):
     """num_envs envs of one task stepped together on `threads` threads (0: one per core); env i
-    is seeded seed + i."""
+    is seeded seed + i. `kwargs` are the task's keyword arguments (Gymnasium's v5 names)."""
 
     metadata = {"autoreset_mode": _SAME_STEP, "render_modes": []}
 
-    def __init__(self, env_id, num_envs=1, threads=0, seed=0):
-        _core.VecEnv.__init__(self, env_id, num_envs, threads, seed)
+    def __init__(self, env_id, num_envs=1, threads=0, seed=0, **kwargs):
+        _core.VecEnv.__init__(self, env_id, num_envs, threads, seed, kwargs_json(kwargs))
         n, low, high = self.num_envs, np.float32(self.action_low), np.float32(self.action_high)
         self.single_observation_space = box(-np.inf, np.inf, (self.obs_dim,))
         self.single_action_space = box(low, high, (self.act_dim,))
@@ -70,6 +71,8 @@ class VecEnv(*_BASES):
                 f"seed={self.seed})")
 
 
-def make_vec_env(env_id, num_envs=1, threads=0, seed=0):
-    """A VecEnv of `num_envs` envs of task `env_id` (a Gymnasium id, e.g. "HalfCheetah-v5")."""
-    return VecEnv(env_id, num_envs, threads, seed)
+def make_vec_env(env_id, num_envs=1, threads=0, seed=0, **kwargs):
+    """A VecEnv of `num_envs` envs of task `env_id` (a Gymnasium id, e.g. "HalfCheetah-v5"),
+    made with the task's keyword arguments `kwargs` (Gymnasium's v5 names, e.g.
+    ctrl_cost_weight=0.05, xml_file="./my_robot.xml", max_episode_steps=500)."""
+    return VecEnv(env_id, num_envs, threads, seed, **kwargs)

@@ -1,5 +1,5 @@
-"""conformance.py: our tasks (sac_engine on MuJoCo 4.0.1's C library) against Gymnasium's own v5
-tasks (gymnasium[mujoco] with the same version's `mujoco` wheel), per task:
+"""conformance.py: our eleven tasks (sac_engine on MuJoCo 4.0.1's C library) against
+Gymnasium's own v5 tasks (gymnasium[mujoco] with the same version's `mujoco` wheel), per task:
 
 - spaces: observation and action spaces (shape, dtype, bounds);
 - reset: 2,000 resets of each, per coordinate of qpos, qvel and the first observation a
@@ -18,10 +18,13 @@ tasks (gymnasium[mujoco] with the same version's `mujoco` wheel), per task:
 
     PYTHONPATH=build/python build/pypi-venv/bin/python tests/pypi/conformance.py [--table] [TASK...]
 
-prints one JSON line per task (and the README's markdown table with --table).
+prints one JSON line per task (and the README's markdown table with --table);
+    ... conformance.py --kwargs-table
+prints the README's table of the KWARGS and MODELS cases.
 tests/pypi/test_conformance.py asserts on the same results.
 """
 import json
+import os
 import sys
 import time
 
@@ -38,6 +41,57 @@ RESETS, STATES, KS_ALPHA = 2000, 1000, 0.001
 EPISODES = {"InvertedPendulum-v5": 300, "InvertedDoublePendulum-v5": 300, "Hopper-v5": 200,
             "Walker2d-v5": 200, "Ant-v5": 8, "Humanoid-v5": 200, "HalfCheetah-v5": 3,
             "Swimmer-v5": 3, "Reacher-v5": 40, "Pusher-v5": 20}
+EPISODES["HumanoidStandup-v5"] = 3
+MODELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models")
+# per task one set of non-default v5 keyword arguments: weights, ranges, noise, the positions
+# kept in the observation, another frame_skip
+KWARGS = {
+    "InvertedPendulum-v5": {"reset_noise_scale": 0.05, "frame_skip": 3},
+    "InvertedDoublePendulum-v5": {"healthy_reward": 5.0, "reset_noise_scale": 0.05,
+                                  "frame_skip": 4},
+    "HalfCheetah-v5": {"forward_reward_weight": 2.0, "ctrl_cost_weight": 0.3,
+                       "reset_noise_scale": 0.2,
+                       "exclude_current_positions_from_observation": False, "frame_skip": 4},
+    "Hopper-v5": {"forward_reward_weight": 1.5, "ctrl_cost_weight": 0.01, "healthy_reward": 0.5,
+                  "healthy_state_range": (-50.0, 50.0), "healthy_z_range": (0.6, float("inf")),
+                  "healthy_angle_range": (-0.3, 0.3), "reset_noise_scale": 0.01,
+                  "exclude_current_positions_from_observation": False, "frame_skip": 3},
+    "Walker2d-v5": {"ctrl_cost_weight": 0.01, "healthy_reward": 2.0,
+                    "healthy_z_range": (0.7, 2.1), "healthy_angle_range": (-1.2, 1.2),
+                    "reset_noise_scale": 0.01,
+                    "exclude_current_positions_from_observation": False, "frame_skip": 5},
+    "Ant-v5": {"ctrl_cost_weight": 0.05, "contact_cost_weight": 1e-3, "healthy_reward": 0.5,
+               "main_body": "torso", "healthy_z_range": (0.25, 1.2),
+               "contact_force_range": (-2.0, 2.0), "reset_noise_scale": 0.05,
+               "exclude_current_positions_from_observation": False, "frame_skip": 4},
+    "Humanoid-v5": {"forward_reward_weight": 1.0, "ctrl_cost_weight": 0.05,
+                    "contact_cost_weight": 1e-6, "contact_cost_range": (float("-inf"), 5.0),
+                    "healthy_reward": 4.0, "healthy_z_range": (0.9, 2.1),
+                    "reset_noise_scale": 0.02,
+                    "exclude_current_positions_from_observation": False,
+                    "include_cvel_in_observation": False, "frame_skip": 4},
+    "Swimmer-v5": {"forward_reward_weight": 2.0, "ctrl_cost_weight": 1e-3,
+                   "reset_noise_scale": 0.05,
+                   "exclude_current_positions_from_observation": False, "frame_skip": 3},
+    "Reacher-v5": {"reward_dist_weight": 2.0, "reward_control_weight": 0.5, "frame_skip": 3},
+    "Pusher-v5": {"reward_near_weight": 1.0, "reward_dist_weight": 0.5,
+                  "reward_control_weight": 0.2, "frame_skip": 4},
+    "HumanoidStandup-v5": {"ctrl_cost_weight": 0.05, "impact_cost_weight": 1e-6,
+                           "impact_cost_range": (float("-inf"), 5.0), "reset_noise_scale": 0.02,
+                           "exclude_current_positions_from_observation": False,
+                           "include_cinert_in_observation": False, "frame_skip": 4},
+}
+# other robots, model files of the project's tests (tests/models/)
+MODELS = {"Ant-v5": "ant_long_legs.xml", "Humanoid-v5": "humanoid_heavy_torso.xml",
+          "Walker2d-v5": "walker2d_toe.xml"}
+
+
+def kwargs_cases():
+    """(case name, task, keyword arguments): each task with KWARGS, and the MODELS robots."""
+    cases = [(f"{t}:kwargs", t, k) for t, k in KWARGS.items()]
+    cases += [(f"{t}:{m}", t, {"xml_file": os.path.abspath(os.path.join(MODELS_DIR, m))})
+              for t, m in MODELS.items()]
+    return cases
 
 
 def is_reward_term(key):
@@ -47,8 +101,8 @@ def is_reward_term(key):
     return key.startswith("reward_") or key.endswith("_penalty")
 
 
-def reference(task):
-    return gymnasium.make(task).unwrapped
+def reference(task, **kwargs):
+    return gymnasium.make(task, **kwargs).unwrapped
 
 
 def compare_spaces(task):
@@ -97,10 +151,10 @@ def rel(a, b):
     return np.abs(np.asarray(a, np.float64) - b) / np.maximum(1.0, np.abs(b))
 
 
-def collect_states(task, n=STATES, seed=0):
-    """n states (qpos, qvel) reached by random actions in Gymnasium's task, each with the random
-    action stepped from it (episodes restarted when they terminate)."""
-    g = reference(task)
+def collect_states(task, n=STATES, seed=0, kwargs=None):
+    """n states (qpos, qvel) reached by random actions in Gymnasium's task (made with `kwargs`),
+    each with the random action stepped from it (episodes restarted when they terminate)."""
+    g = reference(task, **(kwargs or {}))
     rng = np.random.default_rng(seed)
     g.reset(seed=seed)
     qpos, qvel, actions = [], [], []
@@ -125,6 +179,8 @@ def step_from_states(env, states):
         for key, value in info.items():
             if is_reward_term(key):
                 terms.setdefault(f"term/{key}", []).append(float(value))
+            elif key != "unstable":  # positions, velocities, tendons (ours adds "unstable")
+                terms.setdefault(f"info/{key}", []).append(np.asarray(value, np.float64))
     out = {"obs": np.array(obs), "reward": np.array(rewards), "terminated": np.array(terminated)}
     out.update({k: np.array(v) for k, v in terms.items()})
     return out
@@ -135,6 +191,11 @@ def term_names(steps):
     return [k[len("term/"):] for k in steps if k.startswith("term/")]
 
 
+def info_names(steps):
+    """The other info keys of step_from_states' results (x_position, ...), in their order."""
+    return [k[len("info/"):] for k in steps if k.startswith("info/")]
+
+
 def differences(a, b):
     """The largest differences of a from b (b the reference), per reward term of b as well
     (a term of b that a lacks counts as NaN, so no tolerance passes it)."""
@@ -142,8 +203,10 @@ def differences(a, b):
     k = np.unravel_index(np.argmax(d), d.shape)
     terms = {t: float(rel(a[f"term/{t}"], b[f"term/{t}"]).max()) if f"term/{t}" in a
              else float("nan") for t in term_names(b)}
+    info = {t: float(rel(a[f"info/{t}"], b[f"info/{t}"]).max()) if f"info/{t}" in a
+            else float("nan") for t in info_names(b)}
     return {"obs": float(d.max()), "obs_worst_index": int(k[1]),
-            "reward": float(rel(a["reward"], b["reward"]).max()), "terms": terms,
+            "reward": float(rel(a["reward"], b["reward"]).max()), "terms": terms, "info": info,
             "terminated_differ": int(np.sum(a["terminated"] != b["terminated"]))}
 
 
@@ -240,7 +303,27 @@ def table(results):
     return "\n".join(lines)
 
 
+def kwargs_table(n=300):
+    """--kwargs-table: per case of kwargs_cases(), ours against Gymnasium's task, both made with
+    the case's keyword arguments, from `n` states: observation size, the largest differences of
+    observation, reward, reward terms and info values, and the count of differing `terminated`."""
+    lines = ["| case | obs | vs Gymnasium: obs / reward | reward terms | info | terminated differ |",
+             "|---|---|---|---|---|---|"]
+    for name, task, kwargs in kwargs_cases():
+        states = collect_states(task, n, kwargs=kwargs)
+        ours = gymnasium.make(f"sac_engine/{task}", **kwargs).unwrapped
+        r = differences(step_from_states(ours, states),
+                        step_from_states(reference(task, **kwargs), states))
+        worst = lambda d: f"{max(d.values()):.1e}" if d else "-"
+        lines.append(f"| {name} | {ours.observation_space.shape[0]} | {r['obs']:.1e} / "
+                     f"{r['reward']:.1e} | {worst(r['terms'])} | {worst(r['info'])} | "
+                     f"{r['terminated_differ']} |")
+    return "\n".join(lines)
+
+
 def main(argv):
+    if argv[:1] == ["--kwargs-table"]:
+        return print(kwargs_table())
     want_table = "--table" in argv
     tasks = [a for a in argv if not a.startswith("--")] or list(TASKS)
     print(f"# gymnasium {gymnasium.__version__}, mujoco wheel {mujoco.__version__}", file=sys.stderr)

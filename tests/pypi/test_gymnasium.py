@@ -1,5 +1,5 @@
 """sac_engine with Gymnasium installed (the pypi venv, tests/pypi/requirements.txt): VecEnv is a
-gymnasium.vector.VectorEnv, the ten tasks are registered as sac_engine/<Task>-v5 and pass
+gymnasium.vector.VectorEnv, the eleven tasks are registered as sac_engine/<Task>-v5 and pass
 Gymnasium's env checker, the single env steps as the pool does, the registration's time limit
 truncates, an unknown id raises Gymnasium's own error, and step after close raises.
 Run: ctest -R pypi_tests (PYTHONPATH=build/python BUILD/pypi-venv/bin/python -m pytest tests/pypi)."""
@@ -37,9 +37,9 @@ def test_vec_env_is_a_gymnasium_vector_env():
     assert envs.unwrapped is envs and envs.num_envs == 3
 
 
-def test_ten_tasks_registered():
+def test_eleven_tasks_registered():
     ids = sorted(k for k in gymnasium.registry if k.startswith("sac_engine/"))
-    assert ids == sorted(f"sac_engine/{t}" for t in TASKS) and len(ids) == 10
+    assert ids == sorted(f"sac_engine/{t}" for t in TASKS) and len(ids) == 11
     assert "Pendulum-v1" not in " ".join(ids)
 
 
@@ -131,3 +131,16 @@ def test_seeding():
     x = gymnasium.make("sac_engine/Ant-v5").reset()[0]
     y = gymnasium.make("sac_engine/Ant-v5").reset()[0]
     assert not np.array_equal(x, y)
+
+
+def test_make_takes_the_v5_keyword_arguments():
+    env = gymnasium.make("sac_engine/Ant-v5", ctrl_cost_weight=0.05,
+                         healthy_z_range=(0.195, 0.75), include_cfrc_ext_in_observation=False,
+                         exclude_current_positions_from_observation=False, frame_skip=10)
+    assert env.observation_space.shape == (29,)
+    assert env.unwrapped.dt == pytest.approx(0.1)
+    obs, _ = env.reset(seed=0)
+    _, _, _, _, info = env.step(np.full(8, 0.5, np.float32))
+    assert info["reward_ctrl"] == pytest.approx(-0.05 * 8 * 0.25)
+    with pytest.raises(ValueError, match="takes no keyword 'bogus'"):
+        gymnasium.make("sac_engine/Hopper-v5", bogus=1)
