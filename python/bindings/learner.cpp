@@ -64,6 +64,13 @@ Config resolve_config(const std::string& text, const std::vector<std::string>& o
     apply_override(c, o);
   }
   validate(c);
+  // settings of `sac train`'s own loop that a Python env's loop has no counterpart for
+  if (c.video_every != 0)
+    throw ConfigError("config key 'train.video_every' does not apply to sac_engine.SAC (videos "
+                      "render the engine's own MuJoCo tasks); leave it 0");
+  if (c.pipeline == "overlapped")
+    throw ConfigError("config key 'train.pipeline': sac_engine.SAC runs the sequential loop "
+                      "(the env steps in Python between updates); use auto or sequential");
   return c;
 }
 

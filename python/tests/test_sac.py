@@ -258,6 +258,10 @@ def test_the_config_is_sac_trains_without_env_keys():
         sac_engine.SAC(LineEnv(), run_dir=False, batch_size=0)
     with pytest.raises(sac_engine.ConfigError, match="unknown config key 'learning_rate'"):
         sac_engine.SAC(LineEnv(), run_dir=False, learning_rate=1e-3)
+    with pytest.raises(sac_engine.ConfigError, match="'train.video_every' does not apply"):
+        sac_engine.SAC(LineEnv(), run_dir=False, video_every=1000)
+    with pytest.raises(sac_engine.ConfigError, match="sequential loop"):
+        sac_engine.SAC(LineEnv(), run_dir=False, pipeline="overlapped")
     # a last part names the one key outside env.*: threads is train.threads
     m = sac_engine.SAC(LineEnv(), run_dir=False, warmup_steps=7, threads=1, **{"sac.gamma": 0.9})
     assert m.config["train"]["warmup_steps"] == 7 and m.config["sac"]["gamma"] == 0.9
