@@ -12,6 +12,31 @@
 #include "sac/trainer.h"
 
 namespace sac {
+namespace {
+
+// the spaces of an env that stepped in Python, from a policy's "python_env" metadata (the
+// policy names no built-in task to rebuild them from)
+EnvSpec python_env_spec(const std::string& text, const std::string& path) {
+  const std::string where = "'" + path + "': python_env metadata";
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) throw InputError(where + " is not a JSON object");
+  EnvSpec s;
+  try {
+    s.id = j.at("python").get<std::string>();
+    s.obs_dim = j.at("obs_dim").get<int>();
+    s.act_dim = j.at("act_dim").get<int>();
+    s.action_low = j.at("action_low").get<std::vector<double>>();
+    s.action_high = j.at("action_high").get<std::vector<double>>();
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(where + ": " + e.what());
+  }
+  if (s.obs_dim < 1 || s.act_dim < 1 || (int)s.action_low.size() != s.act_dim ||
+      (int)s.action_high.size() != s.act_dim)
+    throw InputError(where + " has sizes that do not agree (obs_dim, act_dim, action bounds)");
+  return s;
+}
+
+}  // namespace
 
 EvalResult evaluate(Agent& agent, Backend& backend, EnvPool& pool, float* d_obs,
                     float* d_actions) {
@@ -55,10 +80,12 @@ std::vector<EvalResult> evaluate_seeds(Agent& agent, Backend& backend, EnvPool& 
   return results;
 }
 
-void save_policy(Agent& agent, const Config& config, const std::string& path, int seed_index) {
+void save_policy(Agent& agent, const Config& config, const std::string& path, int seed_index,
+                 const std::string& python_env) {
   SafetensorsFile f;
   f.metadata["format"] = "sac-engine policy";
   f.metadata["config"] = config.to_json().dump();
+  if (!python_env.empty()) f.metadata["python_env"] = python_env;
   std::vector<float> flat(agent.actor().num_params());
   agent.backend().download(flat.data(), agent.actor().params(), flat.size() * sizeof(float));
   // the seed's actor member, named as the one member of a run of that seed alone
@@ -84,9 +111,11 @@ LoadedPolicy load_policy(const std::string& path, const std::string& device, int
   LoadedPolicy p;
   p.config = config_from_json_text(it->second, path + " (config metadata)");
   validate(p.config);
-  std::unique_ptr<Env> env = make_env(p.config.env_id);
+  auto py_env = f.metadata.find("python_env");
+  p.env_spec = py_env == f.metadata.end() ? make_env(p.config.env_id)->spec()
+                                          : python_env_spec(py_env->second, path);
   p.backend = make_backend(resolve_device(device), p.config.threads);
-  AgentSpec spec = AgentSpec::from_config(p.config, env->spec().obs_dim, env->spec().act_dim,
+  AgentSpec spec = AgentSpec::from_config(p.config, p.env_spec.obs_dim, p.env_spec.act_dim,
                                           act_batch);
   spec.batch_size = 1;  // evaluation needs no update workspace
   p.agent = std::make_unique<Agent>(*p.backend, spec);

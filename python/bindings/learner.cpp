@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <mujoco/mujoco.h>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -340,6 +341,19 @@ class Learner {
     return write_checkpoint(dir, m_c, *m_agent, rings, nullptr, nullptr, m_st).main;
   }
 
+  /// Writes seed number k's actor as the policy file `path` (sac_engine.Policy.load reads it
+  /// without the env): `env_json`, the Python env's description, completed with what rebuilding
+  /// the actor needs (network widths, log-std range) and the MuJoCo version, is its
+  /// "python_env" metadata.
+  void write_policy(const std::string& path, const std::string& env_json, int k) {
+    checked_int("seed_index", k, 0, m_S - 1);
+    nlohmann::json env = nlohmann::json::parse(env_json);
+    env["hidden"] = m_c.hidden;
+    env["log_std_min"] = m_c.log_std_min, env["log_std_max"] = m_c.log_std_max;
+    env["mujoco_version"] = mj_versionString();
+    save_policy(*m_agent, seed_config(m_c, k), path, k, env.dump());
+  }
+
   /// Restores the latest checkpoint in `dir` (checked against this learner's config as a
   /// resume is: only the keys resumable_keys() names may differ); returns its step. Raises
   /// ValueError when there is none or it does not fit.
@@ -474,6 +488,11 @@ void bind_learner(py::module_& m) {
            "Writes dir/config.json: the config with `env_json` as its \"env\".")
       .def("checkpoint", &Learner::checkpoint, py::arg("dir"))
       .def("restore", &Learner::restore, py::arg("dir"))
+      .def("write_policy", &Learner::write_policy, py::arg("path"), py::arg("env_json"),
+           py::arg("seed_index") = 0)
+      .def(
+          "run_policy_path", [](Learner& l, int k) { return l.seed_logs(k).policy(); },
+          py::arg("seed_index"), "Where seed k's policy.safetensors goes in the open run directory.")
       .def("set_total_steps", &Learner::set_total_steps, py::arg("steps"))
       .def_property_readonly("steps", [](Learner& l) { return l.state().steps; })
       .def_property_readonly("updates", [](Learner& l) { return l.state().updates; })

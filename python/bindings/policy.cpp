@@ -30,7 +30,7 @@ class Policy {
     require_existing_file(path, "policy file");
     m_policy = load_policy(path, device, max_batch);
     const AgentSpec& s = m_policy.agent->spec();
-    m_spec = make_env(m_policy.config.env_id)->spec();
+    m_spec = m_policy.env_spec;
     m_d_obs = DeviceArray<float>(*m_policy.backend, (size_t)max_batch * s.obs_dim);
     m_d_act = DeviceArray<float>(*m_policy.backend, (size_t)max_batch * s.act_dim);
     m_unit.resize((size_t)max_batch * s.act_dim);

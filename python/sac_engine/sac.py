@@ -181,9 +181,11 @@ class _EnvDriver:
 
 def _env_description(env, obs_dim, low, high):
     spec = getattr(env, "spec", None)
-    name = spec.id if spec is not None and getattr(spec, "id", None) else type(env).__name__
-    return {"python": name, "obs_dim": obs_dim, "act_dim": len(low),
-            "action_low": [float(x) for x in low], "action_high": [float(x) for x in high]}
+    spec_id = spec.id if spec is not None and getattr(spec, "id", None) else None
+    cls = type(getattr(env, "unwrapped", env)).__name__
+    return {"python": spec_id or cls, "class": cls, "spec_id": spec_id, "obs_dim": obs_dim,
+            "act_dim": len(low), "action_low": [float(x) for x in low],
+            "action_high": [float(x) for x in high]}
 
 
 def _spaces_of(env):
@@ -581,6 +583,9 @@ class SAC:
                 sys.stderr.write("\n")
         path = self._checkpoint()
         if self._run_open:
+            for k in range(self._learner.num_seeds):
+                self._learner.write_policy(self._learner.run_policy_path(k),
+                                           json.dumps(self._desc), k)
             self._write_summaries(path)
         self._close_run()
 
@@ -616,10 +621,14 @@ class SAC:
     def save(self, path):
         """Writes the model into folder `path`: config.json (with the env's description) and a
         checkpoint (networks, optimiser state, replay rings, random streams, counters) in
-        path/checkpoints, in the run directory's formats; SAC.load(path) reads it back."""
+        path/checkpoints, in the run directory's formats; SAC.load(path) reads it back. Also
+        path/policy.safetensors, the actor alone (of the first seed), which
+        sac_engine.Policy.load reads without the env."""
         path = os.fspath(path)
         os.makedirs(path, exist_ok=True)
         self._learner.write_config(path, json.dumps(self._desc))
+        self._learner.write_policy(os.path.join(path, "policy.safetensors"),
+                                   json.dumps(self._desc), 0)
         return self._learner.checkpoint(os.path.join(path, "checkpoints"))
 
     @classmethod

@@ -139,6 +139,44 @@ def test_save_and_load_give_the_same_actions(tmp_path):
         sac_engine.SAC.load(tmp_path / "saved", env=_OtherObsEnv())
 
 
+class _SpecEnv(LineEnv):
+    """LineEnv with a Gymnasium-like spec (an id), behind a wrapper-like `unwrapped`."""
+
+    class spec:
+        id = "Line-v0"
+
+
+def test_the_policy_file_loads_without_the_env_and_acts_as_predict(tmp_path):
+    m = model(_SpecEnv(low=-3.0, high=1.0), tmp_path / "run")
+    m.learn(300)
+    m.save(tmp_path / "saved")
+    obs = np.random.default_rng(2).normal(size=(40, 3)).astype(np.float32)
+    for path in (tmp_path / "run" / "policy.safetensors", tmp_path / "saved" / "policy.safetensors"):
+        check_safetensors.check(str(path), use_package=False)
+        p = sac_engine.Policy.load(str(path))
+        assert p.env_id == "Line-v0" and p.obs_dim == 3 and p.act_dim == 1
+        assert p.action_low == [-3.0] and p.action_high == [1.0]
+        assert np.array_equal(p.act(obs), m.predict(obs, deterministic=True)[0])
+        assert np.array_equal(p.act(obs[0]), m.predict(obs[0], deterministic=True)[0])
+        _, meta = tensors(str(path))
+        env = json.loads(meta["python_env"])
+        assert env["class"] == "_SpecEnv" and env["spec_id"] == "Line-v0"
+        assert env["hidden"] == [16, 16] and env["log_std_min"] == -5.0
+        assert env["log_std_max"] == 2.0 and env["mujoco_version"]
+        assert env["obs_dim"] == 3 and env["action_low"] == [-3.0]
+
+
+def test_each_seed_writes_its_policy_file(tmp_path):
+    m = sac_engine.SAC([LineEnv(), LineEnv()], eval_env=[LineEnv(), LineEnv()],
+                       run_dir=str(tmp_path / "run"), **small(**{"train.seeds": [3, 4]}))
+    m.learn(300)
+    obs = np.random.default_rng(3).normal(size=(10, 3))
+    for k, seed in enumerate([3, 4]):
+        p = sac_engine.Policy.load(str(tmp_path / "run" / f"seed-{seed}" / "policy.safetensors"))
+        assert np.array_equal(p.act(obs), m.policy_of_seed(k).act(obs))
+        assert json.loads(p.config_json)["train"]["seed"] == seed
+
+
 class _OtherObsEnv(LineEnv):
     def __init__(self):
         super().__init__()
