@@ -15,6 +15,7 @@
 
 #include "formats/path_checks.h"
 #include "formats/pool_state.h"
+#include "formats/python_env.h"
 #include "formats/state_tensors.h"
 
 namespace sac {
@@ -192,7 +193,7 @@ CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, A
 CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, Agent& agent,
                                  const std::vector<const ReplayBuffer*>& rings,
                                  const EnvPool* pool, const EnvPool* eval_pool,
-                                 const TrainerState& st) {
+                                 const TrainerState& st, const std::string& python_env) {
   // never write a non-finite checkpoint: the previous one stays the last good one
   std::string bad = find_non_finite_training(agent, st);
   if (!bad.empty())
@@ -214,7 +215,7 @@ CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, A
   r.metadata["format"] = kFormatReplay;
   r.metadata["version"] = kVersion;
   r.metadata["step"] = std::to_string(st.steps);
-  r.metadata["env_id"] = config.env_id;
+  r.metadata["env_id"] = python_env.empty() ? config.env_id : "python";
   r.stamp_checksum();
 
   // ---- the agent (networks, optimiser state, counters), the trainer's loop state and the env
@@ -226,7 +227,8 @@ CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, A
   m.metadata["format"] = kFormatMain;
   m.metadata["version"] = kVersion;
   m.metadata["step"] = std::to_string(st.steps);
-  m.metadata["config"] = config.to_json().dump();
+  m.metadata["config"] = python_env.empty() ? config.to_json().dump()
+                                            : config_text_with_python_env(config, python_env);
   m.metadata["replay_file"] = base_name(files.replay);
   m.metadata["replay_checksum"] = r.metadata["checksum"];
   m.stamp_checksum();
@@ -292,7 +294,9 @@ Config checkpoint_config(const SafetensorsFile& main, const std::string& path) {
   if (it == main.metadata.end())
     throw CheckpointError("checkpoint '" + path + "': no config in the metadata");
   try {
-    Config c = config_from_json_text(it->second, path + " (config metadata)");
+    std::string text = it->second;
+    take_python_env(text);  // a Python env's run: its config is the rest (env.* defaults)
+    Config c = config_from_json_text(text, path + " (config metadata)");
     validate(c);
     return c;
   } catch (const ConfigError& e) {

@@ -7,36 +7,12 @@
 #include <vector>
 
 #include "formats/group_tensors.h"
+#include "formats/python_env.h"
 #include "sac/errors.h"
 #include "sac/safetensors.h"
 #include "sac/trainer.h"
 
 namespace sac {
-namespace {
-
-// the spaces of an env that stepped in Python, from a policy's "python_env" metadata (the
-// policy names no built-in task to rebuild them from)
-EnvSpec python_env_spec(const std::string& text, const std::string& path) {
-  const std::string where = "'" + path + "': python_env metadata";
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_object()) throw InputError(where + " is not a JSON object");
-  EnvSpec s;
-  try {
-    s.id = j.at("python").get<std::string>();
-    s.obs_dim = j.at("obs_dim").get<int>();
-    s.act_dim = j.at("act_dim").get<int>();
-    s.action_low = j.at("action_low").get<std::vector<double>>();
-    s.action_high = j.at("action_high").get<std::vector<double>>();
-  } catch (const nlohmann::json::exception& e) {
-    throw InputError(where + ": " + e.what());
-  }
-  if (s.obs_dim < 1 || s.act_dim < 1 || (int)s.action_low.size() != s.act_dim ||
-      (int)s.action_high.size() != s.act_dim)
-    throw InputError(where + " has sizes that do not agree (obs_dim, act_dim, action bounds)");
-  return s;
-}
-
-}  // namespace
 
 EvalResult evaluate(Agent& agent, Backend& backend, EnvPool& pool, float* d_obs,
                     float* d_actions) {
@@ -84,7 +60,9 @@ void save_policy(Agent& agent, const Config& config, const std::string& path, in
                  const std::string& python_env) {
   SafetensorsFile f;
   f.metadata["format"] = "sac-engine policy";
-  f.metadata["config"] = config.to_json().dump();
+  // a Python env's run names no built-in task: its description stands in the config's "env"
+  f.metadata["config"] = python_env.empty() ? config.to_json().dump()
+                                            : config_text_with_python_env(config, python_env);
   if (!python_env.empty()) f.metadata["python_env"] = python_env;
   std::vector<float> flat(agent.actor().num_params());
   agent.backend().download(flat.data(), agent.actor().params(), flat.size() * sizeof(float));
@@ -109,11 +87,12 @@ LoadedPolicy load_policy(const std::string& path, const std::string& device, int
   if (it == f.metadata.end())
     throw InputError("'" + path + "' holds no config metadata: not a sac-engine policy");
   LoadedPolicy p;
-  p.config = config_from_json_text(it->second, path + " (config metadata)");
+  std::string config_text = it->second;
+  p.python_env = take_python_env(config_text);  // a policy (or checkpoint) of a Python env
+  p.config = config_from_json_text(config_text, path + " (config metadata)");
   validate(p.config);
-  auto py_env = f.metadata.find("python_env");
-  p.env_spec = py_env == f.metadata.end() ? make_env(p.config.env_id)->spec()
-                                          : python_env_spec(py_env->second, path);
+  p.env_spec = p.python_env.empty() ? make_env(p.config.env_id)->spec()
+                                    : python_env_spec(p.python_env, "'" + path + "'");
   p.backend = make_backend(resolve_device(device), p.config.threads);
   AgentSpec spec = AgentSpec::from_config(p.config, p.env_spec.obs_dim, p.env_spec.act_dim,
                                           act_batch);

@@ -16,6 +16,8 @@
 
 #include "formats/checkpoint.h"
 #include "formats/path_checks.h"
+#include "formats/python_env.h"
+#include "formats/whole_file.h"
 #include "run/run_directory.h"
 #include "run/run_lock.h"
 #include "sac/errors.h"
@@ -198,6 +200,15 @@ Config resume_config(const std::string& run_dir, const std::vector<std::string>&
   if (!path_exists(run_dir + "/config.json"))
     throw ConfigError("cannot resume: '" + run_dir +
                       "' holds no config.json (not a run directory)");
+  // a sac_engine.SAC run steps a Python env that sac train cannot run
+  if (std::optional<std::string> text = read_whole_file(run_dir + "/config.json")) {
+    std::string env = take_python_env(*text);
+    if (!env.empty())
+      throw ConfigError("cannot resume '" + run_dir + "' with sac train: it is a sac_engine.SAC "
+                        "run of the Python env " + python_env_spec(env, run_dir).id +
+                        " (config.json's env), which sac train cannot step; resume it in Python "
+                        "with sac_engine.SAC.load('" + run_dir + "', env).learn(total_timesteps)");
+  }
   return load_config(run_dir + "/config.json", overrides);
 }
 

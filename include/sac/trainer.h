@@ -182,8 +182,8 @@ BenchTrainResult bench_train(const Config& config);
 /// `seed_index`'s actor, as a run of that seed alone would (`config`: seed_config()).
 /// `python_env`: for an actor trained on an env that steps in Python (no built-in task), a JSON
 /// object describing it (obs_dim, act_dim, action_low, action_high, and what identifies the env),
-/// stored as the "python_env" metadata the loader rebuilds the actor from; empty: a built-in
-/// task, whose file is unchanged.
+/// stored as the config's "env" (and as "python_env" metadata) the loader rebuilds the actor
+/// from; empty: a built-in task, whose file is unchanged.
 void save_policy(Agent& agent, const Config& config, const std::string& path,
                  int seed_index = 0, const std::string& python_env = "");
 
@@ -191,7 +191,8 @@ void save_policy(Agent& agent, const Config& config, const std::string& path,
 /// agent holding its actor.
 struct LoadedPolicy {
   Config config;
-  EnvSpec env_spec;  // the task's (built-in) or the one "python_env" describes (id: its name)
+  EnvSpec env_spec;        // the built-in task's, or the Python env's (id: its name)
+  std::string python_env;  // a Python env's description (JSON); empty for a built-in task
   std::unique_ptr<Backend> backend;
   std::unique_ptr<Agent> agent;
 };

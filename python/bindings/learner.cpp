@@ -331,14 +331,15 @@ class Learner {
   // ---- checkpoints
 
   /// Writes the checkpoint of the current step into `dir` (networks, optimiser state, replay
-  /// rings, counters, trainer state; an explored step not added is abandoned first). Refused
+  /// rings, counters, trainer state; an explored step not added is abandoned first), its config
+  /// naming the Python env `env_json` describes, not a built-in task. Refused
   /// (RuntimeError, nothing written) when a value is not finite. Returns the main file's path.
-  std::string checkpoint(const std::string& dir) {
+  std::string checkpoint(const std::string& dir, const std::string& env_json) {
     abandon();
     if (m_owed != 0)
       throw std::logic_error("checkpoint with " + std::to_string(m_owed) + " updates owed");
     std::vector<const ReplayBuffer*> rings = m_rings->const_rings();
-    return write_checkpoint(dir, m_c, *m_agent, rings, nullptr, nullptr, m_st).main;
+    return write_checkpoint(dir, m_c, *m_agent, rings, nullptr, nullptr, m_st, env_json).main;
   }
 
   /// Writes seed number k's actor as the policy file `path` (sac_engine.Policy.load reads it
@@ -486,7 +487,7 @@ void bind_learner(py::module_& m) {
            },
            py::arg("dir"), py::arg("env_json"),
            "Writes dir/config.json: the config with `env_json` as its \"env\".")
-      .def("checkpoint", &Learner::checkpoint, py::arg("dir"))
+      .def("checkpoint", &Learner::checkpoint, py::arg("dir"), py::arg("env_json"))
       .def("restore", &Learner::restore, py::arg("dir"))
       .def("write_policy", &Learner::write_policy, py::arg("path"), py::arg("env_json"),
            py::arg("seed_index") = 0)

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bindings.h"
+#include "formats/python_env.h"
 #include "sac/backend.h"
 #include "sac/trainer.h"
 
@@ -72,7 +73,11 @@ class Policy {
   const EnvSpec& spec() const { return m_spec; }
   int max_batch() const { return m_max_batch; }
   std::string device() const { return m_policy.backend->name(); }
-  std::string config_json() const { return m_policy.config.to_json().dump(); }
+  std::string config_json() const {
+    return m_policy.python_env.empty()
+               ? m_policy.config.to_json().dump()
+               : config_text_with_python_env(m_policy.config, m_policy.python_env);
+  }
 
  private:
   std::string m_path;

@@ -558,7 +558,8 @@ class SAC:
         if not self._run_open:
             return None
         self._learner.wall_seconds = self._wall()
-        return self._learner.checkpoint(os.path.join(self._run_dir, "checkpoints"))
+        return self._learner.checkpoint(os.path.join(self._run_dir, "checkpoints"),
+                                        json.dumps(self._desc))
 
     def _interrupt(self):
         L = self._learner
@@ -629,7 +630,7 @@ class SAC:
         self._learner.write_config(path, json.dumps(self._desc))
         self._learner.write_policy(os.path.join(path, "policy.safetensors"),
                                    json.dumps(self._desc), 0)
-        return self._learner.checkpoint(os.path.join(path, "checkpoints"))
+        return self._learner.checkpoint(os.path.join(path, "checkpoints"), json.dumps(self._desc))
 
     @classmethod
     def load(cls, path, env=None, eval_env=None, **kwargs):

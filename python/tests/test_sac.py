@@ -166,6 +166,34 @@ def test_the_policy_file_loads_without_the_env_and_acts_as_predict(tmp_path):
         assert env["obs_dim"] == 3 and env["action_low"] == [-3.0]
 
 
+def test_a_python_env_run_names_its_env_not_a_built_in_task(tmp_path):
+    import subprocess
+    from conftest import sac_binary
+    run = tmp_path / "run"
+    m = model(_SpecEnv(), run)
+    m.learn(300)
+    ckpt = sorted(str(p) for p in (run / "checkpoints").iterdir() if ".replay." not in p.name)[-1]
+    _, meta = tensors(ckpt)
+    env = json.loads(meta["config"])["env"]
+    assert env["python"] == "Line-v0" and env["class"] == "_SpecEnv" and "id" not in env
+    # a checkpoint loads as a policy too, with the same actions
+    obs = np.random.default_rng(4).normal(size=(8, 3))
+    assert np.array_equal(sac_engine.Policy.load(ckpt).act(obs), m.predict(obs)[0])
+    # sac train --resume and sac eval refuse the run rather than run HalfCheetah-v5
+    before = sorted(os.listdir(run / "checkpoints"))
+    r = subprocess.run([sac_binary(), "train", "--resume", str(run), "--quiet"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "sac_engine.SAC run of the Python env Line-v0" in r.stderr
+    assert "sac_engine.SAC.load(" in r.stderr
+    assert sorted(os.listdir(run / "checkpoints")) == before
+    r = subprocess.run([sac_binary(), "eval", str(run / "policy.safetensors")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "policy of the Python env Line-v0" in r.stderr
+    # and the run still continues from Python
+    sac_engine.SAC.load(run, env=_SpecEnv(), eval_env=LineEnv()).learn(400)
+    assert json.load(open(run / "summary.json"))["steps"] == 400
+
+
 def test_each_seed_writes_its_policy_file(tmp_path):
     m = sac_engine.SAC([LineEnv(), LineEnv()], eval_env=[LineEnv(), LineEnv()],
                        run_dir=str(tmp_path / "run"), **small(**{"train.seeds": [3, 4]}))
