@@ -138,13 +138,30 @@ class Learner {
       m_agent->act(m_N, m_d_obs.data(), false, m_d_actions.data());
       m_d_actions.download(m_unit.data(), na);
     }
-    for (size_t i = 0; i < na; ++i)
-      if (!std::isfinite(m_unit[i])) {
-        std::string bad = find_non_finite(*m_agent, m_st.updates > 0, true);
-        throw std::runtime_error("training diverged at step " + std::to_string(m_st.steps) +
-                                 ": " + (bad.empty() ? "the policy's actions" : bad) +
-                                 " is not finite");
+    // a seed that stopped acts with zeros, as in `sac train`; so does one of a run of
+    // train.seeds whose actions are not finite (non_finite_actions(): the caller stops it); a
+    // run of one seed stops as a whole
+    m_non_finite.clear();
+    const size_t per_seed = (size_t)m_N * m_A;
+    bool zeroed = false;
+    for (int s = 0; s < m_S; ++s) {
+      float* a = m_unit.data() + s * per_seed;
+      bool zero = !m_st.seeds[s].training();
+      for (size_t i = 0; i < per_seed && !zero; ++i) zero = !std::isfinite(a[i]);
+      if (!zero) continue;
+      if (m_st.seeds[s].training()) {
+        if (m_c.seeds.empty()) {
+          std::string bad = find_non_finite(*m_agent, m_st.updates > 0, true);
+          throw std::runtime_error("training diverged at step " + std::to_string(m_st.steps) +
+                                   ": " + (bad.empty() ? "the policy's actions" : bad) +
+                                   " is not finite");
+        }
+        m_non_finite.push_back(s);
       }
+      std::fill(a, a + per_seed, 0.0f);
+      zeroed = true;
+    }
+    if (zeroed) m_d_actions.upload(m_unit.data(), na);
     return scaled(m_unit.data(), m_S * m_N, false);
   }
 
@@ -266,8 +283,27 @@ class Learner {
     return d;
   }
 
-  /// The first non-finite value of the agent ("" when all are finite), as `sac train` checks.
-  std::string non_finite() { return find_non_finite(*m_agent, m_st.updates > 0, false); }
+  /// The first non-finite value of the agent ("" when all are finite), as `sac train` checks;
+  /// of seed number k's members alone when k >= 0.
+  std::string non_finite(int k) {
+    if (k >= 0) checked_int("seed_index", k, 0, m_S - 1);
+    return find_non_finite(*m_agent, m_st.updates > 0, false, k);
+  }
+
+  /// Stops seed number k at the current step (its numbers went non-finite): from the next
+  /// step it acts with zeros and its checkpointed numbers are no longer checked, as a seed of
+  /// `sac train` that diverged; the other seeds go on.
+  void stop_seed(int k) {
+    checked_int("seed_index", k, 0, m_S - 1);
+    m_st.seeds[k].stopped_step = m_st.steps;
+  }
+  /// The step seed k stopped at (-1: it is training).
+  int64_t stopped_step(int k) const {
+    checked_int("seed_index", k, 0, m_S - 1);
+    return m_st.seeds[k].stopped_step;
+  }
+  /// The seeds whose actions of the latest explore() were not finite (replaced by zeros).
+  const std::vector<int>& non_finite_actions() const { return m_non_finite; }
 
   // ---- the run directory
 
@@ -432,6 +468,7 @@ class Learner {
   std::vector<float> m_unit, m_step;
   int64_t m_owed = 0;  // updates owed by add(), not yet run
   bool m_pending = false;  // explore() ran, add() not yet
+  std::vector<int> m_non_finite;  // seeds whose latest explored actions were not finite
   uint64_t m_pending_warmup_counter = 0;
   int64_t m_pending_act_draws = 0;
   std::unique_ptr<RunLock> m_lock;  // a resumed run's (a fresh run's folder holds its own)
@@ -472,7 +509,10 @@ void bind_learner(py::module_& m) {
       .def("act", &Learner::act, py::arg("obs"), py::arg("deterministic") = true,
            py::arg("seed_index") = 0)
       .def("metrics", &Learner::metrics, py::arg("seed_index") = 0)
-      .def("non_finite", &Learner::non_finite)
+      .def("non_finite", &Learner::non_finite, py::arg("seed_index") = -1)
+      .def("stop_seed", &Learner::stop_seed, py::arg("seed_index"))
+      .def("stopped_step", &Learner::stopped_step, py::arg("seed_index"))
+      .def_property_readonly("non_finite_actions", &Learner::non_finite_actions)
       .def("open_run", &Learner::open_run, py::arg("path"), py::arg("env_json"),
            py::arg("resumed_step"))
       .def("close_run", &Learner::close_run)

@@ -268,6 +268,9 @@ class SAC:
         self._overrides = _override_strings(overrides)
         resolved = json.loads(_core.resolve_config(self._config_text, self._overrides))
         self._seeds = resolved["train"].get("seeds") or [resolved["train"]["seed"]]
+        # with train.seeds a seed whose numbers go non-finite stops alone, as in `sac train`
+        self._per_seed = bool(resolved["train"].get("seeds"))
+        self._stopped_because = {}
         self._envs = self._env_list(env, "env")
         if self._envs is None:
             if _desc is None:
@@ -444,6 +447,8 @@ class SAC:
             for ret in s.finished:
                 L.record_episode(k, ret)
         L.update()
+        for k in L.non_finite_actions:
+            self._stop_seed(k, L.non_finite(k) or "its actions")
 
     # ---- the run directory, metrics, evaluation, checkpoints
 
@@ -489,6 +494,8 @@ class SAC:
         sps, ups = (L.steps - s) / dt, (L.updates - u) / dt
         self._last_log = (now, L.steps, L.updates)
         for k in range(L.num_seeds):
+            if L.stopped_step(k) >= 0:
+                continue
             line = {"step": L.steps, "updates": L.updates, "wall_seconds": self._wall(),
                     "sps": sps, "ups": ups}
             if L.updates > 0:
@@ -498,14 +505,43 @@ class SAC:
                 line["episode_return"] = ret_sum / episodes
             if self._run_open:
                 L.append_metrics(k, json.dumps(line))
-        bad = L.non_finite()
-        if bad:
-            raise RuntimeError(f"training diverged at step {L.steps} (update {L.updates}): "
-                               f"{bad} is not finite; stopped. {self._checkpoint_note()}")
+        if self._per_seed:
+            for k in range(L.num_seeds):
+                bad = L.non_finite(k) if L.stopped_step(k) < 0 else ""
+                if bad:
+                    self._stop_seed(k, bad)
+        else:
+            bad = L.non_finite()
+            if bad:
+                self._diverged(bad)
         if self._progress:
             sys.stderr.write(f"\r[{self._desc['python']}] step {L.steps}/{total} | sps {sps:.0f}"
                              f" | ups {ups:.0f} | eval {self._last_eval_text()}   ")
             sys.stderr.flush()
+
+    def _diverged(self, what):
+        L = self._learner
+        raise RuntimeError(f"training diverged at step {L.steps} (update {L.updates}): "
+                           f"{what} is not finite; stopped. {self._checkpoint_note()}")
+
+    def _stop_seed(self, k, what):
+        """Seed number k's numbers went non-finite: it stops alone (acting with zeros, no more
+        metrics, evaluations or policy), its summary.json says why; the others go on."""
+        L = self._learner
+        L.stop_seed(k)
+        self._stopped_because[k] = what
+        seed = self._seeds[k]
+        where = (f" ({os.path.join(self._run_dir, f'seed-{seed}', 'summary.json')})"
+                 if self._run_open else "")
+        sys.stderr.write(f"sac_engine: seed {seed} diverged at step {L.steps} (update "
+                         f"{L.updates}): {what} is not finite; it stops here{where}, the other "
+                         "seeds go on\n")
+        if self._run_open:
+            summary = self._summary(k, None)
+            summary["run_dir"] = os.path.join(self._run_dir, f"seed-{seed}")
+            L.write_summary(k, json.dumps(summary))
+        if all(L.stopped_step(j) >= 0 for j in range(L.num_seeds)):
+            self._diverged(f"{what} (the last seed still training, seed {seed})")
 
     def _last_eval_text(self):
         final, _ = self._learner.eval_returns(0)
@@ -550,6 +586,8 @@ class SAC:
             return
         wall = self._wall()
         for k in range(L.num_seeds):
+            if L.stopped_step(k) >= 0:
+                continue
             mean, lo, hi, n = self.evaluate(seed_index=k)
             if self._run_open:
                 L.append_eval(k, L.steps, wall, mean, lo, hi, n)
@@ -585,6 +623,8 @@ class SAC:
         path = self._checkpoint()
         if self._run_open:
             for k in range(self._learner.num_seeds):
+                if self._learner.stopped_step(k) >= 0:
+                    continue  # a seed that diverged has no policy to keep
                 self._learner.write_policy(self._learner.run_policy_path(k),
                                            json.dumps(self._desc), k)
             self._write_summaries(path)
@@ -594,13 +634,20 @@ class SAC:
         L = self._learner
         seg = max(1e-9, time.monotonic() - self._t0)
         final, best = L.eval_returns(k)
-        return {"task": self._desc["python"], "seed": self._seeds[k], "device": L.device,
-                "steps": L.steps, "updates": L.updates, "wall_seconds": self._wall(),
-                "final_eval_return": final, "best_eval_return": best,
-                # this learn() call's rates (a resumed run's earlier segments ran at their own)
-                "env_steps_per_second": (L.steps - self._start_steps) / seg,
-                "updates_per_second": (L.updates - self._start_updates) / seg,
-                "checkpoint": path, "run_dir": self._run_dir}
+        s = {"task": self._desc["python"], "seed": self._seeds[k], "device": L.device,
+             "steps": L.steps, "updates": L.updates, "wall_seconds": self._wall(),
+             "final_eval_return": final, "best_eval_return": best,
+             # this learn() call's rates (a resumed run's earlier segments ran at their own)
+             "env_steps_per_second": (L.steps - self._start_steps) / seg,
+             "updates_per_second": (L.updates - self._start_updates) / seg,
+             "checkpoint": path, "run_dir": self._run_dir}
+        if L.stopped_step(k) >= 0:
+            what = self._stopped_because.get(k, "a value")
+            s["final_eval_return"] = None
+            s["diverged"] = {"step": L.stopped_step(k), "what": what, "message":
+                             f"training diverged at step {L.stopped_step(k)}: {what} is not "
+                             "finite; this seed stopped there, the other seeds of the run went on"}
+        return s
 
     def _write_summaries(self, path):
         L = self._learner
@@ -611,7 +658,8 @@ class SAC:
         for k in range(L.num_seeds):
             s = self._summary(k, path)
             s["run_dir"] = os.path.join(self._run_dir, f"seed-{self._seeds[k]}")
-            L.write_summary(k, json.dumps(s))
+            if L.stopped_step(k) < 0:  # a stopped seed's summary was written when it stopped
+                L.write_summary(k, json.dumps(s))
             per_seed.append(s)
         L.write_summary(-1, json.dumps({"task": self._desc["python"], "seeds": self._seeds,
                                         "steps": L.steps, "updates": L.updates,

@@ -437,3 +437,50 @@ def test_seeds_train_as_members_each_as_a_run_of_its_own(tmp_path):
     assert json.load(open(tmp_path / "both" / "summary.json"))["seeds"] == [3, 4]
     with pytest.raises(ValueError, match=r"1 env\(s\) for 2 seed\(s\)"):
         sac_engine.SAC(LineEnv(), run_dir=False, **{"train.seeds": [3, 4]})
+
+
+class _ExplodingEnv(LineEnv):
+    """LineEnv whose reward is near float32's largest: the critic's loss overflows at its first
+    updates, as a seed of `sac train` with diverging settings does."""
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = super().step(action)
+        return obs, 3e38, terminated, truncated, info
+
+
+def test_a_seed_that_diverges_stops_alone_the_others_go_on(tmp_path, capsys):
+    run = tmp_path / "run"
+    m = sac_engine.SAC([LineEnv(), _ExplodingEnv()], eval_env=[LineEnv(), LineEnv()],
+                       run_dir=str(run), **small(**{"train.seeds": [3, 4]}))
+    m.learn(400)
+    assert "seed 4 diverged at step" in capsys.readouterr().err
+    stopped = json.load(open(run / "seed-4" / "summary.json"))
+    assert stopped["diverged"]["step"] <= 200 and stopped["final_eval_return"] is None
+    assert "is not finite" in stopped["diverged"]["message"]
+    assert not (run / "seed-4" / "policy.safetensors").exists()
+    assert max(l["step"] for l in read_jsonl(run / "seed-4" / "metrics.jsonl")) < 400
+    # seed 3 trained to the end, exactly as a run of its own
+    alone = model(LineEnv(), tmp_path / "alone", **{"train.seed": 3})
+    alone.learn(400)
+    assert _log_numbers(run / "seed-3") == _log_numbers(tmp_path / "alone")
+    assert json.load(open(run / "seed-3" / "summary.json"))["steps"] == 400
+    obs = np.random.default_rng(5).normal(size=(6, 3))
+    p = sac_engine.Policy.load(str(run / "seed-3" / "policy.safetensors"))
+    assert np.array_equal(p.act(obs), alone.predict(obs)[0])
+    top = json.load(open(run / "summary.json"))
+    assert "diverged" in top["per_seed"][1] and "diverged" not in top["per_seed"][0]
+    # the final checkpoint was written (the stopped seed's numbers are not checked)
+    assert any(n.endswith("000400.safetensors") for n in os.listdir(run / "checkpoints"))
+
+
+def test_a_run_of_one_seed_that_diverges_stops(tmp_path):
+    m = model(_ExplodingEnv(), tmp_path / "run")
+    with pytest.raises(RuntimeError, match="training diverged at step"):
+        m.learn(400)
+
+
+def test_when_every_seed_diverged_the_run_stops(tmp_path):
+    m = sac_engine.SAC([_ExplodingEnv(), _ExplodingEnv()], eval_env=[LineEnv(), LineEnv()],
+                       run_dir=str(tmp_path / "run"), **small(**{"train.seeds": [3, 4]}))
+    with pytest.raises(RuntimeError, match="the last seed still training"):
+        m.learn(400)
