@@ -6,6 +6,7 @@ Run: ctest -R python_tests, or PYTHONPATH=build/python python3 -m pytest python/
 import importlib.util
 import json
 import os
+import time
 
 import numpy as np
 import pytest
@@ -484,3 +485,54 @@ def test_when_every_seed_diverged_the_run_stops(tmp_path):
                        run_dir=str(tmp_path / "run"), **small(**{"train.seeds": [3, 4]}))
     with pytest.raises(RuntimeError, match="the last seed still training"):
         m.learn(400)
+
+
+class _TimedLearner:
+    """A learner that counts, around each update(), how far a counter thread advanced."""
+
+    def __init__(self, learner, counter):
+        object.__setattr__(self, "_l", learner)
+        object.__setattr__(self, "_counter", counter)
+        object.__setattr__(self, "grown", 0)
+        object.__setattr__(self, "calls", 0)
+
+    def __getattr__(self, name):
+        return getattr(self._l, name)
+
+    def __setattr__(self, name, value):
+        setattr(self._l, name, value)
+
+    def update(self, *args):
+        before = self._counter[0]
+        self._l.update(*args)
+        object.__setattr__(self, "grown", self.grown + self._counter[0] - before)
+        object.__setattr__(self, "calls", self.calls + 1)
+
+
+def test_the_gil_is_released_while_updating(tmp_path):
+    import sys
+    import threading
+    m = model(LineEnv(), tmp_path / "run", **{"sac.hidden": [128, 128], "sac.batch_size": 128,
+                                              "train.updates_per_step": 8})
+    counter, stop = [0], threading.Event()
+
+    def count():
+        while not stop.is_set():
+            counter[0] += 1
+            time.sleep(0)  # hands the GIL back at once when the main thread waits for it
+
+    timed = _TimedLearner(m._learner, counter)
+    m._learner = timed
+    # no forced switches: the counter runs only where the main thread releases the GIL
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(100.0)
+    thread = threading.Thread(target=count)
+    thread.start()
+    try:
+        m.learn(300)
+    finally:
+        stop.set()
+        sys.setswitchinterval(interval)
+        thread.join()
+    assert timed.calls == 300 and m._learner.updates == 200 * 8
+    assert timed.grown > 200  # the counter went on during the update calls
