@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
-#include <mujoco/mujoco.h>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -387,7 +386,7 @@ class Learner {
     nlohmann::json env = nlohmann::json::parse(env_json);
     env["hidden"] = m_c.hidden;
     env["log_std_min"] = m_c.log_std_min, env["log_std_max"] = m_c.log_std_max;
-    env["mujoco_version"] = mj_versionString();
+    env["mujoco_version"] = mujoco_version();
     save_policy(*m_agent, seed_config(m_c, k), path, k, env.dump());
   }
 
