@@ -54,7 +54,7 @@ if(SAC_BUILD_PYTHON)
   pybind11_add_module(sac_engine_core MODULE ${SAC_PYTHON_BINDINGS})
   set_target_properties(sac_engine_core PROPERTIES OUTPUT_NAME _core
                         LIBRARY_OUTPUT_DIRECTORY ${SAC_PYTHON_DIR}/sac_engine)
-  target_include_directories(sac_engine_core PRIVATE engine envs)
+  target_include_directories(sac_engine_core PRIVATE engine envs kernels)
   target_link_libraries(sac_engine_core PRIVATE sac_core)
   target_compile_options(sac_engine_core PRIVATE -Wall -Wextra)
 

@@ -113,8 +113,10 @@ def check(path, use_package):
         print("  checksum %s: %s" % (metadata["checksum"], "ok" if ok else "MISMATCH, computed " + computed))
     if "config" in metadata:
         config = json.loads(metadata["config"])
-        print("  config: env.id=%s sac.hidden=%s train.seed=%s" %
-              (config["env"]["id"], config["sac"]["hidden"], config["train"]["seed"]))
+        env = config["env"]  # a sac_engine.SAC run's: the Python env's description, no id
+        print("  config: env=%s sac.hidden=%s train.seed=%s" %
+              (env["id"] if "id" in env else "Python env " + str(env.get("python")),
+               config["sac"]["hidden"], config["train"]["seed"]))
     return ok
 
 

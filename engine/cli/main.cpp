@@ -88,6 +88,10 @@ int cmd_eval(const EvalOptions& o) {
   const int64_t seed = o.seed;
   if (path.empty()) throw ConfigError("sac eval needs a policy file (policy.safetensors of a run)");
   sac::LoadedPolicy p = sac::load_policy(path, device, episodes);
+  if (!p.python_env.empty())
+    throw ConfigError("'" + path + "' is the policy of the Python env " + p.env_spec.id +
+                      " (a sac_engine.SAC run), which sac eval cannot step: evaluate it in Python "
+                      "(sac_engine.Policy.load)");
   uint64_t eval_seed = seed >= 0 ? (uint64_t)seed : p.config.seed + 2000003;
   sac::EnvPool pool(p.config.env_id, sac::env_kwargs(p.config),
                     sac::seeded_envs({eval_seed}, episodes));

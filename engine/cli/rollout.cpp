@@ -165,6 +165,9 @@ int rollout_run(const RolloutOptions& o) {
     } catch (const std::exception& e) {
       throw ConfigError("cannot load policy '" + policy + "': " + e.what());
     }
+    if (!loaded.python_env.empty())
+      throw ConfigError("policy '" + policy + "' is the policy of the Python env " +
+                        loaded.env_spec.id + " (a sac_engine.SAC run), not of a built-in task");
     if (loaded.config.env_id != env_id)
       throw ConfigError("policy '" + policy + "' was trained on " + loaded.config.env_id +
                         ", not " + env_id);

@@ -16,6 +16,7 @@
 #include "formats/path_checks.h"
 #include "sac/env.h"
 #include "formats/pool_state.h"
+#include "formats/python_env.h"
 #include "formats/state_tensors.h"
 
 namespace sac {
@@ -30,23 +31,26 @@ struct MainHostState {
   TrainerState trainer;
   PoolState pool;
   std::vector<uint64_t> eval_rng_counters;
+  bool with_pool;  // a run whose envs step outside the engine (Python) has no pool
   bool with_eval;
   bool per_seed;  // a run given train.seeds: its per-seed state is named per seed
 
-  MainHostState(const Config& c, const TrainerState& st, const EnvPool& p, const EnvPool* eval)
-      : trainer(st), pool(save_pool_state(p, (int)seed_list(c).size())),
-        with_eval(eval != nullptr), per_seed(!c.seeds.empty()) {
-    if (eval) eval_rng_counters = rng_counters(*eval);
+  MainHostState(const Config& c, const TrainerState& st, const EnvPool* p, const EnvPool* eval)
+      : trainer(st), pool(p ? save_pool_state(*p, (int)seed_list(c).size()) : PoolState()),
+        with_pool(p != nullptr), with_eval(p != nullptr && eval != nullptr),
+        per_seed(!c.seeds.empty()) {
+    if (with_eval) eval_rng_counters = rng_counters(*eval);
     trainer.seeds.resize(seed_list(c).size());
   }
 
   // the main file's tensors: each component's own list
   std::vector<StateTensor> tensors(Agent& agent) {
     std::vector<StateTensor> list = agent.state_tensors();
-    for (const std::vector<StateTensor>& part :
-         {trainer_state_tensors(trainer, per_seed),
-          pool_state_tensors(pool, with_eval ? &eval_rng_counters : nullptr)})
-      list.insert(list.end(), part.begin(), part.end());
+    std::vector<StateTensor> part = trainer_state_tensors(trainer, per_seed);
+    list.insert(list.end(), part.begin(), part.end());
+    if (!with_pool) return list;
+    part = pool_state_tensors(pool, with_eval ? &eval_rng_counters : nullptr);
+    list.insert(list.end(), part.begin(), part.end());
     return list;
   }
 };
@@ -184,6 +188,13 @@ CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, A
                                  const std::vector<const ReplayBuffer*>& rings,
                                  const EnvPool& pool, const EnvPool* eval_pool,
                                  const TrainerState& st) {
+  return write_checkpoint(dir, config, agent, rings, &pool, eval_pool, st);
+}
+
+CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, Agent& agent,
+                                 const std::vector<const ReplayBuffer*>& rings,
+                                 const EnvPool* pool, const EnvPool* eval_pool,
+                                 const TrainerState& st, const std::string& python_env) {
   // never write a non-finite checkpoint: the previous one stays the last good one
   std::string bad = find_non_finite_training(agent, st);
   if (!bad.empty())
@@ -205,7 +216,7 @@ CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, A
   r.metadata["format"] = kFormatReplay;
   r.metadata["version"] = kVersion;
   r.metadata["step"] = std::to_string(st.steps);
-  r.metadata["env_id"] = config.env_id;
+  r.metadata["env_id"] = python_env.empty() ? config.env_id : "python";
   r.stamp_checksum();
 
   // ---- the agent (networks, optimiser state, counters), the trainer's loop state and the env
@@ -217,7 +228,8 @@ CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, A
   m.metadata["format"] = kFormatMain;
   m.metadata["version"] = kVersion;
   m.metadata["step"] = std::to_string(st.steps);
-  m.metadata["config"] = config.to_json().dump();
+  m.metadata["config"] = python_env.empty() ? config.to_json().dump()
+                                            : config_text_with_python_env(config, python_env);
   m.metadata["mujoco_version"] = mujoco_version();
   m.metadata["replay_file"] = base_name(files.replay);
   m.metadata["replay_checksum"] = r.metadata["checksum"];
@@ -284,7 +296,9 @@ Config checkpoint_config(const SafetensorsFile& main, const std::string& path) {
   if (it == main.metadata.end())
     throw CheckpointError("checkpoint '" + path + "': no config in the metadata");
   try {
-    Config c = config_from_json_text(it->second, path + " (config metadata)");
+    std::string text = it->second;
+    take_python_env(text);  // a Python env's run: its config is the rest (env.* defaults)
+    Config c = config_from_json_text(text, path + " (config metadata)");
     validate(c);
     return c;
   } catch (const ConfigError& e) {
@@ -375,6 +389,12 @@ void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent, ReplayBuffer
 void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent,
                         const std::vector<ReplayBuffer*>& rings, EnvPool& pool,
                         EnvPool* eval_pool, TrainerState& st) {
+  restore_checkpoint(ckpt, agent, rings, &pool, eval_pool, st);
+}
+
+void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent,
+                        const std::vector<ReplayBuffer*>& rings, EnvPool* pool,
+                        EnvPool* eval_pool, TrainerState& st) {
   const std::string& main_path = ckpt.files.main;
   const std::string& replay_path = ckpt.files.replay;
   auto fail = [](const std::string& path, const std::string& what) {
@@ -401,7 +421,7 @@ void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent,
                 p.stopped_step >= -1 && p.stopped_step <= t.steps;
   if (!in_range) throw fail(main_path, "trainer state out of range");
   try {
-    check_pool_state(pool, host.pool);
+    if (pool) check_pool_state(*pool, host.pool);
   } catch (const std::invalid_argument& e) {
     throw fail(main_path, e.what());
   }
@@ -424,8 +444,8 @@ void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent,
   }
 
   // ---- apply
-  load_pool_state(pool, host.pool);
-  if (eval_pool) set_rng_counters(*eval_pool, host.eval_rng_counters);
+  if (pool) load_pool_state(*pool, host.pool);
+  if (pool && eval_pool) set_rng_counters(*eval_pool, host.eval_rng_counters);
   upload_state_tensors(ckpt.main, main, agent.backend());
   for (size_t k = 0; k < rings.size(); ++k) {
     upload_state_tensors(ckpt.replay, ring_lists[k], agent.backend());

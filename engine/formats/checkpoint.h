@@ -75,6 +75,15 @@ CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, A
                                  const EnvPool& pool, const EnvPool* eval_pool,
                                  const TrainerState& state);
 
+/// write_checkpoint() of a run whose envs step outside the engine (sac_engine.SAC stepping a
+/// Python env): `pool` null writes no pool.* tensors (and no eval_pool.*); the rest is the same.
+/// `python_env` (JSON, formats/python_env.h): such an env's description, written as the
+/// config's "env" in place of the built-in task it does not run (read_checkpoint drops it).
+CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, Agent& agent,
+                                 const std::vector<const ReplayBuffer*>& rings,
+                                 const EnvPool* pool, const EnvPool* eval_pool,
+                                 const TrainerState& state, const std::string& python_env = "");
+
 /// A checkpoint read from disk and verified (layout, format, checksums, the pair belongs
 /// together), not yet applied.
 struct LoadedCheckpoint {
@@ -119,6 +128,12 @@ void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent, ReplayBuffer
 /// restore_checkpoint() of a run with one replay ring per seed (see write_checkpoint).
 void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent,
                         const std::vector<ReplayBuffer*>& rings, EnvPool& pool,
+                        EnvPool* eval_pool, TrainerState& state);
+
+/// restore_checkpoint() of a run whose envs step outside the engine: `pool` null reads no
+/// pool.* tensors (and `eval_pool` is ignored).
+void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent,
+                        const std::vector<ReplayBuffer*>& rings, EnvPool* pool,
                         EnvPool* eval_pool, TrainerState& state);
 
 /// Names the first non-finite value of the agent ("critic loss (Q values) = nan",

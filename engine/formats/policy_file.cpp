@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "formats/group_tensors.h"
+#include "formats/python_env.h"
 #include "run/run_model.h"
 #include "sac/errors.h"
 #include "sac/safetensors.h"
@@ -56,10 +57,14 @@ std::vector<EvalResult> evaluate_seeds(Agent& agent, Backend& backend, EnvPool& 
   return results;
 }
 
-void save_policy(Agent& agent, const Config& config, const std::string& path, int seed_index) {
+void save_policy(Agent& agent, const Config& config, const std::string& path, int seed_index,
+                 const std::string& python_env) {
   SafetensorsFile f;
   f.metadata["format"] = "sac-engine policy";
-  f.metadata["config"] = config.to_json().dump();
+  // a Python env's run names no built-in task: its description stands in the config's "env"
+  f.metadata["config"] = python_env.empty() ? config.to_json().dump()
+                                            : config_text_with_python_env(config, python_env);
+  if (!python_env.empty()) f.metadata["python_env"] = python_env;
   // a custom model: which file (the run's copy, beside the policy) and its checksum
   auto [model_path, model_text] = model_beside(config, path);
   if (!model_path.empty()) f.metadata["model_crc32c"] = std::to_string(model_crc32c(model_text));
@@ -86,7 +91,9 @@ LoadedPolicy load_policy(const std::string& path, const std::string& device, int
   if (it == f.metadata.end())
     throw InputError("'" + path + "' holds no config metadata: not a sac-engine policy");
   LoadedPolicy p;
-  p.config = config_from_json_text(it->second, path + " (config metadata)");
+  std::string config_text = it->second;
+  p.python_env = take_python_env(config_text);  // a policy (or checkpoint) of a Python env
+  p.config = config_from_json_text(config_text, path + " (config metadata)");
   // a custom model is the run's copy beside the policy (validate() would look for the original)
   std::string model;
   if (!custom_model_path(p.config).empty()) {
@@ -97,9 +104,10 @@ LoadedPolicy load_policy(const std::string& path, const std::string& device, int
     p.config.env_kwargs = kwargs_with_model(p.config, model).dump();
   }
   validate(p.config);
-  std::unique_ptr<Env> env = make_env(p.config.env_id, env_kwargs(p.config));
+  p.env_spec = p.python_env.empty() ? make_env(p.config.env_id, env_kwargs(p.config))->spec()
+                                    : python_env_spec(p.python_env, "'" + path + "'");
   p.backend = make_backend(resolve_device(device), p.config.threads);
-  AgentSpec spec = AgentSpec::from_config(p.config, env->spec().obs_dim, env->spec().act_dim,
+  AgentSpec spec = AgentSpec::from_config(p.config, p.env_spec.obs_dim, p.env_spec.act_dim,
                                           act_batch);
   spec.batch_size = 1;  // evaluation needs no update workspace
   p.agent = std::make_unique<Agent>(*p.backend, spec);

@@ -17,6 +17,7 @@
 
 #include "formats/checkpoint.h"
 #include "formats/path_checks.h"
+#include "formats/python_env.h"
 #include "formats/whole_file.h"
 #include "run/run_directory.h"
 #include "run/run_lock.h"
@@ -234,9 +235,16 @@ Config resume_config(const std::string& run_dir, const std::vector<std::string>&
   if (!path_exists(run_dir + "/config.json"))
     throw ConfigError("cannot resume: '" + run_dir +
                       "' holds no config.json (not a run directory)");
-  // validated on the run's own copy of a custom model (the original may be gone)
+  // a sac_engine.SAC run steps a Python env that sac train cannot run
   std::optional<std::string> text = read_whole_file(run_dir + "/config.json");
   if (!text) throw ConfigError("cannot read config file '" + run_dir + "/config.json'");
+  std::string env = take_python_env(*text);
+  if (!env.empty())
+    throw ConfigError("cannot resume '" + run_dir + "' with sac train: it is a sac_engine.SAC "
+                      "run of the Python env " + python_env_spec(env, run_dir).id +
+                      " (config.json's env), which sac train cannot step; resume it in Python "
+                      "with sac_engine.SAC.load('" + run_dir + "', env).learn(total_timesteps)");
+  // validated on the run's own copy of a custom model (the original may be gone)
   Config c = config_from_json_text(*text, run_dir + "/config.json");
   for (const std::string& o : overrides) apply_override(c, o);
   Config check = c;

@@ -180,13 +180,19 @@ BenchTrainResult bench_train(const Config& config);
 /// Writes the actor of `agent` with what is needed to rebuild it as a safetensors policy file,
 /// checksummed (include/sac/safetensors.h). An agent of several seeds writes seed number
 /// `seed_index`'s actor, as a run of that seed alone would (`config`: seed_config()).
+/// `python_env`: for an actor trained on an env that steps in Python (no built-in task), a JSON
+/// object describing it (obs_dim, act_dim, action_low, action_high, and what identifies the env),
+/// stored as the config's "env" (and as "python_env" metadata) the loader rebuilds the actor
+/// from; empty: a built-in task, whose file is unchanged.
 void save_policy(Agent& agent, const Config& config, const std::string& path,
-                 int seed_index = 0);
+                 int seed_index = 0, const std::string& python_env = "");
 
 /// A policy loaded from a policy or checkpoint file: the config it was trained with and an
 /// agent holding its actor.
 struct LoadedPolicy {
   Config config;
+  EnvSpec env_spec;        // the built-in task's, or the Python env's (id: its name)
+  std::string python_env;  // a Python env's description (JSON); empty for a built-in task
   std::unique_ptr<Backend> backend;
   std::unique_ptr<Agent> agent;
 };

@@ -24,6 +24,9 @@ void bind_policy(py::module_& m);
 void bind_task(py::module_& m);
 /// train(): exactly what `sac train` runs, returning its summary (train.cpp).
 void bind_train(py::module_& m);
+/// Learner: the agent, replay rings and trainer state behind sac_engine.SAC, for envs that
+/// step in Python (learner.cpp); resolve_config(), config_key_names().
+void bind_learner(py::module_& m);
 
 /// Raises FileNotFoundError (errno ENOENT, filename `path`) naming `what` when `path` does not
 /// exist, as open() would; other problems with the file are left to the loader (ValueError).

@@ -44,4 +44,5 @@ PYBIND11_MODULE(_core, m) {
   sac::python::bind_policy(m);
   sac::python::bind_task(m);
   sac::python::bind_train(m);
+  sac::python::bind_learner(m);
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bindings.h"
+#include "formats/python_env.h"
 #include "sac/backend.h"
 #include "sac/trainer.h"
 
@@ -30,7 +31,7 @@ class Policy {
     require_existing_file(path, "policy file");
     m_policy = load_policy(path, device, max_batch);
     const AgentSpec& s = m_policy.agent->spec();
-    m_spec = make_env(m_policy.config.env_id, env_kwargs(m_policy.config))->spec();
+    m_spec = m_policy.env_spec;
     m_d_obs = DeviceArray<float>(*m_policy.backend, (size_t)max_batch * s.obs_dim);
     m_d_act = DeviceArray<float>(*m_policy.backend, (size_t)max_batch * s.act_dim);
     m_unit.resize((size_t)max_batch * s.act_dim);
@@ -72,7 +73,11 @@ class Policy {
   const EnvSpec& spec() const { return m_spec; }
   int max_batch() const { return m_max_batch; }
   std::string device() const { return m_policy.backend->name(); }
-  std::string config_json() const { return m_policy.config.to_json().dump(); }
+  std::string config_json() const {
+    return m_policy.python_env.empty()
+               ? m_policy.config.to_json().dump()
+               : config_text_with_python_env(m_policy.config, m_policy.python_env);
+  }
 
  private:
   std::string m_path;

@@ -8,6 +8,7 @@
     actions = policy.act(obs)                     # deterministic, in the task's bounds
     summary = sac_engine.train("configs/pendulum.json", {"train.total_steps": 5000})
     curves = sac_engine.read_run(summary["run_dir"])
+    model = sac_engine.SAC(gymnasium.make("Pendulum-v1")).learn(20000)   # any Gymnasium env
 
 With gymnasium (>= 1.0) importable, VecEnv is a gymnasium.vector.VectorEnv and the ten MuJoCo
 tasks are registered as sac_engine/<Task>-v5 (gymnasium.make("sac_engine/Hopper-v5")); without it
@@ -29,12 +30,13 @@ if _core._pybind11_version < (2, 12) and int(_np.__version__.split(".")[0]) >= 2
 
 from ._core import ConfigError, InputError, Policy, mujoco_version  # noqa: E402
 from .runs import read_run
+from .sac import SAC
 from .spaces import Box
 from .training import train
 from .vec_env import VecEnv, make_vec_env
 
-__all__ = ["Box", "ConfigError", "InputError", "Policy", "VecEnv", "make_vec_env", "mujoco_version",
-           "read_run", "train"]
+__all__ = ["Box", "ConfigError", "InputError", "Policy", "SAC", "VecEnv", "make_vec_env",
+           "mujoco_version", "read_run", "train"]
 
 try:
     import gymnasium as _gymnasium

@@ -19,3 +19,9 @@ run_sac, set_args, read_jsonl = _python_tests.run_sac, _python_tests.set_args, _
 sac_binary = _python_tests.sac_binary
 # tests/check_safetensors.py: the format's checksum and header reader
 check_safetensors = _load("check_safetensors", os.path.join(ROOT, "tests", "check_safetensors.py"))
+
+
+def pytest_configure(config):
+    # the learning checks of test_sac_gymnasium.py: ctest pypi_learning (label slow) runs them,
+    # pypi_tests leaves them out
+    config.addinivalue_line("markers", "slow: a learning check (minutes): ctest -R pypi_learning")
