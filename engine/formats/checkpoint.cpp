@@ -15,6 +15,7 @@
 
 #include "formats/path_checks.h"
 #include "formats/pool_state.h"
+#include "formats/quoted.h"
 #include "formats/state_tensors.h"
 
 namespace sac {
@@ -247,26 +248,24 @@ CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, A
 // ---------------------------------------------------------------------------------------------
 // reading
 
-SafetensorsFile read_checkpoint_file(const std::string& path, const std::string& format,
-                                     bool verify_checksum) {
-  SafetensorsFile f;
-  try {
-    f = SafetensorsFile::load(path);
-  } catch (const InputError& e) {
-    throw CheckpointError(e.what());
-  }
+namespace {
+
+// the checks of one checkpoint file already read (`f`, from `path`): its format, its version
+// and, when `verify_checksum`, its checksum
+SafetensorsFile checked_checkpoint_file(SafetensorsFile f, const std::string& path,
+                                        const std::string& format, bool verify_checksum) {
   auto fail = [&](const std::string& what) {
     return CheckpointError("checkpoint '" + path + "': " + what);
   };
   auto it = f.metadata.find("format");
   if (it == f.metadata.end() || it->second != format)
-    throw fail("not a " + format + " file (format '" +
-               (it == f.metadata.end() ? std::string("none") : it->second) + "')");
+    throw fail("not a " + format + " file (format " +
+               (it == f.metadata.end() ? std::string("none") : quoted_text(it->second)) + ")");
   it = f.metadata.find("version");
   if (it == f.metadata.end() || it->second != kVersion)
-    throw fail("unsupported version '" +
-               (it == f.metadata.end() ? std::string("none") : it->second) +
-               "' (this build reads version " + kVersion + ")");
+    throw fail("unsupported version " +
+               (it == f.metadata.end() ? std::string("none") : quoted_text(it->second)) +
+               " (this build reads version " + kVersion + ")");
   if (verify_checksum) {
     try {
       f.verify_checksum(path);  // checkpoints always had one: none means damage
@@ -275,6 +274,54 @@ SafetensorsFile read_checkpoint_file(const std::string& path, const std::string&
     }
   }
   return f;
+}
+
+// a checkpoint file's bytes already in memory, read and checked as read_checkpoint_file does
+SafetensorsFile parse_checkpoint_file(const std::string& data, const std::string& path,
+                                      const std::string& format) {
+  SafetensorsFile f;
+  try {
+    f = SafetensorsFile::parse(data, path);
+  } catch (const InputError& e) {
+    throw CheckpointError(e.what());
+  }
+  return checked_checkpoint_file(std::move(f), path, format, true);
+}
+
+// the config of a checkpoint whose files are read and checked, and that they are a pair
+LoadedCheckpoint paired_checkpoint(const CheckpointFiles& files, SafetensorsFile main,
+                                   SafetensorsFile replay) {
+  LoadedCheckpoint c;
+  c.files = files;
+  c.main = std::move(main);
+  c.replay = std::move(replay);
+  c.config = checkpoint_config(c.main, files.main);
+  auto meta = [](const SafetensorsFile& f, const std::string& key) {
+    auto it = f.metadata.find(key);
+    return it == f.metadata.end() ? std::string() : it->second;
+  };
+  std::string step = std::to_string(files.step);
+  if (meta(c.main, "step") != step || meta(c.replay, "step") != step)
+    throw CheckpointError("checkpoint '" + files.main + "': holds step " +
+                          quoted_text(meta(c.main, "step")) + " and its replay file step " +
+                          quoted_text(meta(c.replay, "step")) + ", the file name says " + step);
+  if (meta(c.main, "replay_checksum") != meta(c.replay, "checksum"))
+    throw CheckpointError("checkpoint '" + files.main + "': the replay file '" + files.replay +
+                          "' belongs to another checkpoint (checksum differs)");
+  return c;
+}
+
+}  // namespace
+
+SafetensorsFile read_checkpoint_file(const std::string& path, const std::string& format,
+                                     bool verify_checksum) {
+  SafetensorsFile f;
+  try {
+    f = SafetensorsFile::load(path);
+  } catch (const InputError& e) {
+    throw CheckpointError(e.what());
+  }
+  return checked_checkpoint_file(std::move(f), path, format, verify_checksum);
 }
 
 Config checkpoint_config(const SafetensorsFile& main, const std::string& path) {
@@ -294,24 +341,16 @@ Config checkpoint_config(const SafetensorsFile& main, const std::string& path) {
 }
 
 LoadedCheckpoint read_checkpoint(const CheckpointFiles& files) {
-  LoadedCheckpoint c;
-  c.files = files;
-  c.main = read_checkpoint_file(files.main, kFormatMain);
-  c.replay = read_checkpoint_file(files.replay, kFormatReplay);
-  c.config = checkpoint_config(c.main, files.main);
-  auto meta = [](const SafetensorsFile& f, const std::string& key) {
-    auto it = f.metadata.find(key);
-    return it == f.metadata.end() ? std::string() : it->second;
-  };
-  std::string step = std::to_string(files.step);
-  if (meta(c.main, "step") != step || meta(c.replay, "step") != step)
-    throw CheckpointError("checkpoint '" + files.main + "': holds step '" + meta(c.main, "step") +
-                          "' and its replay file step '" + meta(c.replay, "step") +
-                          "', the file name says " + step);
-  if (meta(c.main, "replay_checksum") != meta(c.replay, "checksum"))
-    throw CheckpointError("checkpoint '" + files.main + "': the replay file '" + files.replay +
-                          "' belongs to another checkpoint (checksum differs)");
-  return c;
+  SafetensorsFile main = read_checkpoint_file(files.main, kFormatMain);
+  SafetensorsFile replay = read_checkpoint_file(files.replay, kFormatReplay);
+  return paired_checkpoint(files, std::move(main), std::move(replay));
+}
+
+LoadedCheckpoint parse_checkpoint(const CheckpointFiles& files, const std::string& main_data,
+                                  const std::string& replay_data) {
+  SafetensorsFile main = parse_checkpoint_file(main_data, files.main, kFormatMain);
+  SafetensorsFile replay = parse_checkpoint_file(replay_data, files.replay, kFormatReplay);
+  return paired_checkpoint(files, std::move(main), std::move(replay));
 }
 
 const std::vector<std::string>& resumable_keys() {

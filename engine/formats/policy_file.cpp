@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "formats/group_tensors.h"
+#include "formats/quoted.h"
 #include "sac/errors.h"
 #include "sac/safetensors.h"
 #include "sac/trainer.h"
@@ -74,10 +75,19 @@ void save_policy(Agent& agent, const Config& config, const std::string& path, in
   f.save(path);
 }
 
-LoadedPolicy load_policy(const std::string& path, const std::string& device, int act_batch) {
-  // policy files written before checksums existed held exactly these metadata keys
-  static const std::set<std::string> kUncheckedPolicyKeys = {"config", "format"};
-  SafetensorsFile f = SafetensorsFile::load_verified(path, kUncheckedPolicyKeys);
+namespace {
+
+// policy files written before checksums existed held exactly these metadata keys
+const std::set<std::string>& unchecked_policy_keys() {
+  static const std::set<std::string> keys = {"config", "format"};
+  return keys;
+}
+
+// the policy held by `f`, a policy or checkpoint file already read and verified (`path` names
+// it in errors): its config checked, its actor's tensors checked against the network that config
+// describes
+LoadedPolicy policy_from_file(const SafetensorsFile& f, const std::string& path,
+                              const std::string& device, int act_batch) {
   auto it = f.metadata.find("config");
   if (it == f.metadata.end())
     throw InputError("'" + path + "' holds no config metadata: not a sac-engine policy");
@@ -102,12 +112,26 @@ LoadedPolicy load_policy(const std::string& path, const std::string& device, int
         size_t want = 1;
         for (int64_t d : shape) want *= (size_t)d;
         if (v.size() != want)
-          throw InputError("'" + path + "': tensor '" + name +
-                           "' has the wrong size for this network");
+          throw InputError("'" + path + "': tensor " + quoted_text(name) +
+                           " has the wrong size for this network");
         return v;
       });
   p.backend->upload(actor.params(), flat.data(), flat.size() * sizeof(float));
   return p;
+}
+
+}  // namespace
+
+LoadedPolicy load_policy(const std::string& path, const std::string& device, int act_batch) {
+  return policy_from_file(SafetensorsFile::load_verified(path, unchecked_policy_keys()), path,
+                          device, act_batch);
+}
+
+LoadedPolicy parse_policy(const std::string& data, const std::string& path,
+                          const std::string& device, int act_batch) {
+  SafetensorsFile f = SafetensorsFile::parse(data, path);
+  f.verify_checksum(path, unchecked_policy_keys());
+  return policy_from_file(f, path, device, act_batch);
 }
 
 }  // namespace sac

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "formats/path_checks.h"
+#include "formats/quoted.h"
 #include "formats/whole_file.h"
 #include "formats/checkpoint.h"
 #include "sac/safetensors.h"
@@ -36,11 +37,11 @@ void apply_value(Config& c, const std::string& key, const json& value) {
 // checks that `key` names a config key the sweep may set (the seeds come from "seeds")
 void check_key(const std::string& where, const std::string& key) {
   if (key == "train.seed" || key == "train.seeds")
-    throw ConfigError(where + ": '" + key + "' cannot be set here; the sweep's \"seeds\" and "
+    throw ConfigError(where + ": " + quoted_text(key) + " cannot be set here; the sweep's \"seeds\" and "
                       "\"seeds_per_run\" decide each run's seeds");
   for (const ConfigKey& k : config_keys())
     if (k.key == key) return;
-  throw ConfigError(where + ": unknown config key '" + key + "' ('sac config keys' lists them)");
+  throw ConfigError(where + ": unknown config key " + quoted_text(key) + " ('sac config keys' lists them)");
 }
 
 // "0.01", "Hopper-v5", "64x64" for [64,64]: a value as a folder name may hold it
@@ -97,16 +98,20 @@ std::string seeds_text(const std::vector<uint64_t>& seeds) {
 }  // namespace
 
 SweepFile read_sweep_file(const std::string& path) {
+  return parse_sweep_file(read_text(path, "sweep file"), path);
+}
+
+SweepFile parse_sweep_file(const std::string& text, const std::string& path) {
   SweepFile s;
   s.path = path;
   const std::string where = "sweep file '" + path + "'";
-  json j = json::parse(read_text(path, "sweep file"), nullptr, false);
+  json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw ConfigError(where + " is not a JSON object");
   for (auto it = j.begin(); it != j.end(); ++it)
     if (it.key() != "base" && it.key() != "grid" && it.key() != "seeds" &&
         it.key() != "seeds_per_run" && it.key() != "set")
-      throw ConfigError(where + ": unknown key '" + it.key() +
-                        "' (a sweep file holds base, grid, seeds, seeds_per_run, set)");
+      throw ConfigError(where + ": unknown key " + quoted_text(it.key()) +
+                        " (a sweep file holds base, grid, seeds, seeds_per_run, set)");
 
   if (j.contains("base")) {
     if (!j["base"].is_string() || j["base"].get<std::string>().empty())
@@ -122,12 +127,12 @@ SweepFile read_sweep_file(const std::string& path) {
     const std::string key = it.key();
     check_key(where + ", grid", key);
     if (!it->is_array() || it->empty())
-      throw ConfigError(where + ": grid key '" + key + "' needs a non-empty list of values");
+      throw ConfigError(where + ": grid key " + quoted_text(key) + " needs a non-empty list of values");
     std::vector<json> values(it->begin(), it->end());
     for (size_t a = 0; a < values.size(); ++a)
       for (size_t b = 0; b < a; ++b)
         if (values[a] == values[b])
-          throw ConfigError(where + ": grid key '" + key + "' lists " + values[a].dump() +
+          throw ConfigError(where + ": grid key " + quoted_text(key) + " lists " + values[a].dump() +
                             " twice");
     s.grid.emplace_back(key, values);
   }
@@ -158,7 +163,7 @@ SweepFile read_sweep_file(const std::string& path) {
       check_key(where + ", set", it.key());
       for (const auto& g : s.grid)
         if (g.first == it.key())
-          throw ConfigError(where + ": '" + it.key() + "' is both in \"grid\" and in \"set\"");
+          throw ConfigError(where + ": " + quoted_text(it.key()) + " is both in \"grid\" and in \"set\"");
       s.set.emplace_back(it.key(), *it);
     }
   }

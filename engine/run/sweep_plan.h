@@ -46,6 +46,10 @@ struct PlannedRun {
 /// seeds decide) are refused with the key named (ConfigError).
 SweepFile read_sweep_file(const std::string& path);
 
+/// read_sweep_file() of a sweep file's text already in memory; `path` names it in errors (and
+/// is the SweepFile's path).
+SweepFile parse_sweep_file(const std::string& text, const std::string& path);
+
 /// The runs of `sweep`, each config loaded, overridden and validated. Without a base config the
 /// task's own file is the config in `configs_dir` whose env.id is the task. ConfigError naming the
 /// run and the key on a bad value.
