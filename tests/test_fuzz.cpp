@@ -5,6 +5,9 @@
 // characters, insertions, deletions, duplications and truncations, from a fixed-seed RNG. Every
 // input must end in success or in the expected exception type (ConfigError, CheckpointError):
 // no crash, no hang (no input over kSecondsPerInput), no other exception. About 3 seconds in all.
+// Then the inputs the libFuzzer targets (tests/fuzz) found, kept in tests/fuzz/regressions/<target>/
+// (a target's input: the policy and checkpoint targets' first byte is their mode, 0 = the file
+// as it is), each through the entry point `sac` and the Python module call.
 // Run: sac_tests --gtest_filter='Fuzz*'
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -21,6 +24,7 @@
 #include "sac/config.h"
 #include "sac/env_pool.h"
 #include "sac/trainer.h"
+#include "test_files.h"
 #include "test_util.h"
 
 namespace sac {
@@ -259,6 +263,37 @@ TEST(FuzzCheckpoint, MutatedCheckpointsOnlyRaiseCheckpointError) {
   EXPECT_GT(refused, 9000);
   slowest.expect_below(kSecondsPerInput);
   fs::remove_all(dir);
+}
+
+// ---- inputs the fuzz targets found (tests/fuzz/README.md lists them with their fixes)
+
+// tests/fuzz/regressions/<target>/<name>, without the mode byte of the targets that have one
+std::string regression_input(const std::string& target, const std::string& name,
+                             bool mode_byte) {
+  std::string bytes = test::read_file(std::string(SAC_SOURCE_DIR) + "/tests/fuzz/regressions/" +
+                                      target + "/" + name);
+  EXPECT_FALSE(bytes.empty()) << target << "/" << name;
+  return mode_byte && !bytes.empty() ? bytes.substr(1) : bytes;
+}
+
+// a 1.2 KB policy file whose config names a [60000, 60000] network made `sac eval` allocate
+// 14 GB before looking at the tensors; now the tensors' shapes are checked first
+TEST(FuzzRegressions, APolicyWhoseConfigNamesAHugeNetworkIsRefusedBeforeAllocatingIt) {
+  const std::string bytes = regression_input("policy", "huge_network_in_config", true);
+  const std::string path = testing::TempDir() + "sac_fuzz_policy_" + std::to_string(::getpid());
+  test::write_file(path, bytes);
+  const std::string why = "tensor 'actor.0.0.weight' has shape [8, 3], the network of its "
+                          "config [60000, 3]";
+  try {
+    load_policy(path, "cpu", 1);
+    ADD_FAILURE() << "accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+  }
+  test::CliRun run = test::run_sac("eval " + path + " --episodes 1");
+  ::unlink(path.c_str());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find(why), std::string::npos) << run.output;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "formats/group_tensors.h"
@@ -83,6 +84,39 @@ const std::set<std::string>& unchecked_policy_keys() {
   return keys;
 }
 
+// "[a, b, ...]"
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string text;
+  for (int64_t d : shape) text += (text.empty() ? "" : ", ") + std::to_string(d);
+  return "[" + text + "]";
+}
+
+// the actor tensors of `f` have the shapes of the network `config` describes (one member per
+// seed; names and shapes as algorithm/mlp_state_tensors.h lists them). Checked before any of
+// that network is allocated: a small file whose config names a huge network is refused by its
+// shapes, not by an allocation of the size the config names
+void check_actor_shapes(const SafetensorsFile& f, const std::string& path, const Config& config,
+                        int obs_dim, int act_dim) {
+  const MlpSpec spec{obs_dim, config.hidden, 2 * act_dim};
+  const int members = (int)seed_list(config).size();
+  for (int m = 0; m < members; ++m)
+    for (int l = 0; l < spec.num_layers(); ++l) {
+      const std::string layer = "actor." + std::to_string(m) + "." + std::to_string(l);
+      const int64_t out = spec.layer_out(l), in = spec.layer_in(l);
+      const std::vector<std::pair<std::string, std::vector<int64_t>>> tensors = {
+          {layer + ".weight", {out, in}}, {layer + ".bias", {out}}};
+      for (const auto& [name, shape] : tensors) {
+        auto it = f.tensors.find(name);
+        if (it == f.tensors.end())
+          throw InputError("'" + path + "': tensor " + quoted_text(name) + " is missing");
+        if (it->second.shape != shape)
+          throw InputError("'" + path + "': tensor " + quoted_text(name) + " has shape " +
+                           shape_text(it->second.shape) + ", the network of its config " +
+                           shape_text(shape));
+      }
+    }
+}
+
 // the policy held by `f`, a policy or checkpoint file already read and verified (`path` names
 // it in errors): its config checked, its actor's tensors checked against the network that config
 // describes
@@ -95,6 +129,7 @@ LoadedPolicy policy_from_file(const SafetensorsFile& f, const std::string& path,
   p.config = config_from_json_text(it->second, path + " (config metadata)");
   validate(p.config);
   std::unique_ptr<Env> env = make_env(p.config.env_id);
+  check_actor_shapes(f, path, p.config, env->spec().obs_dim, env->spec().act_dim);
   p.backend = make_backend(resolve_device(device), p.config.threads);
   AgentSpec spec = AgentSpec::from_config(p.config, env->spec().obs_dim, env->spec().act_dim,
                                           act_batch);
