@@ -17,6 +17,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -294,6 +295,26 @@ TEST(FuzzRegressions, APolicyWhoseConfigNamesAHugeNetworkIsRefusedBeforeAllocati
   ::unlink(path.c_str());
   EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_NE(run.output.find(why), std::string::npos) << run.output;
+}
+
+// an override (a sweep's "set" value or a config file's string alike) holding DEL and invalid
+// UTF-8 was echoed with the DEL byte raw in the refusal; now every byte outside printable ASCII
+// is escaped
+TEST(FuzzRegressions, AValueWithADelByteIsShownEscapedInItsRefusal) {
+  const std::string input = regression_input("config", "override_with_a_del_byte", false);
+  // fuzz_config's input: "\n--set\n", then one override per line
+  Config c;
+  std::string what;
+  try {
+    std::stringstream lines(input.substr(input.find("--set\n") + 6));
+    for (std::string line; std::getline(lines, line);) apply_override(c, line);
+  } catch (const ConfigError& e) {
+    what = e.what();
+  }
+  EXPECT_NE(what.find("config key 'sac.target_entropy': expected \"auto\" or a number, got "
+                      "\"aut\\u007f\\ufffd\\u001b"),
+            std::string::npos) << what;
+  for (unsigned char ch : what) EXPECT_TRUE(ch >= 0x20 && ch < 0x7f) << (int)ch << " in " << what;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "formats/eval_csv.h"
@@ -39,9 +40,12 @@ TEST(QuotedText, EscapesEveryByteOutsidePrintableAscii) {
   EXPECT_EQ(escaped_text("plain text, 1.5"), "plain text, 1.5");
   EXPECT_EQ(escaped_text(std::string("a\xff" "b\x1b[31m\x7f", 9)), "a\\xffb\\x1b[31m\\x7f");
   EXPECT_EQ(escaped_text("line\nnext\r\ttab"), "line\\nnext\\r\\ttab");
-  EXPECT_EQ(escaped_text(std::string("\0\\", 2)), "\\x00\\x5c");
+  EXPECT_EQ(escaped_text(std::string("\0\\", 2)), "\\x00\\");
   EXPECT_EQ(escaped_text("caf\xc3\xa9"), "caf\\xc3\\xa9");  // valid UTF-8 is escaped as well
   EXPECT_EQ(quoted_text("it's"), "'it\\x27s'");
+  // JSON values: JSON's own escapes, DEL and non-ASCII included
+  EXPECT_EQ(json_text(nlohmann::json("a\x7f\x1b\xc3\xa9")), "\"a\\u007f\\u001b\\u00e9\"");
+  EXPECT_EQ(json_text(nlohmann::json::parse("[1, 2.5, true]")), "[1,2.5,true]");
 }
 
 TEST(QuotedText, CutsLongTextAndSaysHowLong) {

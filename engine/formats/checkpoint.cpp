@@ -379,10 +379,10 @@ void check_resumable(const Config& checkpoint, const Config& run) {
     auto it = std::find_if(a.begin(), a.end(), [&](const auto& x) { return x.first == key; });
     const nlohmann::json written = it == a.end() ? nlohmann::json() : it->second;
     if (written != kv.second)
-      throw CheckpointError("the checkpoint was written with " + key + " = " +
-                            (written.is_null() ? std::string("(not set)") : written.dump()) +
-                            ", this run has " + key + " = " +
-                            (kv.second.is_null() ? std::string("(not set)") : kv.second.dump()));
+      throw CheckpointError(
+          "the checkpoint was written with " + key + " = " +
+          (written.is_null() ? std::string("(not set)") : json_text(written)) + ", this run has " +
+          key + " = " + (kv.second.is_null() ? std::string("(not set)") : json_text(kv.second)));
   }
 }
 

@@ -42,8 +42,8 @@ std::string range_text(double lo, double hi, bool open_low) {
   throw ConfigError("config key '" + key + "': " + what);
 }
 
-// a value for an error message; invalid UTF-8 is replaced rather than thrown on
-std::string show(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
+// a value for an error message (formats/quoted.h: no raw bytes of the file)
+std::string show(const json& v) { return json_text(v, 200); }
 
 std::string type_name(const json& v) {
   if (v.is_boolean()) return "a boolean";
