@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "formats/checkpoint.h"
+#include "run/sweep_plan.h"
 #include "sac/config.h"
 #include "sac/env_pool.h"
 #include "sac/trainer.h"
@@ -315,6 +316,33 @@ TEST(FuzzRegressions, AValueWithADelByteIsShownEscapedInItsRefusal) {
                       "\"aut\\u007f\\ufffd\\u001b"),
             std::string::npos) << what;
   for (unsigned char ch : what) EXPECT_TRUE(ch >= 0x20 && ch < 0x7f) << (int)ch << " in " << what;
+}
+
+// a sweep whose grid lists a task id as a number threw nlohmann's type_error out of
+// expand_sweep (`sac sweep plan` exit 1, not 2); now refused as the file is read
+TEST(FuzzRegressions, ASweepWhoseGridNamesATaskByANumberIsRefused) {
+  const std::string text = regression_input("sweep", "task_id_a_number.json", false);
+  try {
+    parse_sweep_file(text, "s.json");
+    ADD_FAILURE() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("grid key 'env.id' lists 1, not a task id"),
+              std::string::npos) << e.what();
+  }
+}
+
+// a 300-byte sweep file of five grid keys of six values each made 7776 runs, each reading its
+// base config again (over a second in the fuzz build, a timeout; a few more keys, hours); now a
+// sweep of more runs than a Slurm array holds is refused before any run is made
+TEST(FuzzRegressions, ASweepOfMoreRunsThanASlurmArrayHoldsIsRefusedBeforeExpanding) {
+  const std::string text = regression_input("sweep", "grid_of_7776_runs.json", false);
+  try {
+    parse_sweep_file(text, "s.json");
+    ADD_FAILURE() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("more than 1001 runs (6 x 6 x 6 x 6 x 6 x 1 seed groups)"),
+              std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

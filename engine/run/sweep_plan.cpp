@@ -129,11 +129,17 @@ SweepFile parse_sweep_file(const std::string& text, const std::string& path) {
     if (!it->is_array() || it->empty())
       throw ConfigError(where + ": grid key " + quoted_text(key) + " needs a non-empty list of values");
     std::vector<json> values(it->begin(), it->end());
+    // a task id names a config file and a folder: a string (each value's config check follows)
+    if (key == "env.id")
+      for (const json& v : values)
+        if (!v.is_string())
+          throw ConfigError(where + ": grid key 'env.id' lists " + json_text(v) +
+                            ", not a task id (a string)");
     for (size_t a = 0; a < values.size(); ++a)
       for (size_t b = 0; b < a; ++b)
         if (values[a] == values[b])
-          throw ConfigError(where + ": grid key " + quoted_text(key) + " lists " + values[a].dump() +
-                            " twice");
+          throw ConfigError(where + ": grid key " + quoted_text(key) + " lists " +
+                            json_text(values[a]) + " twice");
     s.grid.emplace_back(key, values);
   }
 
@@ -143,17 +149,17 @@ SweepFile parse_sweep_file(const std::string& text, const std::string& path) {
   std::set<uint64_t> seen;
   for (const json& v : j["seeds"]) {
     if (!v.is_number_unsigned() || v.get<uint64_t>() > 9000000000000000ull)
-      throw ConfigError(where + ": \"seeds\" holds " + v.dump() +
+      throw ConfigError(where + ": \"seeds\" holds " + json_text(v) +
                         ", not a seed (an integer in [0, 9e15])");
     if (!seen.insert(v.get<uint64_t>()).second)
-      throw ConfigError(where + ": \"seeds\" lists seed " + v.dump() + " twice");
+      throw ConfigError(where + ": \"seeds\" lists seed " + json_text(v) + " twice");
     s.seeds.push_back(v.get<uint64_t>());
   }
   if (j.contains("seeds_per_run")) {
     const json& v = j["seeds_per_run"];
     if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > kMaxSeeds)
       throw ConfigError(where + ": \"seeds_per_run\" must be an integer in [1, " +
-                        std::to_string(kMaxSeeds) + "], got " + v.dump());
+                        std::to_string(kMaxSeeds) + "], got " + json_text(v));
     s.seeds_per_run = (int)v.get<int64_t>();
   }
 
@@ -167,6 +173,19 @@ SweepFile parse_sweep_file(const std::string& text, const std::string& path) {
       s.set.emplace_back(it.key(), *it);
     }
   }
+  // the runs: the grid's product times the seed groups, refused above kMaxSweepRuns before any
+  // is made (the product saturates: it cannot overflow)
+  const size_t groups = (s.seeds.size() + s.seeds_per_run - 1) / s.seeds_per_run;
+  size_t runs = groups;
+  std::string product;
+  for (const auto& g : s.grid) {
+    runs = runs > kMaxSweepRuns ? runs : runs * g.second.size();
+    product += std::to_string(g.second.size()) + " x ";
+  }
+  if (runs > kMaxSweepRuns)
+    throw ConfigError(where + ": more than " + std::to_string(kMaxSweepRuns) + " runs (" +
+                      product + std::to_string(groups) +
+                      " seed groups); split it into several sweeps");
   if (s.base.empty() &&
       std::none_of(s.grid.begin(), s.grid.end(), [](const auto& g) { return g.first == "env.id"; }))
     throw ConfigError(where + ": \"base\" is required unless env.id is in the grid");
@@ -176,6 +195,8 @@ SweepFile parse_sweep_file(const std::string& text, const std::string& path) {
 std::vector<PlannedRun> expand_sweep(const SweepFile& sweep, const std::string& configs_dir) {
   const std::string where = "sweep file '" + sweep.path + "'";
   std::vector<PlannedRun> runs;
+  // each base config file read once (a task's file serves all of its runs)
+  std::map<std::string, Config> bases;
   // the grid points, the last key varying fastest
   std::vector<size_t> at(sweep.grid.size(), 0);
   for (;;) {
@@ -205,7 +226,9 @@ std::vector<PlannedRun> expand_sweep(const SweepFile& sweep, const std::string& 
         std::string base = sweep.base;
         if (base.empty())
           base = task_config_path(configs_dir, settings["env.id"].get<std::string>(), where);
-        r.config = load_config(base, {});
+        auto known = bases.find(base);
+        if (known == bases.end()) known = bases.emplace(base, load_config(base, {})).first;
+        r.config = known->second;
         for (const auto& [key, value] : sweep.set) apply_value(r.config, key, value);
         for (auto it = settings.begin(); it != settings.end(); ++it)
           apply_value(r.config, it.key(), *it);
