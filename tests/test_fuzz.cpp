@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "formats/checkpoint.h"
+#include "run/log_progress.h"
 #include "run/sweep_plan.h"
 #include "sac/config.h"
 #include "sac/env_pool.h"
@@ -343,6 +344,14 @@ TEST(FuzzRegressions, ASweepOfMoreRunsThanASlurmArrayHoldsIsRefusedBeforeExpandi
     EXPECT_NE(std::string(e.what()).find("more than 1001 runs (6 x 6 x 6 x 6 x 6 x 1 seed groups)"),
               std::string::npos) << e.what();
   }
+}
+
+// metrics.jsonl's last line with "step": 1e300 converted the double to int64 (undefined
+// behaviour, reported by UBSan) in `sac sweep status`/`collect`; a step is an integer or none
+TEST(FuzzRegressions, AMetricsStepOutsideInt64IsNoStep) {
+  const std::string text = regression_input("metrics_jsonl", "step_1e300.jsonl", false);
+  EXPECT_EQ(latest_logged_step(text), -1);
+  EXPECT_EQ(latest_logged_step("{\"step\": 250}\n"), 250);
 }
 
 }  // namespace

@@ -20,7 +20,8 @@ std::string last_line(const std::string& all) {
 
 int64_t latest_logged_step(const std::string& metrics_jsonl) {
   nlohmann::json m = nlohmann::json::parse(last_line(metrics_jsonl), nullptr, false);
-  if (m.is_object() && m.contains("step") && m["step"].is_number())
+  // an integer only: a float outside int64's range has no int64 value (undefined behaviour)
+  if (m.is_object() && m.contains("step") && m["step"].is_number_integer())
     return m["step"].get<int64_t>();
   return -1;
 }

@@ -9,8 +9,8 @@
 
 namespace sac {
 
-/// The step of the last complete line of a run's metrics.jsonl (`metrics_jsonl`: its text), or
-/// -1 when that line holds none.
+/// The step (an integer) of the last complete line of a run's metrics.jsonl (`metrics_jsonl`: its
+/// text), or -1 when that line holds none.
 int64_t latest_logged_step(const std::string& metrics_jsonl);
 
 /// The mean_return of the last complete row of a run's eval.csv (`eval_csv`: its text); none

@@ -89,7 +89,7 @@ std::vector<SeedResult> seed_results(const std::string& dir, const PlannedRun& r
     r.run_dir = dirs[i];
     json s = read_json(dirs[i] + "/summary.json");
     // finished: trained to the end, not stopped by divergence
-    if (s.is_object() && s.contains("steps") && s["steps"].is_number() &&
+    if (s.is_object() && s.contains("steps") && s["steps"].is_number_integer() &&
         s["steps"].get<int64_t>() >= run.config.total_steps && !s.contains("diverged"))
       r.summary = s;
     out.push_back(r);
