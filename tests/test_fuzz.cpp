@@ -346,6 +346,20 @@ TEST(FuzzRegressions, ASweepOfMoreRunsThanASlurmArrayHoldsIsRefusedBeforeExpandi
   }
 }
 
+// found by fuzz_sweep: a task id with a DEL byte that no file in configs/ has was echoed raw
+TEST(FuzzRegressions, AnUnknownTaskOfASweepIsShownEscaped) {
+  const std::string text = regression_input("sweep", "unknown_task_with_a_del_byte.json", false);
+  std::string what;
+  try {
+    expand_sweep(parse_sweep_file(text, "s.json"), std::string(SAC_SOURCE_DIR) + "/configs");
+  } catch (const ConfigError& e) {
+    what = e.what();
+  }
+  EXPECT_NE(what.find("has env.id = 'Pendu[lsac.log+\\x7fstd_minedPendulum-v5'"),
+            std::string::npos) << what;
+  for (unsigned char ch : what) EXPECT_TRUE(ch >= 0x20 && ch < 0x7f) << (int)ch << " in " << what;
+}
+
 // metrics.jsonl's last line with "step": 1e300 converted the double to int64 (undefined
 // behaviour, reported by UBSan) in `sac sweep status`/`collect`; a step is an integer or none
 TEST(FuzzRegressions, AMetricsStepOutsideInt64IsNoStep) {

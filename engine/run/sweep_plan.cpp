@@ -86,7 +86,7 @@ std::string task_config_path(const std::string& configs_dir, const std::string& 
       return f;
   }
   throw ConfigError(where + ": no \"base\" config, and no config file in '" + configs_dir +
-                    "' has env.id = " + task);
+                    "' has env.id = " + quoted_text(task));
 }
 
 std::string seeds_text(const std::vector<uint64_t>& seeds) {
