@@ -72,11 +72,14 @@ EvalRows parse_eval_csv(const std::string& text, const std::string& path) {
     int64_t step = 0;
     double wall = 0, ret = 0;
     if (!parse_int64(f[c_step], step) || step < 0)
-      throw ConfigError(where + ": step " + quoted_text(f[c_step]) + " is not a non-negative integer");
+      throw ConfigError(where + ": step " + quoted_text(f[c_step]) +
+                        " is not a non-negative integer");
     if (!parse_double(f[c_wall], wall))
-      throw ConfigError(where + ": wall_seconds " + quoted_text(f[c_wall]) + " is not a finite number");
+      throw ConfigError(where + ": wall_seconds " + quoted_text(f[c_wall]) +
+                        " is not a finite number");
     if (!parse_double(f[c_ret], ret))
-      throw ConfigError(where + ": mean_return " + quoted_text(f[c_ret]) + " is not a finite number");
+      throw ConfigError(where + ": mean_return " + quoted_text(f[c_ret]) +
+                        " is not a finite number");
     if (!run.step.empty() && step <= run.step.back())
       throw ConfigError(where + ": step " + std::to_string(step) + " does not follow step " +
                         std::to_string(run.step.back()));

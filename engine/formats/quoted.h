@@ -1,7 +1,8 @@
 // quoted.h: text taken from a file, made safe to show in an error message. A parser that names
 // what it read (a key, a value, a CSV field, a JSON value, the JSON library's own message, which
-// quotes the byte it stopped at) passes it through here, so a message never carries the file's raw bytes:
-// no invalid UTF-8, no terminal escape sequences, no line breaks, no megabyte-long lines.
+// quotes the byte it stopped at) passes it through here, so a message never carries the file's
+// raw bytes: no invalid UTF-8, no terminal escape sequences, no line breaks, no megabyte-long
+// lines.
 // Tests: sac_tests --gtest_filter='QuotedText*'
 #pragma once
 #include <cstdio>

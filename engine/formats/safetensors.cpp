@@ -151,7 +151,8 @@ SafetensorsFile SafetensorsFile::parse(const std::string& data, const std::strin
     if (it.key() == "__metadata__") {
       if (!it.value().is_object()) throw bad("__metadata__ is not an object");
       for (auto m = it.value().begin(); m != it.value().end(); ++m) {
-        if (!m.value().is_string()) throw bad("metadata value " + quoted_text(m.key()) + " is not a string");
+        if (!m.value().is_string())
+          throw bad("metadata value " + quoted_text(m.key()) + " is not a string");
         f.metadata[m.key()] = m.value().get<std::string>();
       }
       continue;
@@ -173,7 +174,8 @@ SafetensorsFile SafetensorsFile::parse(const std::string& data, const std::strin
     for (const auto& d : e["shape"]) {
       if (!d.is_number_unsigned()) throw bad("entry " + quoted_text(it.key()) + " has a bad shape");
       uint64_t dim = d.get<uint64_t>();
-      if (dim && count > (1ull << 40) / dim) throw bad("entry " + quoted_text(it.key()) + " is too large");
+      if (dim && count > (1ull << 40) / dim)
+        throw bad("entry " + quoted_text(it.key()) + " is too large");
       count *= dim;
       t.shape.push_back((int64_t)dim);
     }
@@ -182,7 +184,8 @@ SafetensorsFile SafetensorsFile::parse(const std::string& data, const std::strin
       throw bad("entry " + quoted_text(it.key()) + " has bad data_offsets");
     uint64_t begin = off[0].get<uint64_t>(), end = off[1].get<uint64_t>();
     if (begin > end || end > body_size || end - begin != count * elem)
-      throw bad("entry " + quoted_text(it.key()) + " data_offsets do not match its shape or the file size");
+      throw bad("entry " + quoted_text(it.key()) +
+                " data_offsets do not match its shape or the file size");
     t.bytes.assign(data.begin() + body + begin, data.begin() + body + end);
     covered += t.bytes.size();
     f.tensors[it.key()] = std::move(t);
@@ -238,8 +241,8 @@ void SafetensorsFile::verify_checksum(const std::string& path,
   }
   std::string computed = checksum();
   if (it->second != computed)
-    throw InputError("'" + path + "': checksum mismatch (stored " + quoted_text(it->second) + ", computed " +
-                     computed + "): the file is corrupted");
+    throw InputError("'" + path + "': checksum mismatch (stored " + escaped_text(it->second) +
+                     ", computed " + computed + "): the file is corrupted");
 }
 
 const Tensor& SafetensorsFile::at(const std::string& name) const {

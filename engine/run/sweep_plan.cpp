@@ -37,11 +37,13 @@ void apply_value(Config& c, const std::string& key, const json& value) {
 // checks that `key` names a config key the sweep may set (the seeds come from "seeds")
 void check_key(const std::string& where, const std::string& key) {
   if (key == "train.seed" || key == "train.seeds")
-    throw ConfigError(where + ": " + quoted_text(key) + " cannot be set here; the sweep's \"seeds\" and "
+    throw ConfigError(where + ": " + quoted_text(key) +
+                      " cannot be set here; the sweep's \"seeds\" and "
                       "\"seeds_per_run\" decide each run's seeds");
   for (const ConfigKey& k : config_keys())
     if (k.key == key) return;
-  throw ConfigError(where + ": unknown config key " + quoted_text(key) + " ('sac config keys' lists them)");
+  throw ConfigError(where + ": unknown config key " + quoted_text(key) +
+                    " ('sac config keys' lists them)");
 }
 
 // "0.01", "Hopper-v5", "64x64" for [64,64]: a value as a folder name may hold it
@@ -127,7 +129,8 @@ SweepFile parse_sweep_file(const std::string& text, const std::string& path) {
     const std::string key = it.key();
     check_key(where + ", grid", key);
     if (!it->is_array() || it->empty())
-      throw ConfigError(where + ": grid key " + quoted_text(key) + " needs a non-empty list of values");
+      throw ConfigError(where + ": grid key " + quoted_text(key) +
+                        " needs a non-empty list of values");
     std::vector<json> values(it->begin(), it->end());
     // a task id names a config file and a folder: a string (each value's config check follows)
     if (key == "env.id")
@@ -169,7 +172,8 @@ SweepFile parse_sweep_file(const std::string& text, const std::string& path) {
       check_key(where + ", set", it.key());
       for (const auto& g : s.grid)
         if (g.first == it.key())
-          throw ConfigError(where + ": " + quoted_text(it.key()) + " is both in \"grid\" and in \"set\"");
+          throw ConfigError(where + ": " + quoted_text(it.key()) +
+                            " is both in \"grid\" and in \"set\"");
       s.set.emplace_back(it.key(), *it);
     }
   }
