@@ -17,9 +17,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
 PYTHON=${PYTHON:-/usr/bin/python3}
-PACKAGES=(cmake ninja-build g++ pkg-config libmujoco-dev libqhull-dev nlohmann-json3-dev
+PACKAGES=(cmake ninja-build g++ pkg-config nlohmann-json3-dev
           libgtest-dev libopenblas-dev python3-dev python3-numpy python3-pybind11 pybind11-dev
-          python3-pytest python3 python3-venv libboost-context-dev libcli11-dev
+          python3-pytest python3 python3-venv python3-pip libboost-context-dev libcli11-dev
           libprotobuf-dev protobuf-compiler
           libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libegl-dev libegl1
           libegl-mesa0 libgl1-mesa-dri libosmesa6-dev liblodepng-dev)
@@ -42,6 +42,37 @@ install_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# MuJoCo: PyPI's mujoco-core wheel holds libmujoco.so and the C headers (cmake/mujoco.cmake); the
+# files the build needs are taken from it into SAC_MUJOCO_ROOT once
+MUJOCO_VERSION=4.0.1
+export SAC_MUJOCO_ROOT=${SAC_MUJOCO_ROOT:-$PWD/.deps/mujoco-$MUJOCO_VERSION}
+fetch_mujoco() {
+  [ -f "$SAC_MUJOCO_ROOT/libmujoco.so.$MUJOCO_VERSION" ] &&
+    [ -f "$SAC_MUJOCO_ROOT/include/mujoco/mujoco.h" ] && return 0
+  echo "sac.sh: fetching MuJoCo $MUJOCO_VERSION (PyPI: mujoco-core) into $SAC_MUJOCO_ROOT" >&2
+  local tmp
+  tmp=$(mktemp -d)
+  # the library inside does not depend on the Python version the wheel is tagged with
+  if ! "$PYTHON" -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+      --python-version 3.11 --platform "manylinux_2_28_$(uname -m)" -d "$tmp" \
+      "mujoco-core==$MUJOCO_VERSION"; then
+    echo "sac.sh: cannot download mujoco-core==$MUJOCO_VERSION from PyPI (see above)" >&2
+    rm -rf "$tmp"; exit 1
+  fi
+  # only the library and the headers, into $tmp/mujoco
+  "$PYTHON" - "$tmp"/mujoco_core-*.whl "$tmp" <<'PY'
+import sys, zipfile
+wheel, dest = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(wheel) as z:
+    z.extractall(dest, [n for n in z.namelist()
+                        if n.startswith(("mujoco/include/mujoco/", "mujoco/libmujoco.so"))])
+PY
+  mkdir -p "$(dirname "$SAC_MUJOCO_ROOT")"
+  rm -rf "$SAC_MUJOCO_ROOT"
+  mv "$tmp/mujoco" "$SAC_MUJOCO_ROOT"
+  rm -rf "$tmp"
+}
+
 configure_and_build() {
   local dir=$1; shift
   [ -d /usr/local/cuda/bin ] && export PATH="/usr/local/cuda/bin:$PATH"
@@ -49,7 +80,8 @@ configure_and_build() {
   [ -n "${SAC_ENABLE_CUDA:-}" ] && cuda_flags+=("-DSAC_ENABLE_CUDA=$SAC_ENABLE_CUDA")
   [ -n "${CMAKE_CUDA_ARCHITECTURES:-}" ] && cuda_flags+=("-DCMAKE_CUDA_ARCHITECTURES=$CMAKE_CUDA_ARCHITECTURES")
   # the Python module is required here, so a missing piece fails instead of skipping its tests
-  cmake -S . -B "$dir" -G Ninja "${cuda_flags[@]}" -DSAC_BUILD_PYTHON=ON \
+  fetch_mujoco
+  cmake -S . -B "$dir" -G Ninja "${cuda_flags[@]}" -DSAC_BUILD_PYTHON=ON "-DSAC_MUJOCO_ROOT=$SAC_MUJOCO_ROOT" \
     "-DPython3_EXECUTABLE=$PYTHON" "$@" >/dev/null
   cmake --build "$dir" -j "$JOBS"
 }
@@ -72,7 +104,7 @@ case "$cmd" in
     configure_and_build "$BUILD_DIR"
     # the CUDA tests run against the CUDA simulator here (tests/cuda_sim), on a GPU as well
     sim_tests=$(ctest --test-dir "$BUILD_DIR" -N -L cuda_sim | sed -n 's/^Total Tests: //p')
-    echo "sac.sh: ${sim_tests:-0} CUDA tests run on the CUDA simulator (ctest -L cuda_sim)"
+    echo "sac.sh: ${sim_tests:-0} CUDA tests run on the CUDA simulator (ctest -L cuda_sim), then again under seeds 2 and 3 (ctest -L sim_seeds)"
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS"
     ;;
   sanitize)

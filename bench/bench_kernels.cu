@@ -422,6 +422,23 @@ void bench_optimiser(Bench& bench, Backend& be) {
                [&] { be.adam_multi(2, two, 0.9f, 0.999f, 1e-8f, step.data()); });
 }
 
+// ---- the ops of SAC's follow-ups (REDQ, TQC, CrossQ), at their papers' critic counts
+
+void bench_follow_up_ops(Bench& bench, Backend& be) {
+  const int B = kBatch;
+  // REDQ: the minimum over 2 of 10 critics, one subset per update (reads 2 of the 10 rows)
+  const int N = 10, M = 2;
+  DeviceArray<float> q(be, (size_t)N * B), q_min(be, B);
+  DeviceArray<int32_t> chosen(be, M);
+  DeviceArray<int64_t> counter = scalar<int64_t>(be, 0);
+  const uint64_t key = kSeed;
+  bench.memory("subset_min", shape_of({{"E", 1}, {"N", N}, {"M", M}, {"B", B}}),
+               sizeof(float) * (double)(M + 1) * B, [&] {
+                 be.subset_min(1, N, M, B, false, q.data(), &key, 5, counter.data(),
+                               q_min.data(), chosen.data());
+               });
+}
+
 // ---- random numbers, replay sampling
 
 void bench_random_and_replay(Bench& bench, Backend& be, const sac::ReplayBuffer& replay) {
@@ -560,6 +577,7 @@ int run(const Options& options) {
   bench_head_and_losses(bench, be);
   bench_optimiser(bench, be);
   bench_random_and_replay(bench, be, replay);
+  bench_follow_up_ops(bench, be);
   bench_agent_update(bench, be, replay, options);
   be.synchronize();
   return 0;

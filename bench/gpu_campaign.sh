@@ -174,7 +174,8 @@ setup_binaries() {
   for so in "$lib"/openblas-pthread/lib*.so*; do [ -e "$so" ] && ln -sf "$so" "$lib/$(basename "$so")"; done
   local cuda_libs=""
   for d in /usr/local/cuda/lib64 /usr/local/cuda/lib; do [ -d "$d" ] && cuda_libs="$cuda_libs:$d"; done
-  export LD_LIBRARY_PATH="$lib$cuda_libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  # MuJoCo from the pack (the binaries' rpath names the packing machine's folder)
+  export LD_LIBRARY_PATH="$PACK/mujoco:$lib$cuda_libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   local build=$KEEP/build
   local candidates=("$PACK/bin" "$build")
   # CAMPAIGN_FORCE_REBUILD=1 tries the fallback build even where the carried binaries start
@@ -194,8 +195,8 @@ setup_binaries() {
     echo "reason=$("$BIN/sac" envs 2>&1 | head -c 300 | tr '\n' ' ')"
   } > "$STEPS/build.txt"
   [ -d /usr/local/cuda/bin ] && export PATH="/usr/local/cuda/bin:$PATH"
-  [ -e /usr/include/libqhull_r ] || ln -s "$deps/usr/include/libqhull_r" /usr/include/libqhull_r 2>/dev/null
   if cmake -S "$REPO" -B "$build" -G Ninja -DCMAKE_PREFIX_PATH="$deps/usr" -DSAC_BUILD_PYTHON=OFF \
+       "-DSAC_MUJOCO_ROOT=$PACK/mujoco" \
        -DSAC_ENABLE_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 >>"$LOG" 2>&1 &&
      cmake --build "$build" -j "$(nproc)" --target sac sac_tests sac_bench_kernels >>"$LOG" 2>&1; then
     BIN=$build

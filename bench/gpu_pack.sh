@@ -2,8 +2,9 @@
 # gpu_pack.sh: packs everything the GPU machine lacks into one folder, so the GPU campaign
 # (bench/gpu_campaign.sh) runs there unattended with nothing to install or compile:
 #   bin/       sac, sac_tests, sac_bench_kernels from BUILD_DIR (built with CUDA for sm_90)
-#   debs/      the Debian packages of their runtime libraries (MuJoCo, OpenBLAS, qhull, ...) and
-#              of the headers a fallback build needs (unpacked there into a private prefix)
+#   debs/      the Debian packages of their runtime libraries (OpenBLAS, protobuf, ...) and of the
+#              headers a fallback build needs (unpacked there into a private prefix)
+#   mujoco/    MuJoCo 4.0.1's library and headers (from PyPI's mujoco-core, as the build used it)
 #   models/ configs/    the task models and configs
 #   bench/ tests/       the PyTorch reference, the report tool, the safetensors checker
 #   campaign.sh         the campaign script
@@ -22,18 +23,22 @@ for b in sac sac_tests sac_bench_kernels; do
 done
 
 # runtime libraries: glibc's and the CUDA toolkit's are the GPU machine's own
-DEBS=(libmujoco2.2.2 libccd2 liblodepng0 libqhull-r8.0 libtinyxml2-9 libopenblas0
-      libopenblas0-pthread libgfortran5 libquadmath0
+DEBS=(liblodepng0 libopenblas0 libopenblas0-pthread libgfortran5 libquadmath0
       libprotobuf-lite32  # TensorBoard's messages
       # headers and link files of a fallback build there
-      libmujoco-dev libqhull-dev libqhull8.0 libqhullcpp8.0 nlohmann-json3-dev libgtest-dev
+      nlohmann-json3-dev libgtest-dev
       googletest libopenblas-dev libopenblas-pthread-dev
       libprotobuf-dev libprotobuf32 protobuf-compiler libprotoc32)
 SYSTEM_LIBS='^(linux-vdso|libc|libm|libpthread|libdl|librt|ld-linux-x86-64|libstdc\+\+|libgcc_s|libcublas|libcublasLt|libcurand|libcudart)\.'
 MAX_MIB=60
 
+mujoco=$(sed -n 's/^SAC_MUJOCO_DIR:[A-Z]*=//p' "$build/CMakeCache.txt")
+[ -f "$mujoco/include/mujoco/mujoco.h" ] ||
+  { echo "gpu_pack.sh: no MuJoCo under '$mujoco' (SAC_MUJOCO_DIR of $build)" >&2; exit 2; }
+
 rm -rf "$pack"
 mkdir -p "$pack"/{bin,debs,models,configs,bench,tests}
+cp -r "$mujoco" "$pack/mujoco"
 cp "$build"/sac "$build"/sac_tests "$build"/sac_bench_kernels "$pack/bin/"
 cp "$repo"/envs/models/* "$pack/models/"
 cp "$repo"/configs/*.json "$pack/configs/"
@@ -55,6 +60,7 @@ listing=$(for d in "$pack"/debs/*.deb; do dpkg-deb -c "$d"; done |
 missing=()
 for lib in $(ldd "$pack"/bin/* | awk '/=>/ {print $1}' | sort -u); do
   [[ $lib =~ $SYSTEM_LIBS ]] && continue
+  [ -e "$pack/mujoco/$lib" ] && continue
   grep -qxF "$lib" <<<"$listing" || missing+=("$lib")
 done
 [ ${#missing[@]} -eq 0 ] ||

@@ -75,6 +75,9 @@ if(SAC_BUILD_PYTHON)
   # compiled module into the package folder; the .py files come from python/sac_engine
   # (pyproject's wheel.packages)
   if(SKBUILD)
+    # libmujoco comes from the mujoco-core package the wheel depends on, installed beside it
+    # (site-packages/mujoco/libmujoco.so.<version>)
+    set_target_properties(sac_engine_core PROPERTIES INSTALL_RPATH "$ORIGIN/../mujoco")
     install(TARGETS sac_engine_core LIBRARY DESTINATION sac_engine COMPONENT python)
   endif()
 elseif(_sac_python_found)

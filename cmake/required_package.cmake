@@ -21,19 +21,3 @@ macro(sac_require_package _sac_package)
       "${_sac_package} is installed.")
   endif()
 endmacro()
-
-# sac_require_include_dirs(<target> DEBIAN <package>): every include folder an imported target
-# names exists. Debian's mujoco package names Qhull's headers (/usr/include/libqhull_r), which
-# come with libqhull-dev; without this check CMake stops only at generate time, with a message
-# about a "non-existent path" that names no package.
-function(sac_require_include_dirs target)
-  cmake_parse_arguments(PARSE_ARGV 1 _sac_dirs "" "DEBIAN" "")
-  get_target_property(_dirs ${target} INTERFACE_INCLUDE_DIRECTORIES)
-  foreach(_dir IN LISTS _dirs)
-    if(_dir AND NOT EXISTS "${_dir}")
-      message(FATAL_ERROR
-        "sac: missing ${_dir}, an include folder of ${target}. Install the Debian package "
-        "${_sac_dirs_DEBIAN} (apt-get install ${_sac_dirs_DEBIAN}).")
-    endif()
-  endforeach()
-endfunction()

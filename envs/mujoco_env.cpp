@@ -13,8 +13,6 @@
 #include <mutex>
 #include <stdexcept>
 
-#include <mujoco/mjxmacro.h>
-
 #include "embedded_models.h"
 
 namespace sac {
@@ -76,7 +74,7 @@ mjModel* load_embedded(const std::string& name, char* error, int error_size) {
     std::snprintf(error, error_size, "no model file of that name is compiled into the library");
     return nullptr;
   }
-  // about 2 MB: not on the stack; its file is freed also when MuJoCo's error handler throws
+  // the VFS's file is freed also when MuJoCo's error handler throws
   struct FreeVfs {
     void operator()(mjVFS* v) const {
       mj_deleteVFS(v);
@@ -85,16 +83,16 @@ mjModel* load_embedded(const std::string& name, char* error, int error_size) {
   };
   std::unique_ptr<mjVFS, FreeVfs> vfs(new mjVFS());
   mj_defaultVFS(vfs.get());
-  const int size = (int)std::strlen(text);
-  if (mj_makeEmptyFileVFS(vfs.get(), name.c_str(), size) != 0) {
+  if (mj_addBufferVFS(vfs.get(), name.c_str(), text, (int)std::strlen(text)) != 0) {
     std::snprintf(error, error_size, "cannot make a MuJoCo VFS file");
     return nullptr;
   }
-  std::memcpy(vfs->filedata[mj_findFileVFS(vfs.get(), name.c_str())], text, size);
   return mj_loadXML(name.c_str(), vfs.get(), error, error_size);
 }
 
 }  // namespace
+
+std::string mujoco_version() { return mj_versionString(); }
 
 std::shared_ptr<const mjModel> load_mujoco_model(const std::string& file) {
   return cached_model(file, load_file);
@@ -103,72 +101,6 @@ std::shared_ptr<const mjModel> load_mujoco_model(const std::string& file) {
 std::shared_ptr<const mjModel> load_task_model(const std::string& name) {
   if (std::getenv("SAC_MODEL_DIR")) return load_mujoco_model(model_dir() + "/" + name);
   return cached_model(name, load_embedded);
-}
-
-namespace {
-
-// bytes at the start of one mjData array that reset_mujoco_data zeroes. `rows` and `cols` are
-// the array's sizes as mjxmacro.h spells them. Arrays with a row per constraint (njmax) or per
-// contact (nconmax) hold data only in the rows used since the last reset (MuJoCo fills rows
-// 0..nefc-1 / 0..ncon-1 and tracks their maximum in maxuse_efc / maxuse_con); the njmax x njmax
-// ones (efc_AR, efc_AR_colind) are filled nefc x nefc, and the nv x njmax transposes nv x nefc
-// when the Jacobian is dense (sparse: all of them). Every other array is zeroed whole.
-size_t bytes_to_clear(const char* rows, const char* cols, size_t elem, size_t n_rows,
-                      size_t n_cols, size_t used_efc, size_t used_con, size_t nv, bool sparse) {
-  const bool per_constraint_cols = std::strstr(cols, "njmax") != nullptr;
-  if (std::strcmp(rows, "njmax") == 0)
-    return elem * used_efc * (per_constraint_cols ? used_efc : n_cols);
-  if (std::strcmp(rows, "nconmax") == 0) return elem * used_con * n_cols;
-  if (per_constraint_cols && !sparse) return elem * nv * used_efc;
-  return elem * n_rows * n_cols;
-}
-
-}  // namespace
-
-void reset_mujoco_data(const mjModel* m, mjData* d) {
-  // constraint and contact rows written since the last reset (header values, read before
-  // the header is cleared)
-  const size_t used_efc = (size_t)std::clamp(d->maxuse_efc, 0, m->njmax);
-  const size_t used_con = (size_t)std::clamp(d->maxuse_con, 0, m->nconmax);
-
-  // the header, as mj_resetData sets it
-  d->pstack = 0;
-  d->maxuse_stack = 0;
-  d->maxuse_con = 0;
-  d->maxuse_efc = 0;
-  std::memset(d->warning, 0, sizeof(d->warning));
-  std::memset(d->timer, 0, sizeof(d->timer));
-  std::memset(d->solver, 0, sizeof(d->solver));
-  d->solver_iter = 0;
-  d->solver_nnz = 0;
-  d->solver_fwdinv[0] = d->solver_fwdinv[1] = 0;
-  d->ne = d->nf = d->nefc = d->ncon = 0;
-  d->time = 0;
-  d->energy[0] = d->energy[1] = 0;
-
-  // the buffer: every array zeroed where MuJoCo may have written since the last reset; the rest
-  // (unused constraint/contact rows, padding) is still zero from the last full clear
-  {
-    const bool sparse = mj_isSparse(m) != 0;
-    MJDATA_POINTERS_PREAMBLE(m)  // int nv, njmax: the column counts mjxmacro.h names
-#define X(type, name, nr, nc)                                                                \
-  std::memset(d->name, 0,                                                                    \
-              bytes_to_clear(#nr, #nc, sizeof(type), (size_t)m->nr, (size_t)(nc), used_efc, \
-                             used_con, (size_t)nv, sparse));
-    MJDATA_POINTERS
-#undef X
-    (void)njmax;
-  }
-
-  // defaults, as mj_resetData sets them
-  std::memcpy(d->qpos, m->qpos0, sizeof(mjtNum) * m->nq);
-  for (int i = 0; i < m->nbody; ++i) {
-    int id = m->body_mocapid[i];
-    if (id >= 0) {
-      mju_copy3(d->mocap_pos + 3 * id, m->body_pos + 3 * i);
-      mju_copy4(d->mocap_quat + 4 * id, m->body_quat + 4 * i);
-    }
-  }
 }
 
 MujocoEnv::MujocoEnv(const std::string& model_file, int frame_skip, bool contact_forces)
@@ -245,8 +177,8 @@ void MujocoEnv::load_state(const std::vector<double>& state) {
     throw std::invalid_argument(m_spec.id + " state needs " + std::to_string(expected) +
                                 " values, got " + std::to_string(state.size()));
   // the saved arrays, mj_forward for the other derived quantities, then the saved arrays again:
-  // mj_forward normalises quaternions in qpos (normalising twice can change the last bit) and
-  // recomputes qacc_warmstart, xpos and xipos, which the saved env holds as its last step left them
+  // mj_forward recomputes qacc_warmstart, xpos and xipos, which the saved env holds as its last
+  // step left them
   size_t k = 0;
   auto put = [&](mjtNum* dst, int n) {
     std::copy(state.begin() + k, state.begin() + k + n, dst);
@@ -279,10 +211,7 @@ bool MujocoEnv::do_simulation(const double* action) {
   return unstable;
 }
 
-void MujocoEnv::reset_data() {
-  if (m_full_reset) mj_resetData(m_model.get(), m_data);
-  else reset_mujoco_data(m_model.get(), m_data);
-}
+void MujocoEnv::reset_data() { mj_resetData(m_model.get(), m_data); }
 
 void MujocoEnv::reset_state(HostRng& rng, ResetNoise qpos_noise, ResetNoise qvel_noise) {
   const mjModel* m = m_model.get();

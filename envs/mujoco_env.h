@@ -2,8 +2,6 @@
 // Hopper). It holds one read-only mjModel per model file, shared by every env of that task, and
 // one mjData per env; it steps the physics with frame skip, applies reset noise and flags
 // physics blow-ups. Tasks derive from it and add observation, reward and termination.
-// reset_mujoco_data() is mj_resetData without clearing the 3 MB that need no clearing
-// (tests/test_mujoco_reset.cpp).
 // Tested by tests/test_mujoco_envs.cpp (`sac_tests --gtest_filter='Mujoco*'`).
 #pragma once
 #include <mujoco/mujoco.h>
@@ -29,18 +27,6 @@ std::shared_ptr<const mjModel> load_task_model(const std::string& name);
 /// Errors then throw std::runtime_error instead of exiting the process; warnings are printed to
 /// stderr (the first few only).
 void install_mujoco_handlers();
-
-/// Puts `d` in the state mj_resetData(m, d) (MuJoCo 2.2.2) leaves it in, without mj_resetData's
-/// cost: mj_resetData clears the whole mjData buffer (about 3.2 MB here, 3 MB of it the
-/// njmax x njmax arrays efc_AR and efc_AR_colind), which for a short episode costs more than the
-/// physics. This sets the header fields as mj_resetData does (stack pointer, memory statistics,
-/// warning/timer/solver statistics, ne/nf/nefc/ncon, time, energy), zeroes every buffer array
-/// except those two, zeroes the part of those two the constraints used since the last reset
-/// (the leading maxuse_efc^2 entries: MuJoCo stores them nefc x nefc, row stride nefc), and sets
-/// qpos = qpos0 and the mocap poses. The buffer then equals mj_resetData's byte for byte, so every
-/// trajectory is unchanged (tests/test_mujoco_reset.cpp checks both for every task). Like
-/// mj_resetData in 2.2.2 it leaves the scratch stack as it is.
-void reset_mujoco_data(const mjModel* m, mjData* d);
 
 /// Reset noise of one state vector: U(-scale, scale) or scale * N(0, 1) per element.
 struct ResetNoise {
@@ -75,8 +61,8 @@ class MujocoEnv : public Env {
   std::vector<double> save_state() const override;
 
   /// Restores a save_state() vector of this task: the saved arrays, mj_forward for the other
-  /// derived quantities, then the saved arrays again (mj_forward renormalises quaternions and
-  /// recomputes the warm start and body positions). The next step() then matches the saved env
+  /// derived quantities, then the saved arrays again (mj_forward recomputes the warm start and
+  /// body positions). The next step() then matches the saved env
   /// bit for bit. Throws std::invalid_argument on a wrong size.
   void load_state(const std::vector<double>& state) override;
 
@@ -85,10 +71,6 @@ class MujocoEnv : public Env {
   int frame_skip() const { return m_frame_skip; }
   const mjModel* model() const { return m_model.get(); }
   const mjData* data() const { return m_data; }
-
-  /// With `full`, resets clear mjData with plain mj_resetData instead of reset_mujoco_data()
-  /// (the reference path the fast reset is tested against; the default is the fast one).
-  void set_full_reset(bool full) { m_full_reset = full; }
 
  protected:
   /// Fills the spec's id, dimensions and bounds (act_dim and bounds from the model's actuators)
@@ -111,9 +93,9 @@ class MujocoEnv : public Env {
     return (x() - x_before) / dt();
   }
 
-  /// Clears mjData to mj_resetData's state (qpos = qpos0, everything else zero): by default
-  /// with the cheaper, equivalent reset_mujoco_data(), with mj_resetData after
-  /// set_full_reset(true). Tasks with their own reset call this instead of mj_resetData.
+  /// Clears mjData to mj_resetData's state (qpos = qpos0, everything else zero). MuJoCo 4 clears
+  /// only the fixed-size part of mjData (the constraint arrays live in its arena), so this is
+  /// cheap (tests/test_mujoco_reset.cpp).
   void reset_data();
 
   /// reset_data(), then qpos = qpos0 + noise (nq draws from `rng` first), qvel = noise (nv draws
@@ -132,7 +114,6 @@ class MujocoEnv : public Env {
 
   int m_frame_skip;
   bool m_contact_forces;
-  bool m_full_reset = false;
 };
 
 }  // namespace sac

@@ -14,6 +14,7 @@
 #include "ring_insert.h"
 #include "sac_losses.h"
 #include "sampling.h"
+#include "subset_min.h"
 #include "tanh_gaussian.h"
 
 extern "C" void openblas_set_num_threads(int);
@@ -182,6 +183,11 @@ void CpuBackend::gather_rows(int n, int dim, const float* src, const int64_t* id
 void CpuBackend::ring_insert(int n, int O, int A, const float* obs, const float* action,
                              const StepTransitions& step, const RingStorage& ring) {
   ring_insert_cpu(n, O, A, obs, action, step, ring);
+}
+void CpuBackend::subset_min(int E, int N, int M, int B, bool per_row, const float* q,
+                            const uint64_t* keys, uint64_t stream, const int64_t* d_counter,
+                            float* q_min, int32_t* chosen) {
+  subset_min_cpu(E, N, M, B, per_row, q, keys, stream, d_counter, q_min, chosen);
 }
 void CpuBackend::sample_minibatch(int S, int B, int O, int A, int copies, const RingView* rings,
                                   const MinibatchDraws* draws, const MinibatchLayout& out) {

@@ -36,6 +36,7 @@
 #include "optimizer.h"
 #include "ring_insert.h"
 #include "sac_losses.h"
+#include "subset_min.h"
 #include "sampling.h"
 #include "tanh_gaussian.h"
 
@@ -209,6 +210,11 @@ class CudaBackend final : public Backend {
   void sample_minibatch(int S, int B, int O, int A, int copies, const RingView* rings,
                         const MinibatchDraws* draws, const MinibatchLayout& out) override {
     launch_sample_minibatch(cur(), S, B, O, A, copies, rings, draws, out);
+  }
+  void subset_min(int E, int N, int M, int B, bool per_row, const float* q, const uint64_t* keys,
+                  uint64_t stream, const int64_t* d_counter, float* q_min,
+                  int32_t* chosen) override {
+    launch_subset_min(cur(), E, N, M, B, per_row, q, keys, stream, d_counter, q_min, chosen);
   }
 
  private:

@@ -566,4 +566,17 @@ void TracingBackend::ring_insert(int n, int O, int A, const float* obs, const fl
   m_inner.ring_insert(n, O, A, obs, action, step, ring);
 }
 
+void TracingBackend::subset_min(int E, int N, int M, int B, bool per_row, const float* q,
+                                const uint64_t* keys, uint64_t stream, const int64_t* d_counter,
+                                float* q_min, int32_t* chosen) {
+  launch();
+  const size_t subsets = (size_t)E * (per_row ? B : 1) * M;
+  check("subset_min", Accesses()
+                         .read(d_counter, I64(1), "d_counter")
+                         .read(q, F((size_t)E * N * B), "q")
+                         .write(q_min, F((size_t)E * B), "q_min")
+                         .write(chosen, chosen ? subsets * sizeof(int32_t) : 0, "chosen"));
+  m_inner.subset_min(E, N, M, B, per_row, q, keys, stream, d_counter, q_min, chosen);
+}
+
 }  // namespace sac

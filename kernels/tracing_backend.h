@@ -159,6 +159,9 @@ class TracingBackend final : public Backend {
   void gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) override;
   void ring_insert(int n, int O, int A, const float* obs, const float* action,
                    const StepTransitions& step, const RingStorage& ring) override;
+  void subset_min(int E, int N, int M, int B, bool per_row, const float* q, const uint64_t* keys,
+                  uint64_t stream, const int64_t* d_counter, float* q_min,
+                  int32_t* chosen) override;
 
  private:
   class Recording;

@@ -73,7 +73,7 @@ inline std::vector<std::string> compare_models(const mjModel* a, const mjModel* 
 #define X(name)                                                  \
   ++fields;                                                      \
   if (a->name != b->name) report(#name, a->name, b->name);
-  MJMODEL_INTS
+  MJMODEL_SIZES
 #undef X
   // arrays are only comparable when every size agrees
   if (!diffs.empty()) {
@@ -81,38 +81,45 @@ inline std::vector<std::string> compare_models(const mjModel* a, const mjModel* 
     return diffs;
   }
 
-  // physics options
-#define X(type, name)                                                               \
-  ++fields;                                                                         \
-  if (!close(a->opt.name, b->opt.name)) report("opt." #name, a->opt.name, b->opt.name);
-  MJOPTION_SCALARS
-#undef X
-#define X(name, n)                                                             \
+  // physics options (scalars and vectors)
+#define X(type, name, n)                                                              \
+  ++fields;                                                                           \
+  if (!close((double)a->opt.name, (double)b->opt.name))                               \
+    report("opt." #name, (double)a->opt.name, (double)b->opt.name);
+#define XVEC(type, name, n)                                                    \
   ++fields;                                                                    \
   for (int i = 0; i < n; ++i)                                                  \
     if (!close(a->opt.name[i], b->opt.name[i]))                                \
       report("opt." #name "[" + std::to_string(i) + "]", a->opt.name[i], b->opt.name[i]);
-  MJOPTION_VECTORS
+  MJOPTION_FIELDS
 #undef X
+#undef XVEC
 
-  // model statistics and the visual settings that carry values from the files
-  const double stats_a[] = {a->stat.meaninertia, a->stat.meanmass, a->stat.meansize,
-                            a->stat.extent,      a->stat.center[0], a->stat.center[1],
-                            a->stat.center[2],   a->vis.map.znear,  a->vis.map.zfar};
-  const double stats_b[] = {b->stat.meaninertia, b->stat.meanmass, b->stat.meansize,
-                            b->stat.extent,      b->stat.center[0], b->stat.center[1],
-                            b->stat.center[2],   b->vis.map.znear,  b->vis.map.zfar};
-  for (int i = 0; i < 9; ++i) {
-    ++fields;
-    if (!close(stats_a[i], stats_b[i])) report("stat/vis #" + std::to_string(i), stats_a[i], stats_b[i]);
-  }
+  // model statistics, and the visual settings that carry values from the files
+#define X(name, n)                                                                        \
+  ++fields;                                                                               \
+  if (!close(a->stat.name, b->stat.name)) report("stat." #name, a->stat.name, b->stat.name);
+#define XVEC(name, n)                                                          \
+  ++fields;                                                                    \
+  for (int i = 0; i < n; ++i)                                                  \
+    if (!close(a->stat.name[i], b->stat.name[i]))                              \
+      report("stat." #name "[" + std::to_string(i) + "]", a->stat.name[i], b->stat.name[i]);
+  MJSTATISTIC_FIELDS
+#undef X
+#undef XVEC
+  fields += 2;
+  if (!close(a->vis.map.znear, b->vis.map.znear))
+    report("vis.map.znear", a->vis.map.znear, b->vis.map.znear);
+  if (!close(a->vis.map.zfar, b->vis.map.zfar))
+    report("vis.map.zfar", a->vis.map.zfar, b->vis.map.zfar);
 
   // arrays: exact for integers, bytes and names; relative tolerance for reals
   {
     MJMODEL_POINTERS_PREAMBLE(a)
     (void)nuser_body; (void)nuser_jnt; (void)nuser_geom; (void)nuser_site; (void)nuser_cam;
     (void)nuser_tendon; (void)nuser_actuator; (void)nuser_sensor; (void)nq; (void)nv; (void)na;
-    (void)nu; (void)nmocap;
+    (void)nu; (void)nmocap; (void)nplastic;
+#define XNV X
 #define X(type, name, rows, cols)                                                          \
   {                                                                                        \
     ++fields;                                                                              \
@@ -131,6 +138,7 @@ inline std::vector<std::string> compare_models(const mjModel* a, const mjModel* 
   }
     MJMODEL_POINTERS
 #undef X
+#undef XNV
   }
   if (fields_compared) *fields_compared = fields;
   return diffs;

@@ -305,10 +305,13 @@ TEST(CliConfig, KeysListsEveryKeyOfTheTableWithTypeDefaultRangeAndMeaning) {
     // the default is the one Config holds, and setting it through --set is accepted
     std::string pointer = "/" + keys[i].key;
     std::replace(pointer.begin(), pointer.end(), '.', '/');
-    // (keys a config leaves out at their default: train.seeds, train.video_every, and
-    // log.tensorboard, which is in the resolved JSON only when off)
+    // (keys a config leaves out at their default: train.seeds, train.video_every,
+    // mujoco_version (empty until a run records it), and log.tensorboard, which is in the
+    // resolved JSON only when off)
     if (keys[i].key == "log.tensorboard")
       EXPECT_EQ(j["default"], Config().log_tensorboard);
+    else if (keys[i].key == "mujoco_version")
+      EXPECT_EQ(j["default"], Config().mujoco_version);
     else if (keys[i].key != "train.seeds" && keys[i].key != "train.video_every")
       EXPECT_EQ(j["default"], defaults.at(json::json_pointer(pointer)));
     Config c;
@@ -319,6 +322,7 @@ TEST(CliConfig, KeysListsEveryKeyOfTheTableWithTypeDefaultRangeAndMeaning) {
   many.seeds = {1, 2};
   many.log_tensorboard = false;
   many.video_every = 1000;
+  many.mujoco_version = "4.0.1";
   std::function<void(const json&, const std::string&)> walk = [&](const json& j,
                                                                   const std::string& prefix) {
     for (auto it = j.begin(); it != j.end(); ++it) {

@@ -11,7 +11,7 @@
 //       `raw_reset_every` env steps: the pool's mean episode length in (a) (legged tasks fall
 //       quickly under random actions, and a robot lying on the floor is a different,
 //       contact-heavy regime), else the task's max_episode_steps. Those resets
-//       (reset_mujoco_data + mj_forward) are NOT timed: the raw rate is physics only, so the
+//       (mj_resetData + mj_forward) are NOT timed: the raw rate is physics only, so the
 //       pool has to pay its resets, observations and threading out of the gap to it. Their
 //       mean cost is reported as raw_reset_microseconds. Tasks without MuJoCo (Pendulum-v1)
 //       use env->step, with env->reset likewise untimed. The raw loop runs for the same
@@ -156,7 +156,7 @@ class RawMujoco {
   }
 
   void reset() {
-    reset_mujoco_data(m_model, m_data);  // mj_resetData's state, qpos = qpos0
+    mj_resetData(m_model, m_data);  // qpos = qpos0
     mj_forward(m_model, m_data);
   }
 
@@ -241,7 +241,7 @@ int bench_env_run(const BenchEnvOptions& o) {
     raw_includes = "one mjData on one core; timed: per env step, random ctrl written, " +
                    std::to_string(mj->frame_skip()) + " x mj_step" +
                    (contact_forces ? " + mj_rnePostConstraint" : "") +
-                   "; not timed: the reset to qpos0 (reset_mujoco_data + mj_forward) every "
+                   "; not timed: the reset to qpos0 (mj_resetData + mj_forward) every "
                    "raw_reset_every env steps";
   } else {
     raw_env = std::make_unique<RawEnv>(env_id, seed);

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "formats/path_checks.h"
+#include "sac/env.h"
 #include "formats/pool_state.h"
 #include "formats/quoted.h"
 #include "formats/state_tensors.h"
@@ -218,6 +219,7 @@ CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, A
   m.metadata["version"] = kVersion;
   m.metadata["step"] = std::to_string(st.steps);
   m.metadata["config"] = config.to_json().dump();
+  m.metadata["mujoco_version"] = mujoco_version();
   m.metadata["replay_file"] = base_name(files.replay);
   m.metadata["replay_checksum"] = r.metadata["checksum"];
   m.stamp_checksum();
@@ -305,6 +307,7 @@ LoadedCheckpoint paired_checkpoint(const CheckpointFiles& files, SafetensorsFile
     throw CheckpointError("checkpoint '" + files.main + "': holds step " +
                           quoted_text(meta(c.main, "step")) + " and its replay file step " +
                           quoted_text(meta(c.replay, "step")) + ", the file name says " + step);
+  c.mujoco_version = meta(c.main, "mujoco_version");
   if (meta(c.main, "replay_checksum") != meta(c.replay, "checksum"))
     throw CheckpointError("checkpoint '" + files.main + "': the replay file '" + files.replay +
                           "' belongs to another checkpoint (checksum differs)");
@@ -365,6 +368,19 @@ const std::vector<std::string>& resumable_keys() {
   return keys;
 }
 
+void check_same_physics(const LoadedCheckpoint& checkpoint, const Config& run) {
+  if (make_env(run.env_id)->nq() == 0) return;  // no MuJoCo in the task (Pendulum-v1)
+  const std::string here = mujoco_version();
+  if (checkpoint.mujoco_version == here) return;
+  const std::string then = checkpoint.mujoco_version.empty()
+                               ? std::string("an older MuJoCo (none recorded: Debian's 2.2.2)")
+                               : "MuJoCo " + escaped_text(checkpoint.mujoco_version);
+  throw CheckpointError("it was written with " + then + " and this build runs MuJoCo " + here +
+                        ": " + run.env_id + "'s physics differ, so the run would not continue " +
+                        "the same training (start a new run, or resume with a build of that " +
+                        "version)");
+}
+
 void check_resumable(const Config& checkpoint, const Config& run) {
   std::vector<std::pair<std::string, nlohmann::json>> a, b;
   flatten(checkpoint.to_json(), "", a);
@@ -376,6 +392,7 @@ void check_resumable(const Config& checkpoint, const Config& run) {
   for (const auto& kv : in_run) {
     const std::string& key = kv.first;
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    if (key == "mujoco_version") continue;  // the checkpoint's own record: check_same_physics
     auto it = std::find_if(a.begin(), a.end(), [&](const auto& x) { return x.first == key; });
     const nlohmann::json written = it == a.end() ? nlohmann::json() : it->second;
     if (written != kv.second)

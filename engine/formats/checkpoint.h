@@ -80,6 +80,7 @@ CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, A
 struct LoadedCheckpoint {
   CheckpointFiles files;
   Config config;  // the config it was written with
+  std::string mujoco_version;  // the MuJoCo it was written with ("" before versions were recorded)
   SafetensorsFile main, replay;
 };
 
@@ -103,6 +104,10 @@ Config checkpoint_config(const SafetensorsFile& main, const std::string& path);
 /// Throws CheckpointError naming the first setting in which `checkpoint` differs from `run`,
 /// except the settings a resumed run may change (resumable_keys()).
 void check_resumable(const Config& checkpoint, const Config& run);
+
+/// Throws CheckpointError naming both versions when `checkpoint` was written with another MuJoCo
+/// than this build's and the run's task steps on MuJoCo (other physics: not the same training).
+void check_same_physics(const LoadedCheckpoint& checkpoint, const Config& run);
 
 /// Dotted config keys that may differ between a checkpoint and the run resuming it: they change
 /// when and how long the run goes, not what it computes.

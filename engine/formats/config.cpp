@@ -217,6 +217,9 @@ const std::vector<Field>& fields() {
              "on CUDA, sequential on the CPU)"),
       boolean("log.tensorboard", &Config::log_tensorboard,
               "write TensorBoard event files of metrics.jsonl and eval.csv (RUN_DIR/tb/)"),
+      choice("mujoco_version", &Config::mujoco_version, {},
+             "written by the engine: the MuJoCo version the run stepped on (a new run records "
+             "this build's; a resume on another version is refused)", "a version"),
   };
   return table;
 }
@@ -253,11 +256,13 @@ json Config::to_json() const {
   json out = json::object();
   for (const Field& f : fields())
     // a run of one seed has no train.seeds, a run without videos no train.video_every, a run
-    // with TensorBoard files no log.tensorboard (it is written only when off): its config (and
-    // every file that holds it, its policy among them) is what it was before the key existed
+    // with TensorBoard files no log.tensorboard (it is written only when off), a config that names
+    // no MuJoCo version no mujoco_version: its config (and every file that holds it, its policy
+    // among them) is what it was before the key existed
     if ((f.key != "train.seeds" || !seeds.empty()) &&
         (f.key != "train.video_every" || video_every != 0) &&
-        (f.key != "log.tensorboard" || !log_tensorboard)) out[json::json_pointer("/" + [&] {
+        (f.key != "log.tensorboard" || !log_tensorboard) &&
+        (f.key != "mujoco_version" || !mujoco_version.empty())) out[json::json_pointer("/" + [&] {
                                    std::string p = f.key;
                                    for (char& ch : p) if (ch == '.') ch = '/';
                                    return p;

@@ -172,11 +172,27 @@ TrainSummary train(const Config& c, const std::string& run_dir, bool progress) {
   return train(c, run_dir, o);
 }
 
+namespace {
+
+// `c` as this build runs it: with the MuJoCo version its tasks step on (a config naming another,
+// e.g. a copied config.json of an older run, is told and recorded anew)
+Config with_this_physics(const Config& c) {
+  Config recorded = c;
+  recorded.mujoco_version = mujoco_version();
+  if (!c.mujoco_version.empty() && c.mujoco_version != recorded.mujoco_version)
+    std::fprintf(stderr, "sac: warning: the config names MuJoCo %s; this build runs MuJoCo %s, "
+                 "which the run records\n", c.mujoco_version.c_str(),
+                 recorded.mujoco_version.c_str());
+  return recorded;
+}
+
+}  // namespace
+
 TrainSummary train(const Config& c, const std::string& run_dir_arg, const TrainOptions& o) {
   // refuse to overwrite an existing run
   std::string run_dir = run_dir_arg.empty() ? default_run_dir(c) : run_dir_arg;
   refuse_existing_run(run_dir);  // early, before the components are built; again once locked
-  return run_training(c, run_dir, nullptr, o, nullptr);
+  return run_training(with_this_physics(c), run_dir, nullptr, o, nullptr);
 }
 
 Config resume_config(const std::string& run_dir, const std::vector<std::string>& overrides) {
@@ -216,7 +232,7 @@ TrainSummary resume(const Config& c, const std::string& run_dir, const TrainOpti
                  "sac: no complete checkpoint in '%s/checkpoints' (the run stopped before its "
                  "first one): starting it again from step 0\n",
                  run_dir.c_str());
-    return run_training(c, run_dir, nullptr, o, &lock);
+    return run_training(with_this_physics(c), run_dir, nullptr, o, &lock);
   }
   if (files.step > c.total_steps ||
       (files.step == c.total_steps && summary_steps(run_dir) >= files.step))
@@ -229,6 +245,7 @@ TrainSummary resume(const Config& c, const std::string& run_dir, const TrainOpti
   LoadedCheckpoint ckpt = read_checkpoint(files);
   try {
     check_resumable(ckpt.config, c);
+    check_same_physics(ckpt, c);
   } catch (const CheckpointError& e) {
     throw CheckpointError("cannot resume from '" + files.main + "': " + e.what());
   }
@@ -237,7 +254,7 @@ TrainSummary resume(const Config& c, const std::string& run_dir, const TrainOpti
                  "sac: the run in '%s' stopped after its final checkpoint (step %lld): finishing "
                  "it (policy.safetensors, summary.json)\n",
                  run_dir.c_str(), (long long)files.step);
-  return run_training(c, run_dir, &ckpt, o, &lock);
+  return run_training(with_this_physics(c), run_dir, &ckpt, o, &lock);
 }
 
 }  // namespace sac

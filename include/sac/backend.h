@@ -331,6 +331,17 @@ class Backend {
   /// The most seeds one op takes (their rings and keys travel as kernel arguments).
   static constexpr int kMaxSeeds = 32;
 
+  // ---- ops of SAC's follow-ups (REDQ, TQC, CrossQ), not yet part of any update
+  /// REDQ's target minimum: for each of E members with N critics each (q: E*N x B, ordered
+  /// [member][critic]), q_min[e][b] = min over a random subset of M of member e's N critics
+  /// (1 <= M <= N <= 32, E <= kMaxSeeds). The subset is drawn without replacement from Philox
+  /// (keys[e], stream) at draw block *d_counter: one per member shared by its B rows (per_row
+  /// false, as REDQ draws one per update), or one per row. `chosen` (nullable) receives the
+  /// subsets, E x M (or E x B x M per row). keys: host memory. One launch.
+  virtual void subset_min(int E, int N, int M, int B, bool per_row, const float* q,
+                          const uint64_t* keys, uint64_t stream, const int64_t* d_counter,
+                          float* q_min, int32_t* chosen) = 0;
+
   // ---- optimiser and targets, one launch over a flat buffer
   /// Adam (PyTorch's operation order). The step count t >= 1 is read from device memory, so a
   /// captured CUDA graph replays correctly at every step; the bias corrections 1 - beta^t are

@@ -71,6 +71,11 @@ struct Config {
   // ---- log
   bool log_tensorboard = true;  // TensorBoard event files beside metrics.jsonl (RUN_DIR/tb/)
 
+  // ---- provenance, written by the engine
+  // the MuJoCo version the run's tasks stepped on (train() records this build's; empty in a
+  // config file that does not name one)
+  std::string mujoco_version;
+
   /// The resolved configuration as JSON (the layout config files use).
   nlohmann::json to_json() const;
 };

@@ -88,6 +88,10 @@ std::unique_ptr<Env> make_env(const std::string& id);
 /// All registered task ids, in a stable order.
 std::vector<std::string> env_ids();
 
+/// The version of the MuJoCo library the tasks step on (mj_versionString(), e.g. "4.0.1"). Runs
+/// record it (config.json, checkpoints, policy files): other physics give other trajectories.
+std::string mujoco_version();
+
 /// Folder holding the MJCF model files: $SAC_MODEL_DIR if set, else the source tree's envs/models.
 /// Tasks read these files only when $SAC_MODEL_DIR is set; otherwise they use the copies compiled
 /// into the library (so an installed library needs no files).

@@ -123,6 +123,8 @@ void bind_task(py::module_& m) {
       .def_property_readonly("nv", &Task::nv)
       .def_property_readonly("dt", &Task::dt);
   m.def("env_ids", &env_ids, "Every task id, in a stable order.");
+  m.def("mujoco_version", &mujoco_version,
+        "The version of the MuJoCo library the tasks step on (e.g. '4.0.1').");
 }
 
 }  // namespace sac::python

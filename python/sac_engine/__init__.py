@@ -27,13 +27,14 @@ if _core._pybind11_version < (2, 12) and int(_np.__version__.split(".")[0]) >= 2
         "numpy < 2 with this build (Debian's python3-numpy is 1.24), or `pip install .`, "
         "which builds with pybind11 from PyPI")
 
-from ._core import ConfigError, InputError, Policy  # noqa: E402
+from ._core import ConfigError, InputError, Policy, mujoco_version  # noqa: E402
 from .runs import read_run
 from .spaces import Box
 from .training import train
 from .vec_env import VecEnv, make_vec_env
 
-__all__ = ["Box", "ConfigError", "InputError", "Policy", "VecEnv", "make_vec_env", "read_run", "train"]
+__all__ = ["Box", "ConfigError", "InputError", "Policy", "VecEnv", "make_vec_env", "mujoco_version",
+           "read_run", "train"]
 
 try:
     import gymnasium as _gymnasium

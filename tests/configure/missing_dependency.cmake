@@ -1,13 +1,14 @@
 # missing_dependency.cmake: configures the project with one required piece hidden and checks that
 # the configure fails with one error that names the piece and the Debian package to install, in
 # place of CMake's own search-path message (cmake/required_package.cmake, required_compiler.cmake,
-# python_module.cmake). One CASE per ctest configure_missing_<CASE>:
+# mujoco.cmake, python_module.cmake). One CASE per ctest configure_missing_<CASE>:
 #   cmake -DSOURCE_DIR=. -DWORK_DIR=build/configure_missing/mujoco -DGENERATOR=Ninja -DCASE=mujoco \
-#         -P tests/configure/missing_dependency.cmake
-# CASE: compiler (CMAKE_CXX_COMPILER a missing file), nlohmann_json, mujoco, BLAS, CLI11,
-# pybind11, GTest (CMAKE_DISABLE_FIND_PACKAGE_<name>), qhull (a mujoco package whose include
-# folder is absent).
-foreach(_var SOURCE_DIR WORK_DIR GENERATOR CASE)
+#         -DMUJOCO_ROOT=.deps/mujoco-4.0.1 -P tests/configure/missing_dependency.cmake
+# CASE: compiler (CMAKE_CXX_COMPILER a missing file), nlohmann_json, BLAS, CLI11, pybind11, GTest
+# (CMAKE_DISABLE_FIND_PACKAGE_<name>), mujoco (SAC_MUJOCO_ROOT a folder without MuJoCo),
+# mujoco_version (a folder holding another version's mujoco.h). MUJOCO_ROOT is the real MuJoCo,
+# which the other cases need to get as far as their piece.
+foreach(_var SOURCE_DIR WORK_DIR GENERATOR CASE MUJOCO_ROOT)
   if(NOT DEFINED ${_var})
     message(FATAL_ERROR "missing_dependency.cmake needs -D${_var}=...")
   endif()
@@ -17,22 +18,24 @@ file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
 # only what the case needs: no CUDA, tests or module unless the case is about them
 set(_args -DSAC_ENABLE_CUDA=OFF -DSAC_BUILD_TESTS=OFF -DSAC_BUILD_PYTHON=OFF -DSAC_BUILD_BENCH=OFF)
+if(NOT CASE MATCHES "^mujoco")
+  list(APPEND _args "-DSAC_MUJOCO_ROOT=${MUJOCO_ROOT}")
+endif()
 if(CASE STREQUAL "compiler")
   list(APPEND _args "-DCMAKE_CXX_COMPILER=${WORK_DIR}/no-such-c++")
   set(_expect "missing C++ compiler" "no-such-c++" "apt-get install g++")
-elseif(CASE STREQUAL "qhull")
-  # a stand-in mujoco package naming an include folder that does not exist, as Debian's names
-  # /usr/include/libqhull_r when libqhull-dev is absent
-  file(WRITE "${WORK_DIR}/mujoco/mujocoConfig.cmake"
-       "add_library(mujoco::mujoco INTERFACE IMPORTED)\n"
-       "set_target_properties(mujoco::mujoco PROPERTIES INTERFACE_INCLUDE_DIRECTORIES\n"
-       "                      \"\${CMAKE_CURRENT_LIST_DIR}/no-such-libqhull_r\")\n")
-  list(APPEND _args "-Dmujoco_DIR=${WORK_DIR}/mujoco")
-  set(_expect "no-such-libqhull_r" "apt-get install libqhull-dev")
+elseif(CASE STREQUAL "mujoco")
+  list(APPEND _args "-DSAC_MUJOCO_ROOT=${WORK_DIR}/no-such-mujoco")
+  set(_expect "missing MuJoCo 4.0.1" "no-such-mujoco" "mujoco-core==4.0.1" "./sac.sh setup")
+elseif(CASE STREQUAL "mujoco_version")
+  # MuJoCo 2.2.2's header version beside a library file of the right name
+  file(WRITE "${WORK_DIR}/old-mujoco/include/mujoco/mujoco.h" "#define mjVERSION_HEADER 222\n")
+  file(WRITE "${WORK_DIR}/old-mujoco/libmujoco.so.4.0.1" "")
+  list(APPEND _args "-DSAC_MUJOCO_ROOT=${WORK_DIR}/old-mujoco")
+  set(_expect "wrong MuJoCo version" "version 222" "needs 4.0.1" "mujoco-core==4.0.1")
 else()
   list(APPEND _args "-DCMAKE_DISABLE_FIND_PACKAGE_${CASE}=TRUE")
   set(_debian_nlohmann_json nlohmann-json3-dev)
-  set(_debian_mujoco libmujoco-dev)
   set(_debian_BLAS libopenblas-dev)
   set(_debian_CLI11 libcli11-dev)
   set(_debian_pybind11 pybind11-dev)

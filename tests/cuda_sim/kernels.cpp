@@ -20,14 +20,21 @@
 // Shared memory ("Shared Memory"): one instance per block, uninitialised at block start: the
 // simulator fills every __shared__ variable with 0xFF bytes (NaN as float) before each block,
 // so a read before the write (a missing barrier) reads garbage, not a value left by the last
-// block. Blocks run one at a time in a random order (a kernel may not depend on block order);
-// threads within a block run in index order between barriers, so a missing barrier lets the
-// first thread read what the others have not written yet.
+// block. Blocks run one at a time in a random order (a kernel may not depend on block order).
+// Between two barriers the threads of a block run one after another in an order the scheduler's
+// seed picks (SAC_CUDA_SIM_SEED % 3: 0 ascending, 1 random, a new permutation after every
+// barrier, 2 descending): CUDA promises no order among the threads of a block ("Thread
+// Hierarchy": threads of a block coordinate only through barriers and shared memory), so a
+// value one thread writes to shared memory and another reads without a barrier between them is
+// read before the write under some orders: the uninitialised fill, or another thread's stale
+// value. Ascending order alone would hide the commonest case (thread 0 writes, all read).
 #include <boost/context/detail/fcontext.hpp>
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -89,6 +96,35 @@ struct SimThread {
   int barrier_line = 0;
 };
 
+// the order of this process's blocks' threads (atomic: the fault report reads it from a signal
+// handler, without the device lock)
+std::atomic<ThreadOrder>& current_order() {
+  static std::atomic<ThreadOrder> order{[] {
+    switch (scheduler_seed() % 3) {
+      case 0: return ThreadOrder::kAscending;
+      case 1: return ThreadOrder::kRandom;
+      default: return ThreadOrder::kDescending;
+    }
+  }()};
+  return order;
+}
+
+// the generator of the random permutations (its own, so that the streams' interleaving of a
+// seed does not depend on the thread order)
+std::mt19937_64& order_rng() {
+  static std::mt19937_64 generator(scheduler_seed() ^ 0x9e3779b97f4a7c15ull);
+  return generator;
+}
+
+// the order in which the threads of a block of n run up to the next barrier
+void next_thread_order(std::vector<unsigned>& order, unsigned n) {
+  order.resize(n);
+  const ThreadOrder how = current_order();
+  for (unsigned t = 0; t < n; ++t) order[t] = how == ThreadOrder::kDescending ? n - 1 - t : t;
+  if (how == ThreadOrder::kRandom)
+    for (unsigned t = n; t > 1; --t) std::swap(order[t - 1], order[order_rng()() % t]);
+}
+
 struct BlockRun {
   const KernelLaunch* launch = nullptr;
   SimThread* current = nullptr;
@@ -135,8 +171,11 @@ void run_block(const KernelLaunch& launch, const std::vector<SharedVariable>& sh
   block.launch = &launch;
   BlockRun* outer = t_block;
   t_block = &block;
+  std::vector<unsigned> order;
   for (;;) {
-    for (SimThread& t : threads) {
+    next_thread_order(order, n);
+    for (unsigned k : order) {
+      SimThread& t = threads[k];
       if (t.state == State::kNotStarted) {
         t.stack = acquire_stack();
         t.context = fc::make_fcontext(t.stack.top, kStackBytes, thread_main);
@@ -182,6 +221,22 @@ void run_block(const KernelLaunch& launch, const std::vector<SharedVariable>& sh
 }
 
 }  // namespace
+
+ThreadOrder thread_order() { return current_order().load(); }
+
+ThreadOrder set_thread_order(ThreadOrder order) {
+  DeviceLock lock(device_mutex());  // not while a kernel runs
+  return current_order().exchange(order);
+}
+
+const char* thread_order_name(ThreadOrder order) {
+  switch (order) {
+    case ThreadOrder::kAscending: return "ascending";
+    case ThreadOrder::kDescending: return "descending";
+    case ThreadOrder::kRandom: return "random";
+  }
+  return "unknown";
+}
 
 const KernelThread& kernel_thread_checked() {
   fatal("threadIdx, blockIdx, blockDim or gridDim read outside a kernel");

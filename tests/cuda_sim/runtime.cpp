@@ -24,8 +24,10 @@ void fatal(const std::string& message) {
   // one write, so that the report is not interleaved with other output
   char text[2048];
   int n = std::snprintf(text, sizeof text,
-                        "cuda-sim: %s [simulator scheduler seed %llu: SAC_CUDA_SIM_SEED]\n",
-                        message.c_str(), (unsigned long long)scheduler_seed());
+                        "cuda-sim: %s [simulator scheduler seed %llu: SAC_CUDA_SIM_SEED; threads of a "
+                        "block in %s order]\n",
+                        message.c_str(), (unsigned long long)scheduler_seed(),
+                        thread_order_name(thread_order()));
   if (n > 0) {
     ssize_t ignored = write(2, text, (size_t)n < sizeof text ? (size_t)n : sizeof text - 1);
     (void)ignored;

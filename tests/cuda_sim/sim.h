@@ -78,9 +78,20 @@ bool set_random_progress(bool on);
 bool is_capturing(cudaStream_t stream);
 
 // ---- kernels (kernels.cpp)
+/// The order in which the threads of a block run between two barriers (each runs until it
+/// reaches the next barrier or exits, then the next thread in this order starts or resumes).
+enum class ThreadOrder { kAscending, kDescending, kRandom };
+/// The order of this process: set by set_thread_order, else from the scheduler's seed
+/// (seed % 3: 0 ascending, 1 random (a new permutation at every barrier), 2 descending).
+ThreadOrder thread_order();
+/// Sets the order of every kernel run from now on (the simulator's own tests); returns the old.
+ThreadOrder set_thread_order(ThreadOrder order);
+/// "ascending", "descending" or "random".
+const char* thread_order_name(ThreadOrder order);
 /// Checks a launch against the GPU's limits; empty when it may run, else why not.
 std::string check_launch_limits(const KernelLaunch& launch);
-/// Runs a kernel: every block in order, each thread of a block a fiber.
+/// Runs a kernel: its blocks in a random order, each thread of a block a fiber, the threads of a
+/// block in thread_order() between barriers.
 void run_kernel(const KernelLaunch& launch);
 /// "name<<<(x, y, z), (x, y, z)>>>" of a launch.
 std::string describe_launch(const KernelLaunch& launch);

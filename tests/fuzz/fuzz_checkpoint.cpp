@@ -1,6 +1,7 @@
 // fuzz_checkpoint.cpp: libFuzzer target of the resume path (`sac train --resume`, resume() in
 // run/trainer.cpp): parse_checkpoint (both files' layout, format, version, checksums, that they
-// are a pair, the stored config), check_resumable against the run's config, restore_checkpoint
+// are a pair, the stored config), check_resumable and check_same_physics against the run's
+// config, restore_checkpoint
 // into live components (every component's state tensors: the agent's networks, Adam moments and
 // counters, the replay ring, the env pools' physics and noise state, the trainer's loop state),
 // then StepLoop::resume. The components are built once, from the config of the reference
@@ -102,6 +103,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::expect_accept_or_refuse([&] {
     LoadedCheckpoint ckpt = parse_checkpoint(ref.files, main, replay);
     check_resumable(ckpt.config, ref.config);
+    check_same_physics(ckpt, ref.config);
     // a resume restores into fresh rings (only an empty ring takes a replay file)
     const int O = ref.pool->spec().obs_dim, A = ref.pool->spec().act_dim;
     SeedRings rings(*ref.backend, seed_list(ref.config).size(), ref.capacity, O, A);

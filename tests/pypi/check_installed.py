@@ -20,6 +20,13 @@ assert where.startswith(venv + os.sep), f"sac_engine._core came from {where}, no
 print(f"check_installed.py: sac_engine from {os.path.dirname(where)}, gymnasium "
       f"{gymnasium.__version__}, numpy {np.__version__}")
 
+# MuJoCo is the library of the mujoco-core package installed beside it (found by rpath)
+with open("/proc/self/maps") as maps:
+    mujoco_libs = {line.split()[-1] for line in maps if "libmujoco.so" in line}
+site = os.path.dirname(os.path.dirname(where))
+assert mujoco_libs == {os.path.join(site, "mujoco", "libmujoco.so.4.0.1")}, mujoco_libs
+print(f"check_installed.py: MuJoCo from {mujoco_libs.pop()}")
+
 envs = sac_engine.make_vec_env("HalfCheetah-v5", num_envs=4, threads=2, seed=0)
 assert isinstance(envs, gymnasium.vector.VectorEnv)
 obs, _ = envs.reset(seed=1)

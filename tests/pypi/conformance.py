@@ -1,13 +1,10 @@
-"""conformance.py: our ten tasks (sac_engine, Debian's MuJoCo C library) against Gymnasium's own
-v5 tasks (gymnasium[mujoco] with the `mujoco` wheel), per task:
+"""conformance.py: our tasks (sac_engine on MuJoCo 4.0.1's C library) against Gymnasium's own v5
+tasks (gymnasium[mujoco] with the same version's `mujoco` wheel), per task:
 
 - spaces: observation and action spaces (shape, dtype, bounds);
 - reset: 2,000 resets of each, per coordinate of qpos, qvel and the first observation a
   two-sample Kolmogorov-Smirnov test (scipy); the smallest p-value times the number of
-  coordinates (Bonferroni) must exceed 0.001. MuJoCo 2.2.2's mj_forward writes the free joint's
-  quaternion back normalised (later versions leave qpos alone), so for Ant and Humanoid the
-  quaternion coordinates of Gymnasium's samples are compared after that same normalisation
-  (the raw comparison is reported too);
+  coordinates (Bonferroni) must exceed 0.001;
 - step: 1,000 states reached by random actions in Gymnasium's task (episodes restarted when they
   terminate); ours is set to each state's qpos and qvel (set_state: mj_forward, as Gymnasium's
   set_state) and steps the same action; the largest differences of observation, reward and each
@@ -20,7 +17,6 @@ v5 tasks (gymnasium[mujoco] with the `mujoco` wheel), per task:
   max_episode_steps.
 
     PYTHONPATH=build/python build/pypi-venv/bin/python tests/pypi/conformance.py [--table] [TASK...]
-    (SAC_MUJOCO233_PYTHON=build/pypi-venv-mujoco233/bin/python for the mujoco 2.3.3 columns)
 
 prints one JSON line per task (and the README's markdown table with --table).
 tests/pypi/test_conformance.py asserts on the same results.
@@ -34,19 +30,14 @@ import mujoco
 import numpy as np
 from scipy import stats
 
-try:  # not needed by --gym-steps
-    import sac_engine
-    from sac_engine.gym import TASKS
-except ImportError:
-    sac_engine, TASKS = None, ()
+import sac_engine
+from sac_engine.gym import TASKS
 
 RESETS, STATES, KS_ALPHA = 2000, 1000, 0.001
 # random-action episodes per task: enough for the length statistics, few where they last 1,000 steps
 EPISODES = {"InvertedPendulum-v5": 300, "InvertedDoublePendulum-v5": 300, "Hopper-v5": 200,
             "Walker2d-v5": 200, "Ant-v5": 8, "Humanoid-v5": 200, "HalfCheetah-v5": 3,
             "Swimmer-v5": 3, "Reacher-v5": 40, "Pusher-v5": 20}
-# tasks with a free joint: qpos[3:7] is its quaternion, obs[1:5] the same (qpos[2:] observed)
-FREE_JOINT = ("Ant-v5", "Humanoid-v5")
 
 
 def is_reward_term(key):
@@ -58,15 +49,6 @@ def is_reward_term(key):
 
 def reference(task):
     return gymnasium.make(task).unwrapped
-
-
-def normalise_quaternions(q, obs):
-    """MuJoCo 2.2.2's mj_forward: the free joint's quaternion in qpos normalised in place."""
-    q, obs = q.copy(), obs.copy()
-    norm = np.linalg.norm(q[:, 3:7], axis=1, keepdims=True)
-    q[:, 3:7] /= norm
-    obs[:, 1:5] /= norm
-    return q, obs
 
 
 def compare_spaces(task):
@@ -104,9 +86,6 @@ def compare_resets(task, n=RESETS):
         oq.append(q), ov.append(v)
     gq, gv, go, oq, ov, oo = map(np.array, (gq, gv, go, oq, ov, oo))
     out = {}
-    if task in FREE_JOINT:
-        out["raw_p"] = min(ks_min_p(oq, gq)[0], ks_min_p(oo, go)[0])
-        gq, go = normalise_quaternions(gq, go)
     for name, a, b in (("qpos", oq, gq), ("qvel", ov, gv), ("obs", oo, go)):
         p, k = ks_min_p(a, b)
         out[f"{name}_p"], out[f"{name}_worst"] = p, k
@@ -166,12 +145,6 @@ def differences(a, b):
     return {"obs": float(d.max()), "obs_worst_index": int(k[1]),
             "reward": float(rel(a["reward"], b["reward"]).max()), "terms": terms,
             "terminated_differ": int(np.sum(a["terminated"] != b["terminated"]))}
-
-
-def load_steps(npz, task):
-    """step_from_states' results of `task` from an .npz that gym_steps_file wrote."""
-    prefix = f"{task}/"
-    return {k[len(prefix):]: npz[k] for k in npz.files if k.startswith(prefix)}
 
 
 def compare_steps(task, n=STATES, seed=0):
@@ -245,84 +218,29 @@ def conformance(task):
     return out
 
 
-def with_mujoco233(results, python):
-    """Adds, per task, the step comparison against Gymnasium's task on mujoco 2.3.3 (run by
-    `python`, the second venv's interpreter) from the same states, and Gymnasium's task on 2.3.3
-    against itself on this venv's mujoco."""
-    import os
-    import subprocess
-    import tempfile
-    with tempfile.TemporaryDirectory() as d:
-        states = {r["task"]: collect_states(r["task"]) for r in results}
-        np.savez(os.path.join(d, "states.npz"),
-                 **{f"{t}/{k}": v for t, st in states.items() for k, v in st.items()})
-        subprocess.run([python, os.path.abspath(__file__), "--gym-steps",
-                        os.path.join(d, "states.npz"), os.path.join(d, "old.npz")], check=True,
-                       env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
-        old = np.load(os.path.join(d, "old.npz"))
-        for r in results:
-            t = r["task"]
-            gym233 = load_steps(old, t)
-            ours = step_from_states(gymnasium.make(f"sac_engine/{t}").unwrapped, states[t])
-            gym = step_from_states(reference(t), states[t])
-            r["mujoco233"] = {"ours_vs_gym233": differences(ours, gym233),
-                              "gym233_vs_gym": differences(gym233, gym)}
-    return results
-
-
 def short(term):
     return term[len("reward_"):] if term.startswith("reward_") else term
 
 
 def table(results):
     v = mujoco.__version__
-    old = all("mujoco233" in r for r in results)
     head = (f"| task | spaces | reset KS p | step vs Gymnasium on mujoco {v}: obs / reward |"
-            + (" vs Gymnasium on mujoco 2.3.3: obs / reward | Gymnasium 2.3.3 vs " + v
-               + ": obs / reward |" if old else "")
-            + f" reward terms: vs {v}" + (f" / vs 2.3.3 / 2.3.3 vs {v}" if old else "")
-            + " | terminated differ | episodes terminated: gym / ours | mean length: gym / ours | length KS p |")
+            " reward terms | terminated differ | episodes terminated: gym / ours |"
+            " mean length: gym / ours | length KS p |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in results:
         s, re, st, ep = r["spaces"], r["reset"], r["step"], r["episodes"]
-        raw = f" (raw {re['raw_p']:.2g})" if "raw_p" in re else ""
         row = (f"| {r['task']} | {'same' if s['observation_space'] and s['action_space'] else 'DIFFER'} "
-               f"| {re['p']:.2g}{raw} | {st['obs']:.1e} / {st['reward']:.1e} |")
-        diff = st["terminated_differ"]
-        terms = {t: [d] for t, d in st["terms"].items()}
-        if old:
-            a, b = r["mujoco233"]["ours_vs_gym233"], r["mujoco233"]["gym233_vs_gym"]
-            row += f" {a['obs']:.1e} / {a['reward']:.1e} | {b['obs']:.1e} / {b['reward']:.1e} |"
-            diff = f"{diff} / {a['terminated_differ']} / {b['terminated_differ']}"
-            for t in terms:
-                terms[t] += [a["terms"].get(t, float("nan")), b["terms"].get(t, float("nan"))]
-        # one line per term Gymnasium reports, its largest difference in each comparison
-        row += " " + "<br>".join(f"{short(t)} " + " / ".join(f"{d:.1e}" for d in ds)
-                                 for t, ds in terms.items()) + " |"
-        row += (f" {diff} | {ep['gym_terminated']:.2f} / {ep['ours_terminated']:.2f} "
+               f"| {re['p']:.2g} | {st['obs']:.1e} / {st['reward']:.1e} |")
+        # one line per term Gymnasium reports, with its largest difference
+        row += " " + "<br>".join(f"{short(t)} {d:.1e}" for t, d in st["terms"].items()) + " |"
+        row += (f" {st['terminated_differ']} | {ep['gym_terminated']:.2f} / {ep['ours_terminated']:.2f} "
                 f"| {ep['gym_mean_length']:.1f} / {ep['ours_mean_length']:.1f} | {ep['length_p']:.2g} |")
         lines.append(row)
     return "\n".join(lines)
 
 
-def gym_steps_file(states_file, out_file):
-    """--gym-steps IN OUT: Gymnasium's tasks under this venv's mujoco, set to the states of IN
-    (an .npz of TASK/qpos, TASK/qvel, TASK/action) and stepped; writes TASK/obs, TASK/reward,
-    TASK/terminated and TASK/term/<key> to OUT. Needs no sac_engine (run in the mujoco 2.3.3
-    venv)."""
-    states = np.load(states_file)
-    tasks = sorted({k.split("/")[0] for k in states.files})
-    out = {"mujoco_version": np.array(mujoco.__version__)}
-    for task in tasks:
-        s = {k: states[f"{task}/{k}"] for k in ("qpos", "qvel", "action")}
-        r = step_from_states(gymnasium.make(task).unwrapped, s)
-        out.update({f"{task}/{k}": v for k, v in r.items()})  # reward terms as TASK/term/<key>
-    np.savez(out_file, **out)
-
-
 def main(argv):
-    if argv[:1] == ["--gym-steps"]:
-        return gym_steps_file(argv[1], argv[2])
     want_table = "--table" in argv
     tasks = [a for a in argv if not a.startswith("--")] or list(TASKS)
     print(f"# gymnasium {gymnasium.__version__}, mujoco wheel {mujoco.__version__}", file=sys.stderr)
@@ -332,10 +250,6 @@ def main(argv):
         results.append(r)
         print(json.dumps(r), flush=True)
     if want_table:
-        import os
-        python = os.environ.get("SAC_MUJOCO233_PYTHON")
-        if python:
-            with_mujoco233(results, python)
         print(table(results))
 
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # pip_missing_dependency.sh SOURCE_DIR WORK_DIR: the ctest pip_install_missing_dependency.
 # `pip install SOURCE_DIR` into a fresh venv (WORK_DIR/venv) twice, each time with one required
-# piece missing: mujoco hidden from CMake (CMAKE_DISABLE_FIND_PACKAGE_mujoco, through
+# piece missing: MuJoCo looked for in a folder without it (SAC_MUJOCO_ROOT, through
 # scikit-build-core's cmake.define), and CXX naming a compiler that does not exist. Each must fail,
-# and pip's own output must carry the configure's message naming the piece and the Debian package
-# to install (cmake/required_package.cmake, required_compiler.cmake). The configure stops early, so
-# this takes about half a minute per case; pip fetches scikit-build-core and pybind11 from PyPI.
+# and pip's own output must carry the configure's message naming the piece and how to get it
+# (cmake/mujoco.cmake, required_compiler.cmake). The configure stops early, so this takes about
+# half a minute per case; pip fetches scikit-build-core, pybind11 and mujoco-core from PyPI.
 set -euo pipefail
 src=$(cd "$1" && pwd)
 mkdir -p "$2"
@@ -33,15 +33,15 @@ check() {
     fi
   done
   local message
-  message=$(grep -o 'sac: missing.*apt-get install [^)]*)' <<<"$flat" || true)
+  message=$(grep -o 'sac: missing[^.]*\.' <<<"$flat" || true)
   echo "pip_missing_dependency.sh: $name missing, pip says: $message"
 }
 
 pip=("$work/venv/bin/pip" install --disable-pip-version-check -q)
 rc=0
-hide_mujoco=--config-settings=cmake.define.CMAKE_DISABLE_FIND_PACKAGE_mujoco=TRUE
+hide_mujoco=--config-settings=cmake.define.SAC_MUJOCO_ROOT=$work/no-such-mujoco
 out=$("${pip[@]}" "$hide_mujoco" "$src" 2>&1) || rc=$?
-check mujoco "$rc" "$out" "sac: missing dependency mujoco" "apt-get install libmujoco-dev"
+check mujoco "$rc" "$out" "sac: missing MuJoCo 4.0.1" "no-such-mujoco" "mujoco-core==4.0.1"
 
 rc=0
 out=$(CXX="$work/no-such-c++" "${pip[@]}" "$src" 2>&1) || rc=$?
