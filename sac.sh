@@ -122,9 +122,11 @@ case "$cmd" in
     # parts they link (tests/fuzz/fuzz.cmake), no CUDA, no tests, no Python module
     PACKAGES+=(clang libclang-rt-dev)
     install_packages
+    fetch_mujoco
     CC=clang CXX=clang++ cmake -S . -B "${BUILD_DIR}-fuzz" -G Ninja -DSAC_BUILD_FUZZ=ON \
       -DSAC_ENABLE_CUDA=OFF -DSAC_CUDA_SIM=OFF -DSAC_BUILD_TESTS=OFF -DSAC_BUILD_BENCH=OFF \
-      -DSAC_BUILD_PYTHON=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
+      -DSAC_BUILD_PYTHON=OFF -DCMAKE_BUILD_TYPE=Release "-DSAC_MUJOCO_ROOT=$SAC_MUJOCO_ROOT" \
+      >/dev/null
     cmake --build "${BUILD_DIR}-fuzz" -j "$JOBS" --target sac_fuzzers
     exec tests/fuzz/run_fuzzers.sh "${BUILD_DIR}-fuzz" "${FUZZ_SECONDS:-30}"
     ;;
