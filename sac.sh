@@ -4,6 +4,8 @@
 #   ./sac.sh train CONFIG [ARGS]   setup, then `sac train CONFIG ARGS` (e.g. configs/halfcheetah.json)
 #   ./sac.sh test                  setup, then run the whole test suite with ctest
 #   ./sac.sh sanitize              the same tests in an ASan/UBSan build (build-sanitize/)
+#   ./sac.sh fuzz                  the parsers' libFuzzer targets (clang, build-fuzz/): replay each
+#                                  corpus, then fuzz each target FUZZ_SECONDS (default 30; tests/fuzz)
 #   ./sac.sh gpu-pack [--dry-run]  the CUDA build for sm_90 (build-gpu/) packed into .gpu/ for the
 #                                  GPU campaign; --dry-run runs that campaign here without a GPU
 # Environment: BUILD_DIR (default build), JOBS (default: cores), SAC_ENABLE_CUDA (ON/OFF, default
@@ -115,6 +117,19 @@ case "$cmd" in
     export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=abort_on_error=0
     ctest --test-dir "${BUILD_DIR}-sanitize" --output-on-failure -j "$JOBS" -LE slow
     ;;
+  fuzz)
+    # clang's libFuzzer: a build folder of its own with only the fuzz targets and the engine
+    # parts they link (tests/fuzz/fuzz.cmake), no CUDA, no tests, no Python module
+    PACKAGES+=(clang libclang-rt-dev)
+    install_packages
+    fetch_mujoco
+    CC=clang CXX=clang++ cmake -S . -B "${BUILD_DIR}-fuzz" -G Ninja -DSAC_BUILD_FUZZ=ON \
+      -DSAC_ENABLE_CUDA=OFF -DSAC_CUDA_SIM=OFF -DSAC_BUILD_TESTS=OFF -DSAC_BUILD_BENCH=OFF \
+      -DSAC_BUILD_PYTHON=OFF -DCMAKE_BUILD_TYPE=Release "-DSAC_MUJOCO_ROOT=$SAC_MUJOCO_ROOT" \
+      >/dev/null
+    cmake --build "${BUILD_DIR}-fuzz" -j "$JOBS" --target sac_fuzzers
+    exec tests/fuzz/run_fuzzers.sh "${BUILD_DIR}-fuzz" "${FUZZ_SECONDS:-30}"
+    ;;
   gpu-pack)
     # the GPU machine runs what is packed here: a CUDA build for its sm_90, nothing compiled there
     dry=0
@@ -133,7 +148,7 @@ case "$cmd" in
     bench/gpu_pack.sh "${GPU_BUILD_DIR:-build-gpu}" .gpu
     ;;
   *)
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -5,6 +5,9 @@
 // characters, insertions, deletions, duplications and truncations, from a fixed-seed RNG. Every
 // input must end in success or in the expected exception type (ConfigError, CheckpointError):
 // no crash, no hang (no input over kSecondsPerInput), no other exception. About 3 seconds in all.
+// Then the inputs the libFuzzer targets (tests/fuzz) found, kept in tests/fuzz/regressions/<target>/
+// (a target's input: the policy and checkpoint targets' first byte is their mode, 0 = the file
+// as it is), each through the entry point `sac` and the Python module call.
 // Run: sac_tests --gtest_filter='Fuzz*'
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -14,13 +17,17 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "formats/checkpoint.h"
+#include "run/log_progress.h"
+#include "run/sweep_plan.h"
 #include "sac/config.h"
 #include "sac/env_pool.h"
 #include "sac/trainer.h"
+#include "test_files.h"
 #include "test_util.h"
 
 namespace sac {
@@ -259,6 +266,106 @@ TEST(FuzzCheckpoint, MutatedCheckpointsOnlyRaiseCheckpointError) {
   EXPECT_GT(refused, 9000);
   slowest.expect_below(kSecondsPerInput);
   fs::remove_all(dir);
+}
+
+// ---- inputs the fuzz targets found (tests/fuzz/README.md lists them with their fixes)
+
+// tests/fuzz/regressions/<target>/<name>, without the mode byte of the targets that have one
+std::string regression_input(const std::string& target, const std::string& name,
+                             bool mode_byte) {
+  std::string bytes = test::read_file(std::string(SAC_SOURCE_DIR) + "/tests/fuzz/regressions/" +
+                                      target + "/" + name);
+  EXPECT_FALSE(bytes.empty()) << target << "/" << name;
+  return mode_byte && !bytes.empty() ? bytes.substr(1) : bytes;
+}
+
+// a 1.2 KB policy file whose config names a [60000, 60000] network made `sac eval` allocate
+// 14 GB before looking at the tensors; now the tensors' shapes are checked first
+TEST(FuzzRegressions, APolicyWhoseConfigNamesAHugeNetworkIsRefusedBeforeAllocatingIt) {
+  const std::string bytes = regression_input("policy", "huge_network_in_config", true);
+  const std::string path = testing::TempDir() + "sac_fuzz_policy_" + std::to_string(::getpid());
+  test::write_file(path, bytes);
+  const std::string why = "tensor 'actor.0.0.weight' has shape [8, 3], the network of its "
+                          "config [60000, 3]";
+  try {
+    load_policy(path, "cpu", 1);
+    ADD_FAILURE() << "accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+  }
+  test::CliRun run = test::run_sac("eval " + path + " --episodes 1");
+  ::unlink(path.c_str());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find(why), std::string::npos) << run.output;
+}
+
+// an override (a sweep's "set" value or a config file's string alike) holding DEL and invalid
+// UTF-8 was echoed with the DEL byte raw in the refusal; now every byte outside printable ASCII
+// is escaped
+TEST(FuzzRegressions, AValueWithADelByteIsShownEscapedInItsRefusal) {
+  const std::string input = regression_input("config", "override_with_a_del_byte", false);
+  // fuzz_config's input: "\n--set\n", then one override per line
+  Config c;
+  std::string what;
+  try {
+    std::stringstream lines(input.substr(input.find("--set\n") + 6));
+    for (std::string line; std::getline(lines, line);) apply_override(c, line);
+  } catch (const ConfigError& e) {
+    what = e.what();
+  }
+  EXPECT_NE(what.find("config key 'sac.target_entropy': expected \"auto\" or a number, got "
+                      "\"aut\\u007f\\ufffd\\u001b"),
+            std::string::npos) << what;
+  for (unsigned char ch : what) EXPECT_TRUE(ch >= 0x20 && ch < 0x7f) << (int)ch << " in " << what;
+}
+
+// a sweep whose grid lists a task id as a number threw nlohmann's type_error out of
+// expand_sweep (`sac sweep plan` exit 1, not 2); now refused as the file is read
+TEST(FuzzRegressions, ASweepWhoseGridNamesATaskByANumberIsRefused) {
+  const std::string text = regression_input("sweep", "task_id_a_number.json", false);
+  try {
+    parse_sweep_file(text, "s.json");
+    ADD_FAILURE() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("grid key 'env.id' lists 1, not a task id"),
+              std::string::npos) << e.what();
+  }
+}
+
+// a 300-byte sweep file of five grid keys of six values each made 7776 runs, each reading its
+// base config again (over a second in the fuzz build, a timeout; a few more keys, hours); now a
+// sweep of more runs than a Slurm array holds is refused before any run is made
+TEST(FuzzRegressions, ASweepOfMoreRunsThanASlurmArrayHoldsIsRefusedBeforeExpanding) {
+  const std::string text = regression_input("sweep", "grid_of_7776_runs.json", false);
+  try {
+    parse_sweep_file(text, "s.json");
+    ADD_FAILURE() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("more than 1001 runs (6 x 6 x 6 x 6 x 6 x 1 seed groups)"),
+              std::string::npos) << e.what();
+  }
+}
+
+// found by fuzz_sweep: a task id with a DEL byte that no file in configs/ has was echoed raw
+TEST(FuzzRegressions, AnUnknownTaskOfASweepIsShownEscaped) {
+  const std::string text = regression_input("sweep", "unknown_task_with_a_del_byte.json", false);
+  std::string what;
+  try {
+    expand_sweep(parse_sweep_file(text, "s.json"), std::string(SAC_SOURCE_DIR) + "/configs");
+  } catch (const ConfigError& e) {
+    what = e.what();
+  }
+  EXPECT_NE(what.find("has env.id = 'Pendu[lsac.log+\\x7fstd_minedPendulum-v5'"),
+            std::string::npos) << what;
+  for (unsigned char ch : what) EXPECT_TRUE(ch >= 0x20 && ch < 0x7f) << (int)ch << " in " << what;
+}
+
+// metrics.jsonl's last line with "step": 1e300 converted the double to int64 (undefined
+// behaviour, reported by UBSan) in `sac sweep status`/`collect`; a step is an integer or none
+TEST(FuzzRegressions, AMetricsStepOutsideInt64IsNoStep) {
+  const std::string text = regression_input("metrics_jsonl", "step_1e300.jsonl", false);
+  EXPECT_EQ(latest_logged_step(text), -1);
+  EXPECT_EQ(latest_logged_step("{\"step\": 250}\n"), 250);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "sac/env.h"
 #include "formats/pool_state.h"
 #include "formats/python_env.h"
+#include "formats/quoted.h"
 #include "formats/state_tensors.h"
 
 namespace sac {
@@ -261,26 +262,24 @@ CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, A
 // ---------------------------------------------------------------------------------------------
 // reading
 
-SafetensorsFile read_checkpoint_file(const std::string& path, const std::string& format,
-                                     bool verify_checksum) {
-  SafetensorsFile f;
-  try {
-    f = SafetensorsFile::load(path);
-  } catch (const InputError& e) {
-    throw CheckpointError(e.what());
-  }
+namespace {
+
+// the checks of one checkpoint file already read (`f`, from `path`): its format, its version
+// and, when `verify_checksum`, its checksum
+SafetensorsFile checked_checkpoint_file(SafetensorsFile f, const std::string& path,
+                                        const std::string& format, bool verify_checksum) {
   auto fail = [&](const std::string& what) {
     return CheckpointError("checkpoint '" + path + "': " + what);
   };
   auto it = f.metadata.find("format");
   if (it == f.metadata.end() || it->second != format)
-    throw fail("not a " + format + " file (format '" +
-               (it == f.metadata.end() ? std::string("none") : it->second) + "')");
+    throw fail("not a " + format + " file (format " +
+               (it == f.metadata.end() ? std::string("none") : quoted_text(it->second)) + ")");
   it = f.metadata.find("version");
   if (it == f.metadata.end() || it->second != kVersion)
-    throw fail("unsupported version '" +
-               (it == f.metadata.end() ? std::string("none") : it->second) +
-               "' (this build reads version " + kVersion + ")");
+    throw fail("unsupported version " +
+               (it == f.metadata.end() ? std::string("none") : quoted_text(it->second)) +
+               " (this build reads version " + kVersion + ")");
   if (verify_checksum) {
     try {
       f.verify_checksum(path);  // checkpoints always had one: none means damage
@@ -289,6 +288,55 @@ SafetensorsFile read_checkpoint_file(const std::string& path, const std::string&
     }
   }
   return f;
+}
+
+// a checkpoint file's bytes already in memory, read and checked as read_checkpoint_file does
+SafetensorsFile parse_checkpoint_file(const std::string& data, const std::string& path,
+                                      const std::string& format) {
+  SafetensorsFile f;
+  try {
+    f = SafetensorsFile::parse(data, path);
+  } catch (const InputError& e) {
+    throw CheckpointError(e.what());
+  }
+  return checked_checkpoint_file(std::move(f), path, format, true);
+}
+
+// the config of a checkpoint whose files are read and checked, and that they are a pair
+LoadedCheckpoint paired_checkpoint(const CheckpointFiles& files, SafetensorsFile main,
+                                   SafetensorsFile replay) {
+  LoadedCheckpoint c;
+  c.files = files;
+  c.main = std::move(main);
+  c.replay = std::move(replay);
+  c.config = checkpoint_config(c.main, files.main);
+  auto meta = [](const SafetensorsFile& f, const std::string& key) {
+    auto it = f.metadata.find(key);
+    return it == f.metadata.end() ? std::string() : it->second;
+  };
+  std::string step = std::to_string(files.step);
+  if (meta(c.main, "step") != step || meta(c.replay, "step") != step)
+    throw CheckpointError("checkpoint '" + files.main + "': holds step " +
+                          quoted_text(meta(c.main, "step")) + " and its replay file step " +
+                          quoted_text(meta(c.replay, "step")) + ", the file name says " + step);
+  c.mujoco_version = meta(c.main, "mujoco_version");
+  if (meta(c.main, "replay_checksum") != meta(c.replay, "checksum"))
+    throw CheckpointError("checkpoint '" + files.main + "': the replay file '" + files.replay +
+                          "' belongs to another checkpoint (checksum differs)");
+  return c;
+}
+
+}  // namespace
+
+SafetensorsFile read_checkpoint_file(const std::string& path, const std::string& format,
+                                     bool verify_checksum) {
+  SafetensorsFile f;
+  try {
+    f = SafetensorsFile::load(path);
+  } catch (const InputError& e) {
+    throw CheckpointError(e.what());
+  }
+  return checked_checkpoint_file(std::move(f), path, format, verify_checksum);
 }
 
 Config checkpoint_config(const SafetensorsFile& main, const std::string& path) {
@@ -310,25 +358,16 @@ Config checkpoint_config(const SafetensorsFile& main, const std::string& path) {
 }
 
 LoadedCheckpoint read_checkpoint(const CheckpointFiles& files) {
-  LoadedCheckpoint c;
-  c.files = files;
-  c.main = read_checkpoint_file(files.main, kFormatMain);
-  c.replay = read_checkpoint_file(files.replay, kFormatReplay);
-  c.config = checkpoint_config(c.main, files.main);
-  auto meta = [](const SafetensorsFile& f, const std::string& key) {
-    auto it = f.metadata.find(key);
-    return it == f.metadata.end() ? std::string() : it->second;
-  };
-  std::string step = std::to_string(files.step);
-  if (meta(c.main, "step") != step || meta(c.replay, "step") != step)
-    throw CheckpointError("checkpoint '" + files.main + "': holds step '" + meta(c.main, "step") +
-                          "' and its replay file step '" + meta(c.replay, "step") +
-                          "', the file name says " + step);
-  c.mujoco_version = meta(c.main, "mujoco_version");
-  if (meta(c.main, "replay_checksum") != meta(c.replay, "checksum"))
-    throw CheckpointError("checkpoint '" + files.main + "': the replay file '" + files.replay +
-                          "' belongs to another checkpoint (checksum differs)");
-  return c;
+  SafetensorsFile main = read_checkpoint_file(files.main, kFormatMain);
+  SafetensorsFile replay = read_checkpoint_file(files.replay, kFormatReplay);
+  return paired_checkpoint(files, std::move(main), std::move(replay));
+}
+
+LoadedCheckpoint parse_checkpoint(const CheckpointFiles& files, const std::string& main_data,
+                                  const std::string& replay_data) {
+  SafetensorsFile main = parse_checkpoint_file(main_data, files.main, kFormatMain);
+  SafetensorsFile replay = parse_checkpoint_file(replay_data, files.replay, kFormatReplay);
+  return paired_checkpoint(files, std::move(main), std::move(replay));
 }
 
 const std::vector<std::string>& resumable_keys() {
@@ -349,7 +388,7 @@ void check_same_physics(const LoadedCheckpoint& checkpoint, const Config& run) {
   if (checkpoint.mujoco_version == here) return;
   const std::string then = checkpoint.mujoco_version.empty()
                                ? std::string("an older MuJoCo (none recorded: Debian's 2.2.2)")
-                               : "MuJoCo " + checkpoint.mujoco_version;
+                               : "MuJoCo " + escaped_text(checkpoint.mujoco_version);
   throw CheckpointError("it was written with " + then + " and this build runs MuJoCo " + here +
                         ": " + run.env_id + "'s physics differ, so the run would not continue " +
                         "the same training (start a new run, or resume with a build of that " +
@@ -371,10 +410,10 @@ void check_resumable(const Config& checkpoint, const Config& run) {
     auto it = std::find_if(a.begin(), a.end(), [&](const auto& x) { return x.first == key; });
     const nlohmann::json written = it == a.end() ? nlohmann::json() : it->second;
     if (written != kv.second)
-      throw CheckpointError("the checkpoint was written with " + key + " = " +
-                            (written.is_null() ? std::string("(not set)") : written.dump()) +
-                            ", this run has " + key + " = " +
-                            (kv.second.is_null() ? std::string("(not set)") : kv.second.dump()));
+      throw CheckpointError(
+          "the checkpoint was written with " + key + " = " +
+          (written.is_null() ? std::string("(not set)") : json_text(written)) + ", this run has " +
+          key + " = " + (kv.second.is_null() ? std::string("(not set)") : json_text(kv.second)));
   }
 }
 

@@ -96,6 +96,11 @@ struct LoadedCheckpoint {
 /// Reads and verifies both files; throws CheckpointError naming the file and the problem.
 LoadedCheckpoint read_checkpoint(const CheckpointFiles& files);
 
+/// read_checkpoint() of the two files' bytes already in memory (`main_data`, `replay_data`: the
+/// whole files named by `files`, which name them in errors).
+LoadedCheckpoint parse_checkpoint(const CheckpointFiles& files, const std::string& main_data,
+                                  const std::string& replay_data);
+
 /// Reads one checkpoint file of `format` ("sac-engine checkpoint" or "sac-engine replay") and
 /// checks its layout and, when `verify_checksum`, its checksum (tests turn that off to reach the
 /// decoding checks behind it). Throws CheckpointError.

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "formats/quoted.h"
 #include "formats/whole_file.h"
 #include "sac/env.h"
 #include "sac/task.h"
@@ -42,8 +43,8 @@ std::string range_text(double lo, double hi, bool open_low) {
   throw ConfigError("config key '" + key + "': " + what);
 }
 
-// a value for an error message; invalid UTF-8 is replaced rather than thrown on
-std::string show(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
+// a value for an error message (formats/quoted.h: no raw bytes of the file)
+std::string show(const json& v) { return json_text(v, 200); }
 
 std::string type_name(const json& v) {
   if (v.is_boolean()) return "a boolean";
@@ -108,7 +109,7 @@ Field choice(const std::string& key, std::string Config::*member,
               bool ok = false;
               std::string list;
               for (const auto& a : allowed) ok |= a == s, list += (list.empty() ? "" : ", ") + a;
-              if (!ok) fail(key, "value '" + s + "' is not one of " + list);
+              if (!ok) fail(key, "value " + quoted_text(s) + " is not one of " + list);
             }
             c.*member = s;
           },
@@ -247,13 +248,13 @@ void apply_object(Config& c, const json& obj, const std::string& prefix) {
     } else if (it.value().is_object()) {
       bool is_section = false;
       for (const Field& f : fields()) is_section |= f.key.rfind(key + ".", 0) == 0;
-      if (!is_section) throw ConfigError("unknown config key '" + key + "'");
+      if (!is_section) throw ConfigError("unknown config key " + quoted_text(key));
       apply_object(c, it.value(), key);
     } else {
       bool is_section = false;
       for (const Field& f : fields()) is_section |= f.key.rfind(key + ".", 0) == 0;
       if (is_section) fail(key, "expected an object, got " + type_name(it.value()));
-      throw ConfigError("unknown config key '" + key + "'");
+      throw ConfigError("unknown config key " + quoted_text(key));
     }
   }
 }
@@ -314,7 +315,8 @@ Config config_from_json_text(const std::string& text, const std::string& source)
     parsed = json::parse(text);
   } catch (const json::exception& e) {
     // parse errors, and numbers too large for a double
-    throw ConfigError(source + ": malformed JSON: " + e.what());
+    // (the library's message quotes the bytes it stopped at: escaped, never shown raw)
+    throw ConfigError(source + ": malformed JSON: " + escaped_text(e.what(), 300));
   }
   if (!parsed.is_object()) throw ConfigError(source + ": expected a JSON object at the top level");
   Config c;
@@ -325,7 +327,7 @@ Config config_from_json_text(const std::string& text, const std::string& source)
 void apply_override(Config& c, const std::string& assignment) {
   size_t eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
-    throw ConfigError("override '" + assignment + "' is not of the form key.path=value");
+    throw ConfigError("override " + quoted_text(assignment) + " is not of the form key.path=value");
   std::string key = assignment.substr(0, eq), text = assignment.substr(eq + 1);
   const std::string kwargs_prefix = "env.kwargs.";
   if (key.rfind(kwargs_prefix, 0) == 0 && key.size() > kwargs_prefix.size()) {
@@ -338,7 +340,7 @@ void apply_override(Config& c, const std::string& assignment) {
     return;
   }
   const Field* f = find_field(key);
-  if (!f) throw ConfigError("unknown config key '" + key + "'");
+  if (!f) throw ConfigError("unknown config key " + quoted_text(key));
   json value = json::parse(text, nullptr, false);
   if (value.is_discarded()) value = text;  // bare words are strings: env.id=Hopper-v5
   f->set(c, value);
@@ -350,7 +352,7 @@ void validate(const Config& c) {
   if (!known) {
     std::string list;
     for (const auto& id : env_ids()) list += (list.empty() ? "" : ", ") + id;
-    fail("env.id", "unknown task '" + c.env_id + "' (known: " + list + ")");
+    fail("env.id", "unknown task " + quoted_text(c.env_id) + " (known: " + list + ")");
   }
   // the keyword arguments against the task's declaration (names, types, ranges); the model
   // file they name is checked by load_config (a run's own copy may stand in for it later)

@@ -106,13 +106,28 @@ void EventFileWriter::write_record(const std::string& event) {
 }
 
 std::vector<ScalarEvent> read_event_file(const std::string& path) {
+  return parse_event_records(read_all(path));
+}
+
+std::vector<ScalarEvent> parse_event_records(const std::string& bytes) {
   std::vector<ScalarEvent> events;
-  for (const std::string& record : read_tfrecords(read_all(path))) {
+  for (const std::string& record : read_tfrecords(bytes)) {
     ScalarEvent e;
     if (!parse_event(record, e)) break;  // as a corrupt record: what follows is lost
     events.push_back(std::move(e));
   }
   return events;
+}
+
+std::string kept_event_records(const std::string& bytes,
+                               const std::function<bool(const ScalarEvent&)>& keep) {
+  std::string kept;
+  for (const std::string& record : read_tfrecords(bytes)) {
+    ScalarEvent e;
+    if (!parse_event(record, e)) break;
+    if (!e.file_version.empty() || keep(e)) kept += tfrecord(record);
+  }
+  return kept;
 }
 
 std::vector<std::string> event_files(const std::string& dir) {
@@ -127,12 +142,7 @@ void keep_events(const std::string& dir, const std::function<bool(const ScalarEv
     if (ends_with(name, ".tmp")) ::unlink((dir + "/" + name).c_str());
   for (const std::string& path : event_files(dir)) {
     const std::string bytes = read_all(path);
-    std::string kept;
-    for (const std::string& record : read_tfrecords(bytes)) {
-      ScalarEvent e;
-      if (!parse_event(record, e)) break;
-      if (!e.file_version.empty() || keep(e)) kept += tfrecord(record);
-    }
+    const std::string kept = kept_event_records(bytes, keep);
     if (kept != bytes) write_file_atomic(path, kept);  // unchanged files are left alone
   }
 }

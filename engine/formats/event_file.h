@@ -52,6 +52,14 @@ struct ScalarEvent {
 /// Throws std::runtime_error when it cannot be read.
 std::vector<ScalarEvent> read_event_file(const std::string& path);
 
+/// read_event_file() of a file's bytes already in memory.
+std::vector<ScalarEvent> parse_event_records(const std::string& bytes);
+
+/// The records of an event file's bytes that keep_events() writes back: the file version and
+/// the events for which `keep(event)` is true, up to the first incomplete or corrupt record.
+std::string kept_event_records(const std::string& bytes,
+                               const std::function<bool(const ScalarEvent&)>& keep);
+
 /// The event files of `dir` in the order TensorBoard reads them (by name); none when `dir` is
 /// missing.
 std::vector<std::string> event_files(const std::string& dir);

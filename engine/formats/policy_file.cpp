@@ -4,10 +4,12 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "formats/group_tensors.h"
 #include "formats/python_env.h"
+#include "formats/quoted.h"
 #include "run/run_model.h"
 #include "sac/errors.h"
 #include "sac/safetensors.h"
@@ -83,10 +85,52 @@ void save_policy(Agent& agent, const Config& config, const std::string& path, in
   f.save(path);
 }
 
-LoadedPolicy load_policy(const std::string& path, const std::string& device, int act_batch) {
-  // policy files written before checksums existed held exactly these metadata keys
-  static const std::set<std::string> kUncheckedPolicyKeys = {"config", "format"};
-  SafetensorsFile f = SafetensorsFile::load_verified(path, kUncheckedPolicyKeys);
+namespace {
+
+// policy files written before checksums existed held exactly these metadata keys
+const std::set<std::string>& unchecked_policy_keys() {
+  static const std::set<std::string> keys = {"config", "format"};
+  return keys;
+}
+
+// "[a, b, ...]"
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string text;
+  for (int64_t d : shape) text += (text.empty() ? "" : ", ") + std::to_string(d);
+  return "[" + text + "]";
+}
+
+// the actor tensors of `f` have the shapes of the network `config` describes (one member per
+// seed; names and shapes as algorithm/mlp_state_tensors.h lists them). Checked before any of
+// that network is allocated: a small file whose config names a huge network is refused by its
+// shapes, not by an allocation of the size the config names
+void check_actor_shapes(const SafetensorsFile& f, const std::string& path, const Config& config,
+                        int obs_dim, int act_dim) {
+  const MlpSpec spec{obs_dim, config.hidden, 2 * act_dim};
+  const int members = (int)seed_list(config).size();
+  for (int m = 0; m < members; ++m)
+    for (int l = 0; l < spec.num_layers(); ++l) {
+      const std::string layer = "actor." + std::to_string(m) + "." + std::to_string(l);
+      const int64_t out = spec.layer_out(l), in = spec.layer_in(l);
+      const std::vector<std::pair<std::string, std::vector<int64_t>>> tensors = {
+          {layer + ".weight", {out, in}}, {layer + ".bias", {out}}};
+      for (const auto& [name, shape] : tensors) {
+        auto it = f.tensors.find(name);
+        if (it == f.tensors.end())
+          throw InputError("'" + path + "': tensor " + quoted_text(name) + " is missing");
+        if (it->second.shape != shape)
+          throw InputError("'" + path + "': tensor " + quoted_text(name) + " has shape " +
+                           shape_text(it->second.shape) + ", the network of its config " +
+                           shape_text(shape));
+      }
+    }
+}
+
+// the policy held by `f`, a policy or checkpoint file already read and verified (`path` names
+// it in errors): its config checked, its actor's tensors checked against the network that config
+// describes
+LoadedPolicy policy_from_file(const SafetensorsFile& f, const std::string& path,
+                              const std::string& device, int act_batch) {
   auto it = f.metadata.find("config");
   if (it == f.metadata.end())
     throw InputError("'" + path + "' holds no config metadata: not a sac-engine policy");
@@ -106,6 +150,7 @@ LoadedPolicy load_policy(const std::string& path, const std::string& device, int
   validate(p.config);
   p.env_spec = p.python_env.empty() ? make_env(p.config.env_id, env_kwargs(p.config))->spec()
                                     : python_env_spec(p.python_env, "'" + path + "'");
+  check_actor_shapes(f, path, p.config, p.env_spec.obs_dim, p.env_spec.act_dim);
   p.backend = make_backend(resolve_device(device), p.config.threads);
   AgentSpec spec = AgentSpec::from_config(p.config, p.env_spec.obs_dim, p.env_spec.act_dim,
                                           act_batch);
@@ -123,12 +168,26 @@ LoadedPolicy load_policy(const std::string& path, const std::string& device, int
         size_t want = 1;
         for (int64_t d : shape) want *= (size_t)d;
         if (v.size() != want)
-          throw InputError("'" + path + "': tensor '" + name +
-                           "' has the wrong size for this network");
+          throw InputError("'" + path + "': tensor " + quoted_text(name) +
+                           " has the wrong size for this network");
         return v;
       });
   p.backend->upload(actor.params(), flat.data(), flat.size() * sizeof(float));
   return p;
+}
+
+}  // namespace
+
+LoadedPolicy load_policy(const std::string& path, const std::string& device, int act_batch) {
+  return policy_from_file(SafetensorsFile::load_verified(path, unchecked_policy_keys()), path,
+                          device, act_batch);
+}
+
+LoadedPolicy parse_policy(const std::string& data, const std::string& path,
+                          const std::string& device, int act_batch) {
+  SafetensorsFile f = SafetensorsFile::parse(data, path);
+  f.verify_checksum(path, unchecked_policy_keys());
+  return policy_from_file(f, path, device, act_batch);
 }
 
 }  // namespace sac

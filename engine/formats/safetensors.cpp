@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "formats/quoted.h"
+
 namespace sac {
 namespace {
 
@@ -33,7 +35,7 @@ struct Fnv1a64 {
 size_t dtype_size(const std::string& dtype) {
   if (dtype == "F32") return 4;
   if (dtype == "I64" || dtype == "F64") return 8;
-  throw std::runtime_error("unsupported dtype '" + dtype + "'");
+  throw std::runtime_error("unsupported dtype " + quoted_text(dtype));
 }
 
 void fsync_dir_of(const std::string& path) {
@@ -94,7 +96,9 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   fsync_dir_of(path);
 }
 
-void SafetensorsFile::save(const std::string& path) const {
+void SafetensorsFile::save(const std::string& path) const { write_file_atomic(path, bytes()); }
+
+std::string SafetensorsFile::bytes() const {
   nlohmann::json header = nlohmann::json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   size_t offset = 0;
@@ -111,13 +115,10 @@ void SafetensorsFile::save(const std::string& path) const {
   out += head;
   out.reserve(out.size() + offset);
   for (const auto& [name, t] : tensors) out.append((const char*)t.bytes.data(), t.bytes.size());
-  write_file_atomic(path, out);
+  return out;
 }
 
 SafetensorsFile SafetensorsFile::load(const std::string& path) {
-  auto bad = [&](const std::string& what) {
-    return InputError("'" + path + "' is not a valid safetensors file: " + what);
-  };
   struct stat st;
   if (::stat(path.c_str(), &st) != 0)
     throw InputError("cannot read '" + path + "': " + std::strerror(errno));
@@ -131,6 +132,13 @@ SafetensorsFile SafetensorsFile::load(const std::string& path) {
   } catch (const std::ios_base::failure& e) {
     throw InputError("cannot read '" + path + "': " + e.what());
   }
+  return parse(data, path);
+}
+
+SafetensorsFile SafetensorsFile::parse(const std::string& data, const std::string& path) {
+  auto bad = [&](const std::string& what) {
+    return InputError("'" + path + "' is not a valid safetensors file: " + what);
+  };
   if (data.size() < 8) throw bad("shorter than the 8-byte header length");
   uint64_t n = 0;
   for (int i = 0; i < 8; ++i) n |= (uint64_t)(uint8_t)data[i] << (8 * i);
@@ -143,7 +151,8 @@ SafetensorsFile SafetensorsFile::load(const std::string& path) {
     if (it.key() == "__metadata__") {
       if (!it.value().is_object()) throw bad("__metadata__ is not an object");
       for (auto m = it.value().begin(); m != it.value().end(); ++m) {
-        if (!m.value().is_string()) throw bad("metadata value '" + m.key() + "' is not a string");
+        if (!m.value().is_string())
+          throw bad("metadata value " + quoted_text(m.key()) + " is not a string");
         f.metadata[m.key()] = m.value().get<std::string>();
       }
       continue;
@@ -152,29 +161,31 @@ SafetensorsFile SafetensorsFile::load(const std::string& path) {
     if (!e.is_object() || !e.contains("dtype") || !e.contains("shape") ||
         !e.contains("data_offsets") || !e["dtype"].is_string() || !e["shape"].is_array() ||
         !e["data_offsets"].is_array() || e["data_offsets"].size() != 2)
-      throw bad("entry '" + it.key() + "' lacks dtype, shape or data_offsets");
+      throw bad("entry " + quoted_text(it.key()) + " lacks dtype, shape or data_offsets");
     Tensor t;
     t.dtype = e["dtype"].get<std::string>();
     size_t elem;
     try {
       elem = dtype_size(t.dtype);
     } catch (const std::exception& ex) {
-      throw bad("entry '" + it.key() + "': " + ex.what());
+      throw bad("entry " + quoted_text(it.key()) + ": " + ex.what());
     }
     uint64_t count = 1;
     for (const auto& d : e["shape"]) {
-      if (!d.is_number_unsigned()) throw bad("entry '" + it.key() + "' has a bad shape");
+      if (!d.is_number_unsigned()) throw bad("entry " + quoted_text(it.key()) + " has a bad shape");
       uint64_t dim = d.get<uint64_t>();
-      if (dim && count > (1ull << 40) / dim) throw bad("entry '" + it.key() + "' is too large");
+      if (dim && count > (1ull << 40) / dim)
+        throw bad("entry " + quoted_text(it.key()) + " is too large");
       count *= dim;
       t.shape.push_back((int64_t)dim);
     }
     const auto& off = e["data_offsets"];
     if (!off[0].is_number_unsigned() || !off[1].is_number_unsigned())
-      throw bad("entry '" + it.key() + "' has bad data_offsets");
+      throw bad("entry " + quoted_text(it.key()) + " has bad data_offsets");
     uint64_t begin = off[0].get<uint64_t>(), end = off[1].get<uint64_t>();
     if (begin > end || end > body_size || end - begin != count * elem)
-      throw bad("entry '" + it.key() + "' data_offsets do not match its shape or the file size");
+      throw bad("entry " + quoted_text(it.key()) +
+                " data_offsets do not match its shape or the file size");
     t.bytes.assign(data.begin() + body + begin, data.begin() + body + end);
     covered += t.bytes.size();
     f.tensors[it.key()] = std::move(t);
@@ -230,13 +241,13 @@ void SafetensorsFile::verify_checksum(const std::string& path,
   }
   std::string computed = checksum();
   if (it->second != computed)
-    throw InputError("'" + path + "': checksum mismatch (stored " + it->second + ", computed " +
-                     computed + "): the file is corrupted");
+    throw InputError("'" + path + "': checksum mismatch (stored " + escaped_text(it->second) +
+                     ", computed " + computed + "): the file is corrupted");
 }
 
 const Tensor& SafetensorsFile::at(const std::string& name) const {
   auto it = tensors.find(name);
-  if (it == tensors.end()) throw InputError("tensor '" + name + "' is missing");
+  if (it == tensors.end()) throw InputError("tensor " + quoted_text(name) + " is missing");
   return it->second;
 }
 

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "formats/path_checks.h"
+#include "formats/whole_file.h"
 #include "sac/errors.h"
 #include "sac/safetensors.h"
 
@@ -36,8 +37,22 @@ void make_dirs(const std::string& path) {
 // keeps the lines of a log written up to `step`: a run that crashed after its checkpoint left
 // lines the resumed run writes again. `csv`: a header line, then the step in the first field.
 void truncate_log(const std::string& path, int64_t step, bool csv) {
-  std::ifstream in(path);
-  if (!in) return;
+  std::optional<std::string> text = read_whole_file(path);
+  if (!text) return;
+  write_file_atomic(path, kept_log_lines(*text, step, csv));
+}
+
+// TensorBoard's tags: the metrics line's keys under train/, eval.csv's columns under eval/
+const std::string kTrainTag = "train/", kEvalTag = "eval/";
+
+bool is_eval_event(const ScalarEvent& e) {
+  return !e.scalars.empty() && e.scalars.front().first.rfind(kEvalTag, 0) == 0;
+}
+
+}  // namespace
+
+std::string kept_log_lines(const std::string& text, int64_t step, bool csv) {
+  std::istringstream in(text);
   std::string out, line;
   bool first = true;
   while (std::getline(in, line)) {
@@ -58,18 +73,8 @@ void truncate_log(const std::string& path, int64_t step, bool csv) {
     }
     if (s >= 0 && s <= step) out += line + "\n";
   }
-  in.close();
-  write_file_atomic(path, out);
+  return out;
 }
-
-// TensorBoard's tags: the metrics line's keys under train/, eval.csv's columns under eval/
-const std::string kTrainTag = "train/", kEvalTag = "eval/";
-
-bool is_eval_event(const ScalarEvent& e) {
-  return !e.scalars.empty() && e.scalars.front().first.rfind(kEvalTag, 0) == 0;
-}
-
-}  // namespace
 
 std::string default_run_dir(const Config& c) {
   std::time_t now = std::time(nullptr);

@@ -17,6 +17,11 @@
 
 namespace sac {
 
+/// The lines of a log (`text`: metrics.jsonl, or eval.csv when `csv`) that a run resumed at
+/// `step` keeps: eval.csv's header, and the lines of steps in [0, step]; a line whose step cannot
+/// be read (cut short by a crash) goes. What a resume writes back in place of each log.
+std::string kept_log_lines(const std::string& text, int64_t step, bool csv);
+
 /// runs/<task>-s<seed>-<local time> (several seeds: s<first>-<last>).
 std::string default_run_dir(const Config& config);
 

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "formats/path_checks.h"
+#include "formats/quoted.h"
 #include "formats/whole_file.h"
 #include "formats/checkpoint.h"
 #include "sac/safetensors.h"
@@ -36,11 +37,13 @@ void apply_value(Config& c, const std::string& key, const json& value) {
 // checks that `key` names a config key the sweep may set (the seeds come from "seeds")
 void check_key(const std::string& where, const std::string& key) {
   if (key == "train.seed" || key == "train.seeds")
-    throw ConfigError(where + ": '" + key + "' cannot be set here; the sweep's \"seeds\" and "
+    throw ConfigError(where + ": " + quoted_text(key) +
+                      " cannot be set here; the sweep's \"seeds\" and "
                       "\"seeds_per_run\" decide each run's seeds");
   for (const ConfigKey& k : config_keys())
     if (k.key == key) return;
-  throw ConfigError(where + ": unknown config key '" + key + "' ('sac config keys' lists them)");
+  throw ConfigError(where + ": unknown config key " + quoted_text(key) +
+                    " ('sac config keys' lists them)");
 }
 
 // "0.01", "Hopper-v5", "64x64" for [64,64]: a value as a folder name may hold it
@@ -85,7 +88,7 @@ std::string task_config_path(const std::string& configs_dir, const std::string& 
       return f;
   }
   throw ConfigError(where + ": no \"base\" config, and no config file in '" + configs_dir +
-                    "' has env.id = " + task);
+                    "' has env.id = " + quoted_text(task));
 }
 
 std::string seeds_text(const std::vector<uint64_t>& seeds) {
@@ -97,16 +100,20 @@ std::string seeds_text(const std::vector<uint64_t>& seeds) {
 }  // namespace
 
 SweepFile read_sweep_file(const std::string& path) {
+  return parse_sweep_file(read_text(path, "sweep file"), path);
+}
+
+SweepFile parse_sweep_file(const std::string& text, const std::string& path) {
   SweepFile s;
   s.path = path;
   const std::string where = "sweep file '" + path + "'";
-  json j = json::parse(read_text(path, "sweep file"), nullptr, false);
+  json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw ConfigError(where + " is not a JSON object");
   for (auto it = j.begin(); it != j.end(); ++it)
     if (it.key() != "base" && it.key() != "grid" && it.key() != "seeds" &&
         it.key() != "seeds_per_run" && it.key() != "set")
-      throw ConfigError(where + ": unknown key '" + it.key() +
-                        "' (a sweep file holds base, grid, seeds, seeds_per_run, set)");
+      throw ConfigError(where + ": unknown key " + quoted_text(it.key()) +
+                        " (a sweep file holds base, grid, seeds, seeds_per_run, set)");
 
   if (j.contains("base")) {
     if (!j["base"].is_string() || j["base"].get<std::string>().empty())
@@ -122,13 +129,20 @@ SweepFile read_sweep_file(const std::string& path) {
     const std::string key = it.key();
     check_key(where + ", grid", key);
     if (!it->is_array() || it->empty())
-      throw ConfigError(where + ": grid key '" + key + "' needs a non-empty list of values");
+      throw ConfigError(where + ": grid key " + quoted_text(key) +
+                        " needs a non-empty list of values");
     std::vector<json> values(it->begin(), it->end());
+    // a task id names a config file and a folder: a string (each value's config check follows)
+    if (key == "env.id")
+      for (const json& v : values)
+        if (!v.is_string())
+          throw ConfigError(where + ": grid key 'env.id' lists " + json_text(v) +
+                            ", not a task id (a string)");
     for (size_t a = 0; a < values.size(); ++a)
       for (size_t b = 0; b < a; ++b)
         if (values[a] == values[b])
-          throw ConfigError(where + ": grid key '" + key + "' lists " + values[a].dump() +
-                            " twice");
+          throw ConfigError(where + ": grid key " + quoted_text(key) + " lists " +
+                            json_text(values[a]) + " twice");
     s.grid.emplace_back(key, values);
   }
 
@@ -138,17 +152,17 @@ SweepFile read_sweep_file(const std::string& path) {
   std::set<uint64_t> seen;
   for (const json& v : j["seeds"]) {
     if (!v.is_number_unsigned() || v.get<uint64_t>() > 9000000000000000ull)
-      throw ConfigError(where + ": \"seeds\" holds " + v.dump() +
+      throw ConfigError(where + ": \"seeds\" holds " + json_text(v) +
                         ", not a seed (an integer in [0, 9e15])");
     if (!seen.insert(v.get<uint64_t>()).second)
-      throw ConfigError(where + ": \"seeds\" lists seed " + v.dump() + " twice");
+      throw ConfigError(where + ": \"seeds\" lists seed " + json_text(v) + " twice");
     s.seeds.push_back(v.get<uint64_t>());
   }
   if (j.contains("seeds_per_run")) {
     const json& v = j["seeds_per_run"];
     if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > kMaxSeeds)
       throw ConfigError(where + ": \"seeds_per_run\" must be an integer in [1, " +
-                        std::to_string(kMaxSeeds) + "], got " + v.dump());
+                        std::to_string(kMaxSeeds) + "], got " + json_text(v));
     s.seeds_per_run = (int)v.get<int64_t>();
   }
 
@@ -158,10 +172,24 @@ SweepFile read_sweep_file(const std::string& path) {
       check_key(where + ", set", it.key());
       for (const auto& g : s.grid)
         if (g.first == it.key())
-          throw ConfigError(where + ": '" + it.key() + "' is both in \"grid\" and in \"set\"");
+          throw ConfigError(where + ": " + quoted_text(it.key()) +
+                            " is both in \"grid\" and in \"set\"");
       s.set.emplace_back(it.key(), *it);
     }
   }
+  // the runs: the grid's product times the seed groups, refused above kMaxSweepRuns before any
+  // is made (the product saturates: it cannot overflow)
+  const size_t groups = (s.seeds.size() + s.seeds_per_run - 1) / s.seeds_per_run;
+  size_t runs = groups;
+  std::string product;
+  for (const auto& g : s.grid) {
+    runs = runs > kMaxSweepRuns ? runs : runs * g.second.size();
+    product += std::to_string(g.second.size()) + " x ";
+  }
+  if (runs > kMaxSweepRuns)
+    throw ConfigError(where + ": more than " + std::to_string(kMaxSweepRuns) + " runs (" +
+                      product + std::to_string(groups) +
+                      " seed groups); split it into several sweeps");
   if (s.base.empty() &&
       std::none_of(s.grid.begin(), s.grid.end(), [](const auto& g) { return g.first == "env.id"; }))
     throw ConfigError(where + ": \"base\" is required unless env.id is in the grid");
@@ -171,6 +199,8 @@ SweepFile read_sweep_file(const std::string& path) {
 std::vector<PlannedRun> expand_sweep(const SweepFile& sweep, const std::string& configs_dir) {
   const std::string where = "sweep file '" + sweep.path + "'";
   std::vector<PlannedRun> runs;
+  // each base config file read once (a task's file serves all of its runs)
+  std::map<std::string, Config> bases;
   // the grid points, the last key varying fastest
   std::vector<size_t> at(sweep.grid.size(), 0);
   for (;;) {
@@ -200,7 +230,9 @@ std::vector<PlannedRun> expand_sweep(const SweepFile& sweep, const std::string& 
         std::string base = sweep.base;
         if (base.empty())
           base = task_config_path(configs_dir, settings["env.id"].get<std::string>(), where);
-        r.config = load_config(base, {});
+        auto known = bases.find(base);
+        if (known == bases.end()) known = bases.emplace(base, load_config(base, {})).first;
+        r.config = known->second;
         for (const auto& [key, value] : sweep.set) apply_value(r.config, key, value);
         for (auto it = settings.begin(); it != settings.end(); ++it)
           apply_value(r.config, it.key(), *it);

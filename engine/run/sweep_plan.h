@@ -41,10 +41,19 @@ struct PlannedRun {
   Config config;                  // fully resolved
 };
 
+/// The most runs a sweep may make: Slurm's default MaxArraySize (1001) allows array task ids
+/// 0 to 1000.
+constexpr size_t kMaxSweepRuns = 1001;
+
 /// Reads and checks `path`: unknown keys, an empty grid or value list, duplicate values or
 /// seeds, a grid or set key that is not a config key (or is train.seed/train.seeds, which the
-/// seeds decide) are refused with the key named (ConfigError).
+/// seeds decide), an env.id value that is not a string and a sweep of more than kMaxSweepRuns
+/// runs are refused with the key named (ConfigError).
 SweepFile read_sweep_file(const std::string& path);
+
+/// read_sweep_file() of a sweep file's text already in memory; `path` names it in errors (and
+/// is the SweepFile's path).
+SweepFile parse_sweep_file(const std::string& text, const std::string& path);
 
 /// The runs of `sweep`, each config loaded, overridden and validated. Without a base config the
 /// task's own file is the config in `configs_dir` whose env.id is the task. ConfigError naming the

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "formats/whole_file.h"
+#include "run/log_progress.h"
 #include "run/run_directory.h"
 #include "run/sweep_task.h"
 #include "sac/safetensors.h"
@@ -27,17 +28,6 @@ json read_json(const std::string& path) {
   std::optional<std::string> text = read_whole_file(path);
   if (!text) return json();
   return json::parse(*text, nullptr, false);
-}
-
-// the last complete line of a log (a line still being appended has no newline yet)
-std::string last_line(const std::string& path) {
-  const std::string all = read_whole_file(path).value_or("");
-  if (all.empty()) return "";
-  size_t end = all.rfind('\n');
-  if (end == std::string::npos) return "";
-  size_t begin = all.rfind('\n', end - 1);
-  begin = begin == std::string::npos || end == 0 ? 0 : begin + 1;
-  return all.substr(begin, end - begin);
 }
 
 std::string host_name() {
@@ -60,18 +50,11 @@ void read_progress(const std::string& dir, const PlannedRun& run, SweepRunStatus
   double sum = 0;
   int n = 0;
   for (const std::string& d : log_dirs(dir, run)) {
-    json m = json::parse(last_line(d + "/metrics.jsonl"), nullptr, false);
-    if (m.is_object() && m.contains("step") && m["step"].is_number())
-      st.steps = std::max(st.steps, m["step"].get<int64_t>());
-    std::string row = last_line(d + "/eval.csv");
-    // step,wall_seconds,mean_return,...
-    size_t a = row.find(','), b = a == std::string::npos ? a : row.find(',', a + 1);
-    if (b == std::string::npos || row.compare(0, 4, "step") == 0) continue;
-    try {
-      sum += std::stod(row.substr(b + 1));
-      ++n;
-    } catch (...) {
-    }
+    st.steps = std::max(st.steps,
+                        latest_logged_step(read_whole_file(d + "/metrics.jsonl").value_or("")));
+    const std::optional<double> ret =
+        latest_eval_return(read_whole_file(d + "/eval.csv").value_or(""));
+    if (ret) sum += *ret, ++n;
   }
   if (n > 0) st.eval_return = sum / n;
 }
@@ -106,7 +89,7 @@ std::vector<SeedResult> seed_results(const std::string& dir, const PlannedRun& r
     r.run_dir = dirs[i];
     json s = read_json(dirs[i] + "/summary.json");
     // finished: trained to the end, not stopped by divergence
-    if (s.is_object() && s.contains("steps") && s["steps"].is_number() &&
+    if (s.is_object() && s.contains("steps") && s["steps"].is_number_integer() &&
         s["steps"].get<int64_t>() >= run.config.total_steps && !s.contains("diverged"))
       r.summary = s;
     out.push_back(r);

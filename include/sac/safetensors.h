@@ -36,9 +36,13 @@ struct SafetensorsFile {
   /// Writes atomically: temp file, fsync, rename, fsync of the folder. Throws std::runtime_error
   /// (disk full, I/O error) after removing the temp file.
   void save(const std::string& path) const;
+  /// The file's bytes, as save() writes them.
+  std::string bytes() const;
   /// Reads and checks the whole layout (the tensors fill the data block exactly); throws
   /// InputError naming the path and the problem. Does not look at the checksum.
   static SafetensorsFile load(const std::string& path);
+  /// load() of bytes already in memory (`data`: the whole file); `path` names it in errors.
+  static SafetensorsFile parse(const std::string& data, const std::string& path);
   /// load(), then verify_checksum(path, legacy_keys): what every loader of an engine-written
   /// file calls.
   static SafetensorsFile load_verified(const std::string& path,

@@ -201,4 +201,9 @@ struct LoadedPolicy {
 /// holds no policy.
 LoadedPolicy load_policy(const std::string& path, const std::string& device, int act_batch);
 
+/// load_policy() of a policy file's bytes already in memory (`data`: the whole file, checksum
+/// verified as load_policy does); `path` names it in errors.
+LoadedPolicy parse_policy(const std::string& data, const std::string& path,
+                          const std::string& device, int act_batch);
+
 }  // namespace sac
