@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "batch_renorm.h"
 #include "cublas_on_demand.h"
 #include "cublaslt_matmul.h"
 #include "cuda_check.h"
@@ -215,6 +216,19 @@ class CudaBackend final : public Backend {
                   uint64_t stream, const int64_t* d_counter, float* q_min,
                   int32_t* chosen) override {
     launch_subset_min(cur(), E, N, M, B, per_row, q, keys, stream, d_counter, q_min, chosen);
+  }
+  void batch_renorm_forward(int E, int B, int F, bool training, const BatchRenormConfig& config,
+                            const int64_t* d_steps, const float* x, const float* scale,
+                            const float* bias, float* running_mean, float* running_var,
+                            float* stats, float* y) override {
+    launch_batch_renorm_forward(cur(), E, B, F, training, config, d_steps, x, scale, bias,
+                                running_mean, running_var, stats, y);
+  }
+  void batch_renorm_backward(int E, int B, int F, bool training, float eps, const float* x,
+                             const float* scale, const float* stats, const float* dy, float* dx,
+                             float* dscale, float* dbias) override {
+    launch_batch_renorm_backward(cur(), E, B, F, training, eps, x, scale, stats, dy, dx, dscale,
+                                 dbias);
   }
 
  private:
