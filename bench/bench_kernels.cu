@@ -461,6 +461,20 @@ void bench_follow_up_ops(Bench& bench, Backend& be) {
                                           scale.data(), stats.data(), dy.data(), dx.data(),
                                           dscale.data(), dbias.data());
                });
+
+  // TQC: 5 critics x 25 quantiles against the 115 atoms kept of the 125 pooled (the top 2 per
+  // critic dropped): the quantile Huber loss and its gradient
+  const int critics = 5, quantiles = 25, atoms = critics * quantiles, kept = atoms - 2 * critics;
+  DeviceArray<float> current = random_floats(be, (size_t)B * atoms, 36, -10.0, 10.0),
+                     target = random_floats(be, (size_t)B * kept, 37, -10.0, 10.0),
+                     dcurrent(be, (size_t)B * atoms), row_loss(be, B), member_loss(be, 1);
+  bench.memory("quantile_huber_loss",
+               shape_of({{"E", 1}, {"B", B}, {"N", critics}, {"M", quantiles}, {"K", kept}}),
+               sizeof(float) * (double)B * (2.0 * atoms + kept + 1), [&] {
+                 be.quantile_huber_loss(1, B, critics, quantiles, kept, 1.0f, current.data(),
+                                        target.data(), dcurrent.data(), row_loss.data(),
+                                        member_loss.data());
+               });
 }
 
 // ---- random numbers, replay sampling

@@ -12,6 +12,7 @@
 #include "batch_renorm.h"
 #include "linear.h"
 #include "optimizer.h"
+#include "quantile_huber.h"
 #include "ring_insert.h"
 #include "sac_losses.h"
 #include "sampling.h"
@@ -202,6 +203,11 @@ void CpuBackend::batch_renorm_backward(int E, int B, int F, bool training, float
                                        const float* x, const float* scale, const float* stats,
                                        const float* dy, float* dx, float* dscale, float* dbias) {
   batch_renorm_backward_cpu(E, B, F, training, eps, x, scale, stats, dy, dx, dscale, dbias);
+}
+void CpuBackend::quantile_huber_loss(int E, int B, int N, int M, int K, float kappa,
+                                     const float* current, const float* target, float* dcurrent,
+                                     float* row_loss, float* loss) {
+  quantile_huber_loss_cpu(E, B, N, M, K, kappa, current, target, dcurrent, row_loss, loss);
 }
 void CpuBackend::sample_minibatch(int S, int B, int O, int A, int copies, const RingView* rings,
                                   const MinibatchDraws* draws, const MinibatchLayout& out) {

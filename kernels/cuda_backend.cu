@@ -35,6 +35,7 @@
 #include "gemm_plan.h"
 #include "linear.h"
 #include "optimizer.h"
+#include "quantile_huber.h"
 #include "ring_insert.h"
 #include "sac_losses.h"
 #include "subset_min.h"
@@ -229,6 +230,12 @@ class CudaBackend final : public Backend {
                              float* dscale, float* dbias) override {
     launch_batch_renorm_backward(cur(), E, B, F, training, eps, x, scale, stats, dy, dx, dscale,
                                  dbias);
+  }
+  void quantile_huber_loss(int E, int B, int N, int M, int K, float kappa, const float* current,
+                           const float* target, float* dcurrent, float* row_loss,
+                           float* loss) override {
+    launch_quantile_huber_loss(cur(), E, B, N, M, K, kappa, current, target, dcurrent, row_loss,
+                               loss);
   }
 
  private:

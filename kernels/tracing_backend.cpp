@@ -622,4 +622,19 @@ void TracingBackend::batch_renorm_backward(int E, int B, int W, bool training, f
   m_inner.batch_renorm_backward(E, B, W, training, eps, x, scale, stats, dy, dx, dscale, dbias);
 }
 
+void TracingBackend::quantile_huber_loss(int E, int B, int N, int M, int K, float kappa,
+                                         const float* current, const float* target,
+                                         float* dcurrent, float* row_loss, float* loss) {
+  launch();
+  launch();  // the rows' kernel, then the members'
+  const size_t rows = (size_t)E * B, quantiles = rows * N * M;
+  check("quantile_huber_loss", Accesses()
+                                   .read(current, F(quantiles), "current")
+                                   .read(target, F(rows * K), "target")
+                                   .write(dcurrent, F(quantiles), "dcurrent")
+                                   .write(row_loss, F(rows), "row_loss")
+                                   .write(loss, F(E), "loss"));
+  m_inner.quantile_huber_loss(E, B, N, M, K, kappa, current, target, dcurrent, row_loss, loss);
+}
+
 }  // namespace sac

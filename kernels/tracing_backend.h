@@ -169,6 +169,9 @@ class TracingBackend final : public Backend {
   void batch_renorm_backward(int E, int B, int F, bool training, float eps, const float* x,
                              const float* scale, const float* stats, const float* dy, float* dx,
                              float* dscale, float* dbias) override;
+  void quantile_huber_loss(int E, int B, int N, int M, int K, float kappa, const float* current,
+                           const float* target, float* dcurrent, float* row_loss,
+                           float* loss) override;
 
  private:
   class Recording;

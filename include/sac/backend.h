@@ -374,6 +374,15 @@ class Backend {
                                      const float* x, const float* scale, const float* stats,
                                      const float* dy, float* dx, float* dscale,
                                      float* dbias) = 0;
+  /// TQC's quantile Huber loss (kappa > 0; with kappa 1 sb3-contrib's quantile_huber_loss):
+  /// for each of E members and B rows, N critics x M predicted quantiles (current: E*B x N*M,
+  /// critic-major) against K target atoms (target: E*B x K), u = target - current, tau_m =
+  /// (m + 0.5) / M, rho = |tau_m - 1{u < 0}| huber_kappa(u) / kappa. row_loss (E*B) receives
+  /// each row's mean of rho over its N*M*K pairs, loss (E) each member's mean over its rows,
+  /// dcurrent (E*B x N*M) d loss[e] / d current (written). Fixed-tree sums. Two launches.
+  virtual void quantile_huber_loss(int E, int B, int N, int M, int K, float kappa,
+                                   const float* current, const float* target, float* dcurrent,
+                                   float* row_loss, float* loss) = 0;
 
   // ---- optimiser and targets, one launch over a flat buffer
   /// Adam (PyTorch's operation order). The step count t >= 1 is read from device memory, so a
