@@ -475,6 +475,10 @@ void bench_follow_up_ops(Bench& bench, Backend& be) {
                                         target.data(), dcurrent.data(), row_loss.data(),
                                         member_loss.data());
                });
+  // and the per-row sort of the pooled atoms that makes that target
+  bench.memory("sort_truncate_atoms", shape_of({{"rows", B}, {"atoms", atoms}, {"keep", kept}}),
+               sizeof(float) * (double)B * (atoms + kept),
+               [&] { be.sort_truncate_atoms(B, atoms, kept, current.data(), target.data()); });
 }
 
 // ---- random numbers, replay sampling

@@ -16,6 +16,7 @@
 #include "ring_insert.h"
 #include "sac_losses.h"
 #include "sampling.h"
+#include "sort_truncate.h"
 #include "subset_min.h"
 #include "tanh_gaussian.h"
 
@@ -208,6 +209,10 @@ void CpuBackend::quantile_huber_loss(int E, int B, int N, int M, int K, float ka
                                      const float* current, const float* target, float* dcurrent,
                                      float* row_loss, float* loss) {
   quantile_huber_loss_cpu(E, B, N, M, K, kappa, current, target, dcurrent, row_loss, loss);
+}
+void CpuBackend::sort_truncate_atoms(int rows, int atoms, int keep, const float* pooled,
+                                     float* kept) {
+  sort_truncate_atoms_cpu(rows, atoms, keep, pooled, kept);
 }
 void CpuBackend::sample_minibatch(int S, int B, int O, int A, int copies, const RingView* rings,
                                   const MinibatchDraws* draws, const MinibatchLayout& out) {

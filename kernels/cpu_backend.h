@@ -107,6 +107,8 @@ class CpuBackend : public Backend {
   void quantile_huber_loss(int E, int B, int N, int M, int K, float kappa, const float* current,
                            const float* target, float* dcurrent, float* row_loss,
                            float* loss) override;
+  void sort_truncate_atoms(int rows, int atoms, int keep, const float* pooled,
+                           float* kept) override;
 
  private:
   ThreadPool m_pool;

@@ -40,6 +40,7 @@
 #include "sac_losses.h"
 #include "subset_min.h"
 #include "sampling.h"
+#include "sort_truncate.h"
 #include "tanh_gaussian.h"
 
 namespace sac {
@@ -236,6 +237,10 @@ class CudaBackend final : public Backend {
                            float* loss) override {
     launch_quantile_huber_loss(cur(), E, B, N, M, K, kappa, current, target, dcurrent, row_loss,
                                loss);
+  }
+  void sort_truncate_atoms(int rows, int atoms, int keep, const float* pooled,
+                           float* kept) override {
+    launch_sort_truncate_atoms(cur(), rows, atoms, keep, pooled, kept);
   }
 
  private:

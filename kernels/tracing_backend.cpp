@@ -637,4 +637,13 @@ void TracingBackend::quantile_huber_loss(int E, int B, int N, int M, int K, floa
   m_inner.quantile_huber_loss(E, B, N, M, K, kappa, current, target, dcurrent, row_loss, loss);
 }
 
+void TracingBackend::sort_truncate_atoms(int rows, int atoms, int keep, const float* pooled,
+                                         float* kept) {
+  launch();
+  check("sort_truncate_atoms", Accesses()
+                                   .read(pooled, F((size_t)rows * atoms), "pooled")
+                                   .write(kept, F((size_t)rows * keep), "kept"));
+  m_inner.sort_truncate_atoms(rows, atoms, keep, pooled, kept);
+}
+
 }  // namespace sac

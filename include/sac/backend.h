@@ -383,6 +383,12 @@ class Backend {
   virtual void quantile_huber_loss(int E, int B, int N, int M, int K, float kappa,
                                    const float* current, const float* target, float* dcurrent,
                                    float* row_loss, float* loss) = 0;
+  /// TQC's truncated target: each of `rows` rows of `atoms` pooled atoms (pooled: rows x atoms)
+  /// sorted ascending in the floats' total order (-0 before +0), the lowest `keep` written to
+  /// kept (rows x keep); 1 <= keep <= atoms <= 2048. Deterministic (a bitonic network on both
+  /// backends). One launch.
+  virtual void sort_truncate_atoms(int rows, int atoms, int keep, const float* pooled,
+                                   float* kept) = 0;
 
   // ---- optimiser and targets, one launch over a flat buffer
   /// Adam (PyTorch's operation order). The step count t >= 1 is read from device memory, so a
