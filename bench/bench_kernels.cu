@@ -437,6 +437,48 @@ void bench_follow_up_ops(Bench& bench, Backend& be) {
                  be.subset_min(1, N, M, B, false, q.data(), &key, 5, counter.data(),
                                q_min.data(), chosen.data());
                });
+
+  // CrossQ: batch renormalisation of the critic's 2048-wide hidden layer over the joined batch
+  // [(s, a); (s', a')] of 2 x B rows, one member; forward in training, then its backward
+  const int rows = 2 * B, width = 2048;
+  const size_t elements = (size_t)rows * width;
+  DeviceArray<float> x = random_floats(be, elements, 31, -2.0, 2.0), y(be, elements),
+                     dy = random_floats(be, elements, 32, -1.0, 1.0), dx(be, elements),
+                     scale = random_floats(be, width, 33, 0.5, 1.5), bias(be, width),
+                     running_mean = random_floats(be, width, 34, -0.5, 0.5),
+                     running_var = random_floats(be, width, 35, 0.5, 1.5),
+                     stats(be, (size_t)width * 4), dscale(be, width), dbias(be, width);
+  const sac::BatchRenormConfig renorm{};
+  const Fields renorm_shape = shape_of({{"E", 1}, {"B", rows}, {"F", width}});
+  bench.memory("batch_renorm_forward", renorm_shape, sizeof(float) * 3.0 * (double)elements, [&] {
+    be.batch_renorm_forward(1, rows, width, true, renorm, counter.data(), x.data(), scale.data(),
+                            bias.data(), running_mean.data(), running_var.data(), stats.data(),
+                            y.data());
+  });
+  bench.memory("batch_renorm_backward", renorm_shape, sizeof(float) * 5.0 * (double)elements,
+               [&] {
+                 be.batch_renorm_backward(1, rows, width, true, renorm.eps, x.data(),
+                                          scale.data(), stats.data(), dy.data(), dx.data(),
+                                          dscale.data(), dbias.data());
+               });
+
+  // TQC: 5 critics x 25 quantiles against the 115 atoms kept of the 125 pooled (the top 2 per
+  // critic dropped): the quantile Huber loss and its gradient
+  const int critics = 5, quantiles = 25, atoms = critics * quantiles, kept = atoms - 2 * critics;
+  DeviceArray<float> current = random_floats(be, (size_t)B * atoms, 36, -10.0, 10.0),
+                     target = random_floats(be, (size_t)B * kept, 37, -10.0, 10.0),
+                     dcurrent(be, (size_t)B * atoms), row_loss(be, B), member_loss(be, 1);
+  bench.memory("quantile_huber_loss",
+               shape_of({{"E", 1}, {"B", B}, {"N", critics}, {"M", quantiles}, {"K", kept}}),
+               sizeof(float) * (double)B * (2.0 * atoms + kept + 1), [&] {
+                 be.quantile_huber_loss(1, B, critics, quantiles, kept, 1.0f, current.data(),
+                                        target.data(), dcurrent.data(), row_loss.data(),
+                                        member_loss.data());
+               });
+  // and the per-row sort of the pooled atoms that makes that target
+  bench.memory("sort_truncate_atoms", shape_of({{"rows", B}, {"atoms", atoms}, {"keep", kept}}),
+               sizeof(float) * (double)B * (atoms + kept),
+               [&] { be.sort_truncate_atoms(B, atoms, kept, current.data(), target.data()); });
 }
 
 // ---- random numbers, replay sampling

@@ -211,8 +211,11 @@ setup_binaries() {
 
 part_checks() {
   local device=cuda cuda_filter='*Cuda*:*/cuda' require=1
-  local memcheck_filter='CudaBackendTest.*Loss*:CudaBackendTest.Adam*:CudaBackendTest.GatherRows*:CudaBackendTest.TanhGaussian*:CudaGraphTest.RecordedMatchesEagerBitForBit'
-  local racecheck_filter='CudaBackendTest.*Loss*:CudaBackendTest.LinearBackwardIsDeterministic'
+  # the ops of SAC's follow-ups (REDQ, CrossQ, TQC): shared-memory trees and sorts, checked for
+  # out-of-bounds accesses and shared-memory races
+  local follow_up_ops='CudaSubsetMin.*:CudaBatchRenorm.*:CudaQuantileHuber.*:CudaSortTruncate.*'
+  local memcheck_filter='CudaBackendTest.*Loss*:CudaBackendTest.Adam*:CudaBackendTest.GatherRows*:CudaBackendTest.TanhGaussian*:CudaGraphTest.RecordedMatchesEagerBitForBit:'"$follow_up_ops"
+  local racecheck_filter='CudaBackendTest.*Loss*:CudaBackendTest.LinearBackwardIsDeterministic:'"$follow_up_ops"
   local lt_filter='*FusedOps*/cuda:CudaGraphTest.*:CudaBackendTest.Linear*'
   # conformance: the GPU-only checks and their CPU twins (the report turns them into pass/fail
   # lines: campaign_report.py CONFORMANCE)

@@ -9,11 +9,14 @@
 #include <new>
 #include <thread>
 
+#include "batch_renorm.h"
 #include "linear.h"
 #include "optimizer.h"
+#include "quantile_huber.h"
 #include "ring_insert.h"
 #include "sac_losses.h"
 #include "sampling.h"
+#include "sort_truncate.h"
 #include "subset_min.h"
 #include "tanh_gaussian.h"
 
@@ -188,6 +191,28 @@ void CpuBackend::subset_min(int E, int N, int M, int B, bool per_row, const floa
                             const uint64_t* keys, uint64_t stream, const int64_t* d_counter,
                             float* q_min, int32_t* chosen) {
   subset_min_cpu(E, N, M, B, per_row, q, keys, stream, d_counter, q_min, chosen);
+}
+void CpuBackend::batch_renorm_forward(int E, int B, int F, bool training,
+                                      const BatchRenormConfig& config, const int64_t* d_steps,
+                                      const float* x, const float* scale, const float* bias,
+                                      float* running_mean, float* running_var, float* stats,
+                                      float* y) {
+  batch_renorm_forward_cpu(E, B, F, training, config, d_steps, x, scale, bias, running_mean,
+                           running_var, stats, y);
+}
+void CpuBackend::batch_renorm_backward(int E, int B, int F, bool training, float eps,
+                                       const float* x, const float* scale, const float* stats,
+                                       const float* dy, float* dx, float* dscale, float* dbias) {
+  batch_renorm_backward_cpu(E, B, F, training, eps, x, scale, stats, dy, dx, dscale, dbias);
+}
+void CpuBackend::quantile_huber_loss(int E, int B, int N, int M, int K, float kappa,
+                                     const float* current, const float* target, float* dcurrent,
+                                     float* row_loss, float* loss) {
+  quantile_huber_loss_cpu(E, B, N, M, K, kappa, current, target, dcurrent, row_loss, loss);
+}
+void CpuBackend::sort_truncate_atoms(int rows, int atoms, int keep, const float* pooled,
+                                     float* kept) {
+  sort_truncate_atoms_cpu(rows, atoms, keep, pooled, kept);
 }
 void CpuBackend::sample_minibatch(int S, int B, int O, int A, int copies, const RingView* rings,
                                   const MinibatchDraws* draws, const MinibatchLayout& out) {

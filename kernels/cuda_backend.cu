@@ -28,16 +28,19 @@
 #include <unordered_map>
 #include <vector>
 
+#include "batch_renorm.h"
 #include "cublas_on_demand.h"
 #include "cublaslt_matmul.h"
 #include "cuda_check.h"
 #include "gemm_plan.h"
 #include "linear.h"
 #include "optimizer.h"
+#include "quantile_huber.h"
 #include "ring_insert.h"
 #include "sac_losses.h"
 #include "subset_min.h"
 #include "sampling.h"
+#include "sort_truncate.h"
 #include "tanh_gaussian.h"
 
 namespace sac {
@@ -215,6 +218,29 @@ class CudaBackend final : public Backend {
                   uint64_t stream, const int64_t* d_counter, float* q_min,
                   int32_t* chosen) override {
     launch_subset_min(cur(), E, N, M, B, per_row, q, keys, stream, d_counter, q_min, chosen);
+  }
+  void batch_renorm_forward(int E, int B, int F, bool training, const BatchRenormConfig& config,
+                            const int64_t* d_steps, const float* x, const float* scale,
+                            const float* bias, float* running_mean, float* running_var,
+                            float* stats, float* y) override {
+    launch_batch_renorm_forward(cur(), E, B, F, training, config, d_steps, x, scale, bias,
+                                running_mean, running_var, stats, y);
+  }
+  void batch_renorm_backward(int E, int B, int F, bool training, float eps, const float* x,
+                             const float* scale, const float* stats, const float* dy, float* dx,
+                             float* dscale, float* dbias) override {
+    launch_batch_renorm_backward(cur(), E, B, F, training, eps, x, scale, stats, dy, dx, dscale,
+                                 dbias);
+  }
+  void quantile_huber_loss(int E, int B, int N, int M, int K, float kappa, const float* current,
+                           const float* target, float* dcurrent, float* row_loss,
+                           float* loss) override {
+    launch_quantile_huber_loss(cur(), E, B, N, M, K, kappa, current, target, dcurrent, row_loss,
+                               loss);
+  }
+  void sort_truncate_atoms(int rows, int atoms, int keep, const float* pooled,
+                           float* kept) override {
+    launch_sort_truncate_atoms(cur(), rows, atoms, keep, pooled, kept);
   }
 
  private:

@@ -579,4 +579,71 @@ void TracingBackend::subset_min(int E, int N, int M, int B, bool per_row, const 
   m_inner.subset_min(E, N, M, B, per_row, q, keys, stream, d_counter, q_min, chosen);
 }
 
+void TracingBackend::batch_renorm_forward(int E, int B, int W, bool training,
+                                          const BatchRenormConfig& config, const int64_t* d_steps,
+                                          const float* x, const float* scale, const float* bias,
+                                          float* running_mean, float* running_var, float* stats,
+                                          float* y) {
+  launch();
+  const size_t features = (size_t)E * W, elements = (size_t)E * B * W;
+  Accesses accesses;
+  accesses.read(x, F(elements), "x")
+      .read(scale, F(features), "scale")
+      .read(bias, F(features), "bias")
+      .write(stats, F(features * 4), "stats")
+      .write(y, F(elements), "y");
+  // training reads and moves the running statistics; inference only reads them
+  if (training)
+    accesses.read(d_steps, I64(1), "d_steps")
+        .write(running_mean, F(features), "running_mean")
+        .write(running_var, F(features), "running_var");
+  else
+    accesses.read(running_mean, F(features), "running_mean")
+        .read(running_var, F(features), "running_var");
+  check("batch_renorm_forward", accesses);
+  m_inner.batch_renorm_forward(E, B, W, training, config, d_steps, x, scale, bias, running_mean,
+                               running_var, stats, y);
+}
+
+void TracingBackend::batch_renorm_backward(int E, int B, int W, bool training, float eps,
+                                           const float* x, const float* scale,
+                                           const float* stats, const float* dy, float* dx,
+                                           float* dscale, float* dbias) {
+  launch();
+  const size_t features = (size_t)E * W, elements = (size_t)E * B * W;
+  check("batch_renorm_backward", Accesses()
+                                     .read(x, F(elements), "x")
+                                     .read(scale, F(features), "scale")
+                                     .read(stats, F(features * 4), "stats")
+                                     .read(dy, F(elements), "dy")
+                                     .write(dx, F(elements), "dx")
+                                     .write(dscale, F(features), "dscale")
+                                     .write(dbias, F(features), "dbias"));
+  m_inner.batch_renorm_backward(E, B, W, training, eps, x, scale, stats, dy, dx, dscale, dbias);
+}
+
+void TracingBackend::quantile_huber_loss(int E, int B, int N, int M, int K, float kappa,
+                                         const float* current, const float* target,
+                                         float* dcurrent, float* row_loss, float* loss) {
+  launch();
+  launch();  // the rows' kernel, then the members'
+  const size_t rows = (size_t)E * B, quantiles = rows * N * M;
+  check("quantile_huber_loss", Accesses()
+                                   .read(current, F(quantiles), "current")
+                                   .read(target, F(rows * K), "target")
+                                   .write(dcurrent, F(quantiles), "dcurrent")
+                                   .write(row_loss, F(rows), "row_loss")
+                                   .write(loss, F(E), "loss"));
+  m_inner.quantile_huber_loss(E, B, N, M, K, kappa, current, target, dcurrent, row_loss, loss);
+}
+
+void TracingBackend::sort_truncate_atoms(int rows, int atoms, int keep, const float* pooled,
+                                         float* kept) {
+  launch();
+  check("sort_truncate_atoms", Accesses()
+                                   .read(pooled, F((size_t)rows * atoms), "pooled")
+                                   .write(kept, F((size_t)rows * keep), "kept"));
+  m_inner.sort_truncate_atoms(rows, atoms, keep, pooled, kept);
+}
+
 }  // namespace sac

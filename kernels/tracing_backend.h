@@ -162,6 +162,18 @@ class TracingBackend final : public Backend {
   void subset_min(int E, int N, int M, int B, bool per_row, const float* q, const uint64_t* keys,
                   uint64_t stream, const int64_t* d_counter, float* q_min,
                   int32_t* chosen) override;
+  void batch_renorm_forward(int E, int B, int F, bool training, const BatchRenormConfig& config,
+                            const int64_t* d_steps, const float* x, const float* scale,
+                            const float* bias, float* running_mean, float* running_var,
+                            float* stats, float* y) override;
+  void batch_renorm_backward(int E, int B, int F, bool training, float eps, const float* x,
+                             const float* scale, const float* stats, const float* dy, float* dx,
+                             float* dscale, float* dbias) override;
+  void quantile_huber_loss(int E, int B, int N, int M, int K, float kappa, const float* current,
+                           const float* target, float* dcurrent, float* row_loss,
+                           float* loss) override;
+  void sort_truncate_atoms(int rows, int atoms, int keep, const float* pooled,
+                           float* kept) override;
 
  private:
   class Recording;

@@ -103,6 +103,18 @@ std::string cuda_unavailable_reason();
 std::string backends_description();
 
 /// A recorded, fixed sequence of ops that can be rerun cheaply.
+/// The settings of batch renormalisation (Backend::batch_renorm_forward), sb3-contrib's
+/// BatchRenorm defaults: running statistics move by `momentum` of the way to each batch's;
+/// eps is added to every variance; r is clipped to [1/r_max, r_max] and d to [-d_max, d_max];
+/// while the step count is at most warmup_steps the op is batch norm (r = 1, d = 0).
+struct BatchRenormConfig {
+  float momentum = 0.01f;
+  float eps = 1e-3f;
+  float r_max = 3.0f;
+  float d_max = 5.0f;
+  int64_t warmup_steps = 100000;
+};
+
 class RecordedOps {
  public:
   virtual ~RecordedOps() = default;
@@ -341,6 +353,42 @@ class Backend {
   virtual void subset_min(int E, int N, int M, int B, bool per_row, const float* q,
                           const uint64_t* keys, uint64_t stream, const int64_t* d_counter,
                           float* q_min, int32_t* chosen) = 0;
+  /// Batch renormalisation over E members x B rows x F features (x, y: E*B x F, member e's
+  /// rows at e*B; scale, bias, running_mean, running_var: E x F). Training (B >= 2): each
+  /// member's features normalised with their batch mean and unbiased variance, corrected by
+  /// the clipped r and d of the running statistics once *d_steps > config.warmup_steps, and the
+  /// running statistics moved towards the batch's; the caller counts the steps (increment).
+  /// Inference: normalised with the running statistics, which stay; d_steps is not read (may be
+  /// null). y = scale * normalised + bias. stats (E x F x 4) receives what the backward needs.
+  /// Sums over rows in one fixed tree (no float atomics). One launch.
+  virtual void batch_renorm_forward(int E, int B, int F, bool training,
+                                    const BatchRenormConfig& config, const int64_t* d_steps,
+                                    const float* x, const float* scale, const float* bias,
+                                    float* running_mean, float* running_var, float* stats,
+                                    float* y) = 0;
+  /// The backward of batch_renorm_forward, given its x, scale and stats and the same
+  /// `training` and config.eps: dx (E*B x F), dscale and dbias (E x F) are written (not added).
+  /// Training: through the batch mean and variance, r and d held constant; inference: through
+  /// x alone. One launch.
+  virtual void batch_renorm_backward(int E, int B, int F, bool training, float eps,
+                                     const float* x, const float* scale, const float* stats,
+                                     const float* dy, float* dx, float* dscale,
+                                     float* dbias) = 0;
+  /// TQC's quantile Huber loss (kappa > 0; with kappa 1 sb3-contrib's quantile_huber_loss):
+  /// for each of E members and B rows, N critics x M predicted quantiles (current: E*B x N*M,
+  /// critic-major) against K target atoms (target: E*B x K), u = target - current, tau_m =
+  /// (m + 0.5) / M, rho = |tau_m - 1{u < 0}| huber_kappa(u) / kappa. row_loss (E*B) receives
+  /// each row's mean of rho over its N*M*K pairs, loss (E) each member's mean over its rows,
+  /// dcurrent (E*B x N*M) d loss[e] / d current (written). Fixed-tree sums. Two launches.
+  virtual void quantile_huber_loss(int E, int B, int N, int M, int K, float kappa,
+                                   const float* current, const float* target, float* dcurrent,
+                                   float* row_loss, float* loss) = 0;
+  /// TQC's truncated target: each of `rows` rows of `atoms` pooled atoms (pooled: rows x atoms)
+  /// sorted ascending in the floats' total order (-0 before +0), the lowest `keep` written to
+  /// kept (rows x keep); 1 <= keep <= atoms <= 2048. Deterministic (a bitonic network on both
+  /// backends). One launch.
+  virtual void sort_truncate_atoms(int rows, int atoms, int keep, const float* pooled,
+                                   float* kept) = 0;
 
   // ---- optimiser and targets, one launch over a flat buffer
   /// Adam (PyTorch's operation order). The step count t >= 1 is read from device memory, so a
