@@ -564,8 +564,9 @@ void bind_learner(py::module_& m) {
       .def("eval_returns",
            [](Learner& l, int k) {
              const SeedProgress& p = l.state().seeds.at(k);
-             return p.evaluated() ? py::make_tuple(p.final_eval, p.best_eval)
-                                  : py::make_tuple(py::none(), py::none());
+             // one tuple type on both sides (pybind11 3 types make_tuple by its arguments)
+             if (p.evaluated()) return py::tuple(py::make_tuple(p.final_eval, p.best_eval));
+             return py::tuple(py::make_tuple(py::none(), py::none()));
            },
            py::arg("seed_index"), "(final, best) evaluation return of seed k, or Nones.")
       .def_property_readonly("config_json", &Learner::config_json)
