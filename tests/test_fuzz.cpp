@@ -301,7 +301,8 @@ TEST(FuzzRegressions, APolicyWhoseConfigNamesAHugeNetworkIsRefusedBeforeAllocati
 
 // an override (a sweep's "set" value or a config file's string alike) holding DEL and invalid
 // UTF-8 was echoed with the DEL byte raw in the refusal; now every byte outside printable ASCII
-// is escaped
+// is escaped. This input's invalid UTF-8 is refused first, as the override is read (a config
+// holds only UTF-8 text); a DEL in valid UTF-8 reaches the key's own check, escaped there
 TEST(FuzzRegressions, AValueWithADelByteIsShownEscapedInItsRefusal) {
   const std::string input = regression_input("config", "override_with_a_del_byte", false);
   // fuzz_config's input: "\n--set\n", then one override per line
@@ -313,8 +314,19 @@ TEST(FuzzRegressions, AValueWithADelByteIsShownEscapedInItsRefusal) {
   } catch (const ConfigError& e) {
     what = e.what();
   }
+  EXPECT_NE(what.find("override 'sac.target_entropy=aut\\x7f\\xdb\\x1b\\x00"), std::string::npos)
+      << what;
+  EXPECT_NE(what.find("is not valid UTF-8 text"), std::string::npos) << what;
+  for (unsigned char ch : what) EXPECT_TRUE(ch >= 0x20 && ch < 0x7f) << (int)ch << " in " << what;
+
+  what.clear();
+  try {
+    apply_override(c, "sac.target_entropy=aut\x7f\x1b");
+  } catch (const ConfigError& e) {
+    what = e.what();
+  }
   EXPECT_NE(what.find("config key 'sac.target_entropy': expected \"auto\" or a number, got "
-                      "\"aut\\u007f\\ufffd\\u001b"),
+                      "\"aut\\u007f\\u001b"),
             std::string::npos) << what;
   for (unsigned char ch : what) EXPECT_TRUE(ch >= 0x20 && ch < 0x7f) << (int)ch << " in " << what;
 }

@@ -328,6 +328,9 @@ void apply_override(Config& c, const std::string& assignment) {
   size_t eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
     throw ConfigError("override " + quoted_text(assignment) + " is not of the form key.path=value");
+  // a value that is not JSON is kept as raw text, which a config (JSON) can hold only as UTF-8
+  if (!is_valid_utf8(assignment))
+    throw ConfigError("override " + quoted_text(assignment) + " is not valid UTF-8 text");
   std::string key = assignment.substr(0, eq), text = assignment.substr(eq + 1);
   const std::string kwargs_prefix = "env.kwargs.";
   if (key.rfind(kwargs_prefix, 0) == 0 && key.size() > kwargs_prefix.size()) {
@@ -373,7 +376,7 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   Config c;
   if (!path.empty()) {
     std::optional<std::string> text = read_whole_file(path);
-    if (!text) throw ConfigError("cannot read config file '" + path + "'");
+    if (!text) throw ConfigError("cannot read config file " + quoted_text(path));
     c = config_from_json_text(*text, path);
   }
   for (const auto& o : overrides) apply_override(c, o);

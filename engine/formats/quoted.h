@@ -5,6 +5,7 @@
 // lines.
 // Tests: sac_tests --gtest_filter='QuotedText*'
 #pragma once
+#include <cstdint>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -34,12 +35,60 @@ inline std::string escaped_text(const std::string& text, size_t max_bytes = 120)
   return out;
 }
 
+/// `text` escaped as escaped_text() does, each line apart, its line breaks kept: a library's
+/// multi-line message (MuJoCo's XML errors) that may quote a file's bytes. Cut after
+/// `max_bytes` bytes of `text`.
+inline std::string escaped_lines(const std::string& text, size_t max_bytes = 2000) {
+  std::string out;
+  const std::string kept = text.substr(0, max_bytes);
+  size_t at = 0;
+  for (;;) {
+    const size_t end = kept.find('\n', at);
+    out += escaped_text(kept.substr(at, end == std::string::npos ? std::string::npos : end - at),
+                        max_bytes);
+    if (end == std::string::npos) break;
+    out += '\n';
+    at = end + 1;
+  }
+  if (kept.size() < text.size()) out += "... (" + std::to_string(text.size()) + " bytes)";
+  return out;
+}
+
 /// escaped_text(text) in single quotes, a single quote inside shown as \x27: the way every message
 /// quotes what a file holds.
 inline std::string quoted_text(const std::string& text, size_t max_bytes = 120) {
   std::string inner = escaped_text(text, max_bytes), out = "'";
   for (char ch : inner) out += ch == '\'' ? std::string("\\x27") : std::string(1, ch);
   return out + "'";
+}
+
+/// True when `text` is valid UTF-8 (shortest forms only, no surrogates, nothing past U+10FFFF):
+/// what the JSON writer accepts in a string, so a value taken as raw text (a `--set` value that
+/// is not JSON) is checked before it becomes part of a config.
+inline bool is_valid_utf8(const std::string& text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  for (size_t i = 0; i < n;) {
+    const unsigned char lead = p[i];
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t len = lead >= 0xc2 && lead <= 0xdf   ? 2
+                       : lead >= 0xe0 && lead <= 0xef ? 3
+                       : lead >= 0xf0 && lead <= 0xf4 ? 4
+                                                      : 0;
+    if (len == 0 || i + len > n) return false;
+    uint32_t code = lead & (0xff >> (len + 1));
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xc0) != 0x80) return false;
+      code = (code << 6) | (p[i + k] & 0x3f);
+    }
+    const bool overlong = (len == 3 && code < 0x800) || (len == 4 && code < 0x10000);
+    if (overlong || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return false;
+    i += len;
+  }
+  return true;
 }
 
 /// A JSON value from a file as a message shows it: its JSON text, non-ASCII, controls and DEL

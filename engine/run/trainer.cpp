@@ -18,6 +18,7 @@
 #include "formats/checkpoint.h"
 #include "formats/path_checks.h"
 #include "formats/python_env.h"
+#include "formats/quoted.h"
 #include "formats/whole_file.h"
 #include "run/run_directory.h"
 #include "run/run_lock.h"
@@ -237,7 +238,7 @@ Config resume_config(const std::string& run_dir, const std::vector<std::string>&
                       "' holds no config.json (not a run directory)");
   // a sac_engine.SAC run steps a Python env that sac train cannot run
   std::optional<std::string> text = read_whole_file(run_dir + "/config.json");
-  if (!text) throw ConfigError("cannot read config file '" + run_dir + "/config.json'");
+  if (!text) throw ConfigError("cannot read config file " + quoted_text(run_dir + "/config.json"));
   std::string env = take_python_env(*text);
   if (!env.empty())
     throw ConfigError("cannot resume '" + run_dir + "' with sac train: it is a sac_engine.SAC "

@@ -42,8 +42,7 @@ target_include_directories(sac_fuzz_core INTERFACE include kernels engine envs
 target_link_libraries(sac_fuzz_core INTERFACE ${SAC_CORE_DEPENDENCIES})
 target_link_options(sac_fuzz_core INTERFACE -fsanitize=address,undefined)
 
-# one target per parser (fuzz_<name>.cpp), each with its corpus in corpus/<name>/
-set(SAC_FUZZ_TARGETS safetensors policy checkpoint config sweep events eval_csv metrics_jsonl)
+# one target per parser (fuzz_<name>.cpp, SAC_FUZZ_TARGETS), each with its corpus in corpus/<name>/
 add_custom_target(sac_fuzzers)
 foreach(_name ${SAC_FUZZ_TARGETS})
   add_executable(fuzz_${_name} tests/fuzz/fuzz_${_name}.cpp)
