@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "embedded_models.h"
+#include "formats/quoted.h"
 
 namespace sac {
 namespace {
@@ -57,7 +58,10 @@ std::shared_ptr<const mjModel> cached_model(const std::string& key,
 
   char error[1000] = "";
   mjModel* m = load(key, error, sizeof(error));
-  if (!m) throw std::runtime_error("cannot load MuJoCo model '" + key + "': " + error);
+  // the name and MuJoCo's message (which quotes the file's text) shown escaped, line breaks kept
+  if (!m)
+    throw std::runtime_error("cannot load MuJoCo model " + quoted_text(key) + ": " +
+                             escaped_lines(error));
   std::shared_ptr<const mjModel> model(m, [](const mjModel* p) { mj_deleteModel(const_cast<mjModel*>(p)); });
   cache.emplace(key, model);
   return model;

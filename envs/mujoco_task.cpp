@@ -1,10 +1,13 @@
 // mujoco_task.cpp: the parts of the public MujocoEnv (include/sac/mujoco_env.h) that tasks with
 // keyword arguments need: models named by `xml_file` (compiled in, or a path on disk), the
 // constructor over a loaded model, and body lookup by name with an input error.
+#include <sys/stat.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 
+#include "formats/quoted.h"
 #include "mujoco_env.h"
 #include "sac/errors.h"
 
@@ -20,7 +23,7 @@ std::shared_ptr<const mjModel> load_xml_file(const std::string& xml_file) {
     try {
       return load_task_model(xml_file);
     } catch (const std::runtime_error& e) {
-      throw InputError("xml_file '" + xml_file + "': " + e.what() +
+      throw InputError("xml_file " + quoted_text(xml_file) + ": " + e.what() +
                        " (a path on disk starts with '/', '.' or '~')");
     }
   }
@@ -29,12 +32,17 @@ std::shared_ptr<const mjModel> load_xml_file(const std::string& xml_file) {
     const char* home = std::getenv("HOME");
     path = std::string(home ? home : "") + path.substr(1);
   }
+  // a regular file only: opening a named pipe (or /dev/stdin on one) for reading blocks until a
+  // writer comes, so a stray FIFO path would hang the run before any message
+  struct stat st{};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw InputError("xml_file " + quoted_text(xml_file) + ": not a regular file");
   if (!std::ifstream(path).good())
-    throw InputError("xml_file '" + xml_file + "': cannot read the file");
+    throw InputError("xml_file " + quoted_text(xml_file) + ": cannot read the file");
   try {
     return load_mujoco_model(path);
   } catch (const std::runtime_error& e) {
-    throw InputError("xml_file '" + xml_file + "': " + e.what());
+    throw InputError("xml_file " + quoted_text(xml_file) + ": " + e.what());
   }
 }
 
@@ -49,7 +57,7 @@ MujocoEnv::MujocoEnv(std::shared_ptr<const mjModel> model, int frame_skip, bool 
 
 int MujocoEnv::body_id(const std::string& name) const {
   int id = mj_name2id(m_model.get(), mjOBJ_BODY, name.c_str());
-  if (id < 0) throw InputError("the model has no body named '" + name + "'");
+  if (id < 0) throw InputError("the model has no body named " + quoted_text(name));
   return id;
 }
 

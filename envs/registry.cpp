@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "formats/quoted.h"
 #include "sac/task.h"
 #include "tasks.h"
 
@@ -59,7 +60,8 @@ std::string known_ids(Registry& r) {
   return known;
 }
 
-std::string show(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
+// a value as a refusal shows it: JSON text with no raw bytes of the input (formats/quoted.h)
+std::string show(const json& v) { return json_text(v, 200); }
 
 [[noreturn]] void refuse(const std::string& id, const std::string& key, const json& value,
                          const std::string& why) {
@@ -206,7 +208,7 @@ TaskKwargs resolve_kwargs(const std::string& id, const json& given) {
       if (!k) {
         std::string known;
         for (const TaskKwarg& d : declared) known += (known.empty() ? "" : ", ") + d.name;
-        throw InputError(id + " takes no keyword '" + it.key() + "' (known: " + known + ")");
+        throw InputError(id + " takes no keyword " + quoted_text(it.key()) + " (known: " + known + ")");
       }
       values[k->name] = checked(id, *k, it.value());
     }

@@ -4,14 +4,18 @@
 // refused with their bytes escaped (in the library and on `sac`'s stderr, exit 2).
 // Run: sac_tests --gtest_filter='QuotedText*'
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "formats/eval_csv.h"
 #include "formats/quoted.h"
 #include "sac/config.h"
+#include "sac/env.h"
 #include "sac/safetensors.h"
 #include "test_files.h"
 
@@ -70,6 +74,58 @@ TEST(QuotedText, AConfigWithAnInvalidUtf8ByteIsRefusedWithoutTheByte) {
   EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_NE(run.output.find("malformed JSON"), std::string::npos) << run.output;
   EXPECT_TRUE(printable_ascii(run.output)) << run.output;
+}
+
+TEST(QuotedText, AnOverrideWhoseRawTextIsNotUtf8IsRefusedWithoutTheByte) {
+  // a value that is not JSON is kept as text: as a keyword argument and as a config value
+  for (const std::string assignment :
+       {std::string("env.kwargs.ctrl_cost_weight=\xcf\xcf"), std::string("env.id=Hopper\xff"),
+        std::string("env.kwargs.\xc0\xaf=1"), std::string("env.id=\xed\xa0\x80")}) {
+    Config c;
+    const std::string what = refusal([&] { apply_override(c, assignment); });
+    EXPECT_NE(what.find("is not valid UTF-8 text"), std::string::npos) << what;
+    EXPECT_TRUE(printable_ascii(what)) << what;
+    EXPECT_EQ(c.to_json(), Config().to_json()) << "a refused override changed the config";
+  }
+  // valid UTF-8 text stays a value (refused later by validation as an unknown task, quoted)
+  Config c;
+  apply_override(c, "env.id=Hopper\xc3\xa9");
+  EXPECT_EQ(c.env_id, "Hopper\xc3\xa9");
+  EXPECT_TRUE(is_valid_utf8("plain") && is_valid_utf8("\xf0\x9f\x98\x80"));
+  EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+}
+
+TEST(QuotedText, AnUnreadableConfigPathIsQuoted) {
+  const std::string what = refusal([&] { load_config("configs/none\x1b[2J.json", {}); });
+  EXPECT_NE(what.find("cannot read config file 'configs/none\\x1b[2J.json'"), std::string::npos)
+      << what;
+}
+
+TEST(QuotedText, ATaskKeywordValueIsShownEscaped) {
+  // a model name with DEL (fuzz_env_kwargs' first find), a key and a body name with escapes
+  const std::vector<std::pair<nlohmann::json, std::string>> cases = {
+      {{{"xml_file", "half\x7f" "cheetah.xml"}}, "xml_file 'half\\x7fcheetah.xml'"},
+      {{{"bogus\x1b[2J", 1}}, "takes no keyword 'bogus\\x1b[2J'"},
+      {{{"main_body", "torso\x07"}}, "no body named 'torso\\x07'"},
+      {{{"ctrl_cost_weight", "w\x7f"}}, "got \"w\\u007f\""},
+  };
+  for (const auto& [kwargs, expected] : cases) {
+    const std::string what = refusal([&] { make_env("Ant-v5", kwargs); });
+    EXPECT_NE(what.find(expected), std::string::npos) << what;
+    EXPECT_TRUE(printable_ascii(what)) << what;
+  }
+}
+
+TEST(QuotedText, AModelFileThatIsNotARegularFileIsRefusedBeforeMujocoReadsIt) {
+  // a named pipe blocked the load for good (its open waits for a writer); a device and a
+  // folder are refused the same way
+  const std::string fifo = testing::TempDir() + "sac_fifo_" + std::to_string(::getpid()) + ".xml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& path : {fifo, std::string("/dev/zero"), std::string("/tmp")}) {
+    const std::string what = refusal([&] { make_env("Ant-v5", {{"xml_file", path}}); });
+    EXPECT_NE(what.find("xml_file '" + path + "': not a regular file"), std::string::npos) << what;
+  }
+  ::unlink(fifo.c_str());
 }
 
 TEST(QuotedText, AnUnknownKeyWithATerminalEscapeIsShownEscaped) {
