@@ -1,8 +1,8 @@
 // cuda_backend.cu: the CUDA backend itself: its streams (one per lane) with their cuBLAS
 // handles and workspaces, fork and join between lanes, memory and transfers, CUDA graphs for
-// recorded ops, and the dispatch of every op of sac/backend.h to its family's launcher
-// (linear.h, tanh_gaussian.h, sac_losses.h, optimizer.h, sampling.h), where the kernels live
-// beside their CPU twins. increment, the one op without a family, lives here.
+// recorded ops, and the dispatch of every op of sac/backend_ops.h to its family's launcher
+// (linear.h, tanh_gaussian.h, sac_losses.h, optimizer.h, sampling.h, ...), where the kernels
+// live beside their CPU twins. increment, the one op without a family, lives here.
 //
 // Everything runs on the backend's own non-blocking streams. Ops never allocate, never
 // synchronise and never read device scalars (log-alpha, step and RNG counters, replay bound)
@@ -53,6 +53,18 @@ constexpr size_t kCublasWorkspaceBytes = size_t(32) << 20;
 // *d_counter += 1 (also the probe of the constructor's architecture check)
 __global__ void increment_kernel(int64_t* d_counter) { ++*d_counter; }
 
+// Backend::increment, the one op without a family
+void launch_increment(cudaStream_t stream, int64_t* d_counter) {
+  require(d_counter, "increment", "null pointer");
+  launch(increment_kernel, 1, 1, 0, stream, d_counter);
+}
+
+// Backend::adam: Adam alone, as launch_adam_polyak with no target
+void launch_adam(cudaStream_t stream, size_t n, float* params, const float* grads, float* m,
+                 float* v, float lr, float beta1, float beta2, float eps, const int64_t* d_step) {
+  launch_adam_polyak(stream, n, params, grads, m, v, lr, beta1, beta2, eps, d_step, nullptr, 0.0f);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 class CudaBackend final : public Backend {
@@ -81,169 +93,25 @@ class CudaBackend final : public Backend {
   void upload_async(void* dst, const void* host_src, size_t bytes) override;
   void download_async(void* host_dst, const void* src, size_t bytes) override;
   void wait_lane(int lane) override;
-  void ring_insert(int n, int O, int A, const float* obs, const float* action,
-                   const StepTransitions& step, const RingStorage& ring) override;
 
-  // ---- the ops: one-line forwards to the launchers of their families (networks: linear.h)
-  void linear_forward(int E, int B, int in, int out, const float* X, size_t x_member_stride,
-                      const float* W, const float* b, float* Y, Activation act,
-                      uint32_t* relu_mask) override {
-    launch_linear_forward(gemm(), E, B, in, out, X, x_member_stride, W, b, Y, act, relu_mask);
-  }
-  void linear_backward(int E, int B, int in, int out, const float* X, size_t x_member_stride,
-                       const float* W, const float* Y, float* dY, float* dX, float* dW, float* db,
-                       Activation act) override {
-    launch_linear_backward(gemm(), E, B, in, out, X, x_member_stride, W, Y, dY, dX, dW, db, act);
-  }
-  void linear_grad_weights(int E, int B, int in, int out, const float* X, size_t x_member_stride,
-                           const float* dZ, float* dW, float* db) override {
-    launch_linear_grad_weights(gemm(), E, B, in, out, X, x_member_stride, dZ, dW, db);
-  }
-  void linear_grad_input(int E, int B, int in, int out, const float* dZ, const float* W,
-                         Activation x_act, const float* X_relu, const uint32_t* relu_mask,
-                         float* dX) override {
-    launch_linear_grad_input(gemm(), E, B, in, out, dZ, W, x_act, X_relu, relu_mask, dX);
-  }
-  void concat_columns(int rows, int na, const float* a, int nb, const float* b,
-                      float* out) override {
-    launch_concat_columns(cur(), rows, na, a, nb, b, out);
-  }
-
-  // tanh-Gaussian head: tanh_gaussian.h
-  void tanh_gaussian_sample(int S, int B, int A, const float* head, const float* eps,
-                            float log_std_min, float log_std_max, float* action, int action_ld,
-                            int copies, float* logp) override {
-    launch_tanh_gaussian_sample(cur(), S, B, A, head, eps, log_std_min, log_std_max, action,
-                                action_ld, copies, logp);
-  }
-  void tanh_gaussian_mean(int B, int A, const float* head, float* action) override {
-    launch_tanh_gaussian_mean(cur(), B, A, head, action);
-  }
-  void tanh_gaussian_backward(int B, int A, const float* head, const float* eps,
-                              const float* action, const float* grad_action,
-                              const float* d_log_alpha, float logp_scale, float log_std_min,
-                              float log_std_max, float* grad_head) override {
-    launch_tanh_gaussian_backward(cur(), B, A, head, eps, action, grad_action, d_log_alpha,
-                                  logp_scale, log_std_min, log_std_max, grad_head);
-  }
-  void tanh_gaussian_backward_critics(int S, int B, int A, const float* head, const float* eps,
-                                      const float* action, int action_ld,
-                                      size_t action_seed_stride, int C, int width, int skip,
-                                      const float* dX, const float* d_log_alpha, float logp_scale,
-                                      float log_std_min, float log_std_max,
-                                      float* grad_head) override {
-    launch_tanh_gaussian_backward_critics(cur(), S, B, A, head, eps, action, action_ld,
-                                          action_seed_stride, C, width, skip, dX, d_log_alpha,
-                                          logp_scale, log_std_min, log_std_max, grad_head);
-  }
-  void sum_member_columns(int E, int B, int width, int skip, int A, const float* dX,
-                          float* grad_action) override {
-    launch_sum_member_columns(cur(), E, B, width, skip, A, dX, grad_action);
-  }
-
-  // losses: sac_losses.h
-  void soft_targets(int E, int B, const float* q_target, const float* logp_next,
-                    const float* reward, const float* terminated, float gamma,
-                    const float* d_log_alpha, float* y) override {
-    launch_soft_targets(cur(), E, B, q_target, logp_next, reward, terminated, gamma, d_log_alpha,
-                        y);
-  }
-  void critic_loss(int E, int B, const float* q, const float* y, float* dq,
-                   float* loss) override {
-    launch_critic_loss(cur(), E, B, q, y, dq, loss);
-  }
-  void actor_loss(int E, int B, const float* q, const float* logp, const float* d_log_alpha,
-                  float* dq, float* loss) override {
-    launch_actor_loss(cur(), E, B, q, logp, d_log_alpha, dq, loss);
-  }
-  void alpha_loss(int B, const float* logp, const float* d_log_alpha, float target_entropy,
-                  float* grad, float* loss) override {
-    launch_alpha_loss(cur(), B, logp, d_log_alpha, target_entropy, grad, loss);
-  }
-  void critic_loss_soft_targets(int S, int C, int B, const float* q_target,
-                                const float* logp_next, const float* reward,
-                                const float* terminated, float gamma, const float* d_log_alpha,
-                                const float* q, float* y, float* dq, float* loss) override {
-    launch_critic_loss_soft_targets(cur(), S, C, B, q_target, logp_next, reward, terminated, gamma,
-                                    d_log_alpha, q, y, dq, loss);
-  }
-  void actor_alpha_loss(int S, int C, int B, const float* q, const float* logp,
-                        const float* d_log_alpha, float target_entropy, float* dq,
-                        float* actor_loss, float* alpha_grad, float* alpha_loss) override {
-    launch_actor_alpha_loss(cur(), S, C, B, q, logp, d_log_alpha, target_entropy, dq, actor_loss,
-                            alpha_grad, alpha_loss);
-  }
-
-  // optimiser and targets: optimizer.h
-  void adam(size_t n, float* params, const float* grads, float* m, float* v, float lr,
-            float beta1, float beta2, float eps, const int64_t* d_step) override {
-    launch_adam_polyak(cur(), n, params, grads, m, v, lr, beta1, beta2, eps, d_step, nullptr,
-                       0.0f);
-  }
-  void polyak(size_t n, float* target, const float* online, float tau) override {
-    launch_polyak(cur(), n, target, online, tau);
-  }
-  void adam_polyak(size_t n, float* online, const float* grads, float* m, float* v, float lr,
-                   float beta1, float beta2, float eps, const int64_t* d_step, float* target,
-                   float tau) override {
-    launch_adam_polyak(cur(), n, online, grads, m, v, lr, beta1, beta2, eps, d_step, target, tau);
-  }
-  void adam_multi(int count, const AdamTensor* tensors, float beta1, float beta2, float eps,
-                  const int64_t* d_step) override {
-    launch_adam_multi(cur(), count, tensors, beta1, beta2, eps, d_step);
-  }
-  void increment(int64_t* d_counter) override;
-
-  // random numbers and replay: sampling.h
-  void fill_normal(size_t n, uint64_t key, uint64_t stream, const int64_t* d_counter,
-                   float* out) override {
-    launch_fill_normal(cur(), n, key, stream, d_counter, out);
-  }
-  void fill_normal_seeds(int S, size_t n, const uint64_t* keys, uint64_t stream,
-                         const int64_t* d_counter, float* out) override {
-    launch_fill_normal_seeds(cur(), S, n, keys, stream, d_counter, out);
-  }
-  void sample_indices(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
-                      const int64_t* d_bound, int64_t* idx) override {
-    launch_sample_indices(cur(), n, key, stream, d_counter, d_bound, idx);
-  }
-  void gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) override {
-    launch_gather_rows(cur(), n, dim, src, idx, dst);
-  }
-  void sample_minibatch(int S, int B, int O, int A, int copies, const RingView* rings,
-                        const MinibatchDraws* draws, const MinibatchLayout& out) override {
-    launch_sample_minibatch(cur(), S, B, O, A, copies, rings, draws, out);
-  }
-  void subset_min(int E, int N, int M, int B, bool per_row, const float* q, const uint64_t* keys,
-                  uint64_t stream, const int64_t* d_counter, float* q_min,
-                  int32_t* chosen) override {
-    launch_subset_min(cur(), E, N, M, B, per_row, q, keys, stream, d_counter, q_min, chosen);
-  }
-  void batch_renorm_forward(int E, int B, int F, bool training, const BatchRenormConfig& config,
-                            const int64_t* d_steps, const float* x, const float* scale,
-                            const float* bias, float* running_mean, float* running_var,
-                            float* stats, float* y) override {
-    launch_batch_renorm_forward(cur(), E, B, F, training, config, d_steps, x, scale, bias,
-                                running_mean, running_var, stats, y);
-  }
-  void batch_renorm_backward(int E, int B, int F, bool training, float eps, const float* x,
-                             const float* scale, const float* stats, const float* dy, float* dx,
-                             float* dscale, float* dbias) override {
-    launch_batch_renorm_backward(cur(), E, B, F, training, eps, x, scale, stats, dy, dx, dscale,
-                                 dbias);
-  }
-  void quantile_huber_loss(int E, int B, int N, int M, int K, float kappa, const float* current,
-                           const float* target, float* dcurrent, float* row_loss,
-                           float* loss) override {
-    launch_quantile_huber_loss(cur(), E, B, N, M, K, kappa, current, target, dcurrent, row_loss,
-                               loss);
-  }
-  void sort_truncate_atoms(int rows, int atoms, int keep, const float* pooled,
-                           float* kept) override {
-    launch_sort_truncate_atoms(cur(), rows, atoms, keep, pooled, kept);
-  }
+  // ---- the ops of backend_ops.h: each forwards to its family's `launch_` launcher, which
+  // takes the current lane's stream or, for the GEMMs (linear.h), its GemmContext
+#define SAC_BACKEND_OP(name, params, args) \
+  void name params override { launch_##name(LaunchOn{*this}, SAC_OP_ARGS args); }
+#define SAC_OP_ARGS(...) __VA_ARGS__
+#include "sac/backend_ops.h"
+#undef SAC_OP_ARGS
+#undef SAC_BACKEND_OP
 
  private:
+  // what an op's launcher runs on: the current lane's stream, or the GemmContext of the GEMM
+  // launchers (made only for them: it sets the lane handle's math mode)
+  struct LaunchOn {
+    CudaBackend& backend;
+    operator cudaStream_t() const { return backend.cur(); }
+    operator GemmContext() const { return backend.gemm(); }
+  };
+
   // the stream of the current lane (lane 0: m_stream)
   cudaStream_t cur() const { return m_streams[lane()]; }
   // what the GEMM launchers run on: the current lane's stream, handle and workspace, in the
@@ -551,18 +419,6 @@ void CudaBackend::wait_lane(int lane) {
   refuse_while_recording("wait_lane");
   CUDA_CHECK(cudaEventRecord(m_events[lane], m_streams[lane]));
   CUDA_CHECK(cudaEventSynchronize(m_events[lane]));
-}
-
-void CudaBackend::ring_insert(int n, int O, int A, const float* obs, const float* action,
-                              const StepTransitions& step, const RingStorage& ring) {
-  launch_ring_insert(cur(), n, O, A, obs, action, step, ring);
-}
-
-// ---- device counters
-
-void CudaBackend::increment(int64_t* d_counter) {
-  require(d_counter, "increment", "null pointer");
-  launch(increment_kernel, 1, 1, 0, cur(), d_counter);
 }
 
 }  // namespace

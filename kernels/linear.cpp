@@ -117,7 +117,7 @@ void linear_backward_gemms_cpu(ThreadPool& pool, int E, int B, int in, int out, 
 
 void linear_forward_cpu(ThreadPool& pool, int E, int B, int in, int out, const float* X,
                         size_t x_member_stride, const float* W, const float* b, float* Y,
-                        Activation act) {
+                        Activation act, uint32_t* /*relu_mask: the mask is Y > 0 here*/) {
   // one task per (member, row block)
   const int blocks = blocks_of(B);
   run_blocks(pool, E * blocks, (int64_t)std::min(B, kBlockRows) * in * out, [&](int task) {
@@ -148,7 +148,9 @@ void linear_grad_weights_cpu(ThreadPool& pool, int E, int B, int in, int out, co
 }
 
 void linear_grad_input_cpu(ThreadPool& pool, int E, int B, int in, int out, const float* dZ,
-                           const float* W, Activation x_act, const float* X_relu, float* dX) {
+                           const float* W, Activation x_act, const float* X_relu,
+                           const uint32_t* /*relu_mask: X_relu > 0 is the mask here*/,
+                           float* dX) {
   linear_backward_gemms_cpu(pool, E, B, in, out, nullptr, 0, W, dZ, dX, nullptr, nullptr);
   if (x_act == Activation::kRelu) relu_grad_cpu(pool, E, B, in, X_relu, dX);
 }

@@ -27,10 +27,10 @@ namespace sac {
 // ---- CPU twins (the reference; `pool` runs the tasks)
 
 /// Backend::linear_forward: one GEMM per (member, row block), then bias and activation. The
-/// CPU keeps no ReLU bit-mask (the mask is Y > 0).
+/// CPU keeps no ReLU bit-mask (the mask is Y > 0): relu_mask is not written.
 void linear_forward_cpu(ThreadPool& pool, int E, int B, int in, int out, const float* X,
                         size_t x_member_stride, const float* W, const float* b, float* Y,
-                        Activation act);
+                        Activation act, uint32_t* relu_mask);
 /// Backend::linear_backward: dY becomes dZ (masked where Y <= 0 for kRelu), then the non-null
 /// of dX, dW and db.
 void linear_backward_cpu(ThreadPool& pool, int E, int B, int in, int out, const float* X,
@@ -40,9 +40,11 @@ void linear_backward_cpu(ThreadPool& pool, int E, int B, int in, int out, const 
 /// null.
 void linear_grad_weights_cpu(ThreadPool& pool, int E, int B, int in, int out, const float* X,
                              size_t x_member_stride, const float* dZ, float* dW, float* db);
-/// Backend::linear_grad_input: dX = dZ W, masked where X_relu <= 0 for x_act = kRelu.
+/// Backend::linear_grad_input: dX = dZ W, masked where X_relu <= 0 for x_act = kRelu (relu_mask
+/// is not read: X_relu > 0 is the mask).
 void linear_grad_input_cpu(ThreadPool& pool, int E, int B, int in, int out, const float* dZ,
-                           const float* W, Activation x_act, const float* X_relu, float* dX);
+                           const float* W, Activation x_act, const float* X_relu,
+                           const uint32_t* relu_mask, float* dX);
 /// Backend::concat_columns: out[r] = [a[r], b[r]].
 void concat_columns_cpu(int rows, int na, const float* a, int nb, const float* b, float* out);
 

@@ -19,6 +19,12 @@ constexpr size_t I64(size_t n) { return n * sizeof(int64_t); }
 // the memory accesses of one op, as the hazard check takes them
 class TracingBackend::Accesses {
  public:
+  // the launches the op makes on the CUDA backend (1 unless set)
+  Accesses& launches(int n) {
+    m_launches = n;
+    return *this;
+  }
+  int launches() const { return m_launches; }
   Accesses& read(const void* p, size_t bytes, const char* arg) {
     return add(MemRange::bytes(p, bytes), false, arg);
   }
@@ -41,6 +47,7 @@ class TracingBackend::Accesses {
     return *this;
   }
   std::vector<MemAccess> m_list;
+  int m_launches = 1;
 };
 
 // recorded ops: Backend's default (the closure, called again on each replay), each replay
@@ -196,215 +203,204 @@ void TracingBackend::copy(void* dst, const void* src, size_t bytes) {
   m_inner.copy(dst, src, bytes);
 }
 
-void TracingBackend::linear_forward(int E, int B, int in, int out, const float* X,
-                                    size_t x_member_stride, const float* W, const float* b,
-                                    float* Y, Activation act, uint32_t* relu_mask) {
-  launch();
-  check("linear_forward", Accesses()
-                             .read_rows(X, E, F((size_t)B * in), F(x_member_stride), "X")
-                             .read(W, F((size_t)E * out * in), "W")
-                             .read(b, F((size_t)E * out), "b")
-                             .write(Y, F((size_t)E * B * out), "Y")
-                             .write(relu_mask, relu_mask ? relu_mask_bytes(E, B, out) : 0,
-                                    "relu_mask"));
-  m_inner.linear_forward(E, B, in, out, X, x_member_stride, W, b, Y, act, relu_mask);
+// ---- the ops: each entry of backend_ops.h counts its launches and declares its accesses (below),
+// then forwards to the traced backend
+
+#define SAC_BACKEND_OP(name, params, args)                          \
+  void TracingBackend::name params {                                \
+    const Accesses accesses = name##_accesses args;                 \
+    for (int i = 0; i < accesses.launches(); ++i) launch();         \
+    check(#name, accesses);                                         \
+    m_inner.name args;                                              \
+  }
+#include "sac/backend_ops.h"
+#undef SAC_BACKEND_OP
+
+// ---- what each op reads and writes, as backend_ops.h states it (each function takes the op's
+// whole parameter list; most read only the pointers and shapes)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+
+TracingBackend::Accesses TracingBackend::linear_forward_accesses(
+    int E, int B, int in, int out, const float* X, size_t x_member_stride, const float* W,
+    const float* b, float* Y, Activation act, uint32_t* relu_mask) const {
+  return Accesses()
+      .read_rows(X, E, F((size_t)B * in), F(x_member_stride), "X")
+      .read(W, F((size_t)E * out * in), "W")
+      .read(b, F((size_t)E * out), "b")
+      .write(Y, F((size_t)E * B * out), "Y")
+      .write(relu_mask, relu_mask ? relu_mask_bytes(E, B, out) : 0, "relu_mask");
 }
 
-void TracingBackend::linear_grad_weights(int E, int B, int in, int out, const float* X,
-                                         size_t x_member_stride, const float* dZ, float* dW,
-                                         float* db) {
-  launch();
-  check("linear_grad_weights", Accesses()
-                                  .read_rows(X, E, F((size_t)B * in), F(x_member_stride), "X")
-                                  .read(dZ, F((size_t)E * B * out), "dZ")
-                                  .write(dW, F((size_t)E * out * in), "dW")
-                                  .write(db, F((size_t)E * out), "db"));
-  m_inner.linear_grad_weights(E, B, in, out, X, x_member_stride, dZ, dW, db);
+TracingBackend::Accesses TracingBackend::linear_grad_weights_accesses(int E, int B, int in, int out,
+                                                                      const float* X,
+                                                                      size_t x_member_stride,
+                                                                      const float* dZ, float* dW,
+                                                                      float* db) const {
+  return Accesses()
+      .read_rows(X, E, F((size_t)B * in), F(x_member_stride), "X")
+      .read(dZ, F((size_t)E * B * out), "dZ")
+      .write(dW, F((size_t)E * out * in), "dW")
+      .write(db, F((size_t)E * out), "db");
 }
 
-void TracingBackend::linear_grad_input(int E, int B, int in, int out, const float* dZ,
-                                       const float* W, Activation x_act, const float* X_relu,
-                                       const uint32_t* relu_mask, float* dX) {
-  launch();
+TracingBackend::Accesses TracingBackend::linear_grad_input_accesses(
+    int E, int B, int in, int out, const float* dZ, const float* W, Activation x_act,
+    const float* X_relu, const uint32_t* relu_mask, float* dX) const {
   const bool relu = x_act == Activation::kRelu;
-  check("linear_grad_input", Accesses()
-                                 .read(dZ, F((size_t)E * B * out), "dZ")
-                                 .read(W, F((size_t)E * out * in), "W")
-                                 .read(relu ? X_relu : nullptr, F((size_t)E * B * in), "X_relu")
-                                 .read(relu ? relu_mask : nullptr, relu_mask_bytes(E, B, in),
-                                       "relu_mask")
-                                 .write(dX, F((size_t)E * B * in), "dX"));
-  m_inner.linear_grad_input(E, B, in, out, dZ, W, x_act, X_relu, relu_mask, dX);
+  return Accesses()
+      .read(dZ, F((size_t)E * B * out), "dZ")
+      .read(W, F((size_t)E * out * in), "W")
+      .read(relu ? X_relu : nullptr, F((size_t)E * B * in), "X_relu")
+      .read(relu ? relu_mask : nullptr, relu_mask_bytes(E, B, in), "relu_mask")
+      .write(dX, F((size_t)E * B * in), "dX");
 }
 
-void TracingBackend::linear_backward(int E, int B, int in, int out, const float* X,
-                                     size_t x_member_stride, const float* W, const float* Y,
-                                     float* dY, float* dX, float* dW, float* db, Activation act) {
+TracingBackend::Accesses TracingBackend::linear_backward_accesses(
+    int E, int B, int in, int out, const float* X, size_t x_member_stride, const float* W,
+    const float* Y, float* dY, float* dX, float* dW, float* db, Activation act) const {
   // the unfused reference op: mask, dX GEMM, dW GEMM, bias gradient
-  launch(), launch(), launch(), launch();
-  check("linear_backward", Accesses()
-                              .read_rows(X, E, F((size_t)B * in), F(x_member_stride), "X")
-                              .read(W, F((size_t)E * out * in), "W")
-                              .read(Y, F((size_t)E * B * out), "Y")
-                              .write(dY, F((size_t)E * B * out), "dY")
-                              .write(dX, F((size_t)E * B * in), "dX")
-                              .write(dW, F((size_t)E * out * in), "dW")
-                              .write(db, F((size_t)E * out), "db"));
-  m_inner.linear_backward(E, B, in, out, X, x_member_stride, W, Y, dY, dX, dW, db, act);
+  return Accesses()
+      .launches(4)
+      .read_rows(X, E, F((size_t)B * in), F(x_member_stride), "X")
+      .read(W, F((size_t)E * out * in), "W")
+      .read(Y, F((size_t)E * B * out), "Y")
+      .write(dY, F((size_t)E * B * out), "dY")
+      .write(dX, F((size_t)E * B * in), "dX")
+      .write(dW, F((size_t)E * out * in), "dW")
+      .write(db, F((size_t)E * out), "db");
 }
 
-void TracingBackend::concat_columns(int rows, int na, const float* a, int nb, const float* b,
-                                    float* out) {
-  launch();
-  check("concat_columns", Accesses()
-                             .read(a, F((size_t)rows * na), "a")
-                             .read(b, F((size_t)rows * nb), "b")
-                             .write(out, F((size_t)rows * (na + nb)), "out"));
-  m_inner.concat_columns(rows, na, a, nb, b, out);
+TracingBackend::Accesses TracingBackend::concat_columns_accesses(int rows, int na, const float* a,
+                                                                 int nb, const float* b,
+                                                                 float* out) const {
+  return Accesses()
+      .read(a, F((size_t)rows * na), "a")
+      .read(b, F((size_t)rows * nb), "b")
+      .write(out, F((size_t)rows * (na + nb)), "out");
 }
 
-void TracingBackend::tanh_gaussian_sample(int S, int B, int A, const float* head,
-                                          const float* eps, float log_std_min, float log_std_max,
-                                          float* action, int action_ld, int copies, float* logp) {
-  launch();
+TracingBackend::Accesses TracingBackend::tanh_gaussian_sample_accesses(
+    int S, int B, int A, const float* head, const float* eps, float log_std_min, float log_std_max,
+    float* action, int action_ld, int copies, float* logp) const {
   // row r of seed s, copy c at action + ((s * copies + c) * B + r) * action_ld: one strided run
-  check("tanh_gaussian_sample",
-        Accesses()
-            .read(head, F((size_t)S * B * 2 * A), "head")
-            .read(eps, F((size_t)S * B * A), "eps")
-            .write_rows(action, (size_t)S * copies * B, F(A), F(action_ld), "action")
-            .write(logp, F((size_t)S * B), "logp"));
-  m_inner.tanh_gaussian_sample(S, B, A, head, eps, log_std_min, log_std_max, action, action_ld,
-                               copies, logp);
+  return Accesses()
+      .read(head, F((size_t)S * B * 2 * A), "head")
+      .read(eps, F((size_t)S * B * A), "eps")
+      .write_rows(action, (size_t)S * copies * B, F(A), F(action_ld), "action")
+      .write(logp, F((size_t)S * B), "logp");
 }
 
-void TracingBackend::tanh_gaussian_mean(int B, int A, const float* head, float* action) {
-  launch();
-  check("tanh_gaussian_mean", Accesses()
-                                 .read(head, F((size_t)B * 2 * A), "head")
-                                 .write(action, F((size_t)B * A), "action"));
-  m_inner.tanh_gaussian_mean(B, A, head, action);
+TracingBackend::Accesses TracingBackend::tanh_gaussian_mean_accesses(int B, int A,
+                                                                     const float* head,
+                                                                     float* action) const {
+  return Accesses()
+      .read(head, F((size_t)B * 2 * A), "head")
+      .write(action, F((size_t)B * A), "action");
 }
 
-void TracingBackend::tanh_gaussian_backward(int B, int A, const float* head, const float* eps,
-                                            const float* action, const float* grad_action,
-                                            const float* d_log_alpha, float logp_scale,
-                                            float log_std_min, float log_std_max,
-                                            float* grad_head) {
-  launch();
-  check("tanh_gaussian_backward", Accesses()
-                                     .read(head, F((size_t)B * 2 * A), "head")
-                                     .read(eps, F((size_t)B * A), "eps")
-                                     .read(action, F((size_t)B * A), "action")
-                                     .read(grad_action, F((size_t)B * A), "grad_action")
-                                     .read(d_log_alpha, F(1), "d_log_alpha")
-                                     .write(grad_head, F((size_t)B * 2 * A), "grad_head"));
-  m_inner.tanh_gaussian_backward(B, A, head, eps, action, grad_action, d_log_alpha, logp_scale,
-                                 log_std_min, log_std_max, grad_head);
+TracingBackend::Accesses TracingBackend::tanh_gaussian_backward_accesses(
+    int B, int A, const float* head, const float* eps, const float* action,
+    const float* grad_action, const float* d_log_alpha, float logp_scale, float log_std_min,
+    float log_std_max, float* grad_head) const {
+  return Accesses()
+      .read(head, F((size_t)B * 2 * A), "head")
+      .read(eps, F((size_t)B * A), "eps")
+      .read(action, F((size_t)B * A), "action")
+      .read(grad_action, F((size_t)B * A), "grad_action")
+      .read(d_log_alpha, F(1), "d_log_alpha")
+      .write(grad_head, F((size_t)B * 2 * A), "grad_head");
 }
 
-void TracingBackend::soft_targets(int E, int B, const float* q_target, const float* logp_next,
-                                  const float* reward, const float* terminated, float gamma,
-                                  const float* d_log_alpha, float* y) {
-  launch();
-  check("soft_targets", Accesses()
-                           .read(q_target, F((size_t)E * B), "q_target")
-                           .read(logp_next, F(B), "logp_next")
-                           .read(reward, F(B), "reward")
-                           .read(terminated, F(B), "terminated")
-                           .read(d_log_alpha, F(1), "d_log_alpha")
-                           .write(y, F(B), "y"));
-  m_inner.soft_targets(E, B, q_target, logp_next, reward, terminated, gamma, d_log_alpha, y);
+TracingBackend::Accesses TracingBackend::soft_targets_accesses(
+    int E, int B, const float* q_target, const float* logp_next, const float* reward,
+    const float* terminated, float gamma, const float* d_log_alpha, float* y) const {
+  return Accesses()
+      .read(q_target, F((size_t)E * B), "q_target")
+      .read(logp_next, F(B), "logp_next")
+      .read(reward, F(B), "reward")
+      .read(terminated, F(B), "terminated")
+      .read(d_log_alpha, F(1), "d_log_alpha")
+      .write(y, F(B), "y");
 }
 
-void TracingBackend::critic_loss(int E, int B, const float* q, const float* y, float* dq,
-                                 float* loss) {
-  launch();
-  check("critic_loss", Accesses()
-                          .read(q, F((size_t)E * B), "q")
-                          .read(y, F(B), "y")
-                          .write(dq, F((size_t)E * B), "dq")
-                          .write(loss, F(1), "loss"));
-  m_inner.critic_loss(E, B, q, y, dq, loss);
+TracingBackend::Accesses TracingBackend::critic_loss_accesses(int E, int B, const float* q,
+                                                              const float* y, float* dq,
+                                                              float* loss) const {
+  return Accesses()
+      .read(q, F((size_t)E * B), "q")
+      .read(y, F(B), "y")
+      .write(dq, F((size_t)E * B), "dq")
+      .write(loss, F(1), "loss");
 }
 
-void TracingBackend::actor_loss(int E, int B, const float* q, const float* logp,
-                                const float* d_log_alpha, float* dq, float* loss) {
-  launch();
-  check("actor_loss", Accesses()
-                         .read(q, F((size_t)E * B), "q")
-                         .read(logp, F(B), "logp")
-                         .read(d_log_alpha, F(1), "d_log_alpha")
-                         .write(dq, F((size_t)E * B), "dq")
-                         .write(loss, F(1), "loss"));
-  m_inner.actor_loss(E, B, q, logp, d_log_alpha, dq, loss);
+TracingBackend::Accesses TracingBackend::actor_loss_accesses(int E, int B, const float* q,
+                                                             const float* logp,
+                                                             const float* d_log_alpha, float* dq,
+                                                             float* loss) const {
+  return Accesses()
+      .read(q, F((size_t)E * B), "q")
+      .read(logp, F(B), "logp")
+      .read(d_log_alpha, F(1), "d_log_alpha")
+      .write(dq, F((size_t)E * B), "dq")
+      .write(loss, F(1), "loss");
 }
 
-void TracingBackend::sum_member_columns(int E, int B, int width, int skip, int A,
-                                        const float* dX, float* grad_action) {
-  launch();
-  check("sum_member_columns",
-        Accesses()
-            .read_rows(dX ? dX + skip : nullptr, (size_t)E * B, F(A), F(width), "dX")
-            .write(grad_action, F((size_t)B * A), "grad_action"));
-  m_inner.sum_member_columns(E, B, width, skip, A, dX, grad_action);
+TracingBackend::Accesses TracingBackend::sum_member_columns_accesses(int E, int B, int width,
+                                                                     int skip, int A,
+                                                                     const float* dX,
+                                                                     float* grad_action) const {
+  return Accesses()
+      .read_rows(dX ? dX + skip : nullptr, (size_t)E * B, F(A), F(width), "dX")
+      .write(grad_action, F((size_t)B * A), "grad_action");
 }
 
-void TracingBackend::alpha_loss(int B, const float* logp, const float* d_log_alpha,
-                                float target_entropy, float* grad, float* loss) {
-  launch();
-  check("alpha_loss", Accesses()
-                         .read(logp, F(B), "logp")
-                         .read(d_log_alpha, F(1), "d_log_alpha")
-                         .write(grad, F(1), "grad")
-                         .write(loss, F(1), "loss"));
-  m_inner.alpha_loss(B, logp, d_log_alpha, target_entropy, grad, loss);
+TracingBackend::Accesses TracingBackend::alpha_loss_accesses(int B, const float* logp,
+                                                             const float* d_log_alpha,
+                                                             float target_entropy, float* grad,
+                                                             float* loss) const {
+  return Accesses()
+      .read(logp, F(B), "logp")
+      .read(d_log_alpha, F(1), "d_log_alpha")
+      .write(grad, F(1), "grad")
+      .write(loss, F(1), "loss");
 }
 
-void TracingBackend::critic_loss_soft_targets(int S, int C, int B, const float* q_target,
-                                              const float* logp_next, const float* reward,
-                                              const float* terminated, float gamma,
-                                              const float* d_log_alpha, const float* q, float* y,
-                                              float* dq, float* loss) {
-  launch();
-  check("critic_loss_soft_targets", Accesses()
-                                       .read(q_target, F((size_t)S * C * B), "q_target")
-                                       .read(logp_next, F((size_t)S * B), "logp_next")
-                                       .read(reward, F((size_t)S * B), "reward")
-                                       .read(terminated, F((size_t)S * B), "terminated")
-                                       .read(d_log_alpha, F(S), "d_log_alpha")
-                                       .read(q, F((size_t)S * C * B), "q")
-                                       .write(y, F((size_t)S * B), "y")
-                                       .write(dq, F((size_t)S * C * B), "dq")
-                                       .write(loss, F(S), "loss"));
-  m_inner.critic_loss_soft_targets(S, C, B, q_target, logp_next, reward, terminated, gamma,
-                                   d_log_alpha, q, y, dq, loss);
+TracingBackend::Accesses TracingBackend::critic_loss_soft_targets_accesses(
+    int S, int C, int B, const float* q_target, const float* logp_next, const float* reward,
+    const float* terminated, float gamma, const float* d_log_alpha, const float* q, float* y,
+    float* dq, float* loss) const {
+  return Accesses()
+      .read(q_target, F((size_t)S * C * B), "q_target")
+      .read(logp_next, F((size_t)S * B), "logp_next")
+      .read(reward, F((size_t)S * B), "reward")
+      .read(terminated, F((size_t)S * B), "terminated")
+      .read(d_log_alpha, F(S), "d_log_alpha")
+      .read(q, F((size_t)S * C * B), "q")
+      .write(y, F((size_t)S * B), "y")
+      .write(dq, F((size_t)S * C * B), "dq")
+      .write(loss, F(S), "loss");
 }
 
-void TracingBackend::actor_alpha_loss(int S, int C, int B, const float* q, const float* logp,
-                                      const float* d_log_alpha, float target_entropy, float* dq,
-                                      float* actor_loss, float* alpha_grad, float* alpha_loss) {
-  launch();
-  check("actor_alpha_loss", Accesses()
-                               .read(q, F((size_t)S * C * B), "q")
-                               .read(logp, F((size_t)S * B), "logp")
-                               .read(d_log_alpha, F(S), "d_log_alpha")
-                               .write(dq, F((size_t)S * C * B), "dq")
-                               .write(actor_loss, F(S), "actor_loss")
-                               .write(alpha_grad, F(S), "alpha_grad")
-                               .write(alpha_loss, F(S), "alpha_loss"));
-  m_inner.actor_alpha_loss(S, C, B, q, logp, d_log_alpha, target_entropy, dq, actor_loss,
-                           alpha_grad, alpha_loss);
+TracingBackend::Accesses TracingBackend::actor_alpha_loss_accesses(
+    int S, int C, int B, const float* q, const float* logp, const float* d_log_alpha,
+    float target_entropy, float* dq, float* actor_loss, float* alpha_grad,
+    float* alpha_loss) const {
+  return Accesses()
+      .read(q, F((size_t)S * C * B), "q")
+      .read(logp, F((size_t)S * B), "logp")
+      .read(d_log_alpha, F(S), "d_log_alpha")
+      .write(dq, F((size_t)S * C * B), "dq")
+      .write(actor_loss, F(S), "actor_loss")
+      .write(alpha_grad, F(S), "alpha_grad")
+      .write(alpha_loss, F(S), "alpha_loss");
 }
 
-void TracingBackend::tanh_gaussian_backward_critics(int S, int B, int A, const float* head,
-                                                    const float* eps, const float* action,
-                                                    int action_ld, size_t action_seed_stride,
-                                                    int C, int width, int skip, const float* dX,
-                                                    const float* d_log_alpha, float logp_scale,
-                                                    float log_std_min, float log_std_max,
-                                                    float* grad_head) {
-  launch();
+TracingBackend::Accesses TracingBackend::tanh_gaussian_backward_critics_accesses(
+    int S, int B, int A, const float* head, const float* eps, const float* action, int action_ld,
+    size_t action_seed_stride, int C, int width, int skip, const float* dX,
+    const float* d_log_alpha, float logp_scale, float log_std_min, float log_std_max,
+    float* grad_head) const {
   Accesses a;
   a.read(head, F((size_t)S * B * 2 * A), "head").read(eps, F((size_t)S * B * A), "eps");
   // seed s's action rows: B rows of A floats, action_ld apart, from action + s * seed stride
@@ -417,29 +413,24 @@ void TracingBackend::tanh_gaussian_backward_critics(int S, int B, int A, const f
   a.read_rows(dX ? dX + skip : nullptr, (size_t)S * C * B, F(A), F(width), "dX")
       .read(d_log_alpha, F(S), "d_log_alpha")
       .write(grad_head, F((size_t)S * B * 2 * A), "grad_head");
-  check("tanh_gaussian_backward_critics", a);
-  m_inner.tanh_gaussian_backward_critics(S, B, A, head, eps, action, action_ld, action_seed_stride,
-                                         C, width, skip, dX, d_log_alpha, logp_scale, log_std_min,
-                                         log_std_max, grad_head);
+  return a;
 }
 
-void TracingBackend::adam_polyak(size_t n, float* online, const float* grads, float* m, float* v,
-                                 float lr, float beta1, float beta2, float eps,
-                                 const int64_t* d_step, float* target, float tau) {
-  launch();
-  check("adam_polyak", Accesses()
-                          .write(online, F(n), "online")
-                          .read(grads, F(n), "grads")
-                          .write(m, F(n), "m")
-                          .write(v, F(n), "v")
-                          .read(d_step, I64(1), "d_step")
-                          .write(target, F(n), "target"));
-  m_inner.adam_polyak(n, online, grads, m, v, lr, beta1, beta2, eps, d_step, target, tau);
+TracingBackend::Accesses TracingBackend::adam_polyak_accesses(
+    size_t n, float* online, const float* grads, float* m, float* v, float lr, float beta1,
+    float beta2, float eps, const int64_t* d_step, float* target, float tau) const {
+  return Accesses()
+      .write(online, F(n), "online")
+      .read(grads, F(n), "grads")
+      .write(m, F(n), "m")
+      .write(v, F(n), "v")
+      .read(d_step, I64(1), "d_step")
+      .write(target, F(n), "target");
 }
 
-void TracingBackend::adam_multi(int count, const AdamTensor* tensors, float beta1, float beta2,
-                                float eps, const int64_t* d_step) {
-  launch();
+TracingBackend::Accesses TracingBackend::adam_multi_accesses(int count, const AdamTensor* tensors,
+                                                             float beta1, float beta2, float eps,
+                                                             const int64_t* d_step) const {
   Accesses a;
   for (int i = 0; i < count; ++i) {
     const AdamTensor& t = tensors[i];
@@ -447,14 +438,12 @@ void TracingBackend::adam_multi(int count, const AdamTensor* tensors, float beta
     a.write(t.m, F(t.n), "m").write(t.v, F(t.n), "v");
   }
   a.read(d_step, I64(1), "d_step");
-  check("adam_multi", a);
-  m_inner.adam_multi(count, tensors, beta1, beta2, eps, d_step);
+  return a;
 }
 
-void TracingBackend::sample_minibatch(int S, int B, int O, int A, int copies,
-                                      const RingView* rings, const MinibatchDraws* draws,
-                                      const MinibatchLayout& out) {
-  launch();
+TracingBackend::Accesses TracingBackend::sample_minibatch_accesses(
+    int S, int B, int O, int A, int copies, const RingView* rings, const MinibatchDraws* draws,
+    const MinibatchLayout& out) const {
   // each seed's ring rows are drawn on the device: the whole ring (to the end of each array)
   Accesses a;
   for (int s = 0; s < S; ++s) {
@@ -478,113 +467,104 @@ void TracingBackend::sample_minibatch(int S, int B, int O, int A, int copies,
       .write(out.terminated, F(rows), "out.terminated")
       .write(out.eps_next, F(rows * A), "out.eps_next")
       .write(out.eps_cur, F(rows * A), "out.eps_cur");
-  check("sample_minibatch", a);
-  m_inner.sample_minibatch(S, B, O, A, copies, rings, draws, out);
+  return a;
 }
 
-void TracingBackend::adam(size_t n, float* params, const float* grads, float* m, float* v,
-                          float lr, float beta1, float beta2, float eps, const int64_t* d_step) {
-  launch();
-  check("adam", Accesses()
-                   .write(params, F(n), "params")
-                   .read(grads, F(n), "grads")
-                   .write(m, F(n), "m")
-                   .write(v, F(n), "v")
-                   .read(d_step, I64(1), "d_step"));
-  m_inner.adam(n, params, grads, m, v, lr, beta1, beta2, eps, d_step);
+TracingBackend::Accesses TracingBackend::adam_accesses(size_t n, float* params, const float* grads,
+                                                       float* m, float* v, float lr, float beta1,
+                                                       float beta2, float eps,
+                                                       const int64_t* d_step) const {
+  return Accesses()
+      .write(params, F(n), "params")
+      .read(grads, F(n), "grads")
+      .write(m, F(n), "m")
+      .write(v, F(n), "v")
+      .read(d_step, I64(1), "d_step");
 }
 
-void TracingBackend::polyak(size_t n, float* target, const float* online, float tau) {
-  launch();
-  check("polyak", Accesses().write(target, F(n), "target").read(online, F(n), "online"));
-  m_inner.polyak(n, target, online, tau);
+TracingBackend::Accesses TracingBackend::polyak_accesses(size_t n, float* target,
+                                                         const float* online, float tau) const {
+  return Accesses().write(target, F(n), "target").read(online, F(n), "online");
 }
 
-void TracingBackend::increment(int64_t* d_counter) {
-  launch();
-  check("increment", Accesses().write(d_counter, I64(1), "d_counter"));
-  m_inner.increment(d_counter);
+TracingBackend::Accesses TracingBackend::increment_accesses(int64_t* d_counter) const {
+  return Accesses().write(d_counter, I64(1), "d_counter");
 }
 
-void TracingBackend::fill_normal(size_t n, uint64_t key, uint64_t stream,
-                                 const int64_t* d_counter, float* out) {
-  launch();
-  check("fill_normal",
-        Accesses().read(d_counter, I64(1), "d_counter").write(out, F(n), "out"));
-  m_inner.fill_normal(n, key, stream, d_counter, out);
+TracingBackend::Accesses TracingBackend::fill_normal_accesses(size_t n, uint64_t key,
+                                                              uint64_t stream,
+                                                              const int64_t* d_counter,
+                                                              float* out) const {
+  return Accesses().read(d_counter, I64(1), "d_counter").write(out, F(n), "out");
 }
 
-void TracingBackend::fill_normal_seeds(int S, size_t n, const uint64_t* keys, uint64_t stream,
-                                       const int64_t* d_counter, float* out) {
-  launch();
-  check("fill_normal_seeds", Accesses()
-                                .read(d_counter, I64(1), "d_counter")
-                                .write(out, F((size_t)S * n), "out"));
-  m_inner.fill_normal_seeds(S, n, keys, stream, d_counter, out);
+TracingBackend::Accesses TracingBackend::fill_normal_seeds_accesses(int S, size_t n,
+                                                                    const uint64_t* keys,
+                                                                    uint64_t stream,
+                                                                    const int64_t* d_counter,
+                                                                    float* out) const {
+  return Accesses().read(d_counter, I64(1), "d_counter").write(out, F((size_t)S * n), "out");
 }
 
-void TracingBackend::sample_indices(int n, uint64_t key, uint64_t stream,
-                                    const int64_t* d_counter, const int64_t* d_bound,
-                                    int64_t* idx) {
-  launch();
-  check("sample_indices", Accesses()
-                             .read(d_counter, I64(1), "d_counter")
-                             .read(d_bound, I64(1), "d_bound")
-                             .write(idx, I64(n), "idx"));
-  m_inner.sample_indices(n, key, stream, d_counter, d_bound, idx);
+TracingBackend::Accesses TracingBackend::sample_indices_accesses(int n, uint64_t key,
+                                                                 uint64_t stream,
+                                                                 const int64_t* d_counter,
+                                                                 const int64_t* d_bound,
+                                                                 int64_t* idx) const {
+  return Accesses()
+      .read(d_counter, I64(1), "d_counter")
+      .read(d_bound, I64(1), "d_bound")
+      .write(idx, I64(n), "idx");
 }
 
-void TracingBackend::gather_rows(int n, int dim, const float* src, const int64_t* idx,
-                                 float* dst) {
-  launch();
+TracingBackend::Accesses TracingBackend::gather_rows_accesses(int n, int dim, const float* src,
+                                                              const int64_t* idx,
+                                                              float* dst) const {
   // the rows read are idx's, known only on the device: the source to the end of its allocation
-  check("gather_rows", Accesses()
-                          .read(idx, I64(n), "idx")
-                          .read(src, extent(src, F(dim)), "src")
-                          .write(dst, F((size_t)n * dim), "dst"));
-  m_inner.gather_rows(n, dim, src, idx, dst);
+  return Accesses()
+      .read(idx, I64(n), "idx")
+      .read(src, extent(src, F(dim)), "src")
+      .write(dst, F((size_t)n * dim), "dst");
 }
 
-void TracingBackend::ring_insert(int n, int O, int A, const float* obs, const float* action,
-                                 const StepTransitions& step, const RingStorage& ring) {
-  launch();
+TracingBackend::Accesses TracingBackend::ring_insert_accesses(int n, int O, int A, const float* obs,
+                                                              const float* action,
+                                                              const StepTransitions& step,
+                                                              const RingStorage& ring) const {
   // the rows written start at the head kept on the device: anywhere in the ring
   const size_t cap = (size_t)ring.capacity;
-  check("ring_insert", Accesses()
-                          .read(obs, F((size_t)n * O), "obs")
-                          .read(action, F((size_t)n * A), "action")
-                          .read(step.reward, F(n), "step.reward")
-                          .read(step.terminated, F(n), "step.terminated")
-                          .read(step.keep, F(n), "step.keep")
-                          .read(step.next_obs, F((size_t)n * O), "step.next_obs")
-                          .write(ring.d_head_size, I64(2), "ring.d_head_size")
-                          .write(ring.obs, F(cap * O), "ring.obs")
-                          .write(ring.action, F(cap * A), "ring.action")
-                          .write(ring.reward, F(cap), "ring.reward")
-                          .write(ring.next_obs, F(cap * O), "ring.next_obs")
-                          .write(ring.terminated, F(cap), "ring.terminated"));
-  m_inner.ring_insert(n, O, A, obs, action, step, ring);
+  return Accesses()
+      .read(obs, F((size_t)n * O), "obs")
+      .read(action, F((size_t)n * A), "action")
+      .read(step.reward, F(n), "step.reward")
+      .read(step.terminated, F(n), "step.terminated")
+      .read(step.keep, F(n), "step.keep")
+      .read(step.next_obs, F((size_t)n * O), "step.next_obs")
+      .write(ring.d_head_size, I64(2), "ring.d_head_size")
+      .write(ring.obs, F(cap * O), "ring.obs")
+      .write(ring.action, F(cap * A), "ring.action")
+      .write(ring.reward, F(cap), "ring.reward")
+      .write(ring.next_obs, F(cap * O), "ring.next_obs")
+      .write(ring.terminated, F(cap), "ring.terminated");
 }
 
-void TracingBackend::subset_min(int E, int N, int M, int B, bool per_row, const float* q,
-                                const uint64_t* keys, uint64_t stream, const int64_t* d_counter,
-                                float* q_min, int32_t* chosen) {
-  launch();
+TracingBackend::Accesses TracingBackend::subset_min_accesses(int E, int N, int M, int B,
+                                                             bool per_row, const float* q,
+                                                             const uint64_t* keys, uint64_t stream,
+                                                             const int64_t* d_counter, float* q_min,
+                                                             int32_t* chosen) const {
   const size_t subsets = (size_t)E * (per_row ? B : 1) * M;
-  check("subset_min", Accesses()
-                         .read(d_counter, I64(1), "d_counter")
-                         .read(q, F((size_t)E * N * B), "q")
-                         .write(q_min, F((size_t)E * B), "q_min")
-                         .write(chosen, chosen ? subsets * sizeof(int32_t) : 0, "chosen"));
-  m_inner.subset_min(E, N, M, B, per_row, q, keys, stream, d_counter, q_min, chosen);
+  return Accesses()
+      .read(d_counter, I64(1), "d_counter")
+      .read(q, F((size_t)E * N * B), "q")
+      .write(q_min, F((size_t)E * B), "q_min")
+      .write(chosen, chosen ? subsets * sizeof(int32_t) : 0, "chosen");
 }
 
-void TracingBackend::batch_renorm_forward(int E, int B, int W, bool training,
-                                          const BatchRenormConfig& config, const int64_t* d_steps,
-                                          const float* x, const float* scale, const float* bias,
-                                          float* running_mean, float* running_var, float* stats,
-                                          float* y) {
-  launch();
+TracingBackend::Accesses TracingBackend::batch_renorm_forward_accesses(
+    int E, int B, int W, bool training, const BatchRenormConfig& config, const int64_t* d_steps,
+    const float* x, const float* scale, const float* bias, float* running_mean, float* running_var,
+    float* stats, float* y) const {
   const size_t features = (size_t)E * W, elements = (size_t)E * B * W;
   Accesses accesses;
   accesses.read(x, F(elements), "x")
@@ -600,50 +580,45 @@ void TracingBackend::batch_renorm_forward(int E, int B, int W, bool training,
   else
     accesses.read(running_mean, F(features), "running_mean")
         .read(running_var, F(features), "running_var");
-  check("batch_renorm_forward", accesses);
-  m_inner.batch_renorm_forward(E, B, W, training, config, d_steps, x, scale, bias, running_mean,
-                               running_var, stats, y);
+  return accesses;
 }
 
-void TracingBackend::batch_renorm_backward(int E, int B, int W, bool training, float eps,
-                                           const float* x, const float* scale,
-                                           const float* stats, const float* dy, float* dx,
-                                           float* dscale, float* dbias) {
-  launch();
+TracingBackend::Accesses TracingBackend::batch_renorm_backward_accesses(
+    int E, int B, int W, bool training, float eps, const float* x, const float* scale,
+    const float* stats, const float* dy, float* dx, float* dscale, float* dbias) const {
   const size_t features = (size_t)E * W, elements = (size_t)E * B * W;
-  check("batch_renorm_backward", Accesses()
-                                     .read(x, F(elements), "x")
-                                     .read(scale, F(features), "scale")
-                                     .read(stats, F(features * 4), "stats")
-                                     .read(dy, F(elements), "dy")
-                                     .write(dx, F(elements), "dx")
-                                     .write(dscale, F(features), "dscale")
-                                     .write(dbias, F(features), "dbias"));
-  m_inner.batch_renorm_backward(E, B, W, training, eps, x, scale, stats, dy, dx, dscale, dbias);
+  return Accesses()
+      .read(x, F(elements), "x")
+      .read(scale, F(features), "scale")
+      .read(stats, F(features * 4), "stats")
+      .read(dy, F(elements), "dy")
+      .write(dx, F(elements), "dx")
+      .write(dscale, F(features), "dscale")
+      .write(dbias, F(features), "dbias");
 }
 
-void TracingBackend::quantile_huber_loss(int E, int B, int N, int M, int K, float kappa,
-                                         const float* current, const float* target,
-                                         float* dcurrent, float* row_loss, float* loss) {
-  launch();
-  launch();  // the rows' kernel, then the members'
+TracingBackend::Accesses TracingBackend::quantile_huber_loss_accesses(
+    int E, int B, int N, int M, int K, float kappa, const float* current, const float* target,
+    float* dcurrent, float* row_loss, float* loss) const {
   const size_t rows = (size_t)E * B, quantiles = rows * N * M;
-  check("quantile_huber_loss", Accesses()
-                                   .read(current, F(quantiles), "current")
-                                   .read(target, F(rows * K), "target")
-                                   .write(dcurrent, F(quantiles), "dcurrent")
-                                   .write(row_loss, F(rows), "row_loss")
-                                   .write(loss, F(E), "loss"));
-  m_inner.quantile_huber_loss(E, B, N, M, K, kappa, current, target, dcurrent, row_loss, loss);
+  // the rows' kernel, then the members'
+  return Accesses()
+      .launches(2)
+      .read(current, F(quantiles), "current")
+      .read(target, F(rows * K), "target")
+      .write(dcurrent, F(quantiles), "dcurrent")
+      .write(row_loss, F(rows), "row_loss")
+      .write(loss, F(E), "loss");
 }
 
-void TracingBackend::sort_truncate_atoms(int rows, int atoms, int keep, const float* pooled,
-                                         float* kept) {
-  launch();
-  check("sort_truncate_atoms", Accesses()
-                                   .read(pooled, F((size_t)rows * atoms), "pooled")
-                                   .write(kept, F((size_t)rows * keep), "kept"));
-  m_inner.sort_truncate_atoms(rows, atoms, keep, pooled, kept);
+TracingBackend::Accesses TracingBackend::sort_truncate_atoms_accesses(int rows, int atoms, int keep,
+                                                                      const float* pooled,
+                                                                      float* kept) const {
+  return Accesses()
+      .read(pooled, F((size_t)rows * atoms), "pooled")
+      .write(kept, F((size_t)rows * keep), "kept");
 }
+
+#pragma GCC diagnostic pop
 
 }  // namespace sac

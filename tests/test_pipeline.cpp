@@ -225,7 +225,7 @@ TEST(PipelineBackgroundEval, EqualsTheInlineEvaluationOfTheSameActor) {
   for (int round = 0; round < 2; ++round) {  // the second continues the envs' seeds
     background.start(1000 + round, 1.5, actor);
     EXPECT_TRUE(background.running());
-    EvalResult ref = evaluate(agent, *backend, inline_pool, d_obs.data(), d_actions.data());
+    EvalResult ref = evaluate(agent.policy(), *backend, inline_pool, d_obs.data(), d_actions.data());
     BackgroundEval::Done done = background.wait();
     EXPECT_FALSE(background.running());
     EXPECT_EQ(done.step, 1000 + round);

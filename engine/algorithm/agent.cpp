@@ -34,57 +34,18 @@ namespace {
 constexpr uint64_t kStreamSample = 1;
 constexpr uint64_t kStreamNoiseNext = 2;
 constexpr uint64_t kStreamNoiseCur = 3;
-constexpr uint64_t kStreamAct = 4;
+// (4: the policy's action noise, policy.cpp)
 constexpr uint64_t kStreamInit = 5;
 
-MlpSpec actor_spec(const AgentSpec& s) { return {s.obs_dim, s.hidden, 2 * s.act_dim}; }
 MlpSpec critic_spec(const AgentSpec& s) { return {s.obs_dim + s.act_dim, s.hidden, 1}; }
 
-}  // namespace
-
-AgentSpec AgentSpec::from_config(const Config& c, int obs_dim, int act_dim, int act_batch) {
-  AgentSpec s;
-  s.obs_dim = obs_dim;
-  s.act_dim = act_dim;
-  s.hidden = c.hidden;
-  s.num_critics = c.num_critics;
-  s.batch_size = c.batch_size;
-  s.max_act_batch = act_batch;
-  s.gamma = (float)c.gamma;
-  s.tau = (float)c.tau;
-  s.actor_lr = (float)c.actor_lr;
-  s.critic_lr = (float)c.critic_lr;
-  s.alpha_lr = (float)c.alpha_lr;
-  s.beta1 = (float)c.adam_beta1;
-  s.beta2 = (float)c.adam_beta2;
-  s.adam_eps = (float)c.adam_eps;
-  s.init_log_alpha = (float)c.init_log_alpha;
-  s.learn_alpha = c.learn_alpha;
-  s.target_entropy = c.target_entropy_auto ? -(float)act_dim : (float)c.target_entropy;
-  s.log_std_min = (float)c.log_std_min;
-  s.log_std_max = (float)c.log_std_max;
-  s.matmul_precision =
-      c.matmul_precision == "tf32" ? MatmulPrecision::kTf32 : MatmulPrecision::kFp32;
-  s.seed = c.seed;
-  s.seeds = c.seeds;
-  return s;
-}
-
-namespace {
-// S, checked: 1 <= S <= Backend::kMaxSeeds
-int checked_seeds(const AgentSpec& spec) {
-  int S = spec.num_seeds();
-  if (S < 1 || S > Backend::kMaxSeeds)
-    throw std::invalid_argument("agent: " + std::to_string(S) + " seeds; at most " +
-                                std::to_string(Backend::kMaxSeeds) + " train in one agent");
-  return S;
-}
 }  // namespace
 
 Agent::Agent(Backend& backend, const AgentSpec& spec)
     : m_backend(backend),
       m_spec(spec),
-      m_actor(backend, actor_spec(spec), checked_seeds(spec), true),
+      m_policy(backend, spec, true),  // checks the seed count first
+      m_actor(m_policy.actor()),
       m_critic(backend, critic_spec(spec), spec.num_seeds() * spec.num_critics, true),
       m_target(backend, critic_spec(spec), spec.num_seeds() * spec.num_critics, false),
       m_log_alpha(backend, spec.num_seeds()),
@@ -92,16 +53,13 @@ Agent::Agent(Backend& backend, const AgentSpec& spec)
       m_log_alpha_m(backend, spec.num_seeds()),
       m_log_alpha_v(backend, spec.num_seeds()),
       m_updates(backend, 1),
-      m_act_draws(backend, 1),
       m_indices(backend, (size_t)spec.num_seeds() * spec.batch_size),
       m_actor_next_acts(backend, actor_spec(spec), spec.num_seeds(), spec.batch_size),
       m_actor_acts(backend, actor_spec(spec), spec.num_seeds(), spec.batch_size),
       m_critic_acts(backend, critic_spec(spec), spec.num_seeds() * spec.num_critics,
                     spec.batch_size),
       m_target_acts(backend, critic_spec(spec), spec.num_seeds() * spec.num_critics,
-                    spec.batch_size),
-      m_act_acts(backend, actor_spec(spec), spec.num_seeds(), spec.max_act_batch),
-      m_snapshot_acts(backend, actor_spec(spec), spec.num_seeds(), spec.max_act_batch) {
+                    spec.batch_size) {
   const int B = spec.batch_size, A = spec.act_dim, O = spec.obs_dim, S = spec.num_seeds();
   m_seeds = S;
   m_seed_keys = spec.seed_list();
@@ -131,16 +89,10 @@ Agent::Agent(Backend& backend, const AgentSpec& spec)
   m_mb.eps_next = take(BA);
   m_mb.eps_cur = take(BA);
 
-  const size_t act_rows = (size_t)S * spec.max_act_batch;
   m_logp_next = DeviceArray<float>(backend, SB);
   m_y = DeviceArray<float>(backend, SB);
   m_logp = DeviceArray<float>(backend, SB);
   m_losses = DeviceArray<float>(backend, 3 * (size_t)S);
-  m_act_eps = DeviceArray<float>(backend, act_rows * A);
-  m_act_logp = DeviceArray<float>(backend, act_rows);
-  m_actor_snapshot = DeviceArray<float>(backend, m_actor.num_params());
-  m_snapshot_eps = DeviceArray<float>(backend, act_rows * A);
-  m_snapshot_logp = DeviceArray<float>(backend, act_rows);
 
   // PyTorch-style init from each seed's own generator (its actor, then its critics);
   // targets start as copies of the critics
@@ -151,11 +103,7 @@ Agent::Agent(Backend& backend, const AgentSpec& spec)
   backend.copy(m_target.params(), m_critic.params(), m_critic.num_params() * sizeof(float));
   std::vector<float> log_alpha(S, spec.init_log_alpha);
   m_log_alpha.upload(log_alpha.data(), S);
-  snapshot_actor();
-}
-
-void Agent::update(const ReplayBuffer& replay, int count) {
-  update(std::vector<const ReplayBuffer*>{&replay}, count);
+  m_policy.snapshot_actor();
 }
 
 void Agent::update(const std::vector<const ReplayBuffer*>& rings, int count) {
@@ -163,7 +111,7 @@ void Agent::update(const std::vector<const ReplayBuffer*>& rings, int count) {
     throw std::invalid_argument("Agent::update: " + std::to_string(rings.size()) +
                                 " replay buffers for " + std::to_string(m_seeds) +
                                 " seeds; pass one per seed");
-  if (count > 0) keep_snapshot();
+  if (count > 0) m_policy.keep_snapshot();
   if (count > 0 && !m_warm) {
     sample_and_update(rings);
     m_warm = true;
@@ -215,7 +163,7 @@ void Agent::sample_and_update(const std::vector<const ReplayBuffer*>& rings) {
 }
 
 void Agent::update_on(const TransitionBatch& batch, const float* eps_next, const float* eps_cur) {
-  keep_snapshot();
+  m_policy.keep_snapshot();
   if (m_seeds != 1)
     throw std::invalid_argument("Agent::update_on: one seed only (this agent has " +
                                 std::to_string(m_seeds) + ")");
@@ -303,76 +251,6 @@ void Agent::update_laid_out() {
              m_log_alpha_v.data(), m_spec.alpha_lr};
   be.adam_multi(m_spec.learn_alpha ? 2 : 1, step, m_spec.beta1, m_spec.beta2, m_spec.adam_eps,
                 m_updates.data());
-}
-
-void Agent::act(int n, const float* d_obs, bool deterministic, float* d_actions) {
-  act_with(m_actor.params(), m_act_acts, m_act_eps.data(), m_act_logp.data(), n, d_obs,
-           deterministic, d_actions);
-}
-
-void Agent::act_with(const float* actor_params, MlpActivations& acts, float* eps, float* logp,
-                     int n, const float* d_obs, bool deterministic, float* d_actions) {
-  const int A = m_spec.act_dim, S = m_seeds;
-  const Backend::MatmulPrecisionScope precision(m_spec.matmul_precision);
-  if (n < 0 || n > m_spec.max_act_batch)
-    throw std::invalid_argument("Agent::act: " + std::to_string(n) +
-                                " rows per seed; max_act_batch is " +
-                                std::to_string(m_spec.max_act_batch));
-  mlp_forward(m_backend, m_actor, actor_params, n, d_obs, S > 1 ? (size_t)n * m_spec.obs_dim : 0,
-              acts);
-  if (deterministic) {
-    m_backend.tanh_gaussian_mean(S * n, A, acts.result(), d_actions);
-    return;
-  }
-  // each seed's noise from its own key, at the same draw block
-  m_backend.increment(m_act_draws.data());
-  m_backend.fill_normal_seeds(S, (size_t)n * A, m_seed_keys.data(), kStreamAct, m_act_draws.data(),
-                              eps);
-  m_backend.tanh_gaussian_sample(S, n, A, acts.result(), eps, m_spec.log_std_min,
-                                 m_spec.log_std_max, d_actions, A, 1, logp);
-}
-
-void Agent::act_snapshot(int n, const float* d_obs, float* d_actions, float* h_actions) {
-  auto work = [this, n, d_obs, d_actions] {
-    act_with(m_actor_snapshot.data(), m_snapshot_acts, m_snapshot_eps.data(),
-             m_snapshot_logp.data(), n, d_obs, false, d_actions);
-  };
-  m_backend.set_lane(0);
-  m_backend.fork(Backend::kActLane);  // after the obs upload and the latest snapshot
-  m_backend.set_lane(Backend::kActLane);
-  if (m_snapshot_is_live) {
-    // the snapshot was not copied (snapshot_actor): the live actor is it
-    act_with(m_actor.params(), m_act_acts, m_act_eps.data(), m_act_logp.data(), n, d_obs, false,
-             d_actions);
-  } else if (!m_snapshot_warm) {
-    work();
-    m_snapshot_warm = true;
-  } else {
-    std::unique_ptr<RecordedOps>& slot = m_recorded_acts[{n, d_obs, d_actions}];
-    if (!slot) slot = m_backend.record(work);
-    slot->replay();
-  }
-  m_backend.download_async(h_actions, d_actions,
-                           (size_t)m_seeds * n * m_spec.act_dim * sizeof(float));
-  m_backend.set_lane(0);
-}
-
-void Agent::snapshot_actor() {
-  m_backend.set_lane(0);
-  m_backend.join(Backend::kActLane);  // no act_snapshot still reads the old weights
-  // where nothing runs beside anything else (the CPU), acting until the next update reads the
-  // live actor, and the next update copies it first: no copy, and one actor in the caches
-  m_snapshot_is_live = m_backend.runs_in_issue_order();
-  if (!m_snapshot_is_live)
-    m_backend.copy(m_actor_snapshot.data(), m_actor.params(),
-                   m_actor.num_params() * sizeof(float));
-}
-
-// before the actor changes: the snapshot that was left live becomes a copy
-void Agent::keep_snapshot() {
-  if (!m_snapshot_is_live) return;
-  m_backend.copy(m_actor_snapshot.data(), m_actor.params(), m_actor.num_params() * sizeof(float));
-  m_snapshot_is_live = false;
 }
 
 UpdateMetrics Agent::read_metrics(int seed_index) const {

@@ -42,7 +42,8 @@ BenchTrainResult bench_train(const Config& c) {
   const std::vector<uint64_t> seeds = seed_list(c);
   EnvPool pool(c.env_id, env_kwargs(c), seeded_envs(seeds, c.num_envs), c.env_threads);
   const int N = c.num_envs, O = pool.spec().obs_dim, A = pool.spec().act_dim;
-  Agent agent(*backend, AgentSpec::from_config(c, O, A, N));
+  std::unique_ptr<Learner> learner = make_learner(*backend, AgentSpec::from_config(c, O, A, N));
+  Learner& agent = *learner;
   SeedRings rings(*backend, seeds.size(), replay_capacity(c), O, A);
   const std::vector<const ReplayBuffer*> replay = rings.const_rings();
   BenchTrainResult r;

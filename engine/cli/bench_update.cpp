@@ -19,7 +19,7 @@
 #include "cpu_backend.h"
 #include "gemm_plan.h"
 #include "tracing_backend.h"
-#include "sac/agent.h"
+#include "sac/learner.h"
 #include "sac/env.h"
 #include "sac/replay_buffer.h"
 
@@ -47,7 +47,8 @@ UpdateShape update_shape(const AgentSpec& spec) {
     fill_replay_random(*rings.back(), seed, spec.batch_size);
     views.push_back(rings.back().get());
   }
-  Agent agent(traced, spec);
+  std::unique_ptr<Learner> learner = make_learner(traced, spec);
+  Learner& agent = *learner;
   agent.update(views, 2);  // the eager first update and the recording
   traced.reset();
   agent.update(views, 1);
@@ -102,7 +103,8 @@ int bench_update_run(const BenchUpdateOptions& o) {
   AgentSpec spec = AgentSpec::from_config(c, O, A, 1);
   for (int s = 0; s < num_seeds; ++s) spec.seeds.push_back(c.seed + (uint64_t)s);
   reset_cuda_gemm_path_counts();  // the GEMMs this bench issues (CUDA), by path
-  Agent agent(*backend, spec);
+  std::unique_ptr<Learner> learner = make_learner(*backend, spec);
+  Learner& agent = *learner;
   std::vector<std::unique_ptr<ReplayBuffer>> rings;
   std::vector<const ReplayBuffer*> replay;
   for (uint64_t seed : spec.seeds) {

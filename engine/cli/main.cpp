@@ -97,7 +97,7 @@ int cmd_eval(const EvalOptions& o) {
                     sac::seeded_envs({eval_seed}, episodes));
   const int O = pool.spec().obs_dim, A = pool.spec().act_dim;
   sac::DeviceArray<float> d_obs(*p.backend, (size_t)episodes * O), d_act(*p.backend, (size_t)episodes * A);
-  sac::EvalResult r = sac::evaluate(*p.agent, *p.backend, pool, d_obs.data(), d_act.data());
+  sac::EvalResult r = sac::evaluate(*p.policy, *p.backend, pool, d_obs.data(), d_act.data());
   nlohmann::json out = {{"policy", path}, {"task", p.config.env_id}, {"episodes", r.episodes},
                         {"mean_return", r.mean}, {"min_return", r.min}, {"max_return", r.max}};
   std::printf("%s\n", out.dump().c_str());

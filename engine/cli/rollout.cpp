@@ -223,7 +223,7 @@ int rollout_run(const RolloutOptions& o) {
     } else {
       for (int j = 0; j < O; ++j) obs_f[j] = (float)obs[j];
       d_obs->upload(obs_f.data(), O);
-      loaded.agent->act(1, d_obs->data(), true, d_act->data());
+      loaded.policy->act(1, d_obs->data(), true, d_act->data());
       d_act->download(act_f.data(), A);
       // [-1, 1] -> [low, high], as the env pool scales
       for (int j = 0; j < A; ++j) {

@@ -45,7 +45,7 @@ struct MainHostState {
   }
 
   // the main file's tensors: each component's own list
-  std::vector<StateTensor> tensors(Agent& agent) {
+  std::vector<StateTensor> tensors(Learner& agent) {
     std::vector<StateTensor> list = agent.state_tensors();
     std::vector<StateTensor> part = trainer_state_tensors(trainer, per_seed);
     list.insert(list.end(), part.begin(), part.end());
@@ -153,7 +153,7 @@ CheckpointFiles latest_checkpoint(const std::string& dir) {
 // ---------------------------------------------------------------------------------------------
 // finiteness
 
-std::string find_non_finite(Agent& agent, bool with_losses, bool with_moments, int seed_index) {
+std::string find_non_finite(Learner& agent, bool with_losses, bool with_moments, int seed_index) {
   return first_non_finite(seed_index < 0 ? agent.state_tensors()
                                          : agent.seed_state_tensors(seed_index),
                           agent.backend(), with_losses, with_moments);
@@ -162,7 +162,7 @@ std::string find_non_finite(Agent& agent, bool with_losses, bool with_moments, i
 namespace {
 // the first non-finite value of the seeds still training (a stopped seed's numbers are not
 // finite by definition, and a checkpoint keeps them as they are)
-std::string find_non_finite_training(Agent& agent, const TrainerState& st) {
+std::string find_non_finite_training(Learner& agent, const TrainerState& st) {
   bool any_stopped = false;
   for (const SeedProgress& p : st.seeds) any_stopped |= !p.training();
   if (!any_stopped) return find_non_finite(agent, true, true);
@@ -178,21 +178,21 @@ std::string find_non_finite_training(Agent& agent, const TrainerState& st) {
 // ---------------------------------------------------------------------------------------------
 // writing
 
-CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, Agent& agent,
+CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, Learner& agent,
                                  const ReplayBuffer& replay, const EnvPool& pool,
                                  const EnvPool* eval_pool, const TrainerState& st) {
   return write_checkpoint(dir, config, agent, std::vector<const ReplayBuffer*>{&replay}, pool,
                           eval_pool, st);
 }
 
-CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, Agent& agent,
+CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, Learner& agent,
                                  const std::vector<const ReplayBuffer*>& rings,
                                  const EnvPool& pool, const EnvPool* eval_pool,
                                  const TrainerState& st) {
   return write_checkpoint(dir, config, agent, rings, &pool, eval_pool, st);
 }
 
-CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, Agent& agent,
+CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, Learner& agent,
                                  const std::vector<const ReplayBuffer*>& rings,
                                  const EnvPool* pool, const EnvPool* eval_pool,
                                  const TrainerState& st, const std::string& python_env) {
@@ -420,18 +420,18 @@ void check_resumable(const Config& checkpoint, const Config& run) {
 // ---------------------------------------------------------------------------------------------
 // restoring
 
-void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent, ReplayBuffer& replay,
+void restore_checkpoint(const LoadedCheckpoint& ckpt, Learner& agent, ReplayBuffer& replay,
                         EnvPool& pool, EnvPool* eval_pool, TrainerState& st) {
   restore_checkpoint(ckpt, agent, std::vector<ReplayBuffer*>{&replay}, pool, eval_pool, st);
 }
 
-void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent,
+void restore_checkpoint(const LoadedCheckpoint& ckpt, Learner& agent,
                         const std::vector<ReplayBuffer*>& rings, EnvPool& pool,
                         EnvPool* eval_pool, TrainerState& st) {
   restore_checkpoint(ckpt, agent, rings, &pool, eval_pool, st);
 }
 
-void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent,
+void restore_checkpoint(const LoadedCheckpoint& ckpt, Learner& agent,
                         const std::vector<ReplayBuffer*>& rings, EnvPool* pool,
                         EnvPool* eval_pool, TrainerState& st) {
   const std::string& main_path = ckpt.files.main;

@@ -10,7 +10,7 @@
 // log_alpha, log_alpha_grad, adam_m|adam_v.log_alpha, losses, counters.*, trainer.*, pool.*,
 // eval_pool.rng_counters. Metadata: format, version, step, config (the resolved config JSON),
 // replay_file, replay_checksum, checksum.
-// Each component lists its own tensors (Agent::state_tensors(), ReplayBuffer::state_tensors(),
+// Each component lists its own tensors (Learner::state_tensors(), ReplayBuffer::state_tensors(),
 // pool_state.h, trainer_state.h); writing, restoring and the non-finite scan are one loop each
 // over those lists (state_tensors.h).
 //
@@ -25,7 +25,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "sac/agent.h"
+#include "sac/agent.h"  // the SAC learner, and the Learner interface
 #include "sac/config.h"
 #include "sac/env_pool.h"
 #include "sac/replay_buffer.h"
@@ -63,14 +63,14 @@ CheckpointFiles latest_checkpoint(const std::string& dir);
 /// non-finite value of the agent before anything is written, and CheckpointWriteError when a
 /// write fails, after removing its temp file and this checkpoint's replay file (older
 /// checkpoints stay as they were); `eval_pool` may be null.
-CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, Agent& agent,
+CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, Learner& agent,
                                  const ReplayBuffer& replay, const EnvPool& pool,
                                  const EnvPool* eval_pool, const TrainerState& state);
 
 /// write_checkpoint() of a run with one replay ring per seed (rings[k]: seed number k's; a run
 /// given train.seeds names its replay tensors seed<k>.obs, ...). The non-finite check skips the
 /// seeds that stopped (state.seeds[k].stopped_step >= 0): their numbers are kept as they are.
-CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, Agent& agent,
+CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, Learner& agent,
                                  const std::vector<const ReplayBuffer*>& rings,
                                  const EnvPool& pool, const EnvPool* eval_pool,
                                  const TrainerState& state);
@@ -79,7 +79,7 @@ CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, A
 /// Python env): `pool` null writes no pool.* tensors (and no eval_pool.*); the rest is the same.
 /// `python_env` (JSON, formats/python_env.h): such an env's description, written as the
 /// config's "env" in place of the built-in task it does not run (read_checkpoint drops it).
-CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, Agent& agent,
+CheckpointFiles write_checkpoint(const std::string& dir, const Config& config, Learner& agent,
                                  const std::vector<const ReplayBuffer*>& rings,
                                  const EnvPool* pool, const EnvPool* eval_pool,
                                  const TrainerState& state, const std::string& python_env = "");
@@ -127,17 +127,17 @@ const std::vector<std::string>& resumable_keys();
 /// the components check (trainer ranges and counters, pool state, replay fill) are checked, all
 /// before anything changes; throws CheckpointError on the first mismatch, leaving everything as
 /// it was. `eval_pool` may be null.
-void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent, ReplayBuffer& replay,
+void restore_checkpoint(const LoadedCheckpoint& ckpt, Learner& agent, ReplayBuffer& replay,
                         EnvPool& pool, EnvPool* eval_pool, TrainerState& state);
 
 /// restore_checkpoint() of a run with one replay ring per seed (see write_checkpoint).
-void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent,
+void restore_checkpoint(const LoadedCheckpoint& ckpt, Learner& agent,
                         const std::vector<ReplayBuffer*>& rings, EnvPool& pool,
                         EnvPool* eval_pool, TrainerState& state);
 
 /// restore_checkpoint() of a run whose envs step outside the engine: `pool` null reads no
 /// pool.* tensors (and `eval_pool` is ignored).
-void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent,
+void restore_checkpoint(const LoadedCheckpoint& ckpt, Learner& agent,
                         const std::vector<ReplayBuffer*>& rings, EnvPool* pool,
                         EnvPool* eval_pool, TrainerState& state);
 
@@ -146,8 +146,8 @@ void restore_checkpoint(const LoadedCheckpoint& ckpt, Agent& agent,
 /// all are finite. Looks at the losses when `with_losses`, then log alpha and the weights of
 /// critics, actor and targets, then the Adam moments when `with_moments`. Downloads from the
 /// backend (a host sync on CUDA).
-/// With `seed_index` >= 0, only that seed's share (Agent::seed_state_tensors).
-std::string find_non_finite(Agent& agent, bool with_losses, bool with_moments,
+/// With `seed_index` >= 0, only that seed's share (Learner::seed_state_tensors).
+std::string find_non_finite(Learner& agent, bool with_losses, bool with_moments,
                             int seed_index = -1);
 
 }  // namespace sac

@@ -17,16 +17,16 @@
 
 namespace sac {
 
-EvalResult evaluate(Agent& agent, Backend& backend, EnvPool& pool, float* d_obs,
+EvalResult evaluate(Policy& policy, Backend& backend, EnvPool& pool, float* d_obs,
                     float* d_actions) {
-  return evaluate_seeds(agent, backend, pool, d_obs, d_actions).at(0);
+  return evaluate_seeds(policy, backend, pool, d_obs, d_actions).at(0);
 }
 
-std::vector<EvalResult> evaluate_seeds(Agent& agent, Backend& backend, EnvPool& pool,
+std::vector<EvalResult> evaluate_seeds(Policy& policy, Backend& backend, EnvPool& pool,
                                        float* d_obs, float* d_actions,
                                        const std::vector<char>& stopped) {
   const int n = pool.size(), O = pool.spec().obs_dim, A = pool.spec().act_dim;
-  const int S = agent.spec().num_seeds(), per_seed = n / S;
+  const int S = policy.actor().members(), per_seed = n / S;
   std::vector<float> actions((size_t)n * A);
   std::vector<double> returns(n, 0.0);
   std::vector<char> done(n, 0);
@@ -34,7 +34,7 @@ std::vector<EvalResult> evaluate_seeds(Agent& agent, Backend& backend, EnvPool& 
   int remaining = n;
   while (remaining > 0) {
     backend.upload(d_obs, pool.obs(), (size_t)n * O * sizeof(float));
-    agent.act(per_seed, d_obs, true, d_actions);
+    policy.act(per_seed, d_obs, true, d_actions);
     backend.download(actions.data(), d_actions, actions.size() * sizeof(float));
     for (size_t s = 0; s < stopped.size(); ++s)
       if (stopped[s])
@@ -59,7 +59,7 @@ std::vector<EvalResult> evaluate_seeds(Agent& agent, Backend& backend, EnvPool& 
   return results;
 }
 
-void save_policy(Agent& agent, const Config& config, const std::string& path, int seed_index,
+void save_policy(Learner& agent, const Config& config, const std::string& path, int seed_index,
                  const std::string& python_env) {
   SafetensorsFile f;
   f.metadata["format"] = "sac-engine policy";
@@ -154,9 +154,8 @@ LoadedPolicy policy_from_file(const SafetensorsFile& f, const std::string& path,
   p.backend = make_backend(resolve_device(device), p.config.threads);
   AgentSpec spec = AgentSpec::from_config(p.config, p.env_spec.obs_dim, p.env_spec.act_dim,
                                           act_batch);
-  spec.batch_size = 1;  // evaluation needs no update workspace
-  p.agent = std::make_unique<Agent>(*p.backend, spec);
-  MlpGroup& actor = p.agent->actor();
+  p.policy = std::make_unique<Policy>(*p.backend, spec, false);
+  MlpGroup& actor = p.policy->actor();
   std::vector<float> flat = group_from_tensors(
       "actor", actor, [&](const std::string& name, const std::vector<int64_t>& shape) {
         std::vector<float> v;

@@ -1,6 +1,6 @@
 // background_eval.h: deterministic evaluations that run beside training. Each evaluation takes
 // a host snapshot of the actor's parameters and runs evaluate() (trainer.h) on the eval envs
-// with an agent on a CPU backend of its own, on a thread of its own, so the training loop goes
+// with a Policy on a CPU backend of its own, on a thread of its own, so the training loop goes
 // on stepping and updating meanwhile. The result depends only on the snapshot and the eval
 // envs' state, never on timing: a run reproduces its evaluations exactly.
 #pragma once
@@ -8,7 +8,8 @@
 #include <memory>
 #include <vector>
 
-#include "sac/agent.h"
+#include "sac/learner.h"
+#include "sac/policy.h"
 #include "sac/backend.h"
 #include "sac/env_pool.h"
 #include "sac/trainer.h"
@@ -29,7 +30,7 @@ class BackgroundEval {
   };
 
   /// Starts evaluating the actor parameters `actor_params` (the flat buffer of
-  /// Agent::actor()) taken at env step `step`, seeds marked in `stopped` acting with zeros
+  /// Policy::actor()) taken at env step `step`, seeds marked in `stopped` acting with zeros
   /// (evaluate_seeds). None may be running.
   void start(int64_t step, double wall_seconds, const std::vector<float>& actor_params,
              const std::vector<char>& stopped = {});
@@ -39,7 +40,7 @@ class BackgroundEval {
 
  private:
   std::unique_ptr<Backend> m_backend;  // one CPU thread
-  Agent m_agent;
+  Policy m_policy;
   EnvPool& m_pool;
   DeviceArray<float> m_d_obs, m_d_actions;
   Done m_done;

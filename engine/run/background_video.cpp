@@ -82,11 +82,11 @@ void BackgroundVideo::wait_all() {
   rethrow_failure();
 }
 
-// the worker: the OpenGL context, the agent and the envs live on this thread
+// the worker: the OpenGL context, the policy and the envs live on this thread
 void BackgroundVideo::work(AgentSpec spec, std::string env_id, nlohmann::json kwargs) {
   std::unique_ptr<GlContext> gl;
   std::unique_ptr<Backend> backend;
-  std::unique_ptr<Agent> agent;
+  std::unique_ptr<Policy> policy;
   std::vector<std::unique_ptr<Env>> envs;
   try {
     // a low CPU priority for this thread and the rasteriser thread it starts (threads inherit
@@ -99,7 +99,7 @@ void BackgroundVideo::work(AgentSpec spec, std::string env_id, nlohmann::json kw
     Mp4Writer::check_available();
     spec.max_act_batch = 1;
     backend = make_backend("cpu", 1);
-    agent = std::make_unique<Agent>(*backend, spec);
+    policy = std::make_unique<Policy>(*backend, spec, false);
     for (size_t s = 0; s < m_seeds.size(); ++s) envs.push_back(make_env(env_id, kwargs));
   } catch (...) {
     std::lock_guard<std::mutex> lock(m_mutex);
@@ -125,7 +125,7 @@ void BackgroundVideo::work(AgentSpec spec, std::string env_id, nlohmann::json kw
     }
     std::exception_ptr failure;
     try {
-      record_job(*agent, *backend, envs, job);
+      record_job(*policy, *backend, envs, job);
     } catch (const Cancelled&) {
       return;
     } catch (...) {
@@ -142,12 +142,12 @@ void BackgroundVideo::work(AgentSpec spec, std::string env_id, nlohmann::json kw
 
 // one deterministic episode per seed, the seeds stepped together (each member acts for its own
 // env), each seed's video ending with its episode
-void BackgroundVideo::record_job(Agent& agent, Backend& backend,
+void BackgroundVideo::record_job(Policy& policy, Backend& backend,
                                  std::vector<std::unique_ptr<Env>>& envs, const Job& job) {
   const int S = (int)envs.size();
   const EnvSpec& spec = envs[0]->spec();
   const int O = spec.obs_dim, A = spec.act_dim;
-  backend.upload(agent.actor().params(), job.params.data(), job.params.size() * sizeof(float));
+  backend.upload(policy.actor().params(), job.params.data(), job.params.size() * sizeof(float));
   DeviceArray<float> d_obs(backend, (size_t)S * O), d_act(backend, (size_t)S * A);
   std::vector<double> obs((size_t)S * O, 0.0), action(A);
   std::vector<float> obs_f((size_t)S * O, 0.0f), act_f((size_t)S * A);
@@ -170,7 +170,7 @@ void BackgroundVideo::record_job(Agent& agent, Backend& backend,
     if (m_cancel) throw Cancelled{};  // the recorders' partial files are removed
     for (size_t i = 0; i < obs.size(); ++i) obs_f[i] = (float)obs[i];
     d_obs.upload(obs_f.data(), obs_f.size());
-    agent.act(1, d_obs.data(), true, d_act.data());
+    policy.act(1, d_obs.data(), true, d_act.data());
     d_act.download(act_f.data(), act_f.size());
     for (int s = 0; s < S; ++s) {
       if (!videos[s]) continue;

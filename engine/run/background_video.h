@@ -1,6 +1,6 @@
 // background_video.h: the videos a training run records (train.video_every), off the training
 // thread. Each video is one deterministic episode per seed, acted by a host snapshot of the
-// actor's parameters on an agent of its own (CPU backend, one thread), on envs of its own reset
+// actor's parameters on a Policy of its own (CPU backend, one thread), on envs of its own reset
 // with HostRng(seed, 0) as `sac rollout --seed <seed>` does, rendered and encoded
 // (video/video_recorder.h) on a worker thread that owns the OpenGL context, at a low CPU
 // priority while training runs (nice 10), with one rasteriser and one encoder thread. Snapshots queue up
@@ -21,7 +21,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sac/agent.h"
+#include "sac/learner.h"
+#include "sac/policy.h"
 #include "video/video_recorder.h"
 
 namespace sac {
@@ -39,7 +40,7 @@ class BackgroundVideo {
   BackgroundVideo(const BackgroundVideo&) = delete;
   BackgroundVideo& operator=(const BackgroundVideo&) = delete;
 
-  /// Queues the videos of the actor parameters `actor_params` (Agent::actor()'s flat buffer)
+  /// Queues the videos of the actor parameters `actor_params` (Policy::actor()'s flat buffer)
   /// taken at env step `step`; seeds marked in `stopped` get none. Rethrows a failure of an
   /// earlier video (std::runtime_error: a write failed).
   void record(int64_t step, std::vector<float> actor_params, std::vector<char> stopped);
@@ -53,7 +54,7 @@ class BackgroundVideo {
     std::vector<char> stopped;
   };
   void work(AgentSpec spec, std::string env_id, nlohmann::json kwargs);
-  void record_job(Agent& agent, Backend& backend, std::vector<std::unique_ptr<Env>>& envs,
+  void record_job(Policy& policy, Backend& backend, std::vector<std::unique_ptr<Env>>& envs,
                   const Job& job);
   void rethrow_failure();
 

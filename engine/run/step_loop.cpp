@@ -58,7 +58,7 @@ int update_block(const Config& c, int num_envs) {
 }
 
 StepLoop::StepLoop(const Config& c, bool overlapped, Backend& backend, EnvPool& pool,
-                   Agent& agent, const std::vector<ReplayBuffer*>& rings, StageTimes* times)
+                   Learner& agent, const std::vector<ReplayBuffer*>& rings, StageTimes* times)
     : m_c(c), m_overlapped(overlapped), m_backend(backend), m_pool(pool), m_agent(agent),
       m_rings(rings), m_ring_view(rings.begin(), rings.end()), m_times(times),
       m_S((int)rings.size()), m_N(pool.size() / std::max(1, m_S)), m_O(pool.spec().obs_dim),

@@ -22,7 +22,7 @@
 #include <memory>
 #include <vector>
 
-#include "sac/agent.h"
+#include "sac/learner.h"
 #include "sac/config.h"
 #include "sac/env_pool.h"
 #include "sac/philox.h"
@@ -42,7 +42,7 @@ class StepLoop {
  public:
   /// `times` (nullable) receives the seconds of each stage (`sac bench train`). `rings`: one
   /// replay ring per seed of the config (seed_list()); the pool holds N envs per seed.
-  StepLoop(const Config& config, bool overlapped, Backend& backend, EnvPool& pool, Agent& agent,
+  StepLoop(const Config& config, bool overlapped, Backend& backend, EnvPool& pool, Learner& agent,
            const std::vector<ReplayBuffer*>& rings, StageTimes* times);
   StepLoop(const StepLoop&) = delete;
   StepLoop& operator=(const StepLoop&) = delete;
@@ -90,9 +90,9 @@ class StepLoop {
   const bool m_overlapped;
   Backend& m_backend;
   EnvPool& m_pool;
-  Agent& m_agent;
+  Learner& m_agent;
   std::vector<ReplayBuffer*> m_rings;             // one per seed
-  std::vector<const ReplayBuffer*> m_ring_view;  // the same, as Agent::update takes them
+  std::vector<const ReplayBuffer*> m_ring_view;  // the same, as Learner::update takes them
   StageTimes* m_times;
   const int m_S, m_N, m_O, m_A;  // seeds, envs per seed, observation and action sizes
   const bool m_per_seed;          // a run given train.seeds: a seed stops alone

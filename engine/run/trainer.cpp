@@ -116,7 +116,9 @@ TrainSummary run_training(const Config& c, const std::string& run_dir, LoadedChe
   if (c.eval_episodes > 0)
     eval_pool = std::make_unique<EnvPool>(
         c.env_id, kwargs, seeded_envs(seeds, c.eval_episodes, kEvalSeedOffset), c.env_threads);
-  Agent agent(*backend, AgentSpec::from_config(c, O, A, std::max(N, c.eval_episodes)));
+  std::unique_ptr<Learner> learner =
+      make_learner(*backend, AgentSpec::from_config(c, O, A, std::max(N, c.eval_episodes)));
+  Learner& agent = *learner;
   SeedRings rings(*backend, seeds.size(), replay_capacity(c), O, A);
   const bool overlapped = resolve_pipeline(c.pipeline, backend->name()) == "overlapped";
   // declared after the agent and the rings: its update thread (if any) ends before they go

@@ -148,24 +148,27 @@ std::vector<char> TrainingRun::stopped_seeds() const {
 void TrainingRun::poison_if_due() {
   if (m_options.poison_step < 0 || m_poisoned || m_st.steps < m_options.poison_step) return;
   m_poisoned = true;
-  const float nan = NAN;
   if (m_options.poison_tensor.empty()) {
-    m_parts.backend.upload(m_parts.agent.log_alpha() + m_options.poison_seed, &nan, sizeof nan);
+    // log alpha holds one value per seed (the learner's state tensor of that name)
+    poison_tensor("log_alpha", m_options.poison_seed);
     return;
   }
+  poison_tensor(m_options.poison_tensor, m_options.poison_index);
+}
+
+// value `index` of the learner's state tensor `name` becomes NaN (the test hook above)
+void TrainingRun::poison_tensor(const std::string& name, int64_t index) {
+  const float nan = NAN;
   for (const StateTensor& t : m_parts.agent.state_tensors())
-    if (t.name == m_options.poison_tensor) {
-      if (t.dtype != "F32" || t.memory != StateTensor::Memory::kBackend ||
-          m_options.poison_index < 0 || m_options.poison_index >= t.count())
+    if (t.name == name) {
+      if (t.dtype != "F32" || t.memory != StateTensor::Memory::kBackend || index < 0 ||
+          index >= t.count())
         throw std::invalid_argument("poison_tensor: cannot poison value " +
-                                    std::to_string(m_options.poison_index) + " of '" + t.name +
-                                    "'");
-      m_parts.backend.upload(static_cast<float*>(t.data) + m_options.poison_index, &nan,
-                             sizeof nan);
+                                    std::to_string(index) + " of '" + t.name + "'");
+      m_parts.backend.upload(static_cast<float*>(t.data) + index, &nan, sizeof nan);
       return;
     }
-  throw std::invalid_argument("poison_tensor: the agent has no tensor '" +
-                              m_options.poison_tensor + "'");
+  throw std::invalid_argument("poison_tensor: the agent has no tensor '" + name + "'");
 }
 
 // ---- the cadence after each batch step
@@ -273,7 +276,7 @@ void TrainingRun::finish_evaluation() {
 void TrainingRun::evaluate_now() {
   if (!m_parts.eval_pool) return;
   const double wall_seconds = m_prior_seconds + run_seconds();  // the policy's training time
-  Agent& agent = m_parts.agent;
+  Learner& agent = m_parts.agent;
   if (m_background_eval) {
     finish_evaluation();
     std::vector<float> actor(agent.actor().num_params());
@@ -282,7 +285,7 @@ void TrainingRun::evaluate_now() {
     return;
   }
   record_evaluations(m_st.steps, wall_seconds,
-                     evaluate_seeds(agent, m_parts.backend, *m_parts.eval_pool,
+                     evaluate_seeds(agent.policy(), m_parts.backend, *m_parts.eval_pool,
                                     m_d_eval_obs.data(), m_d_eval_actions.data(),
                                     stopped_seeds()));
 }

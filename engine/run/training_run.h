@@ -20,7 +20,7 @@
 #include "run/eta.h"
 #include "formats/checkpoint.h"
 #include "run/run_directory.h"
-#include "sac/agent.h"
+#include "sac/learner.h"
 #include "sac/config.h"
 #include "sac/env_pool.h"
 #include "sac/replay_buffer.h"
@@ -45,7 +45,7 @@ struct RunParts {
   Backend& backend;
   EnvPool& pool;
   EnvPool* eval_pool;  // null: no evaluation
-  Agent& agent;
+  Learner& agent;
   std::vector<const ReplayBuffer*> rings;  // one per seed
   StepLoop& loop;
   bool overlapped;
@@ -92,6 +92,7 @@ class TrainingRun {
   void write_run_summary(const TrainSummary& s);
   nlohmann::json seed_summary_json(int k, const TrainSummary& s) const;
   void poison_if_due();
+  void poison_tensor(const std::string& name, int64_t index);
   void write_or_stop(const std::function<void()>& write);
   [[noreturn]] void write_failed(const std::string& what);
   [[noreturn]] void diverged(const std::string& what);

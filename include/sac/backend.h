@@ -2,6 +2,7 @@
 // implementation behind it. Every op takes a leading members dimension E (E independent
 // networks of the same shape, stacked), works on memory the backend allocated, and never
 // allocates itself. Matrices are row-major; a weight W of a layer is out x in (y = x W^T + b).
+// The ops themselves are one list, backend_ops.h, from which every backend's methods come.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -102,7 +103,6 @@ std::string cuda_unavailable_reason();
 /// CUDA runtime's version with the driver and device when one is usable.
 std::string backends_description();
 
-/// A recorded, fixed sequence of ops that can be rerun cheaply.
 /// The settings of batch renormalisation (Backend::batch_renorm_forward), sb3-contrib's
 /// BatchRenorm defaults: running statistics move by `momentum` of the way to each batch's;
 /// eps is added to every variance; r is clipped to [1/r_max, r_max] and d to [-d_max, d_max];
@@ -115,6 +115,7 @@ struct BatchRenormConfig {
   int64_t warmup_steps = 100000;
 };
 
+/// A recorded, fixed sequence of ops that can be rerun cheaply.
 class RecordedOps {
  public:
   virtual ~RecordedOps() = default;
@@ -221,209 +222,19 @@ class Backend {
     int m_previous;
   };
 
-  // ---- networks
-  /// Y[e] = act(X[e] W[e]^T + b[e]) for e < E; X[e] starts at X + e * x_member_stride
-  /// (stride 0 feeds the same input to every member). X: B x in, W: out x in, Y: B x out.
-  /// `relu_mask` (nullable; relu_mask_bytes(E, B, out) bytes) receives the ReLU's bit-mask for
-  /// linear_grad_input where the backend keeps one (CUDA's fused epilogue); one launch.
-  virtual void linear_forward(int E, int B, int in, int out, const float* X, size_t x_member_stride,
-                              const float* W, const float* b, float* Y, Activation act,
-                              uint32_t* relu_mask) = 0;
-
-  /// Bytes of the ReLU bit-mask of a layer of `out` outputs: per member and row, `out` bits
-  /// rounded up to a multiple of 128.
+  /// Bytes of the ReLU bit-mask of a layer of `out` outputs (linear_forward's relu_mask): per
+  /// member and row, `out` bits rounded up to a multiple of 128.
   static size_t relu_mask_bytes(int E, int B, int out) {
     return (size_t)E * B * (size_t)((out + 127) / 128 * 128) / 8;
   }
 
-  /// Weight gradients of linear_forward from dZ (the gradient before the activation,
-  /// E x B x out): dW[e] = dZ[e]^T X[e] and db[e] = sum_b dZ[e] (fixed order), one launch.
-  virtual void linear_grad_weights(int E, int B, int in, int out, const float* X,
-                                   size_t x_member_stride, const float* dZ, float* dW,
-                                   float* db) = 0;
-
-  /// Input gradient of linear_forward from dZ: dX[e] = dZ[e] W[e] (E x B x in), one launch.
-  /// With x_act = kRelu, X was the output of a ReLU layer (X_relu, E x B x in, and its
-  /// relu_mask when the backend wrote one) and dX is masked where X_relu <= 0: the result is
-  /// the dZ of the layer below.
-  virtual void linear_grad_input(int E, int B, int in, int out, const float* dZ, const float* W,
-                                 Activation x_act, const float* X_relu,
-                                 const uint32_t* relu_mask, float* dX) = 0;
-
-  /// Backward of linear_forward given its output Y and dY (overwritten with the gradient
-  /// before the activation). Writes dW = dZ^T X, db = sum_b dZ and dX = dZ W; each of dW, db,
-  /// dX may be null to skip it. dX is E x B x in (one per member, even when X was shared).
-  virtual void linear_backward(int E, int B, int in, int out, const float* X,
-                               size_t x_member_stride, const float* W, const float* Y, float* dY,
-                               float* dX, float* dW, float* db, Activation act) = 0;
-
-  /// out[r] = [a[r], b[r]] for r < rows; a is rows x na, b is rows x nb.
-  virtual void concat_columns(int rows, int na, const float* a, int nb, const float* b,
-                              float* out) = 0;
-
-  // ---- tanh-Gaussian policy head; head holds B x 2A rows [mean, raw log-std]
-  /// Reparameterised sample a = tanh(mean + exp(log_std) eps) and its log-density for S seeds
-  /// of B rows each (head, eps and logp seed-stacked: S x B rows). Action rows are `action_ld`
-  /// floats apart (A: packed; O + A at action = critic input + O writes the action columns of a
-  /// critic input), and each seed's block is written `copies` times: row r of seed s, copy c,
-  /// goes to action + ((s * copies + c) * B + r) * action_ld (the critics' replicated inputs;
-  /// copies = 1 and S = 1 is one packed block).
-  virtual void tanh_gaussian_sample(int S, int B, int A, const float* head, const float* eps,
-                                    float log_std_min, float log_std_max, float* action,
-                                    int action_ld, int copies, float* logp) = 0;
-  /// Deterministic action tanh(mean).
-  virtual void tanh_gaussian_mean(int B, int A, const float* head, float* action) = 0;
-  /// Gradient with respect to head, given dL/daction (B x A, nullable: zero) and
-  /// dL/dlogp = logp_scale * exp(*d_log_alpha) per sample.
-  virtual void tanh_gaussian_backward(int B, int A, const float* head, const float* eps,
-                                      const float* action, const float* grad_action,
-                                      const float* d_log_alpha, float logp_scale, float log_std_min,
-                                      float log_std_max, float* grad_head) = 0;
-
-  // ---- losses (reductions in a fixed order: same inputs, same bits)
-  /// y = r + gamma (1 - terminated) (min_e q_target[e] - alpha logp_next).
-  virtual void soft_targets(int E, int B, const float* q_target, const float* logp_next,
-                            const float* reward, const float* terminated, float gamma,
-                            const float* d_log_alpha, float* y) = 0;
-  /// loss = sum_e mean_b (q[e] - y)^2, dq = d loss / dq.
-  virtual void critic_loss(int E, int B, const float* q, const float* y, float* dq,
-                           float* loss) = 0;
-  /// loss = mean_b (alpha logp - min_e q[e]); dq is -1/B on each row's minimising member.
-  virtual void actor_loss(int E, int B, const float* q, const float* logp, const float* d_log_alpha,
-                          float* dq, float* loss) = 0;
-  /// grad_action[b] = sum_e dX[e][b][skip:skip+A], where dX rows are `width` wide.
-  virtual void sum_member_columns(int E, int B, int width, int skip, int A, const float* dX,
-                                  float* grad_action) = 0;
-  /// loss = mean_b -log_alpha (logp + target_entropy); grad is d loss / d log_alpha.
-  virtual void alpha_loss(int B, const float* logp, const float* d_log_alpha, float target_entropy,
-                          float* grad, float* loss) = 0;
-
-  // ---- the fused ops of the update (each one launch whatever S; each equals, bit for bit on
-  // the CPU, the composition of the ops above that it replaces, once per seed). They take S
-  // seeds of C critics each: critic outputs are S*C x B, ordered [seed][critic]; per-seed rows
-  // (logp, reward, terminated, y) are S x B; seed s's alpha is exp(d_log_alpha[s]) and its
-  // losses and gradients go to index s of each output.
-  /// Per seed: soft_targets over its own C critics (into y), then critic_loss of q against y.
-  virtual void critic_loss_soft_targets(int S, int C, int B, const float* q_target,
-                                        const float* logp_next, const float* reward,
-                                        const float* terminated, float gamma,
-                                        const float* d_log_alpha, const float* q, float* y,
-                                        float* dq, float* loss) = 0;
-  /// Per seed: actor_loss (into dq, actor_loss[s]), then alpha_loss (alpha_grad[s],
-  /// alpha_loss[s]).
-  virtual void actor_alpha_loss(int S, int C, int B, const float* q, const float* logp,
-                                const float* d_log_alpha, float target_entropy, float* dq,
-                                float* actor_loss, float* alpha_grad, float* alpha_loss) = 0;
-  /// Per seed: sum_member_columns of its own C critics' input gradients dX (S*C x B x width, the
-  /// action in columns skip..skip+A), then tanh_gaussian_backward with that as dL/daction and
-  /// its own alpha. head, eps and grad_head are S x B rows; seed s's action rows start at
-  /// action + s * action_seed_stride, action_ld floats apart.
-  virtual void tanh_gaussian_backward_critics(int S, int B, int A, const float* head,
-                                              const float* eps, const float* action,
-                                              int action_ld, size_t action_seed_stride, int C,
-                                              int width, int skip, const float* dX,
-                                              const float* d_log_alpha, float logp_scale,
-                                              float log_std_min, float log_std_max,
-                                              float* grad_head) = 0;
-  /// adam on `online`, then polyak of `target` towards the new values (n each).
-  virtual void adam_polyak(size_t n, float* online, const float* grads, float* m, float* v,
-                           float lr, float beta1, float beta2, float eps, const int64_t* d_step,
-                           float* target, float tau) = 0;
-  /// adam on each of `count` (<= 4) tensors, with their own lr, in one launch.
-  virtual void adam_multi(int count, const AdamTensor* tensors, float beta1, float beta2,
-                          float eps, const int64_t* d_step) = 0;
-  /// For each of S seeds: draws B rows of its ring rings[s] and both noise blocks (as
-  /// sample_indices and fill_normal with draws[s]) and gathers them into `out`'s layouts,
-  /// seed-stacked (seed s's rows follow seed s-1's in every layout; the critic inputs hold
-  /// `copies` copies of each seed's rows, copy c of seed s at member s * copies + c), in one
-  /// launch. S <= kMaxSeeds.
-  virtual void sample_minibatch(int S, int B, int O, int A, int copies, const RingView* rings,
-                                const MinibatchDraws* draws, const MinibatchLayout& out) = 0;
-
   /// The most seeds one op takes (their rings and keys travel as kernel arguments).
   static constexpr int kMaxSeeds = 32;
 
-  // ---- ops of SAC's follow-ups (REDQ, TQC, CrossQ), not yet part of any update
-  /// REDQ's target minimum: for each of E members with N critics each (q: E*N x B, ordered
-  /// [member][critic]), q_min[e][b] = min over a random subset of M of member e's N critics
-  /// (1 <= M <= N <= 32, E <= kMaxSeeds). The subset is drawn without replacement from Philox
-  /// (keys[e], stream) at draw block *d_counter: one per member shared by its B rows (per_row
-  /// false, as REDQ draws one per update), or one per row. `chosen` (nullable) receives the
-  /// subsets, E x M (or E x B x M per row). keys: host memory. One launch.
-  virtual void subset_min(int E, int N, int M, int B, bool per_row, const float* q,
-                          const uint64_t* keys, uint64_t stream, const int64_t* d_counter,
-                          float* q_min, int32_t* chosen) = 0;
-  /// Batch renormalisation over E members x B rows x F features (x, y: E*B x F, member e's
-  /// rows at e*B; scale, bias, running_mean, running_var: E x F). Training (B >= 2): each
-  /// member's features normalised with their batch mean and unbiased variance, corrected by
-  /// the clipped r and d of the running statistics once *d_steps > config.warmup_steps, and the
-  /// running statistics moved towards the batch's; the caller counts the steps (increment).
-  /// Inference: normalised with the running statistics, which stay; d_steps is not read (may be
-  /// null). y = scale * normalised + bias. stats (E x F x 4) receives what the backward needs.
-  /// Sums over rows in one fixed tree (no float atomics). One launch.
-  virtual void batch_renorm_forward(int E, int B, int F, bool training,
-                                    const BatchRenormConfig& config, const int64_t* d_steps,
-                                    const float* x, const float* scale, const float* bias,
-                                    float* running_mean, float* running_var, float* stats,
-                                    float* y) = 0;
-  /// The backward of batch_renorm_forward, given its x, scale and stats and the same
-  /// `training` and config.eps: dx (E*B x F), dscale and dbias (E x F) are written (not added).
-  /// Training: through the batch mean and variance, r and d held constant; inference: through
-  /// x alone. One launch.
-  virtual void batch_renorm_backward(int E, int B, int F, bool training, float eps,
-                                     const float* x, const float* scale, const float* stats,
-                                     const float* dy, float* dx, float* dscale,
-                                     float* dbias) = 0;
-  /// TQC's quantile Huber loss (kappa > 0; with kappa 1 sb3-contrib's quantile_huber_loss):
-  /// for each of E members and B rows, N critics x M predicted quantiles (current: E*B x N*M,
-  /// critic-major) against K target atoms (target: E*B x K), u = target - current, tau_m =
-  /// (m + 0.5) / M, rho = |tau_m - 1{u < 0}| huber_kappa(u) / kappa. row_loss (E*B) receives
-  /// each row's mean of rho over its N*M*K pairs, loss (E) each member's mean over its rows,
-  /// dcurrent (E*B x N*M) d loss[e] / d current (written). Fixed-tree sums. Two launches.
-  virtual void quantile_huber_loss(int E, int B, int N, int M, int K, float kappa,
-                                   const float* current, const float* target, float* dcurrent,
-                                   float* row_loss, float* loss) = 0;
-  /// TQC's truncated target: each of `rows` rows of `atoms` pooled atoms (pooled: rows x atoms)
-  /// sorted ascending in the floats' total order (-0 before +0), the lowest `keep` written to
-  /// kept (rows x keep); 1 <= keep <= atoms <= 2048. Deterministic (a bitonic network on both
-  /// backends). One launch.
-  virtual void sort_truncate_atoms(int rows, int atoms, int keep, const float* pooled,
-                                   float* kept) = 0;
-
-  // ---- optimiser and targets, one launch over a flat buffer
-  /// Adam (PyTorch's operation order). The step count t >= 1 is read from device memory, so a
-  /// captured CUDA graph replays correctly at every step; the bias corrections 1 - beta^t are
-  /// computed once per launch from it.
-  virtual void adam(size_t n, float* params, const float* grads, float* m, float* v, float lr,
-                    float beta1, float beta2, float eps, const int64_t* d_step) = 0;
-  /// target = tau * online + (1 - tau) * target.
-  virtual void polyak(size_t n, float* target, const float* online, float tau) = 0;
-  /// *d_counter += 1 (step counters that live on the device).
-  virtual void increment(int64_t* d_counter) = 0;
-
-  // ---- random numbers (Philox, counter-based: identical on every backend). Draw offsets come
-  // from a device counter so graph replays draw fresh numbers.
-  /// out[i] = standard normal number (*d_counter * n + i) of stream (key, stream).
-  virtual void fill_normal(size_t n, uint64_t key, uint64_t stream, const int64_t* d_counter,
-                           float* out) = 0;
-  /// out[s * n + i] = standard normal number (*d_counter * n + i) of stream (keys[s], stream)
-  /// for s < S (keys: host memory, S <= kMaxSeeds): fill_normal of each seed, one launch.
-  virtual void fill_normal_seeds(int S, size_t n, const uint64_t* keys, uint64_t stream,
-                                 const int64_t* d_counter, float* out) = 0;
-  /// idx[i] = uniform integer in [0, *d_bound) number (*d_counter * n + i) of (key, stream).
-  virtual void sample_indices(int n, uint64_t key, uint64_t stream, const int64_t* d_counter,
-                              const int64_t* d_bound, int64_t* idx) = 0;
-
-  // ---- replay
-  /// dst[i] = src[idx[i]] for i < n; rows are `dim` floats.
-  virtual void gather_rows(int n, int dim, const float* src, const int64_t* idx, float* dst) = 0;
-  /// Appends the rows i < n of one batch step whose step.keep[i] is nonzero to the ring, in
-  /// order, at its head (ring.d_head_size[0]), wrapping at ring.capacity, then advances head
-  /// and size (ring.d_head_size[1], at most capacity) on the device. Row i is (obs[i],
-  /// action[i], step.reward[i], step.next_obs[i], step.terminated[i]); obs is n x O, action
-  /// n x A. One op in stream order: no host wait, nothing read back.
-  virtual void ring_insert(int n, int O, int A, const float* obs, const float* action,
-                           const StepTransitions& step, const RingStorage& ring) = 0;
+  // ---- the ops, one pure virtual method each: their list and documentation is backend_ops.h
+#define SAC_BACKEND_OP(name, params, args) virtual void name params = 0;
+#include "sac/backend_ops.h"
+#undef SAC_BACKEND_OP
 
  protected:
   /// Throws std::logic_error naming `op` when recording() (see there).

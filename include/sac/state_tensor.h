@@ -1,6 +1,6 @@
 // state_tensor.h: StateTensor, one named buffer of a component's state as a checkpoint stores it
 // (name, dtype, shape, where the values live). Each component lists its own state
-// (Agent::state_tensors(), ReplayBuffer::state_tensors(), engine/formats/pool_state.h,
+// (Learner::state_tensors(), ReplayBuffer::state_tensors(), engine/formats/pool_state.h,
 // engine/formats/trainer_state.h); engine/formats/state_tensors.h writes, reads and scans such lists, so a new
 // buffer is added in one place. Tested by tests/test_checkpoint.cpp.
 #pragma once

@@ -40,7 +40,8 @@
 #include <string>
 #include <vector>
 
-#include "sac/agent.h"
+#include "sac/agent.h"  // the SAC learner, and the Learner interface
+#include "sac/policy.h"
 #include "sac/config.h"
 #include "sac/env_pool.h"
 
@@ -53,15 +54,16 @@ struct EvalResult {
 };
 
 /// Runs `episodes` deterministic episodes (one per env of `pool`, which must have that many
-/// envs) with the actor of `agent`; d_obs and d_actions are backend buffers of pool size.
-EvalResult evaluate(Agent& agent, Backend& backend, EnvPool& pool, float* d_obs, float* d_actions);
+/// envs) with `policy`; d_obs and d_actions are backend buffers of pool size.
+EvalResult evaluate(Policy& policy, Backend& backend, EnvPool& pool, float* d_obs,
+                    float* d_actions);
 
-/// evaluate() of an agent of S seeds: the pool holds S blocks of envs, block s acted on by seed
-/// s's actor; one result per seed, each what evaluate() gives that seed's agent alone on its
+/// evaluate() of a policy of S seeds: the pool holds S blocks of envs, block s acted on by seed
+/// s's actor; one result per seed, each what evaluate() gives that seed's policy alone on its
 /// block.
 /// Seeds marked in `stopped` (by seed number; empty: none) act with zeros: their results mean
 /// nothing, and their numbers may not be finite.
-std::vector<EvalResult> evaluate_seeds(Agent& agent, Backend& backend, EnvPool& pool,
+std::vector<EvalResult> evaluate_seeds(Policy& policy, Backend& backend, EnvPool& pool,
                                        float* d_obs, float* d_actions,
                                        const std::vector<char>& stopped = {});
 
@@ -177,24 +179,24 @@ struct BenchTrainResult {
 /// caller chooses the warm-up (the bench uses the batch size, so updates start at once).
 BenchTrainResult bench_train(const Config& config);
 
-/// Writes the actor of `agent` with what is needed to rebuild it as a safetensors policy file,
+/// Writes the actor of the learner `agent` with what is needed to rebuild it as a safetensors policy file,
 /// checksummed (include/sac/safetensors.h). An agent of several seeds writes seed number
 /// `seed_index`'s actor, as a run of that seed alone would (`config`: seed_config()).
 /// `python_env`: for an actor trained on an env that steps in Python (no built-in task), a JSON
 /// object describing it (obs_dim, act_dim, action_low, action_high, and what identifies the env),
 /// stored as the config's "env" (and as "python_env" metadata) the loader rebuilds the actor
 /// from; empty: a built-in task, whose file is unchanged.
-void save_policy(Agent& agent, const Config& config, const std::string& path,
+void save_policy(Learner& agent, const Config& config, const std::string& path,
                  int seed_index = 0, const std::string& python_env = "");
 
-/// A policy loaded from a policy or checkpoint file: the config it was trained with and an
-/// agent holding its actor.
+/// A policy loaded from a policy or checkpoint file: the config it was trained with and the
+/// Policy holding its actor (no critics: acting only).
 struct LoadedPolicy {
   Config config;
   EnvSpec env_spec;        // the built-in task's, or the Python env's (id: its name)
   std::string python_env;  // a Python env's description (JSON); empty for a built-in task
   std::unique_ptr<Backend> backend;
-  std::unique_ptr<Agent> agent;
+  std::unique_ptr<Policy> policy;
 };
 /// Verifies the file's checksum (a policy file written before checksums existed loads with a
 /// warning on stderr); throws InputError naming the file when it cannot be read, is corrupt or

@@ -26,7 +26,7 @@
 #include "run/run_directory.h"
 #include "run/run_lock.h"
 #include "run/step_loop.h"
-#include "sac/agent.h"
+#include "sac/learner.h"
 #include "sac/backend.h"
 #include "sac/config.h"
 #include "sac/philox.h"
@@ -95,7 +95,7 @@ class Learner {
                               std::to_string(low[j]) + ", " + std::to_string(high[j]) +
                               "]: each must be finite with low < high");
     m_backend = make_backend(resolve_device(m_c.device), m_c.threads);
-    m_agent = std::make_unique<Agent>(
+    m_agent = make_learner(
         *m_backend, AgentSpec::from_config(m_c, obs_dim, act_dim, std::max(m_N, kActChunk)));
     m_rings = std::make_unique<SeedRings>(*m_backend, m_seeds.size(), m_c.buffer_size, obs_dim,
                                           act_dim);
@@ -458,7 +458,7 @@ class Learner {
   const int m_S, m_N, m_O, m_A;
   const std::vector<double> m_low, m_high;
   std::unique_ptr<Backend> m_backend;
-  std::unique_ptr<Agent> m_agent;
+  std::unique_ptr<sac::Learner> m_agent;  // the engine's learner (this class wraps it)
   std::unique_ptr<SeedRings> m_rings;
   std::vector<HostRng> m_warmup_rngs;  // per seed
   TrainerState m_st;

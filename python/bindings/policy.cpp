@@ -30,7 +30,7 @@ class Policy {
       throw py::value_error("device must be auto, cpu or cuda, got '" + device + "'");
     require_existing_file(path, "policy file");
     m_policy = load_policy(path, device, max_batch);
-    const AgentSpec& s = m_policy.agent->spec();
+    const EnvSpec& s = m_policy.env_spec;
     m_spec = m_policy.env_spec;
     m_d_obs = DeviceArray<float>(*m_policy.backend, (size_t)max_batch * s.obs_dim);
     m_d_act = DeviceArray<float>(*m_policy.backend, (size_t)max_batch * s.act_dim);
@@ -56,7 +56,7 @@ class Policy {
       py::gil_scoped_release release;
       std::lock_guard<std::mutex> lock(m_mutex);
       m_d_obs.upload(src, (size_t)n * O);
-      m_policy.agent->act(n, m_d_obs.data(), deterministic, m_d_act.data());
+      m_policy.policy->act(n, m_d_obs.data(), deterministic, m_d_act.data());
       m_d_act.download(m_unit.data(), (size_t)n * A);
       // [-1, 1] -> [low, high], as the env pool and `sac rollout` map them
       for (int i = 0; i < n; ++i)

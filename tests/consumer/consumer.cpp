@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
     sac::DeviceArray<float> obs(*p.backend, 3), act(*p.backend, 1);
     const float o[3] = {1.0f, 0.0f, 0.5f};
     obs.upload(o, 3);
-    p.agent->act(1, obs.data(), true, act.data());
+    p.policy->act(1, obs.data(), true, act.data());
     float a = 0;
     act.download(&a, 1);
     if (!(a >= -1.0f && a <= 1.0f)) return fail("the policy's action is outside [-1, 1]");
