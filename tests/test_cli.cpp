@@ -315,9 +315,13 @@ TEST(CliConfig, KeysListsEveryKeyOfTheTableWithTypeDefaultRangeAndMeaning) {
     std::string pointer = "/" + keys[i].key;
     std::replace(pointer.begin(), pointer.end(), '.', '/');
     // (keys a config leaves out at their default: train.seeds, train.video_every,
-    // mujoco_version (empty until a run records it), and log.tensorboard, which is in the
-    // resolved JSON only when off)
-    if (keys[i].key == "log.tensorboard")
+    // mujoco_version (empty until a run records it), log.tensorboard, which is in the
+    // resolved JSON only when off, and algo with the keys of other algos than SAC, tqc.*)
+    if (keys[i].key == "algo")
+      EXPECT_EQ(j["default"], Config().algo);
+    else if (keys[i].key.rfind("tqc.", 0) == 0)
+      EXPECT_FALSE(defaults.contains("tqc"));
+    else if (keys[i].key == "log.tensorboard")
       EXPECT_EQ(j["default"], Config().log_tensorboard);
     else if (keys[i].key == "mujoco_version")
       EXPECT_EQ(j["default"], Config().mujoco_version);

@@ -12,6 +12,7 @@ namespace sac {
 
 AgentSpec AgentSpec::from_config(const Config& c, int obs_dim, int act_dim, int act_batch) {
   AgentSpec s;
+  s.algo = c.algo;
   s.obs_dim = obs_dim;
   s.act_dim = act_dim;
   s.hidden = c.hidden;

@@ -439,6 +439,10 @@ void restore_checkpoint(const LoadedCheckpoint& ckpt, Learner& agent,
   auto fail = [](const std::string& path, const std::string& what) {
     return CheckpointError("checkpoint '" + path + "': " + what);
   };
+  // a checkpoint resumes only as the learner that wrote it
+  if (ckpt.config.algo != agent.algo())
+    throw fail(main_path, "written by algo " + quoted_text(ckpt.config.algo) +
+                              "; it cannot be resumed as algo " + quoted_text(agent.algo()));
 
   // ---- read and check everything before changing anything: host tensors land in the copies
   // below, backend ones stay in the files until applied

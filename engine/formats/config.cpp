@@ -20,6 +20,9 @@ namespace {
 
 using nlohmann::json;
 
+// the largest step count or seed a key takes (exact as a double)
+constexpr double kBig = 9.0e15;
+
 struct Field {
   std::string key;                                   // dotted path, e.g. "train.seed"
   std::function<json(const Config&)> get;            // value as JSON
@@ -116,11 +119,69 @@ Field choice(const std::string& key, std::string Config::*member,
                    "string", listed, doc);
 }
 
-const std::vector<Field>& fields() {
-  constexpr double kBig = 9.0e15;
-  static const std::vector<Field> table = {
+// a list of hidden-layer widths
+Field widths(const std::string& key, std::vector<int> Config::*member, const std::string& doc) {
+  return described(key, [member](const Config& c) { return json(c.*member); },
+          [key, member](Config& c, const json& v) {
+            if (!v.is_array() || v.empty())
+              fail(key, "expected a non-empty array of widths, got " + show(v));
+            std::vector<int> list;
+            for (const json& w : v) {
+              if (!w.is_number_integer() || w.get<int64_t>() < 1 || w.get<int64_t>() > 65536)
+                fail(key, "each width must be an integer in [1, 65536], got " + show(w));
+              list.push_back(w.get<int>());
+            }
+            c.*member = list;
+          },
+                   "array of integers", "each in [1, 65536], at least one", doc);
+}
+
+std::string listed(const std::vector<std::string>& names) {
+  std::string list;
+  for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+  return list;
+}
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// the learner: any known algo is taken here; validate() refuses one that is not built
+Field algo_field() {
+  return described("algo", [](const Config& c) { return json(c.algo); },
+          [](Config& c, const json& v) {
+            if (!v.is_string())
+              fail("algo", "expected a string, got " + type_name(v) + " " + show(v));
+            std::string s = v.get<std::string>();
+            if (!contains(known_algos(), s))
+              fail("algo", "value " + quoted_text(s) + " is not one of " + listed(known_algos()));
+            c.algo = s;
+          },
+                   "string", "sac, tqc, crossq, redq (built: " + listed(built_algos()) + ")",
+                   "the learner: sac (Soft Actor-Critic), tqc (truncated quantile critics, keys "
+                   "tqc.*); crossq and redq are refused until built");
+}
+
+// TQC's own keys (sb3-contrib's names), read when algo is "tqc"
+std::vector<Field> tqc_fields() {
+  return {
+      integer("tqc.n_critics", &Config::tqc_n_critics, 1, 64, "TQC: critics per seed (N)"),
+      integer("tqc.n_quantiles", &Config::tqc_n_quantiles, 1, 2048,
+              "TQC: quantiles each critic predicts (M; N x M at most 2048)"),
+      integer("tqc.top_quantiles_to_drop_per_net", &Config::tqc_top_quantiles_to_drop_per_net, 0,
+              2047,
+              "TQC: d, the pooled target drops its top d x N of N x M atoms (d below M)"),
+      widths("tqc.critic_hidden", &Config::tqc_critic_hidden,
+             "TQC: hidden widths of each critic (ReLU; the actor's are sac.hidden)"),
+  };
+}
+
+// the table's rows before the train.* keys: the top level, env.*, sac.*
+std::vector<Field> env_and_sac_fields() {
+  return {
       choice("device", &Config::device, {"auto", "cpu", "cuda"},
              "backend: cuda when a device is usable (auto), or cpu, or cuda"),
+      algo_field(),
       choice("env.id", &Config::env_id, {}, "Gymnasium task id (sac envs lists them)", "a task id"),
       {"env.kwargs", [](const Config& c) { return json::parse(c.env_kwargs); },
        [](Config& c, const json& v) {
@@ -133,19 +194,7 @@ const std::vector<Field>& fields() {
       integer("env.num_envs", &Config::num_envs, 1, 65536, "envs stepped per batch step"),
       integer("env.threads", &Config::env_threads, 0, 1024,
               "CPU threads stepping the envs (0 = one per core)"),
-      {"sac.hidden", [](const Config& c) { return json(c.hidden); },
-       [](Config& c, const json& v) {
-         if (!v.is_array() || v.empty())
-           fail("sac.hidden", "expected a non-empty array of widths, got " + show(v));
-         std::vector<int> widths;
-         for (const json& w : v) {
-           if (!w.is_number_integer() || w.get<int64_t>() < 1 || w.get<int64_t>() > 65536)
-             fail("sac.hidden", "each width must be an integer in [1, 65536], got " + show(w));
-           widths.push_back(w.get<int>());
-         }
-         c.hidden = widths;
-       }, "array of integers", "each in [1, 65536], at least one",
-       "hidden widths of the actor and each critic (ReLU)"},
+      widths("sac.hidden", &Config::hidden, "hidden widths of the actor and each critic (ReLU)"),
       real("sac.actor_lr", &Config::actor_lr, 0, 1, "Adam learning rate of the actor", true),
       real("sac.critic_lr", &Config::critic_lr, 0, 1, "Adam learning rate of the critics", true),
       real("sac.alpha_lr", &Config::alpha_lr, 0, 1, "Adam learning rate of log alpha", true),
@@ -158,7 +207,7 @@ const std::vector<Field>& fields() {
       real("sac.gamma", &Config::gamma, 0, 1, "discount"),
       real("sac.tau", &Config::tau, 0, 1, "Polyak rate of the target critics"),
       integer("sac.num_critics", &Config::num_critics, 1, 64,
-              "critics per seed (clipped double-Q takes the min)"),
+              "critics per seed (clipped double-Q takes the min; SAC's: TQC's is tqc.n_critics)"),
       real("sac.init_log_alpha", &Config::init_log_alpha, -20, 20, "log alpha at the start"),
       boolean("sac.learn_alpha", &Config::learn_alpha, "learn the temperature alpha"),
       {"sac.target_entropy",
@@ -181,11 +230,17 @@ const std::vector<Field>& fields() {
       choice("sac.matmul_precision", &Config::matmul_precision, {"fp32", "tf32"},
              "GEMM arithmetic: fp32 (the reference) or tf32 (CUDA tensor cores; the CPU "
              "backend computes FP32 either way)"),
+  };
+}
+
+// the rest: train.*, log.*, the provenance the engine writes
+std::vector<Field> train_fields() {
+  return {
       integer("train.total_steps", &Config::total_steps, 1, kBig,
               "env steps of the run (all envs together)"),
       integer("train.seed", &Config::seed, 0, kBig, "master seed; env i uses seed + i"),
       {"train.seeds", [](const Config& c) { return json(c.seeds); },
-       [kBig](Config& c, const json& v) {
+       [](Config& c, const json& v) {
          if (!v.is_array())
            fail("train.seeds", "expected an array of seeds, got " + type_name(v) + " " + show(v));
          if ((int)v.size() > kMaxSeeds)
@@ -230,7 +285,44 @@ const std::vector<Field>& fields() {
              "written by the engine: the MuJoCo version the run stepped on (a new run records "
              "this build's; a resume on another version is refused)", "a version"),
   };
+}
+
+const std::vector<Field>& fields() {
+  static const std::vector<Field> table = [] {
+    std::vector<Field> all = env_and_sac_fields();
+    for (std::vector<Field> part : {tqc_fields(), train_fields()})
+      all.insert(all.end(), part.begin(), part.end());
+    return all;
+  }();
   return table;
+}
+
+// the algo a key belongs to: "tqc" for tqc.*, "sac" for sac.num_critics (TQC counts its critics
+// as tqc.n_critics), "" for the keys every algo shares
+std::string owning_algo(const std::string& key) {
+  if (key.rfind("tqc.", 0) == 0) return "tqc";
+  if (key == "sac.num_critics") return "sac";
+  return "";
+}
+
+// sets one key, remembering an algo's own key for validate()
+void set_key(Config& c, const Field& f, const json& value) {
+  f.set(c, value);
+  if (!owning_algo(f.key).empty() && !contains(c.given_algo_keys, f.key))
+    c.given_algo_keys.push_back(f.key);
+}
+
+// whether to_json writes key `f`: a key at a default that leaves it out (written only when set) or
+// that belongs to another algo is not written, so a config is what it was before the key existed
+bool written(const Field& f, const Config& c) {
+  const std::string& k = f.key;
+  const std::string owner = owning_algo(k);
+  if (!owner.empty() && owner != c.algo) return false;
+  return (k != "algo" || c.algo != "sac") && (k != "train.seeds" || !c.seeds.empty()) &&
+         (k != "train.video_every" || c.video_every != 0) &&
+         (k != "log.tensorboard" || !c.log_tensorboard) &&
+         (k != "mujoco_version" || !c.mujoco_version.empty()) &&
+         (k != "env.kwargs" || c.env_kwargs != "{}");
 }
 
 const Field* find_field(const std::string& key) {
@@ -244,7 +336,7 @@ void apply_object(Config& c, const json& obj, const std::string& prefix) {
   for (auto it = obj.begin(); it != obj.end(); ++it) {
     std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
     if (const Field* f = find_field(key)) {
-      f->set(c, it.value());
+      set_key(c, *f, it.value());
     } else if (it.value().is_object()) {
       bool is_section = false;
       for (const Field& f : fields()) is_section |= f.key.rfind(key + ".", 0) == 0;
@@ -263,21 +355,27 @@ void apply_object(Config& c, const json& obj, const std::string& prefix) {
 
 json Config::to_json() const {
   json out = json::object();
-  for (const Field& f : fields())
-    // a run of one seed has no train.seeds, a run without videos no train.video_every, a run
-    // with TensorBoard files no log.tensorboard (it is written only when off), a config that names
-    // no MuJoCo version no mujoco_version: its config (and every file that holds it, its policy
-    // among them) is what it was before the key existed
-    if ((f.key != "train.seeds" || !seeds.empty()) &&
-        (f.key != "train.video_every" || video_every != 0) &&
-        (f.key != "log.tensorboard" || !log_tensorboard) &&
-        (f.key != "mujoco_version" || !mujoco_version.empty()) &&
-        (f.key != "env.kwargs" || env_kwargs != "{}")) out[json::json_pointer("/" + [&] {
-                                   std::string p = f.key;
-                                   for (char& ch : p) if (ch == '.') ch = '/';
-                                   return p;
-                                 }())] = f.get(*this);
+  // a SAC run has no algo and no tqc.*, a run of one seed no train.seeds, a run without videos
+  // no train.video_every, a run with TensorBoard files no log.tensorboard (it is written only
+  // when off), a config that names no MuJoCo version no mujoco_version: its config (and every
+  // file that holds it, its policy among them) is what it was before the key existed
+  for (const Field& f : fields()) {
+    if (!written(f, *this)) continue;
+    std::string pointer = "/" + f.key;
+    std::replace(pointer.begin(), pointer.end(), '.', '/');
+    out[json::json_pointer(pointer)] = f.get(*this);
+  }
   return out;
+}
+
+const std::vector<std::string>& known_algos() {
+  static const std::vector<std::string> algos = {"sac", "tqc", "crossq", "redq"};
+  return algos;
+}
+
+const std::vector<std::string>& built_algos() {
+  static const std::vector<std::string> algos = {"sac"};
+  return algos;
 }
 
 json env_kwargs(const Config& c) { return json::parse(c.env_kwargs); }
@@ -346,8 +444,43 @@ void apply_override(Config& c, const std::string& assignment) {
   if (!f) throw ConfigError("unknown config key " + quoted_text(key));
   json value = json::parse(text, nullptr, false);
   if (value.is_discarded()) value = text;  // bare words are strings: env.id=Hopper-v5
-  f->set(c, value);
+  set_key(c, *f, value);
 }
+
+namespace {
+
+// the most pooled target atoms TQC's sort takes (Backend::sort_truncate_atoms)
+constexpr int64_t kMaxPooledAtoms = 2048;
+
+// no key of another algo, TQC's truncation leaving target atoms, then a built learner
+void validate_algo(const Config& c) {
+  for (const std::string& key : c.given_algo_keys) {
+    const std::string owner = owning_algo(key);
+    if (owner != c.algo)
+      fail(key, "belongs to algo " + quoted_text(owner) + ", and this config's algo is " +
+                    quoted_text(c.algo) + " (set algo to " + quoted_text(owner) +
+                    " or leave the key out)");
+  }
+  if (c.algo == "tqc") {
+    const int64_t N = c.tqc_n_critics, M = c.tqc_n_quantiles,
+                  d = c.tqc_top_quantiles_to_drop_per_net;
+    if (N * M > kMaxPooledAtoms)
+      fail("tqc.n_quantiles", std::to_string(N) + " critics x " + std::to_string(M) +
+                                  " quantiles pool " + std::to_string(N * M) +
+                                  " target atoms; at most " + std::to_string(kMaxPooledAtoms));
+    if (d * N >= N * M)
+      fail("tqc.top_quantiles_to_drop_per_net",
+           "value " + std::to_string(d) + " drops d x N = " + std::to_string(d * N) +
+               " of the N x M = " + std::to_string(N * M) +
+               " pooled target atoms, leaving none (d must be below tqc.n_quantiles, " +
+               std::to_string(M) + ")");
+  }
+  if (!contains(built_algos(), c.algo))
+    fail("algo", quoted_text(c.algo) +
+                     " is not built yet in this engine (built: " + listed(built_algos()) + ")");
+}
+
+}  // namespace
 
 void validate(const Config& c) {
   bool known = false;
@@ -370,6 +503,7 @@ void validate(const Config& c) {
     fail("sac.log_std_min", "must be below sac.log_std_max");
   if (c.buffer_size < c.batch_size)
     fail("sac.buffer_size", "must hold at least one batch (" + std::to_string(c.batch_size) + ")");
+  validate_algo(c);
 }
 
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {

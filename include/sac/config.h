@@ -16,6 +16,9 @@ namespace sac {
 struct Config {
   // ---- top level
   std::string device = "auto";  // auto | cpu | cuda
+  // the learner (sac/learner.h): "sac", Soft Actor-Critic, the default; "tqc" (its keys are
+  // tqc.*), "crossq" and "redq" are known and refused until their learners are built
+  std::string algo = "sac";
 
   // ---- env
   std::string env_id = "HalfCheetah-v5";  // Gymnasium task id
@@ -47,6 +50,19 @@ struct Config {
   // GEMM arithmetic: "fp32" (the reference) or "tf32" (CUDA tensor cores; the CPU backend
   // computes FP32 either way)
   std::string matmul_precision = "fp32";
+
+  // ---- tqc (Kuznetsov et al. 2020, truncated quantile critics; sb3-contrib's names), read when
+  // algo is "tqc"; the sac.* settings apply to TQC too, but for sac.num_critics
+  int tqc_n_critics = 5;     // N critics per seed
+  int tqc_n_quantiles = 25;  // M quantiles each critic predicts
+  // d: d x N atoms dropped from the top of the pooled, sorted N x M target atoms (the paper: 0
+  // HalfCheetah, 5 Hopper, 2 otherwise)
+  int tqc_top_quantiles_to_drop_per_net = 2;
+  std::vector<int> tqc_critic_hidden = {512, 512, 512};  // hidden widths of each critic (ReLU)
+
+  // the keys that belong to one algo (tqc.*, and sac.num_critics) given by a file or --set,
+  // which validate() refuses under another algo; not part of the resolved JSON
+  std::vector<std::string> given_algo_keys;
 
   // ---- train
   int64_t total_steps = 1000000;   // env steps (all envs together)
@@ -106,8 +122,13 @@ Config config_from_json_text(const std::string& text, const std::string& source)
 /// Applies one `key.path=value` override; value is parsed as JSON, or taken as a string.
 void apply_override(Config& config, const std::string& assignment);
 
-/// Checks ranges and cross-field rules (e.g. a known task id); throws ConfigError.
+/// Checks ranges and cross-field rules (e.g. a known task id, an algo that is built, no key of
+/// another algo, TQC's truncation leaving target atoms); throws ConfigError.
 void validate(const Config& config);
+
+/// The algos `algo` may name and, of those, the ones this engine builds a learner for.
+const std::vector<std::string>& known_algos();
+const std::vector<std::string>& built_algos();
 
 /// Reads a config file, applies the overrides, validates, and with env.kwargs makes one env of
 /// the task (its model file loaded and fitted). Throws ConfigError.
