@@ -9,7 +9,7 @@
 // A task may write its step in parts around the physics (before_physics(), after_physics()), so
 // that MuJoCo's batch API can step it too (envs/batch_stepper.h).
 // Tested by tests/test_mujoco_envs.cpp (`sac_tests --gtest_filter='Mujoco*'`) and, the step in
-// parts, tests/test_batch_stepper.cpp (`--gtest_filter='MjBatch*'`).
+// parts, tests/test_batch_stepper.cpp (`--gtest_filter='*MjBatch*'`).
 #pragma once
 #include <mujoco/mujoco.h>
 
