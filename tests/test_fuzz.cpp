@@ -23,7 +23,7 @@
 
 #include "formats/checkpoint.h"
 #include "run/log_progress.h"
-#include "run/sweep_plan.h"
+#include "sweep/plan.h"
 #include "sac/config.h"
 #include "sac/env_pool.h"
 #include "sac/trainer.h"

@@ -1,5 +1,5 @@
-// sweep_plan.cpp: the sweep file, its expansion into runs and the plan on disk (sweep_plan.h).
-#include "run/sweep_plan.h"
+// plan.cpp: the sweep file, its expansion into runs and the plan on disk (sweep/plan.h).
+#include "sweep/plan.h"
 
 #include <sys/stat.h>
 

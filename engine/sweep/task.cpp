@@ -1,5 +1,5 @@
-// sweep_task.cpp: `sac sweep run DIR --task K` (sweep_task.h).
-#include "run/sweep_task.h"
+// task.cpp: `sac sweep run DIR --task K` (sweep/task.h).
+#include "sweep/task.h"
 
 #include <unistd.h>
 
