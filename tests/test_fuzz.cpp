@@ -23,7 +23,8 @@
 
 #include "formats/checkpoint.h"
 #include "run/log_progress.h"
-#include "run/sweep_plan.h"
+#include "sweep/plan.h"
+#include "sweep/task.h"
 #include "sac/config.h"
 #include "sac/env_pool.h"
 #include "sac/trainer.h"
@@ -378,6 +379,41 @@ TEST(FuzzRegressions, AMetricsStepOutsideInt64IsNoStep) {
   const std::string text = regression_input("metrics_jsonl", "step_1e300.jsonl", false);
   EXPECT_EQ(latest_logged_step(text), -1);
   EXPECT_EQ(latest_logged_step("{\"step\": 250}\n"), 250);
+}
+
+// a sweep's state file or plan edited by hand: a number where the engine writes a string threw
+// nlohmann's type error out of `sac sweep status` (exit 1), and a pid of 1e300 was converted to
+// int64 (undefined behaviour); now a state file's mistyped fields are dropped (the run shows as
+// pending) and a plan line whose seeds are not unsigned integers is refused (exit 2)
+TEST(FuzzRegressions, AHandEditedSweepStateOrPlanIsReadWithoutThrowing) {
+  test::TempDir tmp("sac_sweep_state");
+  test::write_file(tmp / "sweep.json",
+                   "{\"base\": \"" SAC_SOURCE_DIR "/configs/pendulum.json\", \"seeds\": [1], "
+                   "\"grid\": {\"sac.tau\": [0.01]}}");
+  test::CliRun plan = test::run_sac("sweep plan " + tmp / "sweep.json" + " --out " + tmp / "dir");
+  ASSERT_EQ(plan.exit_code, 0) << plan.output;
+  const std::string id = sweep_state_path(tmp / "dir", read_plan(tmp / "dir")[0]);
+  fs::create_directories(fs::path(id).parent_path());  // made by the first `sac sweep run`
+  const std::vector<std::pair<std::string, std::string>> states = {
+      {"{\"state\": \"running\", \"host\": 5, \"pid\": 1e300}", "running"},
+      {"{\"state\": [], \"step\": -3, \"error\": {}}", "pending"},
+      {"{\"state\": \"stopped\", \"step\": 18446744073709551615}", "pending"}};
+  for (const auto& [state, shown] : states) {
+    test::write_file(id, state);
+    ASSERT_EQ(test::read_file(id), state);
+    test::CliRun status = test::run_sac("sweep status " + tmp / "dir");
+    EXPECT_EQ(status.exit_code, 0) << state << ": " << status.output;
+    EXPECT_NE(status.output.find(shown), std::string::npos) << state << ": " << status.output;
+  }
+  // the plan's seeds as strings
+  std::string line = test::read_file(tmp / "dir/plan.jsonl");
+  const size_t at = line.find("\"seeds\":[1]");
+  ASSERT_NE(at, std::string::npos) << line;
+  line.replace(at, 11, "\"seeds\":[\"1\"]");
+  test::write_file(tmp / "dir/plan.jsonl", line);
+  test::CliRun status = test::run_sac("sweep status " + tmp / "dir");
+  EXPECT_EQ(status.exit_code, 2) << status.output;
+  EXPECT_NE(status.output.find("is not a run of a plan"), std::string::npos) << status.output;
 }
 
 }  // namespace

@@ -19,10 +19,10 @@
 #include <vector>
 
 #include "cli/sweep_plots.h"
-#include "run/sweep_plan.h"
-#include "run/sweep_results.h"
-#include "run/sweep_slurm.h"
-#include "run/sweep_task.h"
+#include "sweep/plan.h"
+#include "sweep/results.h"
+#include "sweep/slurm.h"
+#include "sweep/task.h"
 #include "sac/config.h"
 #include "test_files.h"
 

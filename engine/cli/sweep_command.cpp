@@ -1,5 +1,5 @@
 // sweep_command.cpp: `sac sweep plan|run|local|slurm|status|collect`, a sweep of tasks x settings
-// x seeds (engine/run/sweep_plan.h) on this machine or as a Slurm job array:
+// x seeds (engine/sweep/plan.h) on this machine or as a Slurm job array:
 //   sac sweep plan SWEEP.json --out DIR [--configs configs]   DIR/plan.jsonl, DIR/configs/<id>.json
 //   sac sweep run DIR --task K                                 trains (or resumes) run K
 //   sac sweep local DIR [--jobs N] [--gpus G]                  every task, N processes at a time
@@ -27,10 +27,10 @@
 #include "cli/commands.h"
 #include "cli/sweep_local.h"
 #include "cli/sweep_plots.h"
-#include "run/sweep_plan.h"
-#include "run/sweep_results.h"
-#include "run/sweep_slurm.h"
-#include "run/sweep_task.h"
+#include "sweep/plan.h"
+#include "sweep/results.h"
+#include "sweep/slurm.h"
+#include "sweep/task.h"
 #include "sac/safetensors.h"
 
 namespace sac {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "run/sweep_plan.h"
+#include "sweep/plan.h"
 
 namespace sac {
 

@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "run/sweep_plan.h"
-#include "run/sweep_results.h"
+#include "sweep/plan.h"
+#include "sweep/results.h"
 
 namespace sac {
 

@@ -1,5 +1,5 @@
 // log_progress.h: how far a run has come, read from the tail of its logs alone (metrics.jsonl,
-// eval.csv), as `sac sweep status` and `sac sweep collect` show it (run/sweep_results.cpp).
+// eval.csv), as `sac sweep status` and `sac sweep collect` show it (sweep/results.cpp).
 // Only the last complete line counts: a line still being appended has no newline yet.
 // Tests: sac_tests --gtest_filter='Sweep*'; fuzzed by tests/fuzz/fuzz_{metrics_jsonl,eval_csv}.cpp.
 #pragma once

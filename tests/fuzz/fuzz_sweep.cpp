@@ -8,7 +8,7 @@
 #include <string>
 
 #include "fuzz_common.h"
-#include "run/sweep_plan.h"
+#include "sweep/plan.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -1,5 +1,5 @@
-// sweep_slurm.cpp: the job-array script of a sweep (sweep_slurm.h).
-#include "run/sweep_slurm.h"
+// slurm.cpp: the job-array script of a sweep (sweep/slurm.h).
+#include "sweep/slurm.h"
 
 #include <algorithm>
 

@@ -1,5 +1,5 @@
-// sweep_plan.cpp: the sweep file, its expansion into runs and the plan on disk (sweep_plan.h).
-#include "run/sweep_plan.h"
+// plan.cpp: the sweep file, its expansion into runs and the plan on disk (sweep/plan.h).
+#include "sweep/plan.h"
 
 #include <sys/stat.h>
 
@@ -270,6 +270,19 @@ std::string setting_label(const PlannedRun& run) {
   return label;
 }
 
+namespace {
+
+// a plan line's seeds: a non-empty array of unsigned integers (get<> of anything else throws a
+// type error or converts a float beyond uint64)
+bool seed_list(const json& seeds) {
+  if (!seeds.is_array() || seeds.empty()) return false;
+  for (const json& s : seeds)
+    if (!s.is_number_unsigned() && !(s.is_number_integer() && s.get<int64_t>() >= 0)) return false;
+  return true;
+}
+
+}  // namespace
+
 std::vector<PlannedRun> read_plan(const std::string& dir) {
   const std::string path = dir + "/plan.jsonl";
   std::ifstream in(path);
@@ -280,8 +293,8 @@ std::vector<PlannedRun> read_plan(const std::string& dir) {
   for (int n = 1; std::getline(in, line); ++n) {
     json j = json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object() || !j.contains("id") || !j["id"].is_string() ||
-        !j.contains("seeds") || !j.contains("settings") || !j.contains("task") ||
-        j["task"] != (int)runs.size())
+        !j.contains("seeds") || !seed_list(j["seeds"]) || !j.contains("settings") ||
+        !j.contains("task") || !j["task"].is_number_integer() || j["task"] != (int)runs.size())
       throw InputError("'" + path + "' line " + std::to_string(n) + " is not a run of a plan");
     PlannedRun r;
     r.task = j["task"].get<int>();

@@ -1,4 +1,4 @@
-// sweep_slurm.h: the Slurm job array of a sweep plan, DIR/sweep.sbatch (`sac sweep slurm`).
+// slurm.h: the Slurm job array of a sweep plan, DIR/sweep.sbatch (`sac sweep slurm`).
 // One array task per run (`--array=0-K%M`), requeued on preemption (`--requeue`), warned before
 // its time limit (`--signal=B:USR1@S`: the batch shell passes USR1 on to `sac sweep run`, which
 // checkpoints and returns, and the script requeues the task so it resumes), one GPU each with
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "run/sweep_plan.h"
+#include "sweep/plan.h"
 
 namespace sac {
 

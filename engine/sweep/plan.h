@@ -1,4 +1,4 @@
-// sweep_plan.h: a sweep (tasks x settings x seeds) as a file and as a plan. The sweep file is
+// plan.h: a sweep (tasks x settings x seeds) as a file and as a plan. The sweep file is
 // JSON, strict like configs:
 //   {"base": "configs/hopper.json",                       a config file (optional when env.id
 //                                                          is in the grid: each task's own file)

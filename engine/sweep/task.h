@@ -1,4 +1,4 @@
-// sweep_task.h: one run of a sweep plan trained in this process (`sac sweep run DIR --task K`),
+// task.h: one run of a sweep plan trained in this process (`sac sweep run DIR --task K`),
 // and the state file it leaves for `sac sweep status` and `collect` to read:
 // DIR/state/<id>.json, written atomically, {"state", "host", "pid", "time", ...}:
 //   running   while it trains (host and pid of the process)
@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "run/sweep_plan.h"
+#include "sweep/plan.h"
 
 namespace sac {
 

@@ -1,12 +1,14 @@
-// sweep_task.cpp: `sac sweep run DIR --task K` (sweep_task.h).
-#include "run/sweep_task.h"
+// task.cpp: `sac sweep run DIR --task K` (sweep/task.h).
+#include "sweep/task.h"
 
 #include <unistd.h>
 
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
+#include <utility>
 
 #include "formats/path_checks.h"
 #include "formats/whole_file.h"
@@ -53,7 +55,25 @@ json read_sweep_state(const std::string& dir, const PlannedRun& run) {
   std::optional<std::string> text = read_whole_file(sweep_state_path(dir, run));
   if (!text) return json::object();
   json j = json::parse(*text, nullptr, false);
-  return j.is_object() ? j : json::object();
+  if (!j.is_object()) return json::object();
+  // only the fields this engine writes, of the types it writes: a state file edited or cut by
+  // hand never throws out of `sac sweep status` (a number for a string) or converts a float
+  // beyond int64 (undefined behaviour)
+  json kept = json::object();
+  for (const char* key : {"state", "host", "error"})
+    if (j.contains(key) && j[key].is_string()) kept[key] = j[key];
+  // integers that fit: a pid as the kernel numbers them, a step and a time as int64
+  const auto fits = [&](const char* key, int64_t most) {
+    const json& v = j[key];
+    return v.is_number_unsigned() ? v.get<uint64_t>() <= (uint64_t)most
+                                  : v.is_number_integer() && v.get<int64_t>() >= 0 &&
+                                        v.get<int64_t>() <= most;
+  };
+  const int64_t any = std::numeric_limits<int64_t>::max();
+  for (const auto& [key, most] : {std::pair<const char*, int64_t>{"pid", INT32_MAX},
+                                  {"step", any}, {"time", any}})
+    if (j.contains(key) && fits(key, most)) kept[key] = j[key].get<int64_t>();
+  return kept;
 }
 
 bool sweep_run_finished(const std::string& dir, const PlannedRun& run) {

@@ -1,5 +1,5 @@
-// sweep_results.h: where each run of a sweep stands, and the table of what finished, read from
-// files only (the plan, the state files of sweep_task.h, the run directories' summaries and
+// results.h: where each run of a sweep stands, and the table of what finished, read from
+// files only (the plan, the state files of sweep/task.h, the run directories' summaries and
 // logs), so they work from a login node while jobs run. Summaries are written atomically, so a
 // run in flight is never read half-written: it shows as running, never as a result.
 //   sweep_status()   one entry per run: pending, running (steps, latest eval), done, failed (the
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "run/sweep_plan.h"
+#include "sweep/plan.h"
 
 namespace sac {
 
