@@ -121,12 +121,12 @@ std::map<std::string, HelpOption> options_of(const std::string& help) {
 // every subcommand with the options its help must list
 const std::map<std::string, std::vector<std::string>>& expected_commands() {
   static const std::map<std::string, std::vector<std::string>> commands = {
-      {"train", {"--set", "--run-dir", "--resume", "--quiet"}},
+      {"train", {"--set", "--plugin", "--run-dir", "--resume", "--quiet"}},
       {"eval", {"--episodes", "--device", "--seed"}},
-      {"envs", {}},
+      {"envs", {"--plugin"}},
       {"config show", {"--set"}},
       {"config keys", {"--markdown"}},
-      {"rollout", {"--env", "--policy", "--steps", "--seed", "--record", "--video", "--episodes",
+      {"rollout", {"--env", "--plugin", "--policy", "--steps", "--seed", "--record", "--video", "--episodes",
                    "--width", "--height", "--camera"}},
       {"plot", {"--output", "--title"}},
       {"sweep plan", {"--out", "--configs"}},
@@ -323,6 +323,8 @@ TEST(CliConfig, KeysListsEveryKeyOfTheTableWithTypeDefaultRangeAndMeaning) {
       EXPECT_EQ(j["default"], Config().mujoco_version);
     else if (keys[i].key == "env.kwargs")  // in the resolved JSON only when some are given
       EXPECT_EQ(j["default"], json::object());
+    else if (keys[i].key == "env.plugins")  // in the resolved JSON only when some are named
+      EXPECT_EQ(j["default"], json::array());
     else if (keys[i].key != "train.seeds" && keys[i].key != "train.video_every")
       EXPECT_EQ(j["default"], defaults.at(json::json_pointer(pointer)));
     Config c;
@@ -334,6 +336,7 @@ TEST(CliConfig, KeysListsEveryKeyOfTheTableWithTypeDefaultRangeAndMeaning) {
   many.log_tensorboard = false;
   many.video_every = 1000;
   many.mujoco_version = "4.0.1";
+  many.env_plugins = {"/plugins/libtasks.so"};
   std::function<void(const json&, const std::string&)> walk = [&](const json& j,
                                                                   const std::string& prefix) {
     for (auto it = j.begin(); it != j.end(); ++it) {
