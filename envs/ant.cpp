@@ -53,11 +53,20 @@ class Ant final : public MujocoEnv {
     write_obs(obs);
   }
 
-  StepResult step(const double* action, double* obs) override {
+  bool splits_step() const override { return true; }
+
+ protected:
+  // the main body's position as the last mj_step left it (Gymnasium reads data.body().xpos)
+  void before_physics() override {
+    m_x_before = m_data->xpos[3 * m_main_body];
+    m_y_before = m_data->xpos[3 * m_main_body + 1];
+  }
+
+  StepResult after_physics(const double* action, bool unstable, double* obs) override {
     StepResult r;
-    const double y_before = m_data->xpos[3 * m_main_body + 1];
-    double x_velocity =
-        simulate_forward(action, r.unstable, [&] { return m_data->xpos[3 * m_main_body]; });
+    r.unstable = unstable;
+    double x_velocity = (m_data->xpos[3 * m_main_body] - m_x_before) / dt();
+    const double y_before = m_y_before;
     const double x = m_data->qpos[0], y = m_data->qpos[1];
     r.set_info(x, y, std::sqrt(x * x + y * y), x_velocity,
                (m_data->xpos[3 * m_main_body + 1] - y_before) / dt());
@@ -106,6 +115,7 @@ class Ant final : public MujocoEnv {
   int m_skipped_qpos;
   bool m_cfrc_in_obs;
   int m_main_body = 1;
+  double m_x_before = 0.0, m_y_before = 0.0;  // the main body's x, y before the step's physics
 };
 
 }  // namespace

@@ -2,7 +2,8 @@
 // and action scaling live here so every task gets them alike. A job (reset or step) runs one
 // pool task per contiguous block of envs (kernels/thread_pool.h: the caller takes part, idle
 // workers spin briefly, then sleep); the exception of the first failing block, in env order, is
-// rethrown. Nothing is allocated per step.
+// rethrown. With the mjbatch engine, MuJoCo's batch API steps the physics (batch_stepper.h) and
+// runs the same per-env code around it on its own threads. Nothing is allocated per step.
 #include "sac/env_pool.h"
 
 #include <algorithm>
@@ -13,9 +14,39 @@
 
 #include <nlohmann/json.hpp>
 
+#include "batch_stepper.h"
+#include "sac/errors.h"
+#include "sac/mujoco_env.h"
 #include "thread_pool.h"
 
 namespace sac {
+
+StepEngine step_engine_from_name(const std::string& name) {
+  if (name == "pool") return StepEngine::pool;
+  if (name == "mjbatch") return StepEngine::mjbatch;
+  throw InputError("unknown step engine \"" + name + "\" (known: pool, mjbatch)");
+}
+
+const char* step_engine_name(StepEngine engine) {
+  return engine == StepEngine::mjbatch ? "mjbatch" : "pool";
+}
+
+namespace {
+
+// the pool's envs as the MuJoCo envs a batch steps; InputError naming the task if they are not
+std::vector<MujocoEnv*> mujoco_envs(const std::vector<std::unique_ptr<Env>>& envs) {
+  std::vector<MujocoEnv*> out;
+  for (const std::unique_ptr<Env>& env : envs) {
+    auto* mj = dynamic_cast<MujocoEnv*>(env.get());
+    if (!mj)
+      throw InputError("task " + env->spec().id + " has no MuJoCo model: the mjbatch engine "
+                       "steps MuJoCo tasks only (use the pool engine)");
+    out.push_back(mj);
+  }
+  return out;
+}
+
+}  // namespace
 
 std::vector<uint64_t> seeded_envs(const std::vector<uint64_t>& base_seeds, int envs_per_run,
                                   uint64_t offset) {
@@ -32,8 +63,8 @@ EnvPool::EnvPool(const std::string& id, const std::vector<uint64_t>& env_seeds, 
     : EnvPool(id, nlohmann::json::object(), env_seeds, num_threads) {}
 
 EnvPool::EnvPool(const std::string& id, const nlohmann::json& kwargs,
-                 const std::vector<uint64_t>& env_seeds, int num_threads)
-    : m_num_envs((int)env_seeds.size()) {
+                 const std::vector<uint64_t>& env_seeds, int num_threads, StepEngine engine)
+    : m_num_envs((int)env_seeds.size()), m_engine(engine) {
   const int num_envs = m_num_envs;
   if (num_envs < 1) throw std::invalid_argument("env pool needs at least one env");
   if (num_threads < 0)
@@ -69,14 +100,40 @@ EnvPool::EnvPool(const std::string& id, const nlohmann::json& kwargs,
   for (int t = 0; t <= m_num_threads; ++t)
     m_block[t] = (int)((int64_t)t * num_envs / m_num_threads);
   m_block_task = [this](int t) { run_block(t); };
-  m_pool = std::make_unique<ThreadPool>(m_num_threads, pinning_from_environment());
+  if (m_engine == StepEngine::pool) {
+    m_pool = std::make_unique<ThreadPool>(m_num_threads, pinning_from_environment());
+    return;
+  }
+  // the batch runs on MuJoCo's own threads (the caller included), the same number
+  m_batch = std::make_unique<MjBatchStepper>(mujoco_envs(m_envs), m_num_threads);
+  m_num_threads = m_batch->threads();
+  m_reset_task = [this](int i) { reset_env(i); };
+  m_finish_task = [this](int i) { finish_batch_env(i); };
 }
 
 EnvPool::~EnvPool() = default;
 
 void EnvPool::dispatch(Job job) {
   m_job = job;
+  if (m_batch) {
+    // MuJoCo's batch: a reset runs the task's reset on each simulation; a step its physics
+    // (the scaled actions as controls) and then the rest of each env's step
+    if (job == Job::reset) {
+      m_batch->reset(m_reset_task);
+      return;
+    }
+    for (int i = 0; i < m_num_envs; ++i) scale_action(i);
+    m_batch->step(m_act64.data(), m_finish_task);
+    return;
+  }
   m_pool->run(m_num_threads, m_block_task);
+}
+
+int EnvPool::checked_env_access(int i) const {
+  if (m_batch)
+    throw std::logic_error("the envs of an env pool on the mjbatch engine hold no state: it "
+                           "lives in MuJoCo's batch");
+  return i;
 }
 
 void EnvPool::run_block(int t) {
@@ -96,17 +153,35 @@ void EnvPool::reset_env(int i) {
   m_ep_return[i] = 0.0;
 }
 
-void EnvPool::step_env(int i) {
-  const int O = m_spec.obs_dim, A = m_spec.act_dim;
+void EnvPool::scale_action(int i) {
+  const int A = m_spec.act_dim;
   const float* action = m_actions + (size_t)i * A;
   double* act64 = m_act64.data() + (size_t)i * A;
-  double* obs64 = m_obs64.data() + (size_t)i * O;
   // [-1, 1] -> [low, high]
   for (int j = 0; j < A; ++j) {
     double lo = m_spec.action_low[j], hi = m_spec.action_high[j];
     act64[j] = lo + 0.5 * ((double)action[j] + 1.0) * (hi - lo);
   }
-  StepResult r = m_envs[i]->step(act64, obs64);
+}
+
+void EnvPool::step_env(int i) {
+  const int O = m_spec.obs_dim, A = m_spec.act_dim;
+  scale_action(i);
+  StepResult r = m_envs[i]->step(m_act64.data() + (size_t)i * A, m_obs64.data() + (size_t)i * O);
+  record_step(i, r);
+}
+
+void EnvPool::finish_batch_env(int i) {
+  const int O = m_spec.obs_dim, A = m_spec.act_dim;
+  // the env is bound to its simulation, which the batch has just stepped
+  auto* env = static_cast<MujocoEnv*>(m_envs[i].get());
+  StepResult r = env->finish_step(m_act64.data() + (size_t)i * A, m_obs64.data() + (size_t)i * O);
+  record_step(i, r);
+}
+
+void EnvPool::record_step(int i, const StepResult& r) {
+  const int O = m_spec.obs_dim;
+  const double* obs64 = m_obs64.data() + (size_t)i * O;
   ++m_steps[i];
   m_ep_return[i] += r.reward;
   // a blow-up ends the episode as truncated; otherwise the TimeLimit truncates

@@ -29,9 +29,16 @@ class HalfCheetah final : public MujocoEnv {
     write_obs(obs);
   }
 
-  StepResult step(const double* action, double* obs) override {
+  bool splits_step() const override { return true; }
+
+ protected:
+  void before_physics() override { m_x_before = m_data->qpos[0]; }
+
+  StepResult after_physics(const double* action, bool unstable, double* obs) override {
     StepResult r;
-    double x_velocity = simulate_forward(action, r.unstable, [&] { return m_data->qpos[0]; });
+    r.unstable = unstable;
+    // Gymnasium's finite difference of x over the step
+    double x_velocity = (m_data->qpos[0] - m_x_before) / dt();
     // forward progress minus control cost on the unclipped action
     r.set_reward(m_forward_reward_weight * x_velocity,
                  -(m_ctrl_cost_weight * action_sq_norm(action)));
@@ -50,6 +57,7 @@ class HalfCheetah final : public MujocoEnv {
 
   double m_forward_reward_weight, m_ctrl_cost_weight, m_reset_noise;
   int m_skipped_qpos;
+  double m_x_before = 0.0;  // qpos[0] before the step's physics
 };
 
 }  // namespace

@@ -39,9 +39,16 @@ class Hopper final : public MujocoEnv {
     write_obs(obs);
   }
 
-  StepResult step(const double* action, double* obs) override {
+  bool splits_step() const override { return true; }
+
+ protected:
+  void before_physics() override { m_x_before = m_data->qpos[0]; }
+
+  StepResult after_physics(const double* action, bool unstable, double* obs) override {
     StepResult r;
-    double x_velocity = simulate_forward(action, r.unstable, [&] { return m_data->qpos[0]; });
+    r.unstable = unstable;
+    // Gymnasium's finite difference of x over the step
+    double x_velocity = (m_data->qpos[0] - m_x_before) / dt();
     bool healthy = is_healthy();
     // forward progress plus the alive bonus (v5: only while healthy) minus control cost
     r.set_reward(m_forward_reward_weight * x_velocity, healthy ? m_healthy_reward : 0.0,
@@ -80,6 +87,7 @@ class Hopper final : public MujocoEnv {
   std::pair<double, double> m_healthy_state, m_healthy_z, m_healthy_angle;
   double m_reset_noise;
   int m_skipped_qpos;
+  double m_x_before = 0.0;  // qpos[0] before the step's physics
 };
 
 }  // namespace

@@ -111,13 +111,13 @@ MujocoEnv::MujocoEnv(const std::string& model_file, int frame_skip, bool contact
     : m_frame_skip(frame_skip), m_contact_forces(contact_forces) {
   if (frame_skip < 1) throw std::invalid_argument("MujocoEnv: frame_skip must be >= 1");
   m_model = load_task_model(model_file);
-  m_data = mj_makeData(m_model.get());
+  m_data = m_own_data = mj_makeData(m_model.get());
   if (!m_data) throw std::runtime_error("MujocoEnv: mj_makeData failed for '" + model_file + "'");
   mj_forward(m_model.get(), m_data);
 }
 
 MujocoEnv::~MujocoEnv() {
-  if (m_data) mj_deleteData(m_data);
+  if (m_own_data) mj_deleteData(m_own_data);
 }
 
 void MujocoEnv::init_spec(const std::string& id, int obs_dim, std::vector<std::string> reward_terms,
@@ -200,19 +200,48 @@ int MujocoEnv::warning_total() const {
   return total;
 }
 
-bool MujocoEnv::do_simulation(const double* action) {
+void MujocoEnv::run_physics(const double* action) {
   const mjModel* m = m_model.get();
   // the action goes in unclipped: MuJoCo clamps ctrl to ctrlrange when computing forces
   for (int i = 0; i < m->nu; ++i) m_data->ctrl[i] = action[i];
-  int warnings_before = warning_total();
   for (int k = 0; k < m_frame_skip; ++k) mj_step(m, m_data);
-  if (m_contact_forces) mj_rnePostConstraint(m, m_data);
+}
 
+bool MujocoEnv::physics_verdict() {
+  const mjModel* m = m_model.get();
+  if (m_contact_forces) mj_rnePostConstraint(m, m_data);
   // a rising warning counter (bad qacc auto-resets the data) or a non-finite state is a blow-up
-  bool unstable = warning_total() > warnings_before;
+  bool unstable = warning_total() > m_warnings_before;
   for (int i = 0; i < m->nq; ++i) unstable = unstable || !std::isfinite(m_data->qpos[i]);
   for (int i = 0; i < m->nv; ++i) unstable = unstable || !std::isfinite(m_data->qvel[i]);
   return unstable;
+}
+
+bool MujocoEnv::do_simulation(const double* action) {
+  m_warnings_before = warning_total();
+  run_physics(action);
+  return physics_verdict();
+}
+
+void MujocoEnv::begin_step() {
+  m_warnings_before = warning_total();
+  before_physics();
+}
+
+StepResult MujocoEnv::finish_step(const double* action, double* obs) {
+  bool unstable = physics_verdict();
+  return after_physics(action, unstable, obs);
+}
+
+StepResult MujocoEnv::step(const double* action, double* obs) {
+  begin_step();
+  run_physics(action);
+  return finish_step(action, obs);
+}
+
+StepResult MujocoEnv::after_physics(const double*, bool, double*) {
+  throw std::logic_error(m_spec.id + " does not split its step into before_physics() and "
+                         "after_physics()");
 }
 
 void MujocoEnv::reset_data() { mj_resetData(m_model.get(), m_data); }

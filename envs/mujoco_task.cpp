@@ -50,7 +50,7 @@ MujocoEnv::MujocoEnv(std::shared_ptr<const mjModel> model, int frame_skip, bool 
     : m_model(std::move(model)), m_frame_skip(frame_skip), m_contact_forces(contact_forces) {
   if (frame_skip < 1) throw InputError("frame_skip must be at least 1");
   if (!m_model) throw std::invalid_argument("MujocoEnv: no model");
-  m_data = mj_makeData(m_model.get());
+  m_data = m_own_data = mj_makeData(m_model.get());
   if (!m_data) throw std::runtime_error("MujocoEnv: mj_makeData failed");
   mj_forward(m_model.get(), m_data);
 }

@@ -2,7 +2,8 @@
 // every subcommand and each is tested here; `sac SUB --help` answers on stdout with exit 0 and
 // lists every option with a default (or says it is required, or what its absence means) and a
 // meaning; `sac --version` names the version, commit, backends, MuJoCo and BLAS; bad input is one
-// `sac: error: ...` line naming the option, exit 2, nothing on stdout; `sac config show|keys`.
+// `sac: error: ...` line naming the option, exit 2, nothing on stdout; `sac config show|keys`;
+// `sac bench env` on either step engine (pool, mjbatch).
 // Run: sac_tests --gtest_filter='Cli*'
 #include <gtest/gtest.h>
 #include <mujoco/mujoco.h>
@@ -141,7 +142,8 @@ const std::map<std::string, std::vector<std::string>>& expected_commands() {
        {"--env", "--batch", "--device", "--threads", "--hidden", "--seed", "--precision", "--seeds",
         "--seconds"}},
       {"bench env",
-       {"--env", "--num-envs", "--threads", "--steps", "--warmup", "--seed", "--rounds"}},
+       {"--env", "--num-envs", "--threads", "--steps", "--warmup", "--seed", "--rounds",
+        "--engine"}},
       {"bench train",
        {"--env", "--steps", "--device", "--num-envs", "--threads", "--env-threads",
         "--updates-per-step", "--pipeline", "--batch", "--hidden", "--seed", "--seeds", "--set"}},
@@ -248,6 +250,8 @@ TEST(CliErrors, BadInputIsOneLineNamingTheOptionExitTwo) {
       {"bench update --seeds 99", "--seeds must be an integer in [1, 32]"},
       {"bench update --batch x", "sac.batch_size"},
       {"bench env --steps 10", "'sac bench env' needs --env"},
+      {"bench env --env Hopper-v5 --engine warp", "unknown step engine \"warp\" (known: pool"},
+      {"bench env --env Walker2d-v5 --engine mjbatch", "Walker2d-v5 does not split its step"},
       {"bench train --env Pendulum-v1", "'sac bench train' needs --steps"},
       {"config show --set sac.nokey=1", "unknown config key 'sac.nokey'"},
       {"config show /nonexistent/c.json", "/nonexistent/c.json"},
@@ -447,6 +451,24 @@ TEST(CliSummary, ARunWithoutEvaluationWritesNullInSummaryAndPrintedLine) {
   TrainSummary s;
   EXPECT_TRUE(std::isnan(s.final_eval_return));
   EXPECT_TRUE(summary_json(Config(), s)["final_eval_return"].is_null());
+}
+
+// `sac bench env` on both engines: one JSON line each, naming the engine, with a rate
+TEST(CliBench, EnvReportsTheRateOfEitherEngine) {
+  for (const char* engine : {"pool", "mjbatch"}) {
+    SCOPED_TRACE(engine);
+    Result r = sac(std::string("bench env --env Hopper-v5 --num-envs 4 --threads 2 --steps 20 "
+                               "--warmup 2 --rounds 2 --engine ") + engine);
+    ASSERT_EQ(r.code, 0) << r.err;
+    ASSERT_EQ(lines(r.out).size(), 1u) << r.out;
+    json j = json::parse(r.out);
+    EXPECT_EQ(j["engine"], engine);
+    EXPECT_EQ(j["env"], "Hopper-v5");
+    EXPECT_EQ(j["num_envs"], 4);
+    EXPECT_EQ(j["threads"], 2);
+    EXPECT_GT(j["env_steps_per_second"].get<double>(), 0.0);
+    EXPECT_GT(j["raw_steps_per_second_per_core"].get<double>(), 0.0);
+  }
 }
 
 }  // namespace

@@ -1,9 +1,12 @@
 // bench_env.cpp: `sac bench env --env ID --num-envs N --threads T --steps K [--warmup W]
-// [--seed S]`. Measures, in one run (DESIGN.md section 10):
+// [--seed S] [--engine pool|mjbatch]`. Measures, in one run (DESIGN.md section 10):
 //   (a) the env pool: N envs on T threads, uniform random actions (pregenerated, so drawing
 //       them is not timed), K batch steps after W warm-up steps -> env_steps_per_second. This
 //       is everything a batch step costs: action scaling, physics, observation, reward,
-//       termination, auto-resets and the threads' hand-offs.
+//       termination, auto-resets and the threads' hand-offs. --engine picks what steps the
+//       physics: the pool's own threads (`pool`, default) or MuJoCo's batch API (`mjbatch`:
+//       mjb_step on one persistent mjBatch with T threads, the task's code through mjb_apply;
+//       envs/batch_stepper.h), the same envs, seeds and actions either way.
 //   (b) one core's raw physics rate: a single mjData of the task's model, frame_skip mj_step
 //       calls (+ mj_rnePostConstraint when the task computes contact forces) per env step with
 //       random ctrl from a pregenerated table; no pool, no observation, no reward. To step the
@@ -19,7 +22,8 @@
 // (a) and (b) alternate in R rounds (--rounds, default 4; each a 1/R share of both), so a
 // shared machine's changing load hits both alike; round_efficiency lists each round's ratio.
 // Usage: sac bench env --env ID [--num-envs N] [--threads T] [--steps K] [--warmup W] [--seed S]
-//        [--rounds R]. Prints one JSON line: env, num_envs, threads, steps, env_steps_per_second,
+//        [--rounds R] [--engine pool|mjbatch]. Prints one JSON line: env, engine, num_envs,
+// threads, steps, env_steps_per_second,
 // raw_steps_per_second_per_core, efficiency = env_steps_per_second / (threads * raw), and the
 // details (seconds, mean episode length, raw_reset_every, raw_includes, contact_forces, pinned).
 #include <mujoco/mujoco.h>
@@ -203,118 +207,152 @@ struct BenchEnvOptions {
   int num_envs = 64, threads = 1, rounds = 4;
   int64_t steps = 2000, warmup = 50;
   uint64_t seed = 1;
+  std::string engine = "pool";
 };
 
-int bench_env_run(const BenchEnvOptions& o) {
-  const std::string& env_id = o.env_id;
-  const int num_envs = o.num_envs, threads = o.threads;
-  int rounds = o.rounds;
-  const int64_t steps = o.steps, warmup = o.warmup;
-  const uint64_t seed = o.seed;
-  std::unique_ptr<Env> probe;
-  try {
-    probe = make_env(env_id);
-  } catch (const std::invalid_argument& e) {
-    throw ConfigError(e.what());
-  }
-  rounds = (int)std::min<int64_t>(rounds, steps);
-
-  // ---- (a) the pool
-  EnvPool pool(env_id, num_envs, seed, threads);
-  const int N = pool.size(), A = pool.spec().act_dim, T = pool.threads();
-  std::vector<float> actions((size_t)kActionTables * N * A);
-  HostRng rng(seed, kActionStream);
-  for (float& a : actions) a = (float)rng.uniform(-1.0, 1.0);
-  auto batch = [&](int64_t k) { return actions.data() + (size_t)(k % kActionTables) * N * A; };
-
-  // ---- (b) one core, raw
+// (b) for any task: the raw loop and what it steps, with what it times in words
+struct RawSide {
+  std::unique_ptr<RawMujoco> mujoco;
+  std::unique_ptr<RawEnv> env;
+  std::unique_ptr<RawLoop> loop;
+  std::string includes;
   bool contact_forces = false;
-  std::unique_ptr<RawMujoco> raw_mj;
-  std::unique_ptr<RawEnv> raw_env;
-  std::unique_ptr<RawLoop> raw;
-  std::string raw_includes;
-  if (auto* mj = dynamic_cast<MujocoEnv*>(probe.get())) {
-    contact_forces = probe_contact_forces(env_id);
-    raw_mj = std::make_unique<RawMujoco>(*mj, contact_forces, seed);
-    raw = std::make_unique<RawLoop>([&](int64_t k, int64_t n) { raw_mj->steps(k, n); },
-                                    [&] { raw_mj->reset(); });
-    raw_includes = "one mjData on one core; timed: per env step, random ctrl written, " +
+};
+
+RawSide make_raw_side(const Env& probe, const std::string& env_id, uint64_t seed) {
+  RawSide raw;
+  if (auto* mj = dynamic_cast<const MujocoEnv*>(&probe)) {
+    raw.contact_forces = probe_contact_forces(env_id);
+    raw.mujoco = std::make_unique<RawMujoco>(*mj, raw.contact_forces, seed);
+    RawMujoco* m = raw.mujoco.get();
+    raw.loop = std::make_unique<RawLoop>([m](int64_t k, int64_t n) { m->steps(k, n); },
+                                         [m] { m->reset(); });
+    raw.includes = "one mjData on one core; timed: per env step, random ctrl written, " +
                    std::to_string(mj->frame_skip()) + " x mj_step" +
-                   (contact_forces ? " + mj_rnePostConstraint" : "") +
+                   (raw.contact_forces ? " + mj_rnePostConstraint" : "") +
                    "; not timed: the reset to qpos0 (mj_resetData + mj_forward) every "
                    "raw_reset_every env steps";
-  } else {
-    raw_env = std::make_unique<RawEnv>(env_id, seed);
-    raw = std::make_unique<RawLoop>([&](int64_t k, int64_t n) { raw_env->steps(k, n); },
-                                    [&] { raw_env->reset(); });
-    raw_includes = "one env on one core; timed: env step (physics, observation, reward); not "
-                   "timed: env reset every raw_reset_every env steps";
+    return raw;
   }
+  raw.env = std::make_unique<RawEnv>(env_id, seed);
+  RawEnv* e = raw.env.get();
+  raw.loop = std::make_unique<RawLoop>([e](int64_t k, int64_t n) { e->steps(k, n); },
+                                       [e] { e->reset(); });
+  raw.includes = "one env on one core; timed: env step (physics, observation, reward); not "
+                 "timed: env reset every raw_reset_every env steps";
+  return raw;
+}
 
-  // The two are measured in alternating rounds, (a) then (b), so that both see the same load
-  // on a shared machine. (b) does K * N / T env steps in all (the per-thread work of (a)),
-  // resetting at the pool's mean episode length so far, else at max_episode_steps.
+// what the alternating rounds measured
+struct RoundTotals {
+  double pool_seconds = 0;
+  int64_t timed_episodes = 0, timed_episode_steps = 0;
+  int reset_every = 0;
+  nlohmann::json round_efficiency = nlohmann::json::array();
+};
+
+// (a) and (b) in alternating rounds, (a) then (b), so that both see the same load on a shared
+// machine. (b) does K * N / T env steps in all (the per-thread work of (a)), resetting at the
+// pool's mean episode length so far, else at max_episode_steps.
+RoundTotals run_rounds(EnvPool& pool, RawLoop& raw, const BenchEnvOptions& o, int rounds,
+                       const std::function<const float*(int64_t)>& batch) {
+  const int N = pool.size(), T = pool.threads();
+  const int64_t steps = o.steps;
   pool.reset();
-  int64_t episodes = 0, episode_steps = 0;  // finished during warm-up and timed steps
-  for (int64_t k = 0; k < warmup; ++k) {
+  int64_t episodes = 0, episode_steps = 0;  // finished during warm-up
+  for (int64_t k = 0; k < o.warmup; ++k) {
     pool.step(batch(k));
     for (const FinishedEpisode& ep : pool.finished()) ++episodes, episode_steps += ep.length;
   }
   const int max_steps = pool.spec().max_episode_steps;
   const int64_t raw_target = std::max<int64_t>(1000, steps * N / T);
-  int64_t timed_episodes = 0, timed_episode_steps = 0, k = 0;
-  double pool_seconds = 0;
-  int reset_every = max_steps;
-  nlohmann::json round_efficiency = nlohmann::json::array();
-  for (int r = 0; r < rounds; ++r) {
+  RoundTotals t;
+  t.reset_every = max_steps;
+  for (int64_t r = 0, k = 0; r < rounds; ++r) {
     const int64_t pool_end = steps * (r + 1) / rounds;
     auto t0 = Clock::now();
     for (; k < pool_end; ++k) {
       pool.step(batch(k));
       for (const FinishedEpisode& ep : pool.finished())
-        ++timed_episodes, timed_episode_steps += ep.length;
+        ++t.timed_episodes, t.timed_episode_steps += ep.length;
     }
     double secs = seconds_since(t0);
-    pool_seconds += secs;
+    t.pool_seconds += secs;
     const int64_t pool_round_steps = pool_end - steps * r / rounds;
 
-    int64_t eps = episodes + timed_episodes, eps_steps = episode_steps + timed_episode_steps;
-    reset_every = eps > 0 ? (int)std::lround((double)eps_steps / eps) : max_steps;
-    reset_every = std::clamp(reset_every, 1, max_steps);
-    const int64_t raw_steps_before = raw->steps;
-    const double raw_seconds_before = raw->seconds;
-    raw->run(raw_target * (r + 1) / rounds - raw_target * r / rounds, reset_every,
-             kRawMaxSeconds / rounds);
-    double raw_sps = (raw->steps - raw_steps_before) / (raw->seconds - raw_seconds_before);
-    round_efficiency.push_back((double)pool_round_steps * N / secs / (T * raw_sps));
+    int64_t eps = episodes + t.timed_episodes, eps_steps = episode_steps + t.timed_episode_steps;
+    t.reset_every = eps > 0 ? (int)std::lround((double)eps_steps / eps) : max_steps;
+    t.reset_every = std::clamp(t.reset_every, 1, max_steps);
+    const int64_t raw_steps_before = raw.steps;
+    const double raw_seconds_before = raw.seconds;
+    raw.run(raw_target * (r + 1) / rounds - raw_target * r / rounds, t.reset_every,
+            kRawMaxSeconds / rounds);
+    double raw_sps = (raw.steps - raw_steps_before) / (raw.seconds - raw_seconds_before);
+    t.round_efficiency.push_back((double)pool_round_steps * N / secs / (T * raw_sps));
   }
-  const double pool_sps = (double)steps * N / pool_seconds;
-  const double raw_sps = raw->steps / raw->seconds;
+  return t;
+}
 
+void print_result(const BenchEnvOptions& o, const EnvPool& pool, const RawSide& raw,
+                  const RoundTotals& t, int rounds) {
+  const int N = pool.size(), T = pool.threads();
+  const double pool_sps = (double)o.steps * N / t.pool_seconds;
+  const double raw_sps = raw.loop->steps / raw.loop->seconds;
+  // the pool engine's workers only: MuJoCo's batch threads are never pinned
   const char* pin = std::getenv("SAC_PIN_THREADS");
+  const bool pinned =
+      pool.engine() == StepEngine::pool && pin != nullptr && std::strcmp(pin, "1") == 0;
   nlohmann::json out = {
-      {"env", env_id},
+      {"env", o.env_id},
+      {"engine", step_engine_name(pool.engine())},
       {"num_envs", N},
       {"threads", T},
-      {"steps", steps},
+      {"steps", o.steps},
       {"env_steps_per_second", pool_sps},
       {"raw_steps_per_second_per_core", raw_sps},
       {"efficiency", pool_sps / (T * raw_sps)},
       {"rounds", rounds},
-      {"round_efficiency", round_efficiency},
-      {"seconds", pool_seconds},
-      {"warmup_steps", warmup},
+      {"round_efficiency", t.round_efficiency},
+      {"seconds", t.pool_seconds},
+      {"warmup_steps", o.warmup},
       {"mean_episode_length",
-       timed_episodes > 0 ? (double)timed_episode_steps / timed_episodes : 0.0},
-      {"raw_steps", raw->steps},
-      {"raw_seconds", raw->seconds},
-      {"raw_reset_every", reset_every},
+       t.timed_episodes > 0 ? (double)t.timed_episode_steps / t.timed_episodes : 0.0},
+      {"raw_steps", raw.loop->steps},
+      {"raw_seconds", raw.loop->seconds},
+      {"raw_reset_every", t.reset_every},
       {"raw_resets_timed", false},
-      {"raw_reset_microseconds", raw->resets > 0 ? 1e6 * raw->reset_seconds / raw->resets : 0.0},
-      {"raw_includes", raw_includes},
-      {"contact_forces", contact_forces},
-      {"pinned", pin != nullptr && std::strcmp(pin, "1") == 0}};
+      {"raw_reset_microseconds",
+       raw.loop->resets > 0 ? 1e6 * raw.loop->reset_seconds / raw.loop->resets : 0.0},
+      {"raw_includes", raw.includes},
+      {"contact_forces", raw.contact_forces},
+      {"pinned", pinned}};
   std::printf("%s\n", out.dump().c_str());
+}
+
+int bench_env_run(const BenchEnvOptions& o) {
+  // bad input first, before any work: the task, then the engine and whether the task fits it
+  std::unique_ptr<Env> probe;
+  try {
+    probe = make_env(o.env_id);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(e.what());
+  }
+  const StepEngine engine = step_engine_from_name(o.engine);
+  const int rounds = (int)std::min<int64_t>(o.rounds, o.steps);
+
+  // ---- (a) the pool, on the engine asked for
+  EnvPool pool(o.env_id, nlohmann::json::object(), seeded_envs({o.seed}, o.num_envs),
+               o.threads, engine);
+  const int N = pool.size(), A = pool.spec().act_dim;
+  std::vector<float> actions((size_t)kActionTables * N * A);
+  HostRng rng(o.seed, kActionStream);
+  for (float& a : actions) a = (float)rng.uniform(-1.0, 1.0);
+  auto batch = [&](int64_t k) { return actions.data() + (size_t)(k % kActionTables) * N * A; };
+
+  // ---- (b) one core, raw
+  RawSide raw = make_raw_side(*probe, o.env_id, o.seed);
+  RoundTotals totals = run_rounds(pool, *raw.loop, o, rounds, batch);
+  print_result(o, pool, raw, totals, rounds);
   return 0;
 }
 
@@ -333,6 +371,10 @@ void add_bench_env_command(CLI::App& bench, CommandRunner& run) {
   add_int_option(sub, "--warmup", o->warmup, 0, 100000000, "untimed batch steps first");
   add_int_option(sub, "--seed", o->seed, 0, (int64_t)1 << 53, "seed of the envs and actions");
   add_int_option(sub, "--rounds", o->rounds, 1, 1000, "rounds alternating pool and raw loop");
+  sub->add_option("--engine", o->engine,
+                  "what steps the pool's physics: pool (its own threads) or mjbatch (MuJoCo's "
+                  "batch API, mjbatch.h; MuJoCo tasks that split their step)")
+      ->capture_default_str();
 }
 
 }  // namespace sac

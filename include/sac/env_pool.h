@@ -3,8 +3,10 @@
 // lives in a preallocated batch array; env i is seeded `seed + i` (or as the list says). Envs are split into T
 // contiguous blocks, one task each on a thread pool of T threads (kernels/thread_pool.h; the
 // calling thread takes part); each env writes only its own slice, so the results depend neither
-// on T nor on which thread steps a block. Tested by tests/test_env_pool.cpp
-// (`sac_tests --gtest_filter='*EnvPool*'`); measured by `sac bench env`.
+// on T nor on which thread steps a block. With the mjbatch engine, MuJoCo's batch API runs the
+// physics instead (envs/batch_stepper.h) and everything else stays the pool's, bit for bit the
+// same results. Tested by tests/test_env_pool.cpp and tests/test_batch_stepper.cpp
+// (`sac_tests --gtest_filter='*EnvPool*:*MjBatch*'`); measured by `sac bench env`.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -16,7 +18,18 @@
 
 namespace sac {
 
-class ThreadPool;  // kernels/thread_pool.h
+class ThreadPool;      // kernels/thread_pool.h
+class MjBatchStepper;  // envs/batch_stepper.h
+
+/// What steps a pool's physics: its own threads (`pool`, any task), or MuJoCo's batch API
+/// (`mjbatch`: one mjBatch of persistent simulations on MuJoCo's thread pool; MuJoCo tasks
+/// that split their step, MujocoEnv::splits_step()).
+enum class StepEngine { pool, mjbatch };
+
+/// "pool" or "mjbatch"; throws InputError naming the value and both names otherwise.
+StepEngine step_engine_from_name(const std::string& name);
+/// The name of `engine`, as step_engine_from_name() reads it.
+const char* step_engine_name(StepEngine engine);
 
 /// Episode totals of envs that finished during the last step.
 struct FinishedEpisode {
@@ -35,9 +48,11 @@ class EnvPool {
   /// One env per entry of `env_seeds`, env i seeded env_seeds[i] (several runs' envs in one
   /// pool, each seeded as its run would seed it: seeded_envs()).
   EnvPool(const std::string& id, const std::vector<uint64_t>& env_seeds, int num_threads = 1);
-  /// The same for task `id` made with keyword arguments `kwargs` (a JSON object, make_env()).
+  /// The same for task `id` made with keyword arguments `kwargs` (a JSON object, make_env()),
+  /// its physics stepped by `engine` (InputError when the task does not fit the engine).
   EnvPool(const std::string& id, const nlohmann::json& kwargs,
-          const std::vector<uint64_t>& env_seeds, int num_threads = 1);
+          const std::vector<uint64_t>& env_seeds, int num_threads = 1,
+          StepEngine engine = StepEngine::pool);
   ~EnvPool();
   EnvPool(const EnvPool&) = delete;
   EnvPool& operator=(const EnvPool&) = delete;
@@ -46,6 +61,8 @@ class EnvPool {
   int size() const { return m_num_envs; }
   /// Threads stepping the envs, the caller included.
   int threads() const { return m_num_threads; }
+  /// What steps the physics.
+  StepEngine engine() const { return m_engine; }
 
   /// Resets every env; obs() then holds the first observations.
   void reset();
@@ -76,12 +93,13 @@ class EnvPool {
   /// in envs [first, first + count).
   int64_t unstable_episodes() const { return unstable_episodes(0, m_num_envs); }
   int64_t unstable_episodes(int first, int count) const;
-  /// The env used by slot i (for state inspection).
-  const Env& env(int i) const { return *m_envs[i]; }
+  /// The env used by slot i (for state inspection). With the mjbatch engine the physics state
+  /// lives in the batch, not in the env: throws std::logic_error there.
+  const Env& env(int i) const { return *m_envs[checked_env_access(i)]; }
 
   // ---- state access for checkpoints (engine/formats/pool_state.h); call only between steps
-  /// The env of slot i, writable (to restore its state).
-  Env& mutable_env(int i) { return *m_envs[i]; }
+  /// The env of slot i, writable (to restore its state); the pool engine only, as env().
+  Env& mutable_env(int i) { return *m_envs[checked_env_access(i)]; }
   /// The noise generator of env i (its counter is the whole mutable state).
   HostRng& rng(int i) { return m_rngs[i]; }
   const HostRng& rng(int i) const { return m_rngs[i]; }
@@ -101,6 +119,10 @@ class EnvPool {
   void run_block(int t);   // runs the current job on block t's envs
   void reset_env(int i);
   void step_env(int i);
+  void scale_action(int i);                     // env i's action in [-1, 1] -> m_act64's slice
+  void record_step(int i, const StepResult& r);  // outputs, TimeLimit, auto-reset of env i
+  void finish_batch_env(int i);                  // the mjbatch engine's rest of env i's step
+  int checked_env_access(int i) const;           // i, or throws under the mjbatch engine
 
   EnvSpec m_spec;
   int m_num_envs;
@@ -124,6 +146,11 @@ class EnvPool {
   const float* m_actions = nullptr;       // the step's actions, idem
   std::function<void(int)> m_block_task;  // run_block, built once: a step allocates nothing
   std::unique_ptr<ThreadPool> m_pool;     // m_num_threads threads; last: stopped first
+
+  // ---- the mjbatch engine: MuJoCo's batch runs the physics, these the rest of a step
+  StepEngine m_engine = StepEngine::pool;
+  std::function<void(int)> m_reset_task, m_finish_task;  // reset_env, finish_batch_env
+  std::unique_ptr<MjBatchStepper> m_batch;
 };
 
 /// The env seeds of `runs` runs of `envs_per_run` envs each in one pool, run r first seeded

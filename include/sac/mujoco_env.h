@@ -6,7 +6,10 @@
 // mjData (<mujoco/mujoco.h>, which the installed package finds with find_dependency(mujoco)),
 // because a task's observation and reward are computed from them and an opaque handle would
 // have to copy every array a task may read.
-// Tested by tests/test_mujoco_envs.cpp (`sac_tests --gtest_filter='Mujoco*'`).
+// A task may write its step in parts around the physics (before_physics(), after_physics()), so
+// that MuJoCo's batch API can step it too (envs/batch_stepper.h).
+// Tested by tests/test_mujoco_envs.cpp (`sac_tests --gtest_filter='Mujoco*'`) and, the step in
+// parts, tests/test_batch_stepper.cpp (`--gtest_filter='*MjBatch*'`).
 #pragma once
 #include <mujoco/mujoco.h>
 
@@ -79,6 +82,32 @@ class MujocoEnv : public Env {
   /// Id of the body named `name`; throws InputError naming the body when the model has none.
   int body_id(const std::string& name) const;
 
+  // ---- the step in parts: a task may write its step as before_physics() and after_physics()
+  // (and say so with splits_step()); then step() runs them around the physics, and another
+  // engine (a batch of MuJoCo simulations, envs/batch_stepper.h) can run the physics between
+  // begin_step() and finish_step() instead, the same task code computing observation, reward
+  // and termination on either path.
+
+  /// begin_step(), ctrl = `action` (unclipped), frame_skip mj_step calls, then finish_step().
+  /// A task that does not split its step overrides this with its own.
+  StepResult step(const double* action, double* obs) override;
+
+  /// True when the task writes its step as before_physics() and after_physics().
+  virtual bool splits_step() const { return false; }
+
+  /// Records what the coming step needs from the state before its physics: the warning
+  /// counters and the task's before_physics().
+  void begin_step();
+
+  /// Completes a step whose physics (ctrl = `action`, frame_skip mj_step calls on this env's
+  /// data) ran after begin_step(), here or elsewhere: mj_rnePostConstraint when the task observes
+  /// contact forces, the instability verdict, then the task's after_physics().
+  StepResult finish_step(const double* action, double* obs);
+
+  /// Makes the env read and write `data` (an mjData of this env's model, e.g. one simulation of
+  /// a batch) instead of its own until the next call; nullptr gives it its own data back.
+  void bind_data(mjData* data) { m_data = data ? data : m_own_data; }
+
 
  protected:
   /// Fills the spec's id, dimensions and bounds (act_dim and bounds from the model's actuators)
@@ -113,15 +142,28 @@ class MujocoEnv : public Env {
   /// Sum of the squared action entries (the control cost before its weight).
   double action_sq_norm(const double* action) const;
 
+  /// The task's part of a split step before the physics: keeps what its reward needs from the
+  /// state before the step (e.g. the x position). Nothing by default.
+  virtual void before_physics() {}
+
+  /// The task's part of a split step after the physics: writes the observation to `obs` and
+  /// returns reward, termination and info; `unstable` is the physics' verdict (set it in the
+  /// result). By default throws std::logic_error: a task that splits its step overrides it.
+  virtual StepResult after_physics(const double* action, bool unstable, double* obs);
+
   EnvSpec m_spec;
   std::shared_ptr<const mjModel> m_model;
   mjData* m_data = nullptr;
 
  private:
   int warning_total() const;
+  void run_physics(const double* action);  // ctrl = action, frame_skip mj_step calls
+  bool physics_verdict();                  // mj_rnePostConstraint if asked; true if unstable
 
   int m_frame_skip;
   bool m_contact_forces;
+  mjData* m_own_data = nullptr;  // the env's own mjData; m_data is it unless bind_data() says
+  int m_warnings_before = 0;     // warning counters at begin_step()
 };
 
 }  // namespace sac
