@@ -14,6 +14,9 @@
 // every version of this API: the loader passes its kTaskApiVersion, the plugin returns the one it
 // was built against and adds its tasks only when the two agree, so a plugin built against another
 // version of the headers is refused by name before any of its code touches the registry.
+// kTaskApiVersion (sac/task.h) goes up with every change of sac/env.h, sac/task.h,
+// sac/mujoco_env.h or this file that changes what crosses between sac and a plugin: a class's
+// layout, its virtual functions, TaskDefinition or the registrar.
 // Tested by tests/test_plugins.cpp (`sac_tests --gtest_filter='Plugin*'`) with the plugins built
 // from tests/plugins/.
 #pragma once
