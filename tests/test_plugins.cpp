@@ -4,7 +4,8 @@
 // registration function, another API version, an id already registered by sac or by another
 // plugin) names the path and the reason and registers nothing. Through `sac`: a plugin task
 // trains with --plugin, its config.json records the plugin, a stopped run resumes to the bytes of
-// the run done in one go, and eval, rollout and envs load it again; every refusal exits 2 before
+// the run done in one go, a run of two seeds gives each seed its single run's policy, and eval,
+// rollout and envs load it again; every refusal exits 2 before
 // anything is written, also for a run whose plugin has gone.
 // Run: ./sac_tests --gtest_filter='Plugin*'   (about 15 s)
 #include <gtest/gtest.h>
@@ -194,6 +195,13 @@ TEST(PluginCli, APluginTaskTrainsResumesToTheSameBytesAndEvaluates) {
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_TRUE(read_file(dir / "one/policy.safetensors") == read_file(dir / "two/policy.safetensors"))
       << "the resumed run's policy differs from the run done in one go";
+
+  // two seeds in one process: each seed's policy is its single run's
+  CliRun seeds = run_sac(plugin_run(dir / "seeds", 600, plugin("good")) + " --set train.seeds=[3,4]");
+  ASSERT_EQ(seeds.exit_code, 0) << seeds.output;
+  EXPECT_TRUE(read_file(dir / "one/policy.safetensors") ==
+              read_file(dir / "seeds/seed-3/policy.safetensors"))
+      << "seed 3 of the two-seed run differs from its single run";
 
   CliRun eval = run_sac("eval " + dir / "two/policy.safetensors" + " --episodes 2");
   ASSERT_EQ(eval.exit_code, 0) << eval.output;
