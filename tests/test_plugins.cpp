@@ -7,7 +7,7 @@
 // the run done in one go, a run of two seeds gives each seed its single run's policy, and eval,
 // rollout and envs load it again; every refusal exits 2 before
 // anything is written, also for a run whose plugin has gone.
-// Run: ./sac_tests --gtest_filter='Plugin*'   (about 15 s)
+// Run: ./sac_tests --gtest_filter='Plugin*'   (about 2 s)
 #include <gtest/gtest.h>
 
 #include <algorithm>
