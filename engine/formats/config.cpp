@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -13,6 +14,7 @@
 #include "formats/quoted.h"
 #include "formats/whole_file.h"
 #include "sac/env.h"
+#include "sac/plugin.h"
 #include "sac/task.h"
 
 namespace sac {
@@ -116,6 +118,22 @@ Field choice(const std::string& key, std::string Config::*member,
                    "string", listed, doc);
 }
 
+// a plugin's path as env.plugins records it: absolute, so the run finds it from any folder
+std::string plugin_path(const std::string& path) {
+  if (path.empty() || path.find('\0') != std::string::npos)
+    fail("env.plugins", "expected paths of shared libraries, got " + show(json(path)));
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(path, ec);
+  if (ec) fail("env.plugins", "cannot make " + show(json(path)) + " absolute: " + ec.message());
+  return absolute.lexically_normal().string();
+}
+
+void add_plugin(Config& c, const std::string& path) {
+  std::string absolute = plugin_path(path);
+  if (std::find(c.env_plugins.begin(), c.env_plugins.end(), absolute) == c.env_plugins.end())
+    c.env_plugins.push_back(absolute);
+}
+
 const std::vector<Field>& fields() {
   constexpr double kBig = 9.0e15;
   static const std::vector<Field> table = {
@@ -130,6 +148,17 @@ const std::vector<Field>& fields() {
        }, "object", "the task's keyword arguments (sac config keys lists them per task)",
        "Gymnasium v5 keyword arguments of the task, e.g. {\"ctrl_cost_weight\": 0.05}; "
        "--set env.kwargs.NAME=VALUE sets one"},
+      {"env.plugins", [](const Config& c) { return json(c.env_plugins); },
+       [](Config& c, const json& v) {
+         if (!v.is_array()) fail("env.plugins", "expected an array of paths, got " + show(v));
+         c.env_plugins.clear();
+         for (const json& p : v) {
+           if (!p.is_string()) fail("env.plugins", "expected an array of paths, got " + show(v));
+           add_plugin(c, p.get<std::string>());
+         }
+       }, "array of strings", "paths of shared libraries",
+       "task plugins loaded before env.id is looked up (sac train --plugin adds one; recorded "
+       "as absolute paths)"},
       integer("env.num_envs", &Config::num_envs, 1, 65536, "envs stepped per batch step"),
       integer("env.threads", &Config::env_threads, 0, 1024,
               "CPU threads stepping the envs (0 = one per core)"),
@@ -272,7 +301,8 @@ json Config::to_json() const {
         (f.key != "train.video_every" || video_every != 0) &&
         (f.key != "log.tensorboard" || !log_tensorboard) &&
         (f.key != "mujoco_version" || !mujoco_version.empty()) &&
-        (f.key != "env.kwargs" || env_kwargs != "{}")) out[json::json_pointer("/" + [&] {
+        (f.key != "env.kwargs" || env_kwargs != "{}") &&
+        (f.key != "env.plugins" || !env_plugins.empty())) out[json::json_pointer("/" + [&] {
                                    std::string p = f.key;
                                    for (char& ch : p) if (ch == '.') ch = '/';
                                    return p;
@@ -350,6 +380,8 @@ void apply_override(Config& c, const std::string& assignment) {
 }
 
 void validate(const Config& c) {
+  // a plugin's tasks exist only once it is loaded (refused: InputError naming the plugin)
+  load_plugins(c.env_plugins);
   bool known = false;
   for (const auto& id : env_ids()) known |= id == c.env_id;
   if (!known) {
@@ -372,7 +404,8 @@ void validate(const Config& c) {
     fail("sac.buffer_size", "must hold at least one batch (" + std::to_string(c.batch_size) + ")");
 }
 
-Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+Config load_config(const std::string& path, const std::vector<std::string>& overrides,
+                   const std::vector<std::string>& plugins) {
   Config c;
   if (!path.empty()) {
     std::optional<std::string> text = read_whole_file(path);
@@ -380,6 +413,7 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
     c = config_from_json_text(*text, path);
   }
   for (const auto& o : overrides) apply_override(c, o);
+  for (const auto& p : plugins) add_plugin(c, p);
   validate(c);
   // with keyword arguments, an env is made: a model file that is missing, refused by MuJoCo or
   // does not fit the task is refused here, before any work
