@@ -11,6 +11,7 @@
 #include <mutex>
 #include <utility>
 
+#include "formats/quoted.h"
 #include "tasks.h"
 
 namespace sac {
@@ -39,8 +40,9 @@ class CollectingRegistrar final : public TaskRegistrar {
   std::vector<TaskDefinition> tasks;
 };
 
+// the path as given (quoted: it may come from a config file) and why, dlerror()'s text escaped
 [[noreturn]] void refuse(const std::string& path, const std::string& why) {
-  throw InputError("plugin '" + path + "': " + why);
+  throw InputError("plugin " + quoted_text(path, 500) + ": " + escaped_lines(why));
 }
 
 // the real path of `path`, or `path` itself when it has none (dlopen then says why)
@@ -98,7 +100,7 @@ std::vector<std::string> load_plugin(const std::string& path) {
   std::vector<TaskDefinition> tasks = plugin_tasks(path, open);
   std::vector<std::string> ids;
   try {
-    ids = register_tasks(std::move(tasks), "plugin '" + path + "'");
+    ids = register_tasks(std::move(tasks), "plugin " + quoted_text(path, 500));
   } catch (const InputError& e) {
     refuse(path, e.what());
   }
