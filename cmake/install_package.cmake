@@ -23,7 +23,7 @@ set(SAC_INSTALL_MUJOCODIR ${CMAKE_INSTALL_LIBDIR}/sac_engine/mujoco-${SAC_MUJOCO
 install(FILES ${SAC_MUJOCO_DIR}/libmujoco.so.${SAC_MUJOCO_VERSION}
         DESTINATION ${SAC_INSTALL_MUJOCODIR})
 install(DIRECTORY ${SAC_MUJOCO_DIR}/include DESTINATION ${SAC_INSTALL_MUJOCODIR})
-install(FILES cmake/mujoco.cmake DESTINATION ${SAC_INSTALL_CMAKEDIR})
+install(FILES cmake/mujoco.cmake cmake/sac_plugin.cmake DESTINATION ${SAC_INSTALL_CMAKEDIR})
 
 configure_package_config_file(cmake/sac_engineConfig.cmake.in
                               ${CMAKE_CURRENT_BINARY_DIR}/sac_engineConfig.cmake

@@ -8,10 +8,12 @@
 // qvel. frame_skip 5; mj_rnePostConstraint after the physics fills cfrc_ext. xipos, cinert, cvel
 // and cfrc_ext are read as the last mj_step left them (no extra mj_forward). Every number above
 // is one of Gymnasium's v5 keyword arguments (define_humanoid()).
-#include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "humanoid_body.h"
 #include "sac/mujoco_env.h"
 #include "tasks.h"
 
@@ -30,27 +32,17 @@ class Humanoid final : public MujocoEnv {
         m_terminate_when_unhealthy(k.boolean("terminate_when_unhealthy")),
         m_healthy_z(k.number_pair("healthy_z_range")),
         m_reset_noise(k.number("reset_noise_scale")),
-        m_skipped_qpos(k.boolean("exclude_current_positions_from_observation") ? 2 : 0),
-        m_cinert(k.boolean("include_cinert_in_observation")),
-        m_cvel(k.boolean("include_cvel_in_observation")),
-        m_qfrc_actuator(k.boolean("include_qfrc_actuator_in_observation")),
-        m_cfrc_ext(k.boolean("include_cfrc_ext_in_observation")) {
+        m_observation(k) {
     const mjModel* m = m_model.get();
     require_model(m->nq >= 3 && m->nv >= 6, "Humanoid-v5",
                   "a free joint first (at least 3 qpos and 6 qvel)");
-    const int bodies = m->nbody - 1;
-    int obs_dim = m->nq - m_skipped_qpos + m->nv + (m_cinert ? 10 * bodies : 0) +
-                  (m_cvel ? 6 * bodies : 0) + (m_qfrc_actuator ? m->nv - 6 : 0) +
-                  (m_cfrc_ext ? 6 * bodies : 0);
-    init_spec("Humanoid-v5", obs_dim,
+    init_spec("Humanoid-v5", m_observation.size(m),
               {"reward_forward", "reward_survive", "reward_ctrl", "reward_contact"});
     require_model(5 + 2 * m->ntendon <= StepResult::max_info_terms, "Humanoid-v5",
                   "at most " + std::to_string((StepResult::max_info_terms - 5) / 2) +
                       " tendons (their lengths and velocities are info values)");
     m_spec.info_terms = {"x_position", "y_position"};
-    for (const char* name : {"tendon_length", "tendon_velocity"})
-      for (int t = 0; t < m->ntendon; ++t)
-        m_spec.info_terms.push_back(std::string(name) + "[" + std::to_string(t) + "]");
+    add_tendon_info_terms(m, m_spec.info_terms);
     for (const char* name : {"distance_from_origin", "x_velocity", "y_velocity"})
       m_spec.info_terms.push_back(name);
   }
@@ -58,29 +50,24 @@ class Humanoid final : public MujocoEnv {
   void reset(HostRng& rng, double* obs) override {
     reset_state(rng, {ResetNoise::Kind::uniform, m_reset_noise},
                 {ResetNoise::Kind::uniform, m_reset_noise});
-    write_obs(obs);
+    m_observation.write(m_model.get(), m_data, obs);
   }
 
   StepResult step(const double* action, double* obs) override {
     StepResult r;
     const double y_before = mass_center(1);
-    double x_velocity = simulate_forward(action, r.unstable, [&] { return mass_center_x(); });
+    double x_velocity = simulate_forward(action, r.unstable, [&] { return mass_center(0); });
     write_info(r, x_velocity, (mass_center(1) - y_before) / dt());
     double z = m_data->qpos[2];
     bool healthy = z > m_healthy_z.first && z < m_healthy_z.second;  // NaN is unhealthy
     // control cost on ctrl (the unclipped action as written), clipped contact cost
-    double ctrl_sq = 0.0;
-    for (int i = 0; i < m_model->nu; ++i) ctrl_sq += m_data->ctrl[i] * m_data->ctrl[i];
-    double contact_sq = 0.0;
-    for (int i = 0; i < 6 * m_model->nbody; ++i)
-      contact_sq += m_data->cfrc_ext[i] * m_data->cfrc_ext[i];
-    double contact_cost = std::min(
-        std::max(m_contact_cost_weight * contact_sq, m_contact_cost_range.first),
-        m_contact_cost_range.second);
+    const mjModel* m = m_model.get();
+    double contact_cost =
+        clipped_contact_cost(m, m_data, m_contact_cost_weight, m_contact_cost_range);
     r.set_reward(m_forward_reward_weight * x_velocity, healthy ? m_healthy_reward : 0.0,
-                 -(m_ctrl_cost_weight * ctrl_sq), -contact_cost);
+                 -(m_ctrl_cost_weight * squared_control(m, m_data)), -contact_cost);
     r.terminated = !healthy && m_terminate_when_unhealthy;
-    write_obs(obs);
+    m_observation.write(m, m_data, obs);
     return r;
   }
 
@@ -92,8 +79,7 @@ class Humanoid final : public MujocoEnv {
     int k = 0;
     r.info[k++] = x;
     r.info[k++] = y;
-    for (int t = 0; t < m->ntendon; ++t) r.info[k++] = m_data->ten_length[t];
-    for (int t = 0; t < m->ntendon; ++t) r.info[k++] = m_data->ten_velocity[t];
+    k += write_tendon_info(m, m_data, r.info.data() + k);
     r.info[k++] = std::sqrt(x * x + y * y);
     r.info[k++] = x_velocity;
     r.info[k++] = y_velocity;
@@ -109,63 +95,30 @@ class Humanoid final : public MujocoEnv {
     return moment / mass;
   }
 
-  // x of the mass-weighted mean of the bodies' centres of mass (xipos), world body included
-  double mass_center_x() const {
-    double mass = 0.0, moment = 0.0;
-    for (int b = 0; b < m_model->nbody; ++b) {
-      mass += m_model->body_mass[b];
-      moment += m_model->body_mass[b] * m_data->xipos[3 * b];
-    }
-    return moment / mass;
-  }
-
-  void write_obs(double* obs) const {
-    const mjModel* m = m_model.get();
-    int k = 0;
-    for (int i = m_skipped_qpos; i < m->nq; ++i) obs[k++] = m_data->qpos[i];
-    for (int i = 0; i < m->nv; ++i) obs[k++] = m_data->qvel[i];
-    if (m_cinert)
-      for (int i = 10; i < 10 * m->nbody; ++i) obs[k++] = m_data->cinert[i];
-    if (m_cvel)
-      for (int i = 6; i < 6 * m->nbody; ++i) obs[k++] = m_data->cvel[i];
-    if (m_qfrc_actuator)
-      for (int i = 6; i < m->nv; ++i) obs[k++] = m_data->qfrc_actuator[i];
-    if (m_cfrc_ext)
-      for (int i = 6; i < 6 * m->nbody; ++i) obs[k++] = m_data->cfrc_ext[i];
-  }
-
   double m_forward_reward_weight, m_healthy_reward, m_ctrl_cost_weight, m_contact_cost_weight;
   std::pair<double, double> m_contact_cost_range;
   bool m_terminate_when_unhealthy;
   std::pair<double, double> m_healthy_z;
   double m_reset_noise;
-  int m_skipped_qpos;
-  bool m_cinert, m_cvel, m_qfrc_actuator, m_cfrc_ext;
+  HumanoidObservation m_observation;
 };
 
 }  // namespace
 
 TaskDefinition define_humanoid() {
-  return {"Humanoid-v5",
-          {xml_file_kwarg("humanoid.xml"), frame_skip_kwarg(5), camera_kwarg(),
-           number_kwarg("forward_reward_weight", 1.25,
-                        "weight of the centre-of-mass forward velocity reward"),
-           number_kwarg("ctrl_cost_weight", 0.1, "weight of the squared control cost"),
-           number_kwarg("contact_cost_weight", 5e-7, "weight of the squared contact force cost"),
-           range_kwarg("contact_cost_range", nullptr, 10.0,
-                       "the contact cost is clipped to this range"),
-           number_kwarg("healthy_reward", 5.0, "reward per step while healthy"),
-           flag_kwarg("terminate_when_unhealthy", true, "end the episode when not healthy"),
-           range_kwarg("healthy_z_range", 1.0, 2.0, "healthy while low < qpos[2] < high"),
-           reset_noise_kwarg(0.01), exclude_positions_kwarg(2),
-           flag_kwarg("include_cinert_in_observation", true,
-                      "append the bodies' com-based inertias (cinert, world excluded)"),
-           flag_kwarg("include_cvel_in_observation", true,
-                      "append the bodies' com-based velocities (cvel, world excluded)"),
-           flag_kwarg("include_qfrc_actuator_in_observation", true,
-                      "append the actuator forces (qfrc_actuator, free joint excluded)"),
-           flag_kwarg("include_cfrc_ext_in_observation", true,
-                      "append the external contact forces (cfrc_ext, world excluded)")},
+  std::vector<TaskKwarg> kwargs = {
+      xml_file_kwarg("humanoid.xml"), frame_skip_kwarg(5), camera_kwarg(),
+      number_kwarg("forward_reward_weight", 1.25,
+                   "weight of the centre-of-mass forward velocity reward"),
+      number_kwarg("ctrl_cost_weight", 0.1, "weight of the squared control cost"),
+      number_kwarg("contact_cost_weight", 5e-7, "weight of the squared contact force cost"),
+      range_kwarg("contact_cost_range", nullptr, 10.0, "the contact cost is clipped to this range"),
+      number_kwarg("healthy_reward", 5.0, "reward per step while healthy"),
+      flag_kwarg("terminate_when_unhealthy", true, "end the episode when not healthy"),
+      range_kwarg("healthy_z_range", 1.0, 2.0, "healthy while low < qpos[2] < high"),
+      reset_noise_kwarg(0.01)};
+  for (TaskKwarg& k : humanoid_observation_kwargs()) kwargs.push_back(std::move(k));
+  return {"Humanoid-v5", std::move(kwargs),
           [](const TaskKwargs& k) { return std::make_unique<Humanoid>(k); }};
 }
 

@@ -10,9 +10,11 @@
 // humanoidstandup.xml. Every number above is one of Gymnasium's v5 keyword arguments
 // (define_humanoid_standup()), except the 1 and the height reward's weight: Gymnasium 1.4 takes
 // uph_cost_weight but does not apply it, and so it is here.
-#include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "humanoid_body.h"
 #include "sac/mujoco_env.h"
 #include "tasks.h"
 
@@ -27,33 +29,23 @@ class HumanoidStandup final : public MujocoEnv {
         m_impact_cost_weight(k.number("impact_cost_weight")),
         m_impact_cost_range(k.number_pair("impact_cost_range")),
         m_reset_noise(k.number("reset_noise_scale")),
-        m_skipped_qpos(k.boolean("exclude_current_positions_from_observation") ? 2 : 0),
-        m_cinert(k.boolean("include_cinert_in_observation")),
-        m_cvel(k.boolean("include_cvel_in_observation")),
-        m_qfrc_actuator(k.boolean("include_qfrc_actuator_in_observation")),
-        m_cfrc_ext(k.boolean("include_cfrc_ext_in_observation")) {
+        m_observation(k) {
     const mjModel* m = m_model.get();
     require_model(m->nq >= 3 && m->nv >= 6, "HumanoidStandup-v5",
                   "a free joint first (at least 3 qpos and 6 qvel)");
     require_model(3 + 2 * m->ntendon <= StepResult::max_info_terms, "HumanoidStandup-v5",
                   "at most " + std::to_string((StepResult::max_info_terms - 3) / 2) +
                       " tendons (their lengths and velocities are info values)");
-    const int bodies = m->nbody - 1;
-    int obs_dim = m->nq - m_skipped_qpos + m->nv + (m_cinert ? 10 * bodies : 0) +
-                  (m_cvel ? 6 * bodies : 0) + (m_qfrc_actuator ? m->nv - 6 : 0) +
-                  (m_cfrc_ext ? 6 * bodies : 0);
-    init_spec("HumanoidStandup-v5", obs_dim,
+    init_spec("HumanoidStandup-v5", m_observation.size(m),
               {"reward_linup", "reward_quadctrl", "reward_impact"});
     m_spec.info_terms = {"x_position", "y_position", "z_distance_from_origin"};
-    for (const char* name : {"tendon_length", "tendon_velocity"})
-      for (int t = 0; t < m->ntendon; ++t)
-        m_spec.info_terms.push_back(std::string(name) + "[" + std::to_string(t) + "]");
+    add_tendon_info_terms(m, m_spec.info_terms);
   }
 
   void reset(HostRng& rng, double* obs) override {
     reset_state(rng, {ResetNoise::Kind::uniform, m_reset_noise},
                 {ResetNoise::Kind::uniform, m_reset_noise});
-    write_obs(obs);
+    m_observation.write(m_model.get(), m_data, obs);
   }
 
   StepResult step(const double* action, double* obs) override {
@@ -63,69 +55,41 @@ class HumanoidStandup final : public MujocoEnv {
     // torso height over the model's timestep (Gymnasium's "uph" reward), control cost on ctrl,
     // clipped impact cost; the 1 Gymnasium adds outside its terms comes last
     double linup = (m_data->qpos[2] - 0) / m->opt.timestep;
-    double ctrl_sq = 0.0;
-    for (int i = 0; i < m->nu; ++i) ctrl_sq += m_data->ctrl[i] * m_data->ctrl[i];
-    double impact_sq = 0.0;
-    for (int i = 0; i < 6 * m->nbody; ++i) impact_sq += m_data->cfrc_ext[i] * m_data->cfrc_ext[i];
-    double impact = std::min(std::max(m_impact_cost_weight * impact_sq, m_impact_cost_range.first),
-                             m_impact_cost_range.second);
-    r.set_reward(linup, -(m_ctrl_cost_weight * ctrl_sq), -impact);
+    double impact = clipped_contact_cost(m, m_data, m_impact_cost_weight, m_impact_cost_range);
+    r.set_reward(linup, -(m_ctrl_cost_weight * squared_control(m, m_data)), -impact);
     r.reward += 1.0;
     r.terminated = false;
     int k = 0;
     r.info[k++] = m_data->qpos[0];
     r.info[k++] = m_data->qpos[1];
     r.info[k++] = m_data->qpos[2] - m->qpos0[2];
-    for (int t = 0; t < m->ntendon; ++t) r.info[k++] = m_data->ten_length[t];
-    for (int t = 0; t < m->ntendon; ++t) r.info[k++] = m_data->ten_velocity[t];
-    write_obs(obs);
+    write_tendon_info(m, m_data, r.info.data() + k);
+    m_observation.write(m, m_data, obs);
     return r;
   }
 
  private:
-  void write_obs(double* obs) const {
-    const mjModel* m = m_model.get();
-    int k = 0;
-    for (int i = m_skipped_qpos; i < m->nq; ++i) obs[k++] = m_data->qpos[i];
-    for (int i = 0; i < m->nv; ++i) obs[k++] = m_data->qvel[i];
-    if (m_cinert)
-      for (int i = 10; i < 10 * m->nbody; ++i) obs[k++] = m_data->cinert[i];
-    if (m_cvel)
-      for (int i = 6; i < 6 * m->nbody; ++i) obs[k++] = m_data->cvel[i];
-    if (m_qfrc_actuator)
-      for (int i = 6; i < m->nv; ++i) obs[k++] = m_data->qfrc_actuator[i];
-    if (m_cfrc_ext)
-      for (int i = 6; i < 6 * m->nbody; ++i) obs[k++] = m_data->cfrc_ext[i];
-  }
-
   double m_ctrl_cost_weight, m_impact_cost_weight;
   std::pair<double, double> m_impact_cost_range;
   double m_reset_noise;
-  int m_skipped_qpos;
-  bool m_cinert, m_cvel, m_qfrc_actuator, m_cfrc_ext;
+  HumanoidObservation m_observation;
 };
 
 }  // namespace
 
 TaskDefinition define_humanoid_standup() {
-  return {"HumanoidStandup-v5",
-          {xml_file_kwarg("humanoidstandup.xml"), frame_skip_kwarg(5), camera_kwarg(),
-           number_kwarg("uph_cost_weight", 1.0,
-                        "documented by Gymnasium as the torso height reward's weight; Gymnasium "
-                        "1.4 does not apply it, and neither does sac (the same reward)"),
-           number_kwarg("ctrl_cost_weight", 0.1, "weight of the squared control cost"),
-           number_kwarg("impact_cost_weight", 5e-7, "weight of the squared contact force cost"),
-           range_kwarg("impact_cost_range", nullptr, 10.0,
-                       "the contact force cost is clipped to this range"),
-           reset_noise_kwarg(0.01), exclude_positions_kwarg(2),
-           flag_kwarg("include_cinert_in_observation", true,
-                      "append the bodies' com-based inertias (cinert, world excluded)"),
-           flag_kwarg("include_cvel_in_observation", true,
-                      "append the bodies' com-based velocities (cvel, world excluded)"),
-           flag_kwarg("include_qfrc_actuator_in_observation", true,
-                      "append the actuator forces (qfrc_actuator, free joint excluded)"),
-           flag_kwarg("include_cfrc_ext_in_observation", true,
-                      "append the external contact forces (cfrc_ext, world excluded)")},
+  std::vector<TaskKwarg> kwargs = {
+      xml_file_kwarg("humanoidstandup.xml"), frame_skip_kwarg(5), camera_kwarg(),
+      number_kwarg("uph_cost_weight", 1.0,
+                   "documented by Gymnasium as the torso height reward's weight; Gymnasium "
+                   "1.4 does not apply it, and neither does sac (the same reward)"),
+      number_kwarg("ctrl_cost_weight", 0.1, "weight of the squared control cost"),
+      number_kwarg("impact_cost_weight", 5e-7, "weight of the squared contact force cost"),
+      range_kwarg("impact_cost_range", nullptr, 10.0,
+                  "the contact force cost is clipped to this range"),
+      reset_noise_kwarg(0.01)};
+  for (TaskKwarg& k : humanoid_observation_kwargs()) kwargs.push_back(std::move(k));
+  return {"HumanoidStandup-v5", std::move(kwargs),
           [](const TaskKwargs& k) { return std::make_unique<HumanoidStandup>(k); }};
 }
 

@@ -1,6 +1,8 @@
 // registry.cpp: the task registry behind make_env() and env_ids() (include/sac/task.h): the
-// built-in tasks first, in a stable order, then those added with register_env(); keyword
-// arguments checked against each task's declaration and completed with its defaults.
+// built-in tasks first, in a stable order, then those added with register_env() or by a plugin
+// (sac/plugin.h), each with its origin for messages; keyword arguments checked against each
+// task's declaration and completed with its defaults.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <mutex>
@@ -18,9 +20,13 @@ using nlohmann::json;
 
 constexpr const char* kMaxEpisodeSteps = "max_episode_steps";
 
+constexpr const char* kBuiltIn = "sac's built-in tasks";
+constexpr const char* kProgram = "this program (sac::register_env)";
+
 struct Registry {
   std::mutex mutex;
   std::vector<std::unique_ptr<TaskDefinition>> tasks;  // stable addresses for task_definition()
+  std::vector<std::string> origins;                     // who registered each task
 };
 
 void check_definition(const Registry& r, const TaskDefinition& task) {
@@ -28,8 +34,9 @@ void check_definition(const Registry& r, const TaskDefinition& task) {
   if (!task.make) throw InputError("task '" + task.id + "' has no factory");
   if (task.max_episode_steps < 1)
     throw InputError("task '" + task.id + "': max_episode_steps must be at least 1");
-  for (const auto& t : r.tasks)
-    if (t->id == task.id) throw InputError("task '" + task.id + "' is already registered");
+  for (size_t i = 0; i < r.tasks.size(); ++i)
+    if (r.tasks[i]->id == task.id)
+      throw InputError("task '" + task.id + "' is already registered by " + r.origins[i]);
   for (size_t i = 0; i < task.kwargs.size(); ++i) {
     const std::string& name = task.kwargs[i].name;
     if (name == kMaxEpisodeSteps)
@@ -49,6 +56,7 @@ Registry& registry() {
     for (TaskDefinition& t : built_in_tasks()) {
       check_definition(r, t);
       r.tasks.push_back(std::make_unique<TaskDefinition>(std::move(t)));
+      r.origins.push_back(kBuiltIn);
     }
   });
   return r;
@@ -168,10 +176,28 @@ std::pair<double, double> TaskKwargs::number_pair(const std::string& name) const
 }
 
 void register_env(TaskDefinition task) {
+  std::vector<TaskDefinition> one;
+  one.push_back(std::move(task));
+  register_tasks(std::move(one), kProgram);
+}
+
+std::vector<std::string> register_tasks(std::vector<TaskDefinition> tasks,
+                                        const std::string& origin) {
   Registry& r = registry();
   std::lock_guard<std::mutex> lock(r.mutex);
-  check_definition(r, task);
-  r.tasks.push_back(std::make_unique<TaskDefinition>(std::move(task)));
+  // every task checked before any is added: all of them or none
+  std::vector<std::string> ids;
+  for (const TaskDefinition& task : tasks) {
+    check_definition(r, task);
+    if (std::find(ids.begin(), ids.end(), task.id) != ids.end())
+      throw InputError("task '" + task.id + "' is registered twice by " + origin);
+    ids.push_back(task.id);
+  }
+  for (TaskDefinition& task : tasks) {
+    r.tasks.push_back(std::make_unique<TaskDefinition>(std::move(task)));
+    r.origins.push_back(origin);
+  }
+  return ids;
 }
 
 void register_env(const std::string& id, std::function<std::unique_ptr<Env>()> factory) {

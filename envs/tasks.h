@@ -9,6 +9,12 @@
 
 namespace sac {
 
+/// Adds `tasks` to the registry, all of them or none (InputError: the first problem, e.g. an id
+/// registered already, naming the origin that holds it). `origin` names who registers them in
+/// messages ("plugin '/path/libx.so'"). Returns their ids, in order.
+std::vector<std::string> register_tasks(std::vector<TaskDefinition> tasks,
+                                        const std::string& origin);
+
 /// Every built-in task, in the order env_ids() lists them.
 std::vector<TaskDefinition> built_in_tasks();
 

@@ -76,6 +76,19 @@ inline CLI::Option* add_set_option(CLI::App* app, std::vector<std::string>& sets
       ->default_str("");
 }
 
+/// Adds `--plugin PATH` (repeatable, one path each) to `app`: task plugins (sac/plugin.h) whose
+/// tasks the subcommand may name.
+inline CLI::Option* add_plugin_option(CLI::App* app, std::vector<std::string>& plugins) {
+  return app
+      ->add_option("--plugin", plugins,
+                   "a task plugin to load, a shared library (repeatable; sac/plugin.h)")
+      ->expected(1)
+      ->take_all()
+      ->allow_extra_args(false)
+      ->type_name("LIBRARY")
+      ->default_str("");
+}
+
 /// An option that sets one config key (`--batch` sets sac.batch_size); its value goes through
 /// apply_override, so a bad one is refused with the key's name and range.
 struct KeyOption {

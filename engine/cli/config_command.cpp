@@ -3,7 +3,8 @@
 // validated) as one JSON line, env.kwargs with every keyword argument of the task (given or
 // default); `sac config keys` prints every key, one JSON line each
 // ({"key","type","default","range","doc"}), then every task's keyword arguments as
-// env.kwargs.NAME (with "task"), or with --markdown the table README.md holds, all from the
+// env.kwargs.NAME (with "task"), or with --markdown the table README.md holds, or with
+// --tasks-markdown the tables of each task's keyword arguments docs/tasks.md holds, all from the
 // tables that define them (engine/formats/config.cpp: config_keys(); sac/task.h: task_kwargs()).
 // Tests: sac_tests --gtest_filter='CliConfig*'
 #include <cstdio>
@@ -41,6 +42,19 @@ std::string cell(const std::string& text) {
     out += ch;
   }
   return out;
+}
+
+// one table per task: its keyword arguments with type, default and meaning
+int task_keywords_print() {
+  for (const std::string& id : env_ids()) {
+    std::printf("### %s\n\n| keyword | type | default | meaning |\n|---|---|---|---|\n", id.c_str());
+    for (const TaskKwarg& k : task_kwargs(id))
+      std::printf("| `%s` | %s | `%s` | %s |\n", k.name.c_str(),
+                  cell(kwarg_type_name(k.type)).c_str(), cell(k.default_value.dump()).c_str(),
+                  cell(k.doc).c_str());
+    std::printf("\n");
+  }
+  return 0;
 }
 
 int config_keys_print(bool markdown) {
@@ -86,12 +100,16 @@ void add_config_command(CLI::App& parent, CommandRunner& run) {
   s->add_option("CONFIG", show->path, "a config file (JSON); none: the defaults");
   add_set_option(s, show->sets);
 
-  auto markdown = std::make_shared<bool>(false);
+  auto markdown = std::make_shared<bool>(false), tasks = std::make_shared<bool>(false);
   CLI::App* k = add_command(*config, "keys",
                             "print every config key with its type, default, allowed values and "
                             "meaning, one JSON line each",
-                            run, [markdown] { return config_keys_print(*markdown); });
+                            run, [markdown, tasks] {
+                              return *tasks ? task_keywords_print() : config_keys_print(*markdown);
+                            });
   k->add_flag("--markdown", *markdown, "print README.md's table of keys instead");
+  k->add_flag("--tasks-markdown", *tasks,
+              "print docs/tasks.md's tables of each task's keyword arguments instead");
 }
 
 }  // namespace sac

@@ -6,10 +6,10 @@
 // (arguments, config, an unreadable or corrupt file, a run directory in use: InputError,
 // sac/errors.h), found before any work; 1 for a failure during the work (disk full, an I/O error,
 // a diverged run); 0 otherwise (--help and --version included).
-//   sac train [CONFIG] [--set key.path=value ...] [--run-dir DIR] [--quiet]
+//   sac train [CONFIG] [--set key.path=value ...] [--plugin LIB ...] [--run-dir DIR] [--quiet]
 //   sac train --resume RUN_DIR [--set train.total_steps=N ...] [--quiet]
 //   sac eval POLICY [--episodes N] [--device D] [--seed S]
-//   sac envs
+//   sac envs [--plugin LIB ...]
 //   sac config show [CONFIG] [--set key.path=value ...]     sac config keys
 //   sac rollout --env ID [--policy random|POLICY] [--steps N] [--seed S] --record FILE.jsonl
 //   sac plot RUN_DIR... -o curves.svg [--title T]
@@ -35,6 +35,7 @@
 #include "sac/env.h"
 #include "sac/env_pool.h"
 #include "sac/errors.h"
+#include "sac/plugin.h"
 #include "sac/trainer.h"
 #include "sac_git_commit.h"
 
@@ -47,7 +48,7 @@ using sac::ConfigError;
 
 struct TrainOptions {
   std::string config_path, run_dir, resume_dir;
-  std::vector<std::string> overrides;
+  std::vector<std::string> overrides, plugins;
   bool quiet = false;
 };
 
@@ -65,10 +66,13 @@ int cmd_train(const TrainOptions& o) {
     if (!config_path.empty())
       throw ConfigError("--resume takes the run's own config.json; drop '" + config_path + "'");
     if (!run_dir.empty()) throw ConfigError("--resume and --run-dir cannot be combined");
+    if (!o.plugins.empty())
+      throw ConfigError("--resume loads the run's own plugins (env.plugins of its config.json); "
+                        "drop --plugin");
     config = sac::resume_config(resume_dir, overrides);
     s = sac::resume(config, resume_dir, options);
   } else {
-    config = sac::load_config(config_path, overrides);
+    config = sac::load_config(config_path, overrides, o.plugins);
     s = sac::train(config, run_dir, options);
   }
   nlohmann::json out = sac::summary_json(config, s);
@@ -104,7 +108,8 @@ int cmd_eval(const EvalOptions& o) {
   return 0;
 }
 
-int cmd_envs() {
+int cmd_envs(const std::vector<std::string>& plugins) {
+  sac::load_plugins(plugins);
   for (const std::string& id : sac::env_ids()) {
     std::unique_ptr<sac::Env> env = sac::make_env(id);
     const sac::EnvSpec& s = env->spec();
@@ -137,6 +142,7 @@ void add_commands(CLI::App& app, sac::CommandRunner& run) {
   t->add_option("CONFIG", train->config_path,
                 "a config file (JSON, e.g. configs/hopper.json); none: the paper's defaults");
   sac::add_set_option(t, train->overrides);
+  sac::add_plugin_option(t, train->plugins);
   t->add_option("--run-dir", train->run_dir,
                 "the run directory to create (default: runs/<task>-s<seed>-<time>)");
   t->add_option("--resume", train->resume_dir,
@@ -165,8 +171,11 @@ void add_commands(CLI::App& app, sac::CommandRunner& run) {
                  "seed of the evaluation envs (default: the run's train.seed + 2000003)")
       ->default_str("");
 
-  add_command(app, "envs", "task ids with observation and action sizes, one JSON line each", run,
-              [] { return cmd_envs(); });
+  auto env_plugins = std::make_shared<std::vector<std::string>>();
+  CLI::App* envs = add_command(app, "envs",
+                               "task ids with observation and action sizes, one JSON line each",
+                               run, [env_plugins] { return cmd_envs(*env_plugins); });
+  sac::add_plugin_option(envs, *env_plugins);
 
   sac::add_config_command(app, run);
   sac::add_rollout_command(app, run);

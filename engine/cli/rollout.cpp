@@ -1,5 +1,5 @@
-// rollout.cpp: `sac rollout --env ID [--policy random|POLICY] [--steps N | --episodes N]
-// [--seed S] [--record FILE.jsonl] [--video FILE.mp4 [--width W] [--height H] [--camera C]]`.
+// rollout.cpp: `sac rollout --env ID [--plugin LIB ...] [--policy random|POLICY] [--steps N |
+// --episodes N] [--seed S] [--record FILE.jsonl] [--video FILE.mp4 [--width W] [--height H] [--camera C]]`.
 // Drives one env (no pool) with uniform random actions or a loaded policy's deterministic
 // actions. --record writes every reset and every step as one JSON line, so that an independent
 // simulation can replay the trajectory (tests/test_rollout.cpp does):
@@ -36,6 +36,7 @@
 #include "sac/config.h"
 #include "sac/env.h"
 #include "sac/philox.h"
+#include "sac/plugin.h"
 #include "sac/trainer.h"
 #include "video/gl_context.h"
 #include "video/video_recorder.h"
@@ -134,6 +135,7 @@ class RecordFile {
 
 struct RolloutOptions {
   std::string env_id, policy = "random", record, video;
+  std::vector<std::string> plugins;  // --plugin: task plugins loaded before --env is looked up
   int64_t steps = 1000, episodes = 0;  // episodes > 0: whole episodes instead of steps
   uint64_t seed = 0;
   VideoSettings video_settings;
@@ -149,13 +151,8 @@ int rollout_run(const RolloutOptions& o) {
   if (record.empty() && o.video.empty())
     throw ConfigError("sac rollout needs --record FILE.jsonl, --video FILE.mp4 or both");
 
-  std::unique_ptr<Env> env;
-  try {
-    env = make_env(env_id);
-  } catch (const std::invalid_argument& e) {
-    throw ConfigError(e.what());
-  }
-
+  // the policy first: its run's plugins (env.plugins) load with it, before --env is looked up
+  load_plugins(o.plugins);
   LoadedPolicy loaded;
   std::unique_ptr<DeviceArray<float>> d_obs, d_act;
   const bool random_policy = policy == "random";
@@ -168,6 +165,14 @@ int rollout_run(const RolloutOptions& o) {
     if (!loaded.python_env.empty())
       throw ConfigError("policy '" + policy + "' is the policy of the Python env " +
                         loaded.env_spec.id + " (a sac_engine.SAC run), not of a built-in task");
+  }
+  std::unique_ptr<Env> env;
+  try {
+    env = make_env(env_id);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(e.what());
+  }
+  if (!random_policy) {
     if (loaded.config.env_id != env_id)
       throw ConfigError("policy '" + policy + "' was trained on " + loaded.config.env_id +
                         ", not " + env_id);
@@ -287,6 +292,7 @@ void add_rollout_command(CLI::App& parent, CommandRunner& run) {
                                 return rollout_run(*o);
                               });
   sub->add_option("--env", o->env_id, "task id (see 'sac envs')")->required();
+  add_plugin_option(sub, o->plugins);
   sub->add_option("--policy", o->policy,
                   "'random' (uniform actions) or a policy file (deterministic actions)");
   o->steps_option =

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -13,6 +14,7 @@
 #include "formats/quoted.h"
 #include "formats/whole_file.h"
 #include "sac/env.h"
+#include "sac/plugin.h"
 #include "sac/task.h"
 
 namespace sac {
@@ -119,6 +121,22 @@ Field choice(const std::string& key, std::string Config::*member,
                    "string", listed, doc);
 }
 
+// a plugin's path as env.plugins records it: absolute, so the run finds it from any folder
+std::string plugin_path(const std::string& path) {
+  if (path.empty() || path.find('\0') != std::string::npos)
+    fail("env.plugins", "expected paths of shared libraries, got " + show(json(path)));
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(path, ec);
+  if (ec) fail("env.plugins", "cannot make " + show(json(path)) + " absolute: " + ec.message());
+  return absolute.lexically_normal().string();
+}
+
+void add_plugin(Config& c, const std::string& path) {
+  std::string absolute = plugin_path(path);
+  if (std::find(c.env_plugins.begin(), c.env_plugins.end(), absolute) == c.env_plugins.end())
+    c.env_plugins.push_back(absolute);
+}
+
 // a list of hidden-layer widths
 Field widths(const std::string& key, std::vector<int> Config::*member, const std::string& doc) {
   return described(key, [member](const Config& c) { return json(c.*member); },
@@ -191,6 +209,17 @@ std::vector<Field> env_and_sac_fields() {
        }, "object", "the task's keyword arguments (sac config keys lists them per task)",
        "Gymnasium v5 keyword arguments of the task, e.g. {\"ctrl_cost_weight\": 0.05}; "
        "--set env.kwargs.NAME=VALUE sets one"},
+      {"env.plugins", [](const Config& c) { return json(c.env_plugins); },
+       [](Config& c, const json& v) {
+         if (!v.is_array()) fail("env.plugins", "expected an array of paths, got " + show(v));
+         c.env_plugins.clear();
+         for (const json& p : v) {
+           if (!p.is_string()) fail("env.plugins", "expected an array of paths, got " + show(v));
+           add_plugin(c, p.get<std::string>());
+         }
+       }, "array of strings", "paths of shared libraries",
+       "task plugins loaded before env.id is looked up (sac train --plugin adds one; recorded "
+       "as absolute paths)"},
       integer("env.num_envs", &Config::num_envs, 1, 65536, "envs stepped per batch step"),
       integer("env.threads", &Config::env_threads, 0, 1024,
               "CPU threads stepping the envs (0 = one per core)"),
@@ -322,7 +351,8 @@ bool written(const Field& f, const Config& c) {
          (k != "train.video_every" || c.video_every != 0) &&
          (k != "log.tensorboard" || !c.log_tensorboard) &&
          (k != "mujoco_version" || !c.mujoco_version.empty()) &&
-         (k != "env.kwargs" || c.env_kwargs != "{}");
+         (k != "env.kwargs" || c.env_kwargs != "{}") &&
+         (k != "env.plugins" || !c.env_plugins.empty());
 }
 
 const Field* find_field(const std::string& key) {
@@ -483,6 +513,8 @@ void validate_algo(const Config& c) {
 }  // namespace
 
 void validate(const Config& c) {
+  // a plugin's tasks exist only once it is loaded (refused: InputError naming the plugin)
+  load_plugins(c.env_plugins);
   bool known = false;
   for (const auto& id : env_ids()) known |= id == c.env_id;
   if (!known) {
@@ -506,7 +538,8 @@ void validate(const Config& c) {
   validate_algo(c);
 }
 
-Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+Config load_config(const std::string& path, const std::vector<std::string>& overrides,
+                   const std::vector<std::string>& plugins) {
   Config c;
   if (!path.empty()) {
     std::optional<std::string> text = read_whole_file(path);
@@ -514,6 +547,7 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
     c = config_from_json_text(*text, path);
   }
   for (const auto& o : overrides) apply_override(c, o);
+  for (const auto& p : plugins) add_plugin(c, p);
   validate(c);
   // with keyword arguments, an env is made: a model file that is missing, refused by MuJoCo or
   // does not fit the task is refused here, before any work

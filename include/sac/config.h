@@ -27,6 +27,10 @@ struct Config {
   // the task's keyword arguments (Gymnasium's v5 names, sac/task.h) as JSON object text; "{}"
   // is every default. Checked against the task by validate().
   std::string env_kwargs = "{}";
+  // task plugins (shared libraries, sac/plugin.h) loaded before env.id is looked up, as absolute
+  // paths (a relative one is taken from the working folder), so a resumed or evaluated run
+  // loads them again
+  std::vector<std::string> env_plugins;
 
   // ---- sac (Haarnoja et al. 2018b, table of hyperparameters)
   std::vector<int> hidden = {256, 256};  // hidden widths of actor and each critic (ReLU)
@@ -122,17 +126,20 @@ Config config_from_json_text(const std::string& text, const std::string& source)
 /// Applies one `key.path=value` override; value is parsed as JSON, or taken as a string.
 void apply_override(Config& config, const std::string& assignment);
 
-/// Checks ranges and cross-field rules (e.g. a known task id, an algo that is built, no key of
-/// another algo, TQC's truncation leaving target atoms); throws ConfigError.
+/// Loads env.plugins (sac/plugin.h; InputError naming a plugin refused), then checks ranges and
+/// cross-field rules (e.g. a known task id, an algo that is built, no key of another algo, TQC's
+/// truncation leaving target atoms); throws ConfigError.
 void validate(const Config& config);
 
 /// The algos `algo` may name and, of those, the ones this engine builds a learner for.
 const std::vector<std::string>& known_algos();
 const std::vector<std::string>& built_algos();
 
-/// Reads a config file, applies the overrides, validates, and with env.kwargs makes one env of
-/// the task (its model file loaded and fitted). Throws ConfigError.
-Config load_config(const std::string& path, const std::vector<std::string>& overrides);
+/// Reads a config file, applies the overrides, adds `plugins` to env.plugins (`sac train
+/// --plugin`), validates (loading the plugins), and with env.kwargs makes one env of the task
+/// (its model file loaded and fitted). Throws ConfigError, or InputError for a plugin refused.
+Config load_config(const std::string& path, const std::vector<std::string>& overrides,
+                   const std::vector<std::string>& plugins = {});
 
 /// One config key as `sac config keys` prints it: dotted name, JSON type, allowed values,
 /// one-line meaning and the default (as JSON text).

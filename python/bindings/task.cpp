@@ -22,6 +22,7 @@
 #include "bindings.h"
 #include "mujoco_env.h"
 #include "sac/env.h"
+#include "sac/plugin.h"
 
 namespace sac::python {
 namespace {
@@ -177,6 +178,10 @@ void bind_task(py::module_& m) {
       .def_property_readonly("nv", &Task::nv)
       .def_property_readonly("dt", &Task::dt);
   m.def("env_ids", &env_ids, "Every task id, in a stable order.");
+  m.def("load_plugin", &load_plugin, py::arg("path"),
+        "Loads the task plugin (a shared library, sac/plugin.h) at `path` and returns the ids "
+        "it registered; a library loaded before returns its ids again. InputError (a ValueError) "
+        "naming the path and the reason when it is refused.");
   m.def("mujoco_version", &mujoco_version,
         "The version of the MuJoCo library the tasks step on (e.g. '4.0.1').");
 }

@@ -8,6 +8,7 @@
     actions = policy.act(obs)                     # deterministic, in the task's bounds
     summary = sac_engine.train("configs/pendulum.json", {"train.total_steps": 5000})
     curves = sac_engine.read_run(summary["run_dir"])
+    ids = sac_engine.load_plugin("./libmytasks.so")  # tasks of a plugin (C++, sac/plugin.h)
     model = sac_engine.SAC(gymnasium.make("Pendulum-v1")).learn(20000)   # any Gymnasium env
 
 With gymnasium (>= 1.0) importable, VecEnv is a gymnasium.vector.VectorEnv and the ten MuJoCo
@@ -29,14 +30,15 @@ if _core._pybind11_version < (2, 12) and int(_np.__version__.split(".")[0]) >= 2
         "which builds with pybind11 from PyPI")
 
 from ._core import ConfigError, InputError, Policy, mujoco_version  # noqa: E402
+from .plugins import load_plugin
 from .runs import read_run
 from .sac import SAC
 from .spaces import Box
 from .training import train
 from .vec_env import VecEnv, make_vec_env
 
-__all__ = ["Box", "ConfigError", "InputError", "Policy", "SAC", "VecEnv", "make_vec_env",
-           "mujoco_version", "read_run", "train"]
+__all__ = ["Box", "ConfigError", "InputError", "Policy", "SAC", "VecEnv", "load_plugin",
+           "make_vec_env", "mujoco_version", "read_run", "train"]
 
 try:
     import gymnasium as _gymnasium

@@ -98,12 +98,17 @@ class TaskEnv(gymnasium.Env):
                                "make a new env with gymnasium.make")
 
 
+def register_task(task):
+    """Registers sac_engine/<task> (once; later calls do nothing)."""
+    env_id = f"{NAMESPACE}/{task}"
+    if env_id in gymnasium.registry:
+        return
+    steps = _core.Task(task).max_episode_steps
+    gymnasium.register(id=env_id, entry_point="sac_engine.gym:TaskEnv",
+                       kwargs={"task": task}, max_episode_steps=steps)
+
+
 def register_envs():
     """Registers sac_engine/<Task>-v5 for each task in TASKS (once; later calls do nothing)."""
     for task in TASKS:
-        env_id = f"{NAMESPACE}/{task}"
-        if env_id in gymnasium.registry:
-            continue
-        steps = _core.Task(task).max_episode_steps
-        gymnasium.register(id=env_id, entry_point="sac_engine.gym:TaskEnv",
-                           kwargs={"task": task}, max_episode_steps=steps)
+        register_task(task)
