@@ -96,8 +96,11 @@ run_step() {
   say "$name (cap ${cap}s): $*"
   { echo; echo "===== $name: $*"; } >> "$OUT/$logfile"
   t0=$(date +%s.%N)
-  # SIGINT at the cap: `sac train` then writes a checkpoint and exits; -k: a hard kill 20 s later
-  timeout -k 20 -s INT "$cap" "$@" > "$STEPS/$name.out" 2>> "$OUT/$logfile"
+  # SIGINT at the cap: `sac train` then writes a checkpoint and exits; -k: a hard kill 20 s later.
+  # --foreground: the signal goes to the command alone; without it timeout sends it to the
+  # command and again to its process group, and `sac train` takes a second signal as "exit at
+  # once, no checkpoint" whenever its handler ran between the two
+  timeout --foreground -k 20 -s INT "$cap" "$@" > "$STEPS/$name.out" 2>> "$OUT/$logfile"
   rc=$?
   t1=$(date +%s.%N)
   cat "$STEPS/$name.out" >> "$OUT/$logfile"
